@@ -2,9 +2,9 @@
 //
 // Benchmarks are named "<Case>/<impl>[/args...]", e.g. "MutexContended/zap/threads:2" and
 // "MutexContended/std_mutex/threads:2". Runs that differ only in <impl> are compared with the run
-// whose impl is "zap": ratio = peer time per iteration / zap time per iteration, so > 1 means zap is
-// faster. With --benchmark_repetitions=N the medians are compared (the machine is noisy); otherwise
-// the single runs. Use ZAP_BENCH_MAIN() instead of BENCHMARK_MAIN().
+// whose impl is "zap": ratio = peer time per iteration / zap time per iteration, so > 1 means zap
+// is faster. With --benchmark_repetitions=N the medians are compared (the machine is noisy);
+// otherwise the single runs. Use ZAP_BENCH_MAIN() instead of BENCHMARK_MAIN().
 #pragma once
 
 #include <benchmark/benchmark.h>
@@ -29,9 +29,8 @@ class RatioReporter : public benchmark::ConsoleReporter {
       const auto first = name.find('/');
       if (first == std::string::npos) continue;
       const auto second = name.find('/', first + 1);
-      const std::string impl = name.substr(first + 1, second == std::string::npos
-                                                          ? std::string::npos
-                                                          : second - first - 1);
+      const std::string impl = name.substr(
+          first + 1, second == std::string::npos ? std::string::npos : second - first - 1);
       const std::string key =
           name.substr(0, first) + (second == std::string::npos ? "" : name.substr(second));
       Sample& sample = is_median ? medians_[key][impl] : singles_[key][impl];
@@ -75,12 +74,12 @@ class RatioReporter : public benchmark::ConsoleReporter {
 
 }  // namespace zap::bench
 
-#define ZAP_BENCH_MAIN()                                                  \
-  int main(int argc, char** argv) {                                       \
-    benchmark::Initialize(&argc, argv);                                   \
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;     \
-    zap::bench::RatioReporter reporter;                                   \
-    benchmark::RunSpecifiedBenchmarks(&reporter);                         \
-    benchmark::Shutdown();                                                \
-    return 0;                                                             \
+#define ZAP_BENCH_MAIN()                                              \
+  int main(int argc, char** argv) {                                   \
+    benchmark::Initialize(&argc, argv);                               \
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1; \
+    zap::bench::RatioReporter reporter;                               \
+    benchmark::RunSpecifiedBenchmarks(&reporter);                     \
+    benchmark::Shutdown();                                            \
+    return 0;                                                         \
   }

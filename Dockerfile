@@ -1,0 +1,29 @@
+# zap daemons in a container: a release build on Debian 12, run as an unprivileged user.
+#
+#   docker build -t zap .
+#   docker run --rm -p 7000:7000 zap                                  # zap-echo, built-in config
+#   docker run --rm -p 7000:7000 -v $PWD/configs:/etc/zap zap zap-echo --config /etc/zap/echo.json
+#
+# io_uring under Docker: the default seccomp profile blocks io_uring_setup (EPERM), so zio falls back
+# to its epoll backend and logs one line saying so. To use io_uring, run with a seccomp profile that
+# allows io_uring_setup/io_uring_enter/io_uring_register (e.g. --security-opt seccomp=unconfined).
+
+FROM debian:12 AS build
+WORKDIR /src
+COPY scripts/setup.sh scripts/setup.sh
+RUN scripts/setup.sh
+COPY . .
+RUN cmake --preset release -DZAP_BUILD_TESTS=OFF -DZAP_BUILD_BENCH=OFF \
+ && cmake --build --preset release \
+ && cmake --install build/release --prefix /opt/zap
+
+FROM debian:12-slim
+RUN apt-get update -qq \
+ && apt-get install -y -qq --no-install-recommends liburing2 libspdlog1.10 libfmt9 \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --no-create-home --shell /usr/sbin/nologin zap
+COPY --from=build /opt/zap/bin/ /usr/local/bin/
+COPY configs/ /etc/zap/
+USER zap
+EXPOSE 7000
+CMD ["zap-echo", "--config", "/etc/zap/echo.json"]

@@ -1,0 +1,134 @@
+// SpscRing vs boost::lockfree::spsc_queue: one producer thread, one consumer thread.
+//
+// Same element type (std::uint64_t), same capacity, same operations (try-push / try-pop, spinning
+// on full / empty with the same wait policy). Threads(2): thread 0 pushes kBatch items per
+// iteration, thread 1 pops kBatch; both run the same number of iterations, so every item pushed is
+// popped. items_per_second counts items moved through the queue. SpscOneThread runs both sides on
+// one thread (fill, then drain): the cost of the operations without cross-core traffic.
+//
+// Threads are pinned round-robin to the CPUs the process may use (see pin_to_cpu), identically for
+// both implementations: on a small shared machine, where the scheduler puts the threads otherwise
+// decides the result (same-core hand-offs are cheap, cross-core ones are what a queue is for).
+#include <boost/lockfree/spsc_queue.hpp>
+
+#include <sched.h>
+
+#include <cstdint>
+#include <memory>
+
+#include "common/ratio_reporter.hpp"
+#include "zap/zync/spin_hint.hpp"
+#include "zap/zync/spsc_ring.hpp"
+
+namespace {
+
+constexpr std::size_t kCapacity = 1024;
+constexpr std::uint64_t kBatch = 1024;
+
+// Spin a little, then give the core away: the machine may have fewer free cores than threads.
+template <typename Attempt>
+void until(Attempt&& attempt) {
+  for (unsigned spins = 0; !attempt(); ++spins) {
+    if (spins < 64) {
+      zap::zync::spin_hint();
+    } else {
+      sched_yield();
+    }
+  }
+}
+
+// Pins the calling benchmark thread to the (index mod n)-th CPU it may run on, so that every run
+// places the threads the same way (on 2 CPUs with 4 threads: one producer and one consumer per
+// CPU) instead of leaving the ratio to where the scheduler happened to put them. Returns the
+// previous mask so thread 0, which is the main thread, can restore it.
+cpu_set_t pin_to_cpu(int index) {
+  cpu_set_t previous;
+  CPU_ZERO(&previous);
+  if (sched_getaffinity(0, sizeof(previous), &previous) != 0) return previous;
+  const int allowed = CPU_COUNT(&previous);
+  if (allowed == 0) return previous;
+  int target = index % allowed;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (!CPU_ISSET(cpu, &previous)) continue;
+    if (target-- == 0) {
+      cpu_set_t one;
+      CPU_ZERO(&one);
+      CPU_SET(cpu, &one);
+      (void)sched_setaffinity(0, sizeof(one), &one);
+      break;
+    }
+  }
+  return previous;
+}
+
+struct ZapRing {
+  zap::zync::SpscRing<std::uint64_t> ring{kCapacity};
+  bool push(std::uint64_t v) { return ring.try_push(v); }
+  bool pop(std::uint64_t& v) { return ring.try_pop(v); }
+};
+
+struct BoostRing {
+  boost::lockfree::spsc_queue<std::uint64_t> queue{kCapacity};
+  bool push(std::uint64_t v) { return queue.push(v); }
+  bool pop(std::uint64_t& v) { return queue.pop(v); }
+};
+
+template <typename Queue>
+void producer_consumer(benchmark::State& state) {
+  static std::unique_ptr<Queue> queue;
+  // Thread 0 sets up before the loop; Google Benchmark's start barrier orders it before thread 1.
+  if (state.thread_index() == 0) queue = std::make_unique<Queue>();
+  const cpu_set_t previous = pin_to_cpu(state.thread_index());
+  std::uint64_t sum = 0;
+  for (auto _ : state) {
+    if (state.thread_index() == 0) {
+      for (std::uint64_t i = 0; i < kBatch; ++i) until([&] { return queue->push(i); });
+    } else {
+      for (std::uint64_t i = 0; i < kBatch; ++i) {
+        std::uint64_t v;
+        until([&] { return queue->pop(v); });
+        sum += v;
+      }
+    }
+  }
+  benchmark::DoNotOptimize(sum);
+  (void)sched_setaffinity(0, sizeof(previous), &previous);
+  if (state.thread_index() == 0) {
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kBatch));
+    queue.reset();  // after the stop barrier: thread 1 is done with it
+  }
+}
+
+// Both sides on one thread: fill the ring, then drain it. No cross-core traffic and no scheduler
+// in the result: the cost of the operations themselves.
+template <typename Queue>
+void fill_then_drain(benchmark::State& state) {
+  Queue queue;
+  std::uint64_t sum = 0;
+  for (auto _ : state) {
+    for (std::uint64_t i = 0; i < kBatch; ++i) queue.push(i);
+    for (std::uint64_t i = 0; i < kBatch; ++i) {
+      std::uint64_t v = 0;
+      queue.pop(v);
+      sum += v;
+    }
+  }
+  benchmark::DoNotOptimize(sum);
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kBatch));
+}
+
+void Spsc_zap(benchmark::State& state) { producer_consumer<ZapRing>(state); }
+void Spsc_boost(benchmark::State& state) { producer_consumer<BoostRing>(state); }
+
+void SpscOneThread_zap(benchmark::State& state) { fill_then_drain<ZapRing>(state); }
+void SpscOneThread_boost(benchmark::State& state) { fill_then_drain<BoostRing>(state); }
+
+}  // namespace
+
+BENCHMARK(Spsc_zap)->Name("Spsc/zap")->Threads(2)->UseRealTime();
+BENCHMARK(Spsc_boost)->Name("Spsc/boost_spsc")->Threads(2)->UseRealTime();
+
+BENCHMARK(SpscOneThread_zap)->Name("SpscOneThread/zap");
+BENCHMARK(SpscOneThread_boost)->Name("SpscOneThread/boost_spsc");
+
+ZAP_BENCH_MAIN();

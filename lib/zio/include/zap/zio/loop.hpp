@@ -1,0 +1,105 @@
+// Loop: a per-thread completion loop over io_uring (default) or epoll (fallback).
+//
+// Submit caller-owned Operations, then turn the loop; each turn makes one kernel call that both
+// submits every operation prepared since the last turn and reaps every completion, then runs the
+// callbacks. The backend is chosen at creation: io_uring unless io_uring_setup fails (ENOSYS,
+// EPERM under Docker's default seccomp profile, kernel.io_uring_disabled) or the environment says
+// ZAP_IO_BACKEND=epoll; LoopOptions::backend overrides both. backend_reason() is one log-able line
+// saying which backend and why (zio does not log: lib/ must not depend on a logging library).
+//
+//   std::error_code ec;
+//   auto loop = zio::Loop::create({}, ec);
+//   if (!loop) return ec;
+//   std::fprintf(stderr, "%.*s\n", int(loop->backend_reason().size()),
+//   loop->backend_reason().data()); zio::Operation timer([](zio::Operation& op, zio::Result) {
+//     static_cast<zio::Loop*>(op.user())->stop();
+//   }, loop.get());
+//   timer.prep_timeout(std::chrono::milliseconds(10));
+//   loop->submit(timer);
+//   loop->run();  // returns after stop()
+//
+// Ownership: an Operation is the caller's; between submit() and the start of its callback the
+// Loop may write to it and the kernel may read or write its buffers. Destroying a Loop with
+// operations in flight abandons them (no callbacks; io_uring cancels them in the kernel).
+//
+// Closing an fd with operations in flight: on io_uring a socket op keeps the file alive and
+// continues; on epoll the registration disappears and the op would never complete. Portable code
+// cancels first: Loop::close_fd() (or prep_close) cancels every op on the fd, then closes it.
+//
+// Thread-safety: a Loop is single-threaded - submit, cancel, run_once, run and close_fd must be
+// called from the thread that runs it. wake() and stop() may be called from any thread.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string_view>
+#include <system_error>
+
+#include "zap/zio/operation.hpp"
+
+namespace zap::zio {
+
+namespace detail {
+class Backend;
+}
+
+enum class BackendKind : unsigned char { automatic, io_uring, epoll };
+
+[[nodiscard]] std::string_view to_string(BackendKind kind) noexcept;
+
+struct LoopOptions {
+  // automatic: io_uring if it works, else epoll; ZAP_IO_BACKEND=epoll|io_uring picks when this is
+  // automatic. An explicit io_uring fails creation if io_uring is unavailable (no silent fallback).
+  BackendKind backend = BackendKind::automatic;
+  // io_uring: submission-queue size (completion queue is twice that). epoll: events per wait.
+  unsigned entries = 256;
+  // io_uring: a kernel thread polls the submission queue (IORING_SETUP_SQPOLL), saving the
+  // submit syscall at the cost of a busy CPU while active.
+  bool sqpoll = false;
+  unsigned sqpoll_idle_ms = 100;
+};
+
+class Loop {
+ public:
+  static constexpr std::chrono::nanoseconds kForever{-1};
+
+  // Creates a loop, or returns nullptr and sets `ec`.
+  [[nodiscard]] static std::unique_ptr<Loop> create(const LoopOptions& options,
+                                                    std::error_code& ec);
+  ~Loop();
+  Loop(const Loop&) = delete;
+  Loop& operator=(const Loop&) = delete;
+
+  // Queues `op`; the kernel sees it at the next turn. Never fails and never calls back inline:
+  // every outcome, including "unsupported" or a bad fd, arrives through the callback.
+  void submit(Operation& op) noexcept;
+  // Asks for `op` to finish early. It still completes exactly once, through its callback: with
+  // ECANCELED, or with its real result if that raced ahead. No effect on an idle op.
+  void cancel(Operation& op) noexcept;
+  // Cancels every operation on `fd` (each completes with ECANCELED) and closes it.
+  void close_fd(int fd) noexcept;
+
+  // One turn: submits what is queued, waits up to `timeout` for at least one completion (kForever:
+  // no limit; 0: do not block), runs the callbacks. Returns the number of callbacks run; also
+  // returns after wake() (possibly 0) or an interrupting signal.
+  std::size_t run_once(std::chrono::nanoseconds timeout = kForever) noexcept;
+  // Turns until stop(); then clears the stop request and returns.
+  void run() noexcept;
+  // Makes run() return after the current turn. Any thread.
+  void stop() noexcept;
+  // Makes a current or the next run_once() return promptly. Any thread; async-signal-safe. When a
+  // wake is already pending it costs one atomic exchange and no syscall.
+  void wake() noexcept;
+
+  // Operations submitted whose callbacks have not started.
+  [[nodiscard]] std::size_t pending() const noexcept;
+  [[nodiscard]] BackendKind backend() const noexcept;
+  [[nodiscard]] std::string_view backend_reason() const noexcept;
+
+ private:
+  explicit Loop(std::unique_ptr<detail::Backend> backend) noexcept;
+  std::unique_ptr<detail::Backend> backend_;
+};
+
+}  // namespace zap::zio

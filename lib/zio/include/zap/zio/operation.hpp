@@ -1,0 +1,272 @@
+// Operation: one intrusive, caller-owned IO request (read, send, accept, timer, ...) and its
+// Result.
+//
+// The caller owns the Operation object: zio never allocates one. Prepare it with a prep_* call,
+// hand it to Loop::submit(), and keep it (and every buffer/address/path it points to) alive and
+// unmoved until its callback has run. After the callback starts, the object is the caller's again:
+// the callback may resubmit it, reuse it for another kind, or destroy it.
+//
+//   void on_recv(zio::Operation& op, zio::Result r) {
+//     auto* conn = static_cast<Connection*>(op.user());
+//     if (!r) return conn->fail(r.error());       // std::error_code, e.g. ECONNRESET, ECANCELED
+//     conn->got(r.bytes());                        // 0 bytes on a stream socket = peer closed
+//   }
+//   zio::Operation op(&on_recv, &conn);
+//   op.prep_recv(fd, buf, sizeof(buf));
+//   op.set_timeout(std::chrono::seconds(5));        // optional deadline: fails with ETIMEDOUT
+//   loop.submit(op);                                // callback runs later, inside loop.run_once()
+//
+// Callbacks are plain function pointers (one indirect call, no std::function, no allocation) and
+// run only inside Loop::run_once(), never inside submit() or cancel(), so a callback never
+// re-enters the code that submitted. Errors come as std::error_code in std::system_category();
+// nothing on this path throws.
+//
+// Thread-safety: an Operation belongs to one Loop while in flight and is touched only by that
+// Loop's thread.
+#pragma once
+
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <system_error>
+
+struct msghdr;
+struct statx;
+
+namespace zap::zio {
+
+class Loop;
+class Operation;
+class SocketAddress;
+namespace detail {
+class Backend;
+class UringBackend;
+class EpollBackend;
+struct OpList;
+class TimerHeap;
+}  // namespace detail
+
+// The outcome of an Operation: a non-negative value (bytes moved, or the new fd for accept/open)
+// or an error. Kept as the kernel's raw int64 (-errno on failure) so it costs one register.
+class Result {
+ public:
+  constexpr Result() noexcept = default;
+  constexpr explicit Result(std::int64_t raw) noexcept : raw_(raw) {}
+
+  [[nodiscard]] constexpr bool ok() const noexcept { return raw_ >= 0; }
+  [[nodiscard]] constexpr explicit operator bool() const noexcept { return ok(); }
+  [[nodiscard]] std::error_code error() const noexcept {
+    return raw_ >= 0 ? std::error_code()
+                     : std::error_code(static_cast<int>(-raw_), std::system_category());
+  }
+  // Bytes transferred (read/write/send/recv/splice); meaningful only when ok().
+  [[nodiscard]] constexpr std::size_t bytes() const noexcept {
+    return ok() ? static_cast<std::size_t>(raw_) : 0;
+  }
+  // The new descriptor of accept/openat; meaningful only when ok().
+  [[nodiscard]] constexpr int fd() const noexcept { return ok() ? static_cast<int>(raw_) : -1; }
+  // -errno or the value: what the kernel said.
+  [[nodiscard]] constexpr std::int64_t raw() const noexcept { return raw_; }
+
+ private:
+  std::int64_t raw_ = 0;
+};
+
+enum class OpKind : std::uint8_t {
+  none,
+  nop,
+  read,  // fd, buf, len, offset (kCurrentPosition for pipes, sockets, TTYs)
+  write,
+  readv,
+  writev,
+  recv,  // sockets; flags are MSG_*
+  send,
+  recvmsg,  // UDP recvfrom/sendto through a msghdr (see socket.hpp Datagram)
+  sendmsg,
+  accept,  // result: new fd (non-blocking, close-on-exec)
+  connect,
+  shutdown,
+  timeout,  // a timer: completes with 0 after the duration, or ECANCELED
+  fsync,
+  openat,
+  close,
+  statx,
+  splice,
+};
+
+class Operation {
+ public:
+  using Callback = void (*)(Operation& op, Result result);
+  // Offset meaning "the file's current position" (pipes, sockets, TTYs, stdin/stdout).
+  static constexpr std::uint64_t kCurrentPosition = ~std::uint64_t{0};
+
+  Operation() noexcept = default;
+  explicit Operation(Callback callback, void* user = nullptr) noexcept
+      : callback_(callback), user_(user) {}
+  // The address of an Operation is its identity in the kernel while it is in flight.
+  Operation(const Operation&) = delete;
+  Operation& operator=(const Operation&) = delete;
+
+  void set_callback(Callback callback, void* user) noexcept {
+    callback_ = callback;
+    user_ = user;
+  }
+  [[nodiscard]] void* user() const noexcept { return user_; }
+  void set_user(void* user) noexcept { user_ = user; }
+  [[nodiscard]] OpKind kind() const noexcept { return kind_; }
+  // True from submit() until the callback starts.
+  [[nodiscard]] bool busy() const noexcept { return state_ != State::idle; }
+
+  // A deadline relative to submission: if the operation has not completed by then it is
+  // cancelled and completes with ETIMEDOUT (io_uring: a linked timeout; epoll: the timer heap).
+  // Zero (the default) means none. Kept across resubmits until changed; prep_* clears it.
+  void set_timeout(std::chrono::nanoseconds timeout) noexcept {
+    timeout_ns_ = timeout.count() > 0 ? timeout.count() : 0;
+  }
+
+  // --- preparation: fills in the request; does not submit. Pointers must outlive completion.
+  void prep_nop() noexcept { reset(OpKind::nop); }
+  void prep_read(int fd, void* buf, std::size_t len,
+                 std::uint64_t offset = kCurrentPosition) noexcept {
+    reset(OpKind::read, fd, buf, len, offset);
+  }
+  void prep_write(int fd, const void* buf, std::size_t len,
+                  std::uint64_t offset = kCurrentPosition) noexcept {
+    reset(OpKind::write, fd, const_cast<void*>(buf), len, offset);
+  }
+  void prep_readv(int fd, const iovec* iov, int count,
+                  std::uint64_t offset = kCurrentPosition) noexcept {
+    reset(OpKind::readv, fd, const_cast<iovec*>(iov), static_cast<std::uint32_t>(count), offset);
+  }
+  void prep_writev(int fd, const iovec* iov, int count,
+                   std::uint64_t offset = kCurrentPosition) noexcept {
+    reset(OpKind::writev, fd, const_cast<iovec*>(iov), static_cast<std::uint32_t>(count), offset);
+  }
+  void prep_recv(int fd, void* buf, std::size_t len, int msg_flags = 0) noexcept {
+    reset(OpKind::recv, fd, buf, len);
+    flags_ = static_cast<std::uint32_t>(msg_flags);
+  }
+  // MSG_NOSIGNAL is always added: a closed peer is reported as EPIPE, never as SIGPIPE.
+  void prep_send(int fd, const void* buf, std::size_t len, int msg_flags = 0) noexcept {
+    reset(OpKind::send, fd, const_cast<void*>(buf), len);
+    flags_ = static_cast<std::uint32_t>(msg_flags);
+  }
+  void prep_recvmsg(int fd, msghdr* msg, int msg_flags = 0) noexcept {
+    reset(OpKind::recvmsg, fd, msg);
+    flags_ = static_cast<std::uint32_t>(msg_flags);
+  }
+  void prep_sendmsg(int fd, const msghdr* msg, int msg_flags = 0) noexcept {
+    reset(OpKind::sendmsg, fd, const_cast<msghdr*>(msg));
+    flags_ = static_cast<std::uint32_t>(msg_flags);
+  }
+  // `peer` (optional) receives the remote address. Result: the new fd, O_NONBLOCK|O_CLOEXEC.
+  void prep_accept(int listen_fd, SocketAddress* peer = nullptr) noexcept {
+    reset(OpKind::accept, listen_fd, peer);
+  }
+  // `fd` must be a fresh non-blocking socket (socket.hpp open_socket). Use set_timeout() for a
+  // connect timeout.
+  void prep_connect(int fd, const SocketAddress& to) noexcept {
+    reset(OpKind::connect, fd, const_cast<SocketAddress*>(&to));
+  }
+  void prep_shutdown(int fd, int how) noexcept {
+    reset(OpKind::shutdown, fd);
+    flags_ = static_cast<std::uint32_t>(how);
+  }
+  // A timer. Completes with Result(0) when `after` has elapsed (monotonic clock).
+  void prep_timeout(std::chrono::nanoseconds after) noexcept {
+    reset(OpKind::timeout);
+    offset_ = static_cast<std::uint64_t>(after.count() > 0 ? after.count() : 0);
+  }
+  void prep_fsync(int fd, bool data_only = false) noexcept {
+    reset(OpKind::fsync, fd);
+    flags_ = data_only ? 1u : 0u;
+  }
+  // Result: the new fd. O_CLOEXEC is added.
+  void prep_openat(int dir_fd, const char* path, int open_flags, mode_t mode = 0644) noexcept {
+    reset(OpKind::openat, dir_fd, const_cast<char*>(path), mode);
+    flags_ = static_cast<std::uint32_t>(open_flags);
+  }
+  // Closes `fd`. On epoll this also cancels (ECANCELED) ops still queued on the fd; on io_uring
+  // such ops are not cancelled by close (the kernel holds the file) - cancel them first.
+  void prep_close(int fd) noexcept { reset(OpKind::close, fd); }
+  void prep_statx(int dir_fd, const char* path, int at_flags, unsigned mask,
+                  struct statx* out) noexcept {
+    reset(OpKind::statx, dir_fd, const_cast<char*>(path), mask);
+    flags_ = static_cast<std::uint32_t>(at_flags);
+    aux_ = out;
+  }
+  // splice(2): one of fd_in/fd_out must be a pipe. Offsets kCurrentPosition for pipes/sockets.
+  void prep_splice(int fd_in, std::uint64_t off_in, int fd_out, std::uint64_t off_out,
+                   std::size_t len, unsigned splice_flags = 0) noexcept {
+    reset(OpKind::splice, fd_in, nullptr, len, off_in);
+    fd2_ = fd_out;
+    offset2_ = off_out;
+    flags_ = splice_flags;
+  }
+
+  // --- request fields, read by the backends.
+  [[nodiscard]] int fd() const noexcept { return fd_; }
+  [[nodiscard]] void* addr() const noexcept { return addr_; }
+  [[nodiscard]] std::uint32_t len() const noexcept { return len_; }
+  [[nodiscard]] std::uint64_t offset() const noexcept { return offset_; }
+  [[nodiscard]] std::uint32_t flags() const noexcept { return flags_; }
+  [[nodiscard]] std::int64_t timeout_ns() const noexcept { return timeout_ns_; }
+
+ private:
+  friend class Loop;
+  friend class detail::Backend;
+  friend class detail::UringBackend;
+  friend class detail::EpollBackend;
+  friend struct detail::OpList;
+  friend class detail::TimerHeap;
+
+  enum class State : std::uint8_t {
+    idle,       // the caller's
+    queued,     // backend-side software queue (io_uring backlog, epoll wait list / timer heap)
+    in_flight,  // io_uring: an SQE carries this op's address
+    done,       // result known, callback pending inside run_once
+  };
+
+  void reset(OpKind kind, int fd = -1, void* addr = nullptr, std::size_t len = 0,
+             std::uint64_t offset = 0) noexcept {
+    kind_ = kind;
+    fd_ = fd;
+    addr_ = addr;
+    len_ = len > 0xffffffffu ? 0xffffffffu
+                             : static_cast<std::uint32_t>(len);  // kernel caps IO at 2 GiB
+    offset_ = offset;
+    flags_ = 0;
+    timeout_ns_ = 0;
+  }
+
+  // Request.
+  Callback callback_ = nullptr;
+  void* user_ = nullptr;
+  void* addr_ = nullptr;
+  void* aux_ = nullptr;        // statx buffer
+  std::uint64_t offset_ = 0;   // file offset; timer duration in ns
+  std::uint64_t offset2_ = 0;  // splice: fd_out offset
+  std::int64_t timeout_ns_ = 0;
+  int fd_ = -1;
+  int fd2_ = -1;  // splice: fd_out
+  std::uint32_t len_ = 0;
+  std::uint32_t flags_ = 0;
+  OpKind kind_ = OpKind::none;
+
+  // Backend bookkeeping: meaningful only while busy().
+  State state_ = State::idle;
+  bool cancel_requested_ = false;  // tells a deadline's ECANCELED (-> ETIMEDOUT) from cancel()'s
+  bool wants_write_ = false;       // epoll: queued on the fd's write side (else the read side)
+  bool connecting_ = false;        // epoll: connect() returned EINPROGRESS, waiting for EPOLLOUT
+  std::uint32_t heap_index_ = 0;   // epoll: position in the timer heap, 0 = not in it
+  Operation* next_ = nullptr;      // intrusive lists: io_uring backlog, epoll wait/done lists
+  Operation* prev_ = nullptr;
+  std::int64_t result_ = 0;      // result held between completion and delivery
+  std::int64_t ts_[2] = {0, 0};  // io_uring: __kernel_timespec for TIMEOUT/LINK_TIMEOUT, read by
+                                 // the kernel at submit; epoll: ts_[0] = absolute expiry (ns)
+};
+
+}  // namespace zap::zio

@@ -1,0 +1,64 @@
+// epoll backend: readiness turned into completions. An op first tries its non-blocking syscall
+// when its fd is believed ready; on EAGAIN it waits in the fd's read or write FIFO until epoll
+// reports readiness, then the syscall runs again. Each fd is registered once, edge-triggered, for
+// both directions (EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET): no epoll_ctl per operation. Regular
+// files (which epoll refuses with EPERM) and the ops that have no readiness (open, statx, fsync,
+// shutdown, close) run inline, blocking, inside submit(); their callbacks still run in run_once.
+#pragma once
+
+#include <sys/epoll.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "backend.hpp"
+#include "linux/timer_heap.hpp"
+
+namespace zap::zio::detail {
+
+class EpollBackend final : public Backend {
+ public:
+  EpollBackend(int epoll_fd, int wake_fd, unsigned max_events);
+  ~EpollBackend() override;
+
+  void submit(Operation& op) noexcept override;
+  void cancel(Operation& op) noexcept override;
+  void close_fd(int fd) noexcept override;
+  std::size_t run_once(std::int64_t timeout_ns) noexcept override;
+
+ private:
+  // Readiness knowledge about one fd. With edge triggering a direction is "ready" from an event
+  // until a syscall says EAGAIN (or a short read/write says the buffer was drained/filled).
+  struct FdState {
+    OpList readers;
+    OpList writers;
+    bool registered = false;
+    bool unpollable = false;  // epoll said EPERM (regular file): always perform inline
+    bool read_ready = false;  // unknown until the first event
+    bool write_ready = true;  // a fresh socket can usually take data: try before waiting
+  };
+
+  // Runs op's syscall without blocking (except on regular files). -EAGAIN: not ready.
+  std::int64_t perform(Operation& op) noexcept;
+  FdState& state(int fd);
+  void reset_fd(int fd) noexcept;  // a new fd number: forget what an old file taught us
+  bool ensure_registered(int fd, FdState& s) noexcept;
+  void drain(int fd, bool write) noexcept;
+  static void note_short_transfer(const Operation& op, std::int64_t res, FdState& s) noexcept;
+  void complete(Operation& op, std::int64_t res) noexcept;
+  void unlink(Operation& op) noexcept;  // from its fd FIFO and the timer heap
+  void expire_timers(std::int64_t now) noexcept;
+  static bool is_write_side(OpKind kind) noexcept;
+  static int wait_fd(const Operation& op) noexcept;
+
+  int epoll_fd_;
+  std::vector<FdState> fds_;  // indexed by fd; grows to the highest fd seen, never shrinks
+  std::vector<epoll_event> events_;
+  TimerHeap timers_;
+  OpList done_;  // result known, callback pending
+  bool has_pwait2_ = true;
+};
+
+std::int64_t monotonic_now_ns() noexcept;
+
+}  // namespace zap::zio::detail

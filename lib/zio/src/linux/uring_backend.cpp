@@ -1,0 +1,396 @@
+// io_uring backend. Every Operation maps to one SQE whose user_data is the Operation's address
+// (plus a LINK_TIMEOUT SQE when it has a deadline). Submission and reaping share one
+// io_uring_enter per run_once. Two reserved user_data values mark internal CQEs: kIgnored (link
+// timeouts, cancel requests, whose outcome shows up on the target op) and kWakeTag (the eventfd
+// read that lets wake() interrupt a waiting loop).
+#include <liburing.h>
+#include <sys/eventfd.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include "backend.hpp"
+#include "zap/zio/address.hpp"
+
+namespace zap::zio::detail {
+namespace {
+
+constexpr std::uint64_t kIgnored = 0;
+constexpr std::uint64_t kWakeTag = 1;  // no Operation lives at address 1
+constexpr unsigned kReapBatch = 64;
+
+static_assert(sizeof(__kernel_timespec) == 2 * sizeof(std::int64_t), "Operation::ts_ layout");
+
+void set_timespec(std::int64_t* ts, std::int64_t ns) {
+  ts[0] = ns / 1'000'000'000;
+  ts[1] = ns % 1'000'000'000;
+}
+
+// The opcode a kind needs; the probe tells whether the running kernel has it.
+int opcode_of(OpKind kind) {
+  switch (kind) {
+    case OpKind::nop:
+      return IORING_OP_NOP;
+    case OpKind::read:
+      return IORING_OP_READ;
+    case OpKind::write:
+      return IORING_OP_WRITE;
+    case OpKind::readv:
+      return IORING_OP_READV;
+    case OpKind::writev:
+      return IORING_OP_WRITEV;
+    case OpKind::recv:
+      return IORING_OP_RECV;
+    case OpKind::send:
+      return IORING_OP_SEND;
+    case OpKind::recvmsg:
+      return IORING_OP_RECVMSG;
+    case OpKind::sendmsg:
+      return IORING_OP_SENDMSG;
+    case OpKind::accept:
+      return IORING_OP_ACCEPT;
+    case OpKind::connect:
+      return IORING_OP_CONNECT;
+    case OpKind::shutdown:
+      return IORING_OP_SHUTDOWN;
+    case OpKind::timeout:
+      return IORING_OP_TIMEOUT;
+    case OpKind::fsync:
+      return IORING_OP_FSYNC;
+    case OpKind::openat:
+      return IORING_OP_OPENAT;
+    case OpKind::close:
+      return IORING_OP_CLOSE;
+    case OpKind::statx:
+      return IORING_OP_STATX;
+    case OpKind::splice:
+      return IORING_OP_SPLICE;
+    case OpKind::none:
+      break;
+  }
+  return -1;
+}
+
+}  // namespace
+
+class UringBackend final : public Backend {
+ public:
+  UringBackend(int wake_fd) noexcept : Backend(BackendKind::io_uring, wake_fd) {}
+  ~UringBackend() override {
+    if (initialized_) io_uring_queue_exit(&ring_);
+  }
+
+  std::error_code init(const LoopOptions& options);
+
+  void submit(Operation& op) noexcept override {
+    ++pending_;
+    op.state_ = Operation::State::queued;
+    op.cancel_requested_ = false;
+    op.next_ = op.prev_ = nullptr;
+    if (op.kind_ == OpKind::timeout) op.timeout_ns_ = 0;  // a timer's deadline is itself
+    // FIFO: once something waits in the backlog, newer ops queue behind it.
+    if (backlog_.empty() && reserve(sqes_needed(op))) {
+      prep(op);
+    } else {
+      backlog_.push_back(op);
+    }
+  }
+
+  void cancel(Operation& op) noexcept override {
+    if (op.state_ == Operation::State::queued) {  // never reached the kernel
+      backlog_.remove(op);
+      op.cancel_requested_ = true;
+      finish_locally(op, -ECANCELED);
+    } else if (op.state_ == Operation::State::in_flight && !op.cancel_requested_) {
+      op.cancel_requested_ = true;
+      if (reserve(1))
+        prep_cancel(op);
+      else
+        cancel_backlog_.push_back(op);
+    }
+    // done or idle: the result is already decided; nothing to do.
+  }
+
+  void close_fd(int fd) noexcept override {
+    for (Operation* op = backlog_.head; op != nullptr;) {
+      Operation* next = op->next_;
+      if (op->fd_ == fd) cancel(*op);
+      op = next;
+    }
+    // The cancel must reach the kernel while `fd` still names the file: submit now, then close.
+    if (reserve(1)) {
+      io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+      io_uring_prep_cancel_fd(sqe, fd, IORING_ASYNC_CANCEL_ALL);
+      io_uring_sqe_set_data64(sqe, kIgnored);
+      io_uring_submit(&ring_);
+    }
+    ::close(fd);
+  }
+
+  std::size_t run_once(std::int64_t timeout_ns) noexcept override;
+
+ private:
+  static unsigned sqes_needed(const Operation& op) noexcept { return op.timeout_ns_ > 0 ? 2 : 1; }
+
+  // Ensures `n` free SQEs, submitting what is queued if the SQ is full. False if the kernel
+  // cannot take more now (e.g. -EBUSY while completions overflow); the caller backlogs.
+  bool reserve(unsigned n) noexcept {
+    if (io_uring_sq_space_left(&ring_) >= n) return true;
+    io_uring_submit(&ring_);
+    return io_uring_sq_space_left(&ring_) >= n;
+  }
+
+  void finish_locally(Operation& op, std::int64_t res) noexcept {
+    op.result_ = res;
+    op.state_ = Operation::State::done;
+    done_.push_back(op);
+  }
+
+  void prep(Operation& op) noexcept;
+  void prep_cancel(Operation& op) noexcept {
+    io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+    io_uring_prep_cancel64(sqe, reinterpret_cast<std::uint64_t>(&op), 0);
+    io_uring_sqe_set_data64(sqe, kIgnored);
+  }
+  void arm_wake() noexcept {
+    if (wake_armed_ || !reserve(1)) return;
+    io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+    io_uring_prep_read(sqe, wake_fd_, &wake_buf_, sizeof(wake_buf_), 0);
+    io_uring_sqe_set_data64(sqe, kWakeTag);
+    wake_armed_ = true;
+  }
+  std::size_t reap() noexcept;
+
+  io_uring ring_{};
+  OpList backlog_;         // submitted, no SQE yet (SQ full): state queued
+  OpList cancel_backlog_;  // in flight, cancel() asked but no SQE was free for the cancel
+  OpList done_;            // finished without the kernel: state done, result in result_
+  bool supported_[IORING_OP_LAST] = {};
+  bool wake_armed_ = false;
+  bool initialized_ = false;
+};
+
+std::error_code UringBackend::init(const LoopOptions& options) {
+  io_uring_params params{};
+  params.flags = IORING_SETUP_CQSIZE | IORING_SETUP_COOP_TASKRUN;
+  params.cq_entries = options.entries * 4;  // room for multishot bursts before overflow
+  if (options.sqpoll) {
+    params.flags |= IORING_SETUP_SQPOLL;
+    params.sq_thread_idle = options.sqpoll_idle_ms;
+  }
+  int rc = io_uring_queue_init_params(options.entries, &ring_, &params);
+  if (rc == -EINVAL) {  // older kernel: no COOP_TASKRUN (5.19)
+    params = io_uring_params{};
+    params.flags = IORING_SETUP_CQSIZE | (options.sqpoll ? IORING_SETUP_SQPOLL : 0u);
+    params.cq_entries = options.entries * 4;
+    params.sq_thread_idle = options.sqpoll_idle_ms;
+    rc = io_uring_queue_init_params(options.entries, &ring_, &params);
+  }
+  if (rc < 0) return {-rc, std::system_category()};
+  initialized_ = true;
+
+  std::string missing;
+  if (io_uring_probe* probe = io_uring_get_probe_ring(&ring_)) {
+    for (int op = 0; op < IORING_OP_LAST; ++op)
+      supported_[op] = io_uring_opcode_supported(probe, op);
+    io_uring_free_probe(probe);
+  }
+  for (int k = static_cast<int>(OpKind::nop); k <= static_cast<int>(OpKind::splice); ++k) {
+    const int code = opcode_of(static_cast<OpKind>(k));
+    if (code >= 0 && !supported_[code]) missing += " " + std::to_string(code);
+  }
+  utsname uts{};
+  ::uname(&uts);
+  std::string reason = std::string("kernel ") + uts.release;
+  reason += (params.features & IORING_FEAT_NODROP) ? ", nodrop" : ", CQ may drop on overflow";
+  if (options.sqpoll) reason += ", sqpoll";
+  if (!missing.empty()) reason += ", unsupported opcodes:" + missing + " (fallbacks or EOPNOTSUPP)";
+  reason_ = reason;
+  return {};
+}
+
+void UringBackend::prep(Operation& op) noexcept {
+  const int code = opcode_of(op.kind_);
+  // Degrade per feature: recv/send fall back to read/write (same semantics on a connected
+  // socket, minus MSG_* flags); anything else the kernel lacks completes with EOPNOTSUPP.
+  OpKind kind = op.kind_;
+  if (kind == OpKind::recv && !supported_[IORING_OP_RECV]) kind = OpKind::read;
+  if (kind == OpKind::send && !supported_[IORING_OP_SEND]) kind = OpKind::write;
+  if (code < 0 || !supported_[opcode_of(kind)]) {
+    finish_locally(op, code < 0 ? -EINVAL : -EOPNOTSUPP);
+    return;
+  }
+  io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+  switch (kind) {
+    case OpKind::nop:
+      io_uring_prep_nop(sqe);
+      break;
+    case OpKind::read:
+      io_uring_prep_read(sqe, op.fd_, op.addr_, op.len_, op.offset_);
+      break;
+    case OpKind::write:
+      io_uring_prep_write(sqe, op.fd_, op.addr_, op.len_, op.offset_);
+      break;
+    case OpKind::readv:
+      io_uring_prep_readv(sqe, op.fd_, static_cast<const iovec*>(op.addr_), op.len_, op.offset_);
+      break;
+    case OpKind::writev:
+      io_uring_prep_writev(sqe, op.fd_, static_cast<const iovec*>(op.addr_), op.len_, op.offset_);
+      break;
+    case OpKind::recv:
+      io_uring_prep_recv(sqe, op.fd_, op.addr_, op.len_, static_cast<int>(op.flags_));
+      break;
+    case OpKind::send:
+      io_uring_prep_send(sqe, op.fd_, op.addr_, op.len_,
+                         static_cast<int>(op.flags_) | MSG_NOSIGNAL);
+      break;
+    case OpKind::recvmsg:
+      io_uring_prep_recvmsg(sqe, op.fd_, static_cast<msghdr*>(op.addr_), op.flags_);
+      break;
+    case OpKind::sendmsg:
+      io_uring_prep_sendmsg(sqe, op.fd_, static_cast<const msghdr*>(op.addr_),
+                            op.flags_ | MSG_NOSIGNAL);
+      break;
+    case OpKind::accept: {
+      auto* peer = static_cast<SocketAddress*>(op.addr_);
+      if (peer != nullptr) *peer->size_ptr() = peer->capacity();
+      io_uring_prep_accept(sqe, op.fd_, peer ? peer->data() : nullptr,
+                           peer ? peer->size_ptr() : nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      break;
+    }
+    case OpKind::connect: {
+      const auto* to = static_cast<const SocketAddress*>(op.addr_);
+      io_uring_prep_connect(sqe, op.fd_, to->data(), to->size());
+      break;
+    }
+    case OpKind::shutdown:
+      io_uring_prep_shutdown(sqe, op.fd_, static_cast<int>(op.flags_));
+      break;
+    case OpKind::timeout:
+      set_timespec(op.ts_, static_cast<std::int64_t>(op.offset_));
+      io_uring_prep_timeout(sqe, reinterpret_cast<__kernel_timespec*>(op.ts_), 0, 0);
+      break;
+    case OpKind::fsync:
+      io_uring_prep_fsync(sqe, op.fd_, op.flags_ ? IORING_FSYNC_DATASYNC : 0);
+      break;
+    case OpKind::openat:
+      io_uring_prep_openat(sqe, op.fd_, static_cast<const char*>(op.addr_),
+                           static_cast<int>(op.flags_) | O_CLOEXEC, op.len_);
+      break;
+    case OpKind::close:
+      io_uring_prep_close(sqe, op.fd_);
+      break;
+    case OpKind::statx:
+      io_uring_prep_statx(sqe, op.fd_, static_cast<const char*>(op.addr_),
+                          static_cast<int>(op.flags_), op.len_,
+                          static_cast<struct statx*>(op.aux_));
+      break;
+    case OpKind::splice:
+      io_uring_prep_splice(sqe, op.fd_, static_cast<std::int64_t>(op.offset_), op.fd2_,
+                           static_cast<std::int64_t>(op.offset2_), op.len_, op.flags_);
+      break;
+    case OpKind::none:
+      break;
+  }
+  io_uring_sqe_set_data(sqe, &op);
+  op.state_ = Operation::State::in_flight;
+  if (op.timeout_ns_ > 0) {
+    // The kernel copies the timespec while preparing the linked SQE, inside io_uring_enter, so
+    // op.ts_ only has to live until the next submit - it lives until completion.
+    sqe->flags |= IOSQE_IO_LINK;
+    set_timespec(op.ts_, op.timeout_ns_);
+    io_uring_sqe* link = io_uring_get_sqe(&ring_);
+    io_uring_prep_link_timeout(link, reinterpret_cast<__kernel_timespec*>(op.ts_), 0);
+    io_uring_sqe_set_data64(link, kIgnored);
+  }
+}
+
+std::size_t UringBackend::reap() noexcept {
+  std::size_t delivered = 0;
+  io_uring_cqe* cqes[kReapBatch];
+  struct Item {
+    Operation* op;
+    std::int64_t res;
+  } items[kReapBatch];
+  for (;;) {
+    const unsigned got = io_uring_peek_batch_cqe(&ring_, cqes, kReapBatch);
+    if (got == 0) break;
+    unsigned count = 0;
+    for (unsigned i = 0; i < got; ++i) {
+      const std::uint64_t data = cqes[i]->user_data;
+      if (data == kIgnored || data == LIBURING_UDATA_TIMEOUT) continue;
+      if (data == kWakeTag) {
+        wake_armed_ = false;
+        consume_wake();
+        continue;
+      }
+      auto* op = reinterpret_cast<Operation*>(data);
+      if (op->prev_ != nullptr || op->next_ != nullptr || cancel_backlog_.head == op) {
+        cancel_backlog_.remove(*op);
+      }
+      // Mark before any callback runs: a callback that cancel()s an op of this batch must
+      // not send a cancel for an address that may be reused by then.
+      op->state_ = Operation::State::done;
+      items[count++] = {op, cqes[i]->res};
+    }
+    // Release the CQ slots before the callbacks: they may submit, and the kernel may post more.
+    io_uring_cq_advance(&ring_, got);
+    for (unsigned i = 0; i < count; ++i) delivered += deliver(*items[i].op, items[i].res);
+  }
+  return delivered;
+}
+
+std::size_t UringBackend::run_once(std::int64_t timeout_ns) noexcept {
+  // Move what waited for SQ space into the ring, in order.
+  while (Operation* op = backlog_.head) {
+    if (!reserve(sqes_needed(*op))) break;
+    backlog_.remove(*op);
+    prep(*op);
+  }
+  while (Operation* op = cancel_backlog_.head) {
+    if (!reserve(1)) break;
+    cancel_backlog_.remove(*op);
+    prep_cancel(*op);
+  }
+  arm_wake();
+
+  const bool must_not_block = timeout_ns == 0 || !done_.empty() || io_uring_cq_ready(&ring_) > 0;
+  int rc;
+  if (must_not_block) {
+    rc = io_uring_sq_ready(&ring_) > 0 ? io_uring_submit(&ring_) : 0;
+  } else if (timeout_ns < 0) {
+    rc = io_uring_submit_and_wait(&ring_, 1);
+  } else {
+    __kernel_timespec ts{};
+    ts.tv_sec = timeout_ns / 1'000'000'000;
+    ts.tv_nsec = timeout_ns % 1'000'000'000;
+    io_uring_cqe* cqe = nullptr;
+    rc = io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
+  }
+  // -ETIME: the wait timed out; -EINTR: a signal; -EBUSY/-EAGAIN: the CQ is overflowing or the
+  // kernel is short of memory - reaping below makes room, and the next turn submits again.
+  (void)rc;
+
+  std::size_t delivered = reap();
+  // Ops finished locally during these callbacks wait for the next turn (which will not block).
+  OpList finished = done_;
+  done_ = OpList{};
+  while (Operation* op = finished.pop_front()) delivered += deliver(*op, op->result_);
+  return delivered;
+}
+
+std::unique_ptr<Backend> make_uring_backend(const LoopOptions& options, std::error_code& ec) {
+  const int wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_fd < 0) {
+    ec = {errno, std::system_category()};
+    return nullptr;
+  }
+  auto backend = std::make_unique<UringBackend>(wake_fd);
+  if ((ec = backend->init(options))) return nullptr;
+  return backend;
+}
+
+}  // namespace zap::zio::detail

@@ -1,0 +1,277 @@
+#include "zap/zio/loop.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <thread>
+
+#include "zio_test_support.hpp"
+
+namespace zap::zio {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::BackendTest;
+using testing::run_until;
+
+struct Outcome {
+  int calls = 0;
+  Result result;
+};
+
+void record(Operation& op, Result r) {
+  auto* out = static_cast<Outcome*>(op.user());
+  ++out->calls;
+  out->result = r;
+}
+
+class LoopTest : public BackendTest {};
+ZIO_INSTANTIATE_BACKENDS(LoopTest);
+
+TEST_P(LoopTest, NopCompletesInsideRunOnceNotInsideSubmit) {
+  Outcome out;
+  Operation op(&record, &out);
+  op.prep_nop();
+  loop().submit(op);
+  EXPECT_EQ(out.calls, 0);
+  EXPECT_TRUE(op.busy());
+  EXPECT_EQ(loop().pending(), 1u);
+  ASSERT_TRUE(run_until(loop(), [&] { return out.calls == 1; }));
+  EXPECT_TRUE(out.result.ok());
+  EXPECT_FALSE(op.busy());
+  EXPECT_EQ(loop().pending(), 0u);
+}
+
+TEST_P(LoopTest, TimerFiresAfterItsDuration) {
+  Outcome out;
+  Operation op(&record, &out);
+  op.prep_timeout(20ms);
+  const auto start = std::chrono::steady_clock::now();
+  loop().submit(op);
+  ASSERT_TRUE(run_until(loop(), [&] { return out.calls == 1; }));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 19ms);
+  EXPECT_TRUE(out.result.ok()) << out.result.error().message();
+}
+
+TEST_P(LoopTest, TimersFireInDeadlineOrder) {
+  std::vector<int> order;
+  struct Slot {
+    std::vector<int>* order;
+    int id;
+  } slots[3] = {{&order, 0}, {&order, 1}, {&order, 2}};
+  Operation ops[3];
+  const std::chrono::milliseconds after[3] = {30ms, 10ms, 20ms};
+  for (int i = 0; i < 3; ++i) {
+    ops[i].set_callback(
+        [](Operation& op, Result) {
+          auto* s = static_cast<Slot*>(op.user());
+          s->order->push_back(s->id);
+        },
+        &slots[i]);
+    ops[i].prep_timeout(after[i]);
+    loop().submit(ops[i]);
+  }
+  ASSERT_TRUE(run_until(loop(), [&] { return order.size() == 3; }));
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 0}));
+}
+
+TEST_P(LoopTest, CancelledTimerCompletesOnceWithEcanceled) {
+  Outcome out;
+  Operation op(&record, &out);
+  op.prep_timeout(10s);
+  loop().submit(op);
+  loop().run_once(0ns);  // in flight in the kernel (io_uring) / in the heap (epoll)
+  loop().cancel(op);
+  ASSERT_TRUE(run_until(
+      loop(), [&] { return out.calls == 1; }, 5s));
+  EXPECT_EQ(out.result.error(), std::errc::operation_canceled);
+  loop().run_once(10ms);
+  EXPECT_EQ(out.calls, 1);
+}
+
+TEST_P(LoopTest, CancelBeforeFirstTurnAlsoCompletes) {
+  Outcome out;
+  Operation op(&record, &out);
+  op.prep_timeout(10s);
+  loop().submit(op);
+  loop().cancel(op);
+  ASSERT_TRUE(run_until(
+      loop(), [&] { return out.calls == 1; }, 5s));
+  EXPECT_EQ(out.result.error(), std::errc::operation_canceled);
+}
+
+TEST_P(LoopTest, DeadlineFailsASilentRecvWithEtimedout) {
+  int sv[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+  char buf[16];
+  Outcome out;
+  Operation op(&record, &out);
+  op.prep_recv(sv[0], buf, sizeof(buf));
+  op.set_timeout(30ms);
+  const auto start = std::chrono::steady_clock::now();
+  loop().submit(op);
+  ASSERT_TRUE(run_until(
+      loop(), [&] { return out.calls == 1; }, 5s));
+  EXPECT_EQ(out.result.error(), std::errc::timed_out);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 29ms);
+  // The socket is still usable afterwards.
+  ASSERT_EQ(::send(sv[1], "x", 1, 0), 1);
+  op.prep_recv(sv[0], buf, sizeof(buf));
+  op.set_timeout(5s);
+  loop().submit(op);
+  ASSERT_TRUE(run_until(
+      loop(), [&] { return out.calls == 2; }, 5s));
+  EXPECT_EQ(out.result.bytes(), 1u);
+  ::close(sv[0]);
+  ::close(sv[1]);
+}
+
+TEST_P(LoopTest, DeadlineDoesNotFireWhenTheOpCompletesFirst) {
+  int sv[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+  ASSERT_EQ(::send(sv[1], "hello", 5, 0), 5);
+  char buf[16];
+  Outcome out;
+  Operation op(&record, &out);
+  op.prep_recv(sv[0], buf, sizeof(buf));
+  op.set_timeout(20ms);
+  loop().submit(op);
+  ASSERT_TRUE(run_until(
+      loop(), [&] { return out.calls == 1; }, 5s));
+  EXPECT_EQ(out.result.bytes(), 5u);
+  Outcome timer_out;  // outlive the former deadline: nothing else may be delivered
+  Operation timer(&record, &timer_out);
+  timer.prep_timeout(40ms);
+  loop().submit(timer);
+  ASSERT_TRUE(run_until(
+      loop(), [&] { return timer_out.calls == 1; }, 5s));
+  EXPECT_EQ(out.calls, 1);
+  ::close(sv[0]);
+  ::close(sv[1]);
+}
+
+TEST_P(LoopTest, WakeFromAnotherThreadEndsAWait) {
+  std::atomic<bool> flag{false};
+  std::thread waker([&] {
+    std::this_thread::sleep_for(
+        20ms);  // let the loop block first (the wake must not be lost either way)
+    flag.store(true, std::memory_order_release);
+    loop().wake();
+  });
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!flag.load(std::memory_order_acquire) && std::chrono::steady_clock::now() < deadline)
+    loop().run_once(Loop::kForever);
+  EXPECT_TRUE(flag.load());
+  waker.join();
+}
+
+TEST_P(LoopTest, ManyWakesCoalesceAndTheLoopStaysUsable) {
+  std::thread wakers[2];
+  for (auto& t : wakers)
+    t = std::thread([&] {
+      for (int i = 0; i < 10000; ++i) loop().wake();
+    });
+  for (auto& t : wakers) t.join();
+  loop().run_once(0ns);
+  loop().run_once(0ns);
+  Outcome out;
+  Operation op(&record, &out);
+  op.prep_timeout(5ms);
+  loop().submit(op);
+  ASSERT_TRUE(run_until(
+      loop(), [&] { return out.calls == 1; }, 5s));
+}
+
+TEST_P(LoopTest, StopFromAnotherThreadEndsRun) {
+  std::thread stopper([&] { loop().stop(); });
+  loop().run();  // returns whether stop() came before or during run()
+  stopper.join();
+  SUCCEED();
+}
+
+TEST_P(LoopTest, MoreOpsThanTheQueueHoldsAllComplete) {
+  LoopOptions options;
+  options.backend = GetParam();
+  options.entries = 8;  // io_uring: an 8-entry SQ overflows into the backlog
+  std::error_code ec;
+  auto small = Loop::create(options, ec);
+  ASSERT_TRUE(small) << ec.message();
+  constexpr int kOps = 1000;
+  std::vector<Operation> ops(kOps);
+  int completed = 0;
+  for (auto& op : ops) {
+    op.set_callback(
+        [](Operation& o, Result r) {
+          EXPECT_TRUE(r.ok());
+          ++*static_cast<int*>(o.user());
+        },
+        &completed);
+    op.prep_nop();
+    small->submit(op);
+  }
+  ASSERT_TRUE(run_until(*small, [&] { return completed == kOps; }));
+  EXPECT_EQ(small->pending(), 0u);
+}
+
+TEST_P(LoopTest, ReportsItsBackendAndWhy) {
+  EXPECT_FALSE(loop().backend_reason().empty());
+  EXPECT_NE(loop().backend_reason().find(to_string(GetParam())), std::string_view::npos)
+      << loop().backend_reason();
+}
+
+TEST(LoopSelection, EnvironmentPicksTheBackendWhenOptionsSayAutomatic) {
+  ::setenv("ZAP_IO_BACKEND", "epoll", 1);
+  std::error_code ec;
+  auto loop = Loop::create({}, ec);
+  ASSERT_TRUE(loop) << ec.message();
+  EXPECT_EQ(loop->backend(), BackendKind::epoll);
+  EXPECT_NE(loop->backend_reason().find("ZAP_IO_BACKEND=epoll"), std::string_view::npos);
+  LoopOptions explicit_uring;
+  explicit_uring.backend = BackendKind::io_uring;  // the API wins over the environment
+  auto other = Loop::create(explicit_uring, ec);
+  ::unsetenv("ZAP_IO_BACKEND");
+  ASSERT_TRUE(other) << ec.message();
+  EXPECT_EQ(other->backend(), BackendKind::io_uring);
+}
+
+TEST(LoopSelection, AutomaticPrefersIoUringHere) {
+  ::unsetenv("ZAP_IO_BACKEND");
+  std::error_code ec;
+  auto loop = Loop::create({}, ec);
+  ASSERT_TRUE(loop) << ec.message();
+  std::printf("%.*s\n", static_cast<int>(loop->backend_reason().size()),
+              loop->backend_reason().data());
+  EXPECT_EQ(loop->backend(), BackendKind::io_uring);  // the test machine has io_uring
+}
+
+}  // namespace
+}  // namespace zap::zio
+
+namespace zap::zio {
+namespace {
+
+TEST(LoopOptionsTest, SqpollRingRunsOpsAndTimers) {
+  LoopOptions options;
+  options.backend = BackendKind::io_uring;
+  options.sqpoll = true;
+  options.sqpoll_idle_ms = 10;
+  std::error_code ec;
+  auto loop = Loop::create(options, ec);
+  if (!loop) GTEST_SKIP() << "SQPOLL unavailable: " << ec.message();
+  EXPECT_NE(loop->backend_reason().find("sqpoll"), std::string_view::npos);
+  testing::Outcome nop_out, timer_out;
+  Operation nop(&testing::record, &nop_out), timer(&testing::record, &timer_out);
+  nop.prep_nop();
+  timer.prep_timeout(std::chrono::milliseconds(5));
+  loop->submit(nop);
+  loop->submit(timer);
+  ASSERT_TRUE(
+      testing::run_until(*loop, [&] { return nop_out.calls == 1 && timer_out.calls == 1; }));
+  EXPECT_TRUE(nop_out.result.ok());
+  EXPECT_TRUE(timer_out.result.ok());
+}
+
+}  // namespace
+}  // namespace zap::zio

@@ -1,0 +1,103 @@
+#include "zap/zio/pipe.hpp"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "zio_test_support.hpp"
+
+namespace zap::zio {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::Outcome;
+using testing::record;
+using testing::run_until;
+
+class PipeTest : public testing::BackendTest {};
+ZIO_INSTANTIATE_BACKENDS(PipeTest);
+
+TEST_P(PipeTest, RoundTripThenEofAfterTheWriterCloses) {
+  std::error_code ec;
+  Pipe p = make_pipe(ec);
+  ASSERT_FALSE(ec);
+  EXPECT_TRUE(::fcntl(p.read_end.get(), F_GETFL) & O_NONBLOCK);
+  char buf[32] = {};
+  Outcome read, wrote;
+  Operation r(&record, &read), w(&record, &wrote);
+  r.prep_read(p.read_end.get(), buf, sizeof(buf));  // waits: the pipe is empty
+  r.set_timeout(5s);
+  loop().submit(r);
+  loop().run_once(0ns);
+  EXPECT_EQ(read.calls, 0);
+  w.prep_write(p.write_end.get(), "through the pipe", 16);
+  loop().submit(w);
+  ASSERT_TRUE(run_until(loop(), [&] { return read.calls == 1 && wrote.calls == 1; }));
+  EXPECT_EQ(wrote.result.bytes(), 16u);
+  ASSERT_EQ(read.result.bytes(), 16u) << read.result.error().message();
+  EXPECT_EQ(std::string(buf, 16), "through the pipe");
+
+  loop().close_fd(p.write_end.release());
+  r.prep_read(p.read_end.get(), buf, sizeof(buf));
+  r.set_timeout(5s);
+  loop().submit(r);
+  ASSERT_TRUE(run_until(loop(), [&] { return read.calls == 2; }));
+  ASSERT_TRUE(read.result.ok()) << read.result.error().message();
+  EXPECT_EQ(read.result.bytes(), 0u);
+}
+
+TEST_P(PipeTest, FullPipeWriteCompletesPartiallyAndResumes) {
+  std::error_code ec;
+  Pipe p = make_pipe(ec);
+  ASSERT_FALSE(ec);
+  const int size = set_pipe_size(p.write_end.get(), 4096, ec);
+  ASSERT_FALSE(ec);
+  std::vector<char> data(size * 8, 'z');
+  std::vector<char> got(data.size());
+  std::size_t sent = 0, received = 0;
+  Outcome read, wrote;
+  Operation r(&record, &read), w(&record, &wrote);
+  w.prep_write(p.write_end.get(), data.data(), data.size());
+  r.prep_read(p.read_end.get(), got.data(), got.size());
+  loop().submit(w);
+  loop().submit(r);
+  ASSERT_TRUE(run_until(loop(), [&] {
+    if (wrote.calls == 1) {
+      wrote.calls = 0;
+      EXPECT_TRUE(wrote.result.ok());
+      sent += wrote.result.bytes();
+      if (sent < data.size()) {
+        w.prep_write(p.write_end.get(), data.data() + sent, data.size() - sent);
+        loop().submit(w);
+      }
+    }
+    if (read.calls == 1) {
+      read.calls = 0;
+      EXPECT_TRUE(read.result.ok());
+      received += read.result.bytes();
+      if (received < data.size()) {
+        r.prep_read(p.read_end.get(), got.data() + received, got.size() - received);
+        loop().submit(r);
+      }
+    }
+    return sent == data.size() && received == data.size();
+  }));
+  EXPECT_TRUE(got == data);
+}
+
+TEST_P(PipeTest, StdStreamRestoresTheOriginalFlags) {
+  std::error_code ec;
+  Pipe p = make_pipe(ec);
+  ASSERT_FALSE(ec);
+  ASSERT_FALSE(set_nonblocking(p.read_end.get(), false));
+  {
+    StdStream s(p.read_end.get(), ec);
+    ASSERT_FALSE(ec);
+    EXPECT_TRUE(::fcntl(s.fd(), F_GETFL) & O_NONBLOCK);
+  }
+  EXPECT_FALSE(::fcntl(p.read_end.get(), F_GETFL) & O_NONBLOCK);
+}
+
+}  // namespace
+}  // namespace zap::zio

@@ -1,0 +1,81 @@
+#include "zap/zync/spsc_ring.hpp"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+namespace zap::zync {
+namespace {
+
+TEST(SpscRing, CapacityIsRoundedUpToAPowerOfTwo) {
+  EXPECT_EQ(SpscRing<int>(0).capacity(), 1u);
+  EXPECT_EQ(SpscRing<int>(1).capacity(), 1u);
+  EXPECT_EQ(SpscRing<int>(5).capacity(), 8u);
+  EXPECT_EQ(SpscRing<int>(64).capacity(), 64u);
+}
+
+TEST(SpscRing, PopFromEmptyFails) {
+  SpscRing<int> ring(4);
+  int value = -1;
+  EXPECT_FALSE(ring.try_pop(value));
+  EXPECT_EQ(value, -1);
+  EXPECT_FALSE(ring.try_pop().has_value());
+  EXPECT_TRUE(ring.empty_approx());
+}
+
+TEST(SpscRing, PushToFullFailsUntilAPop) {
+  SpscRing<int> ring(4);
+  for (int i = 0; i < 4; ++i) EXPECT_TRUE(ring.try_push(i));
+  EXPECT_FALSE(ring.try_push(99));
+  EXPECT_EQ(ring.size_approx(), 4u);
+  int value = -1;
+  ASSERT_TRUE(ring.try_pop(value));
+  EXPECT_EQ(value, 0);
+  EXPECT_TRUE(ring.try_push(4));
+  EXPECT_FALSE(ring.try_push(5));
+}
+
+TEST(SpscRing, KeepsFifoOrderAcrossWraparound) {
+  SpscRing<int> ring(8);
+  int next_push = 0;
+  int next_pop = 0;
+  // Uneven push/pop batches walk the indices around the ring many times.
+  for (int round = 0; round < 1000; ++round) {
+    for (int i = 0; i < 5 && ring.try_push(next_push); ++i) ++next_push;
+    for (int i = 0; i < 3; ++i) {
+      auto value = ring.try_pop();
+      if (!value) break;
+      EXPECT_EQ(*value, next_pop++);
+    }
+  }
+  while (auto value = ring.try_pop()) EXPECT_EQ(*value, next_pop++);
+  EXPECT_EQ(next_pop, next_push);
+  EXPECT_GT(next_push, 1000);
+}
+
+TEST(SpscRing, MovesOnlyTypesAndDestroysLeftovers) {
+  auto counter = std::make_shared<int>(0);
+  {
+    SpscRing<std::shared_ptr<int>> ring(4);
+    EXPECT_TRUE(ring.try_push(counter));
+    EXPECT_TRUE(ring.try_emplace(counter));
+    EXPECT_TRUE(ring.try_push(counter));
+    EXPECT_EQ(counter.use_count(), 4);
+    std::shared_ptr<int> out;
+    ASSERT_TRUE(ring.try_pop(out));
+    EXPECT_EQ(counter.use_count(), 4);  // moved out, not copied
+    out.reset();
+    EXPECT_EQ(counter.use_count(), 3);
+  }
+  EXPECT_EQ(counter.use_count(), 1);  // the ring destroyed the two left in it
+
+  SpscRing<std::unique_ptr<std::string>> ring(2);
+  EXPECT_TRUE(ring.try_push(std::make_unique<std::string>("hello")));
+  auto out = ring.try_pop();
+  ASSERT_TRUE(out.has_value());
+  EXPECT_EQ(**out, "hello");
+}
+
+}  // namespace
+}  // namespace zap::zync
