@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Installs exactly the Debian packages zap needs that are missing. Idempotent; silent when all
 # are present. Works as root or through sudo.
+#
+#   scripts/setup.sh           what building, running and testing need
+#   scripts/setup.sh --bench   also the peers of the benchmarks and load tests (mimalloc, jemalloc,
+#                              Go, nginx, HAProxy, perf)
 set -euo pipefail
 
 packages=(
@@ -8,8 +12,11 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   liburing-dev libboost-dev
   libcli11-dev libspdlog-dev nlohmann-json3-dev
-  wrk curl procps iproute2
+  wrk curl procps iproute2 python3
 )
+if [ "${1:-}" = "--bench" ]; then
+  packages+=(libmimalloc-dev libjemalloc-dev golang-go linux-perf strace nginx haproxy)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
