@@ -8,6 +8,7 @@
 #include <random>
 #include <string>
 
+#include "zap/zio/socket.hpp"
 #include "zio_test_support.hpp"
 
 namespace zap::zio {
@@ -135,6 +136,98 @@ TEST_P(FileTest, FileSenderSplicesAFileRangeToASocketIntact) {
   ASSERT_TRUE(sent.result.ok()) << sent.result.error().message();
   EXPECT_EQ(sent.result.bytes(), kSize - kOffset);
   EXPECT_TRUE(std::equal(got.begin(), got.end(), data.begin() + kOffset));
+}
+
+// The reader starts only after a timer fires, long after the socket buffer filled: the splice
+// into the full socket must wait for room (on io_uring it fails with EAGAIN at once otherwise).
+TEST_P(FileTest, FileSenderWaitsForASlowReader) {
+  constexpr std::size_t kSize = 6u << 20;
+  std::vector<char> data(kSize);
+  std::mt19937 rng(11);
+  for (auto& b : data) b = static_cast<char>(rng());
+  std::error_code ec;
+  UniqueFd file = open_file(path_.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600, ec);
+  ASSERT_FALSE(ec);
+  ASSERT_EQ(::pwrite(file.get(), data.data(), data.size(), 0), static_cast<ssize_t>(data.size()));
+
+  UniqueFd listener;
+  const auto addr = testing::listen_loopback(listener);
+  auto [client, server] = testing::connected_pair(loop(), listener.get(), addr);
+  ASSERT_FALSE(set_buffer_sizes(server.get(), 16 * 1024, 16 * 1024));
+  ASSERT_FALSE(set_buffer_sizes(client.get(), 16 * 1024, 16 * 1024));
+
+  struct Reader {
+    Loop* loop;
+    int fd;
+    std::vector<char> got;
+    std::size_t have = 0;
+    std::error_code error;
+    Operation op;
+
+    static void on_delay_over(Operation& op, Result) {
+      auto& rd = *static_cast<Reader*>(op.user());
+      op.set_callback(&on_recv, &rd);
+      op.prep_recv(rd.fd, rd.got.data(), rd.got.size());
+      rd.loop->submit(op);
+    }
+    static void on_recv(Operation& op, Result r) {
+      auto& rd = *static_cast<Reader*>(op.user());
+      if (!r || r.bytes() == 0) {
+        rd.error = r ? std::make_error_code(std::errc::connection_reset) : r.error();
+        return;
+      }
+      rd.have += r.bytes();
+      if (rd.have == rd.got.size()) return;
+      op.prep_recv(rd.fd, rd.got.data() + rd.have, rd.got.size() - rd.have);
+      rd.loop->submit(op);
+    }
+  } reader{&loop(), client.get(), std::vector<char>(kSize), 0, {}, {}};
+  reader.op.set_callback(&Reader::on_delay_over, &reader);
+  reader.op.prep_timeout(300ms);  // no reader until then: the sender fills the socket and waits
+  loop().submit(reader.op);
+
+  Outcome sent;
+  FileSender sender;
+  ASSERT_FALSE(sender.start(
+      loop(), file.get(), 0, kSize, server.get(),
+      [](FileSender& s, Result r) {
+        auto* out = static_cast<Outcome*>(s.user());
+        ++out->calls;
+        out->result = r;
+      },
+      &sent));
+  ASSERT_TRUE(run_until(loop(), [&] {
+    return sent.calls == 1 && (reader.have == kSize || reader.error || !sent.result.ok());
+  }));
+  ASSERT_TRUE(sent.result.ok()) << sent.result.error().message();
+  EXPECT_EQ(sent.result.bytes(), kSize);
+  EXPECT_FALSE(reader.error) << reader.error.message();
+  ASSERT_EQ(reader.have, kSize);
+  EXPECT_EQ(testing::fnv1a(reader.got.data(), kSize), testing::fnv1a(data.data(), kSize));
+}
+
+// A zero-byte send still reports through the loop, never inside start().
+TEST_P(FileTest, FileSenderOfNothingCallsBackFromTheLoop) {
+  std::error_code ec;
+  UniqueFd file = open_file(path_.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600, ec);
+  ASSERT_FALSE(ec);
+  UniqueFd listener;
+  const auto addr = testing::listen_loopback(listener);
+  auto [client, server] = testing::connected_pair(loop(), listener.get(), addr);
+  Outcome sent;
+  FileSender sender;
+  ASSERT_FALSE(sender.start(
+      loop(), file.get(), 0, 0, server.get(),
+      [](FileSender& s, Result r) {
+        auto* out = static_cast<Outcome*>(s.user());
+        ++out->calls;
+        out->result = r;
+      },
+      &sent));
+  EXPECT_EQ(sent.calls, 0) << "called back inside start()";
+  ASSERT_TRUE(run_until(loop(), [&] { return sent.calls == 1; }));
+  EXPECT_TRUE(sent.result.ok());
+  EXPECT_EQ(sent.result.bytes(), 0u);
 }
 
 }  // namespace

@@ -1,10 +1,14 @@
 #include "zap/zio/loop.hpp"
 
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <atomic>
 #include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
 #include <thread>
 
 #include "zio_test_support.hpp"
@@ -244,6 +248,90 @@ TEST(LoopSelection, AutomaticPrefersIoUringHere) {
   std::printf("%.*s\n", static_cast<int>(loop->backend_reason().size()),
               loop->backend_reason().data());
   EXPECT_EQ(loop->backend(), BackendKind::io_uring);  // the test machine has io_uring
+}
+
+// nanoseconds::max() means "practically never": the expiry must saturate, not wrap into the past.
+TEST_P(LoopTest, ForeverTimerAndDeadlineDoNotFire) {
+  Outcome timer_out, recv_out;
+  Operation timer(&record, &timer_out);
+  timer.prep_timeout(std::chrono::nanoseconds::max());
+  loop().submit(timer);
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds), 0);
+  UniqueFd a(fds[0]), b(fds[1]);
+  char buf[8];
+  Operation r(&record, &recv_out);
+  r.prep_recv(a.get(), buf, sizeof(buf));
+  r.set_timeout(std::chrono::nanoseconds::max());
+  loop().submit(r);
+  for (int i = 0; i < 3; ++i) loop().run_once(20ms);
+  EXPECT_EQ(timer_out.calls, 0) << timer_out.result.error().message();
+  EXPECT_EQ(recv_out.calls, 0) << recv_out.result.error().message();
+  loop().cancel(timer);
+  loop().cancel(r);
+  ASSERT_TRUE(run_until(loop(), [&] { return timer_out.calls == 1 && recv_out.calls == 1; }));
+  EXPECT_EQ(timer_out.result.error(), std::errc::operation_canceled);
+  EXPECT_EQ(recv_out.result.error(), std::errc::operation_canceled);
+}
+
+// run_once(0) in a busy loop, never blocking: a completion that the kernel finished while the
+// loop thread made no syscall must still show up (io_uring COOP_TASKRUN defers it as task work).
+TEST_P(LoopTest, BusyPollingRunOnceSeesARecvCompletion) {
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds), 0);
+  UniqueFd a(fds[0]), b(fds[1]);
+  char buf[8];
+  Outcome out;
+  Operation r(&record, &out);
+  r.prep_recv(a.get(), buf, sizeof(buf));
+  loop().submit(r);
+  loop().run_once(0ns);
+  loop().run_once(0ns);
+  std::atomic<bool> polling{false};
+  std::thread peer([&] {
+    while (!polling.load(std::memory_order_acquire)) std::this_thread::yield();
+    EXPECT_EQ(::send(b.get(), "x", 1, MSG_NOSIGNAL), 1);
+  });
+  polling.store(true, std::memory_order_release);
+  const auto deadline = std::chrono::steady_clock::now() + 2s;
+  while (out.calls == 0 && std::chrono::steady_clock::now() < deadline) loop().run_once(0ns);
+  peer.join();
+  const int calls_while_polling = out.calls;
+  if (calls_while_polling == 0)
+    run_until(
+        loop(), [&] { return out.calls == 1; }, 1s);
+  EXPECT_EQ(calls_while_polling, 1);
+  EXPECT_EQ(out.result.bytes(), 1u) << out.result.error().message();
+}
+
+// Destroying a loop with a recv in flight must leave the kernel with no access to its buffer:
+// data sent afterwards stays in the socket, and the (then freed) buffer is never written.
+TEST_P(LoopTest, DestroyingTheLoopWithARecvInFlightReleasesItsBuffer) {
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds), 0);
+  UniqueFd a(fds[0]), b(fds[1]);
+  for (int round = 0; round < 20; ++round) {
+    auto lp = testing::make_loop(GetParam());
+    ASSERT_TRUE(lp);
+    auto buf = std::make_unique<char[]>(64);
+    std::memset(buf.get(), 'x', 64);
+    Outcome out;
+    Operation r(&record, &out);
+    r.prep_recv(a.get(), buf.get(), 64);
+    lp->submit(r);
+    lp->run_once(0ns);
+    ASSERT_EQ(out.calls, 0);
+    lp.reset();  // abandons r: no callback
+    ASSERT_EQ(::send(b.get(), "late", 4, MSG_NOSIGNAL), 4);
+    EXPECT_EQ(out.calls, 0);
+    EXPECT_EQ(buf[0], 'x') << "round " << round << ": the kernel wrote after ~Loop";
+    buf.reset();
+    char got[8] = {};
+    pollfd p{a.get(), POLLIN, 0};
+    ASSERT_EQ(::poll(&p, 1, 1000), 1);
+    ASSERT_EQ(::recv(a.get(), got, sizeof(got), 0), 4) << "round " << round;
+    EXPECT_EQ(std::string(got, 4), "late");
+  }
 }
 
 }  // namespace

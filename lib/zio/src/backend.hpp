@@ -87,6 +87,11 @@ struct OpList {
   }
 };
 
+// After a splice said EAGAIN: true if its output is the side that is not ready (wait for POLLOUT
+// on fd_out), false if its input is (wait for POLLIN on fd_in). One poll(2) that does not block.
+// Both ready (it changed since the EAGAIN): true - the wait then ends at once and the splice runs.
+bool splice_waits_for_output(int fd_in, int fd_out) noexcept;
+
 // Factories; return nullptr and set ec (and `why`, for the reason line) on failure.
 std::unique_ptr<Backend> make_uring_backend(const LoopOptions& options, std::error_code& ec);
 std::unique_ptr<Backend> make_epoll_backend(const LoopOptions& options, std::error_code& ec);

@@ -38,6 +38,11 @@ std::error_code FileSender::start(Loop& loop, int file_fd, std::uint64_t offset,
   remaining_ = count;
   sent_ = 0;
   in_pipe_ = 0;
+  if (count == 0) {       // nothing to splice, but the callback still never runs inside start()
+    to_pipe_.prep_nop();  // completes with 0: on_to_pipe reports the 0 bytes sent
+    loop.submit(to_pipe_);
+    return {};
+  }
   fill();
   return {};
 }

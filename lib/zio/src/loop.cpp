@@ -1,6 +1,7 @@
 // Loop: backend selection and forwarding. The IO logic lives in src/linux/*_backend.cpp.
 #include "zap/zio/loop.hpp"
 
+#include <poll.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -23,6 +24,14 @@ void Backend::wake() noexcept {
   // EAGAIN means the counter is saturated: the loop is woken anyway.
   while (::write(wake_fd_, &one, sizeof(one)) < 0 && errno == EINTR) {
   }
+}
+
+bool splice_waits_for_output(int fd_in, int fd_out) noexcept {
+  pollfd p[2] = {{fd_out, POLLOUT, 0}, {fd_in, POLLIN, 0}};
+  if (::poll(p, 2, 0) < 0) return true;
+  // An error or hang-up counts as ready: the retried splice reports it.
+  if (!(p[0].revents & (POLLOUT | POLLERR | POLLHUP | POLLNVAL))) return true;
+  return (p[1].revents & (POLLIN | POLLERR | POLLHUP | POLLRDHUP | POLLNVAL)) != 0;
 }
 
 void OpList::push_back(Operation& op) noexcept {

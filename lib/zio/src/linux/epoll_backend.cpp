@@ -2,15 +2,22 @@
 #include "linux/epoll_backend.hpp"
 
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 
 namespace zap::zio::detail {
 namespace {
 constexpr int kDeliveryRounds = 8;
+
+// now + after, saturated: nanoseconds::max() means "never", not a wrap into the past.
+std::int64_t expiry_after(std::int64_t now, std::int64_t after) noexcept {
+  return after > INT64_MAX - now ? INT64_MAX : now + after;
+}
 }  // namespace
 
 std::int64_t monotonic_now_ns() noexcept {
@@ -35,15 +42,15 @@ bool EpollBackend::is_write_side(OpKind kind) noexcept {
     case OpKind::send:
     case OpKind::sendmsg:
     case OpKind::connect:
-    case OpKind::splice:  // waits for its output (see prep_splice)
       return true;
     default:
       return false;
   }
 }
 
+// A splice waits on whichever side was not ready (wants_write_: fd_out for POLLOUT, else fd_in).
 int EpollBackend::wait_fd(const Operation& op) noexcept {
-  return op.kind_ == OpKind::splice ? op.fd2_ : op.fd_;
+  return op.kind_ == OpKind::splice && op.wants_write_ ? op.fd2_ : op.fd_;
 }
 
 EpollBackend::FdState& EpollBackend::state(int fd) {
@@ -67,19 +74,43 @@ void EpollBackend::reset_fd(int fd) noexcept {
   s = FdState{};
 }
 
-bool EpollBackend::ensure_registered(int fd, FdState& s) noexcept {
-  if (s.registered) return true;
+int EpollBackend::arm(int fd, FdState& s) noexcept {
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
   ev.data.fd = fd;
+  if (s.registered) {
+    // Same file still registered: re-armed, and its current readiness is reported again.
+    if (::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) == 0) return 0;
+    if (errno != ENOENT) return errno;
+  }
+  // A file we have not registered holds this number (first use, or the old one was closed behind
+  // our back): nothing learnt about the old file applies.
+  s.registered = false;
+  s.unpollable = false;
+  s.read_ready = false;
+  s.write_ready = true;
+  s.hung_up = false;
+  s.stream = -1;
   int rc = ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
   if (rc < 0 && errno == EEXIST) rc = ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev);
   if (rc == 0) {
     s.registered = true;
-    return true;
+    return 0;
   }
   if (errno == EPERM) s.unpollable = true;  // regular file or directory: blocking IO is "ready"
-  return false;
+  return errno;
+}
+
+void EpollBackend::park(Operation& op, int fd, bool write) noexcept {
+  FdState& s = state(fd);
+  if (s.readers.empty() && s.writers.empty()) {
+    if (const int err = arm(fd, s); err != 0) {
+      if (s.unpollable) return complete(op, perform(op));  // regular file: blocking is fine
+      return complete(op, -err);
+    }
+  }
+  op.wants_write_ = write;
+  (write ? s.writers : s.readers).push_back(op);
 }
 
 void EpollBackend::complete(Operation& op, std::int64_t res) noexcept {
@@ -103,7 +134,7 @@ void EpollBackend::submit(Operation& op) noexcept {
   op.heap_index_ = 0;
   switch (op.kind_) {
     case OpKind::timeout:
-      timers_.push(op, monotonic_now_ns() + static_cast<std::int64_t>(op.offset_));
+      timers_.push(op, expiry_after(monotonic_now_ns(), static_cast<std::int64_t>(op.offset_)));
       return;
     case OpKind::close:
       if (op.fd_ >= 0) reset_fd(op.fd_);
@@ -121,27 +152,33 @@ void EpollBackend::submit(Operation& op) noexcept {
       break;
   }
 
-  const int fd = wait_fd(op);
-  if (fd < 0) return complete(op, -EBADF);
-  const bool write = is_write_side(op.kind_);
-  FdState& s = state(fd);
-  OpList& fifo = write ? s.writers : s.readers;
-  if (fifo.empty() && (s.unpollable || (write ? s.write_ready : s.read_ready))) {
+  if (op.kind_ == OpKind::splice) {
+    // Two fds: try at once, and on EAGAIN wait on the side that is not ready.
+    if (op.fd_ < 0 || op.fd2_ < 0) return complete(op, -EBADF);
     const std::int64_t res = perform(op);
-    if (res != -EAGAIN) {
-      note_short_transfer(op, res, fds_[fd]);
-      return complete(op, res);
+    if (res != -EAGAIN) return complete(op, res);
+    const bool output = splice_waits_for_output(op.fd_, op.fd2_);
+    park(op, output ? op.fd2_ : op.fd_, output);
+  } else {
+    const int fd = op.fd_;
+    if (fd < 0) return complete(op, -EBADF);
+    const bool write = is_write_side(op.kind_);
+    FdState& s = state(fd);
+    OpList& fifo = write ? s.writers : s.readers;
+    if (fifo.empty() && (s.unpollable || (write ? s.write_ready : s.read_ready))) {
+      const std::int64_t res = perform(op);
+      if (res != -EAGAIN) {
+        note_short_transfer(op, res, fds_[fd]);
+        return complete(op, res);
+      }
+      FdState& st = fds_[fd];  // perform(accept) may have grown fds_
+      st.unpollable = false;   // it can say EAGAIN: a hint left by an older file at this number
+      (write ? st.write_ready : st.read_ready) = false;
     }
-    (write ? s.write_ready : s.read_ready) = false;
+    park(op, fd, write);
   }
-  FdState& st = state(fd);  // perform(accept/openat) may have grown fds_
-  if (!st.unpollable && !ensure_registered(fd, st)) {
-    if (st.unpollable) return complete(op, perform(op));  // regular file: blocking is fine
-    return complete(op, -errno);
-  }
-  op.wants_write_ = write;
-  (write ? st.writers : st.readers).push_back(op);
-  if (op.timeout_ns_ > 0) timers_.push(op, monotonic_now_ns() + op.timeout_ns_);
+  if (op.state_ == Operation::State::queued && op.timeout_ns_ > 0)
+    timers_.push(op, expiry_after(monotonic_now_ns(), op.timeout_ns_));
 }
 
 void EpollBackend::cancel(Operation& op) noexcept {
@@ -169,6 +206,15 @@ void EpollBackend::drain(int fd, bool write) noexcept {
     if (op == nullptr) return;
     const std::int64_t res = perform(*op);
     if (res == -EAGAIN) {
+      if (op->kind_ == OpKind::splice) {
+        const bool output = splice_waits_for_output(op->fd_, op->fd2_);
+        const int other = output ? op->fd2_ : op->fd_;
+        if (other != fd || output != write) {  // now blocked on its other side: wait there
+          fifo.remove(*op);
+          park(*op, other, output);
+          continue;
+        }
+      }
       (write ? fds_[fd].write_ready : fds_[fd].read_ready) = false;
       return;
     }
@@ -179,10 +225,20 @@ void EpollBackend::drain(int fd, bool write) noexcept {
 }
 
 void EpollBackend::note_short_transfer(const Operation& op, std::int64_t res, FdState& s) noexcept {
-  // A short recv/send drained/filled the socket buffer: wait for the next edge instead of paying
-  // a syscall for the EAGAIN we can predict. Sound for sockets under EPOLLET: every later arrival
-  // (or freed buffer space) raises a new edge. Not for EOF (res == 0): that stays readable.
-  if (res <= 0 || static_cast<std::uint64_t>(res) >= op.len_) return;
+  // A short recv/send drained/filled a stream socket's buffer: wait for the next edge instead of
+  // paying a syscall for the EAGAIN we can predict. Sound only for a live stream socket under
+  // EPOLLET, where every later arrival (or freed buffer space) raises a new edge. Not after
+  // RDHUP/HUP/ERR (EOF or the error stays pending without a new edge), not for datagrams (a short
+  // datagram says nothing about the next one), not for EOF itself (res == 0).
+  if (res <= 0 || static_cast<std::uint64_t>(res) >= op.len_ || s.hung_up) return;
+  if (op.kind_ != OpKind::recv && op.kind_ != OpKind::send) return;
+  if (s.stream < 0) {  // once per file
+    int type = 0;
+    socklen_t len = sizeof(type);
+    s.stream =
+        ::getsockopt(op.fd_, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_STREAM ? 1 : 0;
+  }
+  if (s.stream == 0) return;
   if (op.kind_ == OpKind::recv) s.read_ready = false;
   if (op.kind_ == OpKind::send) s.write_ready = false;
 }
@@ -211,8 +267,9 @@ std::size_t EpollBackend::run_once(std::int64_t timeout_ns) noexcept {
     if (n < 0 && errno == ENOSYS) has_pwait2_ = false;
   }
   if (!has_pwait2_) {
-    // Round up: waking early would spin until the timer is due.
-    const int ms = timeout_ns < 0 ? -1 : static_cast<int>((timeout_ns + 999'999) / 1'000'000);
+    // Round up: waking early would spin until the timer is due. Clamp: int milliseconds.
+    const std::int64_t ms64 = timeout_ns / 1'000'000 + (timeout_ns % 1'000'000 != 0 ? 1 : 0);
+    const int ms = timeout_ns < 0 ? -1 : static_cast<int>(std::min<std::int64_t>(ms64, INT_MAX));
     n = ::epoll_wait(epoll_fd_, events_.data(), static_cast<int>(events_.size()), ms);
   }
   for (int i = 0; i < n; ++i) {  // n < 0 (EINTR): nothing to process
@@ -224,6 +281,7 @@ std::size_t EpollBackend::run_once(std::int64_t timeout_ns) noexcept {
       consume_wake();
       continue;
     }
+    if (ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) fds_[fd].hung_up = true;
     if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
       fds_[fd].read_ready = true;
       drain(fd, false);

@@ -1,7 +1,9 @@
 // epoll backend: readiness turned into completions. An op first tries its non-blocking syscall
 // when its fd is believed ready; on EAGAIN it waits in the fd's read or write FIFO until epoll
-// reports readiness, then the syscall runs again. Each fd is registered once, edge-triggered, for
-// both directions (EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET): no epoll_ctl per operation. Regular
+// reports readiness, then the syscall runs again (a splice waits on whichever of its two fds is
+// not ready). Each fd is registered edge-triggered for both directions
+// (EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET); it is re-armed (one epoll_ctl) only when an op starts
+// waiting on an fd that had no waiting op - see FdState for why. Regular
 // files (which epoll refuses with EPERM) and the ops that have no readiness (open, statx, fsync,
 // shutdown, close) run inline, blocking, inside submit(); their callbacks still run in run_once.
 #pragma once
@@ -28,7 +30,15 @@ class EpollBackend final : public Backend {
 
  private:
   // Readiness knowledge about one fd. With edge triggering a direction is "ready" from an event
-  // until a syscall says EAGAIN (or a short read/write says the buffer was drained/filled).
+  // until a syscall says EAGAIN (or a short stream read/write says the buffer was drained/filled).
+  //
+  // The rule that keeps this sound when the fd number is closed and reused behind the loop's back
+  // (UniqueFd, ::close): everything here is a hint, trusted only while some op waits on the fd.
+  // When an op is about to wait on an fd with no waiting ops (idle -> waiting), arm() re-arms the
+  // registration with EPOLL_CTL_MOD, which succeeds only for the very file registered (epoll keys
+  // on the open file, and forgets it when it is closed) and re-reports its current readiness as a
+  // fresh edge; ENOENT means a different file now owns the number: the hints are dropped and it is
+  // added. So a stale "not ready" costs at most one event, a stale "ready" one EAGAIN syscall.
   struct FdState {
     OpList readers;
     OpList writers;
@@ -36,13 +46,18 @@ class EpollBackend final : public Backend {
     bool unpollable = false;  // epoll said EPERM (regular file): always perform inline
     bool read_ready = false;  // unknown until the first event
     bool write_ready = true;  // a fresh socket can usually take data: try before waiting
+    bool hung_up = false;     // RDHUP/HUP/ERR seen: reads no longer wait; no short-read shortcut
+    std::int8_t stream = -1;  // SO_TYPE is SOCK_STREAM: 1, another type: 0, not asked yet: -1
   };
 
   // Runs op's syscall without blocking (except on regular files). -EAGAIN: not ready.
   std::int64_t perform(Operation& op) noexcept;
   FdState& state(int fd);
   void reset_fd(int fd) noexcept;  // a new fd number: forget what an old file taught us
-  bool ensure_registered(int fd, FdState& s) noexcept;
+  // (Re)registers fd for an op about to wait on it from idle (see FdState); 0 or an errno.
+  int arm(int fd, FdState& s) noexcept;
+  // Puts op in fd's read or write FIFO, arming the fd if no op waited on it.
+  void park(Operation& op, int fd, bool write) noexcept;
   void drain(int fd, bool write) noexcept;
   static void note_short_transfer(const Operation& op, std::int64_t res, FdState& s) noexcept;
   void complete(Operation& op, std::int64_t res) noexcept;

@@ -2,14 +2,20 @@
 // (plus a LINK_TIMEOUT SQE when it has a deadline). Submission and reaping share one
 // io_uring_enter per run_once. Two reserved user_data values mark internal CQEs: kIgnored (link
 // timeouts, cancel requests, whose outcome shows up on the target op) and kWakeTag (the eventfd
-// read that lets wake() interrupt a waiting loop).
+// read that lets wake() interrupt a waiting loop). A third tag marks a splice's readiness wait:
+// the kernel does not poll-retry splice, so on EAGAIN the backend polls the side that is not ready
+// (POLL_ADD, user_data = op address | kPollTag) and then resubmits the splice; the op completes
+// only with bytes or a real error.
 #include <liburing.h>
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstring>
+#include <ctime>
 #include <string>
 
 #include "backend.hpp"
@@ -20,7 +26,15 @@ namespace {
 
 constexpr std::uint64_t kIgnored = 0;
 constexpr std::uint64_t kWakeTag = 1;  // no Operation lives at address 1
+constexpr std::uint64_t kPollTag = 2;  // low bit of an (8-aligned) Operation address
 constexpr unsigned kReapBatch = 64;
+static_assert(alignof(Operation) >= 4, "kPollTag needs a free low bit");
+
+std::int64_t monotonic_ns() noexcept {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
 
 static_assert(sizeof(__kernel_timespec) == 2 * sizeof(std::int64_t), "Operation::ts_ layout");
 
@@ -80,7 +94,9 @@ class UringBackend final : public Backend {
  public:
   UringBackend(int wake_fd) noexcept : Backend(BackendKind::io_uring, wake_fd) {}
   ~UringBackend() override {
-    if (initialized_) io_uring_queue_exit(&ring_);
+    if (!initialized_) return;
+    drain_kernel();
+    io_uring_queue_exit(&ring_);
   }
 
   std::error_code init(const LoopOptions& options);
@@ -89,6 +105,8 @@ class UringBackend final : public Backend {
     ++pending_;
     op.state_ = Operation::State::queued;
     op.cancel_requested_ = false;
+    op.polling_ = false;
+    op.deadline_ns_ = 0;
     op.next_ = op.prev_ = nullptr;
     if (op.kind_ == OpKind::timeout) op.timeout_ns_ = 0;  // a timer's deadline is itself
     // FIFO: once something waits in the backlog, newer ops queue behind it.
@@ -100,8 +118,9 @@ class UringBackend final : public Backend {
   }
 
   void cancel(Operation& op) noexcept override {
-    if (op.state_ == Operation::State::queued) {  // never reached the kernel
-      backlog_.remove(op);
+    if (op.state_ == Operation::State::queued) {  // never reached the kernel (or between retries)
+      (op.polling_ ? splice_retry_ : backlog_).remove(op);
+      op.polling_ = false;
       op.cancel_requested_ = true;
       finish_locally(op, -ECANCELED);
     } else if (op.state_ == Operation::State::in_flight && !op.cancel_requested_) {
@@ -115,10 +134,12 @@ class UringBackend final : public Backend {
   }
 
   void close_fd(int fd) noexcept override {
-    for (Operation* op = backlog_.head; op != nullptr;) {
-      Operation* next = op->next_;
-      if (op->fd_ == fd) cancel(*op);
-      op = next;
+    for (OpList* list : {&backlog_, &splice_retry_}) {
+      for (Operation* op = list->head; op != nullptr;) {
+        Operation* next = op->next_;
+        if (op->fd_ == fd || (op->kind_ == OpKind::splice && op->fd2_ == fd)) cancel(*op);
+        op = next;
+      }
     }
     // The cancel must reach the kernel while `fd` still names the file: submit now, then close.
     if (reserve(1)) {
@@ -150,39 +171,60 @@ class UringBackend final : public Backend {
   }
 
   void prep(Operation& op) noexcept;
+  // The splice said EAGAIN: wait (POLL_ADD) for the side that is not ready, then splice again.
+  void prep_poll(Operation& op) noexcept;
+  void link_deadline(Operation& op, io_uring_sqe* sqe) noexcept;
+  void retry_splice_after_poll(Operation& op) noexcept;
+  void poll_then_retry_splice(Operation& op) noexcept;
   void prep_cancel(Operation& op) noexcept {
     io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
-    io_uring_prep_cancel64(sqe, reinterpret_cast<std::uint64_t>(&op), 0);
+    io_uring_prep_cancel64(sqe, reinterpret_cast<std::uint64_t>(&op) | (op.polling_ ? kPollTag : 0),
+                           0);
     io_uring_sqe_set_data64(sqe, kIgnored);
   }
   void arm_wake() noexcept {
-    if (wake_armed_ || !reserve(1)) return;
+    if (wake_armed_ || wake_broken_ || !reserve(1)) return;
     io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
-    io_uring_prep_read(sqe, wake_fd_, &wake_buf_, sizeof(wake_buf_), 0);
+    if (wake_by_poll_)
+      io_uring_prep_poll_add(sqe, wake_fd_, POLLIN);
+    else
+      io_uring_prep_read(sqe, wake_fd_, &wake_buf_, sizeof(wake_buf_), 0);
     io_uring_sqe_set_data64(sqe, kWakeTag);
     wake_armed_ = true;
+    ++in_kernel_;
   }
+  void on_wake(std::int64_t res) noexcept;
   std::size_t reap() noexcept;
+  void drain_kernel() noexcept;
 
   io_uring ring_{};
   OpList backlog_;         // submitted, no SQE yet (SQ full): state queued
   OpList cancel_backlog_;  // in flight, cancel() asked but no SQE was free for the cancel
   OpList done_;            // finished without the kernel: state done, result in result_
+  OpList splice_retry_;    // splice said EAGAIN, no SQE yet for its POLL_ADD: queued, polling_
+  // SQEs whose CQE must still be reaped before the ring (and the buffers it points into) may go:
+  // op SQEs (incl. a splice's POLL_ADD) and the wake read. Not link timeouts or cancels.
+  std::size_t in_kernel_ = 0;
   bool supported_[IORING_OP_LAST] = {};
   bool wake_armed_ = false;
+  bool wake_by_poll_ = false;  // the eventfd read failed once with EAGAIN: poll, then ::read
+  bool wake_broken_ = false;   // the eventfd failed otherwise: wake() no longer interrupts waits
   bool initialized_ = false;
 };
 
 std::error_code UringBackend::init(const LoopOptions& options) {
   io_uring_params params{};
-  params.flags = IORING_SETUP_CQSIZE | IORING_SETUP_COOP_TASKRUN;
+  // COOP_TASKRUN: completions become task work run only when this thread enters the kernel;
+  // TASKRUN_FLAG makes the kernel say so (IORING_SQ_TASKRUN), so a run_once(0) with nothing to
+  // submit still enters (io_uring_get_events) instead of missing finished IO. Both 5.19.
+  params.flags = IORING_SETUP_CQSIZE | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
   params.cq_entries = options.entries * 4;  // room for multishot bursts before overflow
   if (options.sqpoll) {
     params.flags |= IORING_SETUP_SQPOLL;
     params.sq_thread_idle = options.sqpoll_idle_ms;
   }
   int rc = io_uring_queue_init_params(options.entries, &ring_, &params);
-  if (rc == -EINVAL) {  // older kernel: no COOP_TASKRUN (5.19)
+  if (rc == -EINVAL) {  // older kernel: no COOP_TASKRUN / TASKRUN_FLAG (5.19)
     params = io_uring_params{};
     params.flags = IORING_SETUP_CQSIZE | (options.sqpoll ? IORING_SETUP_SQPOLL : 0u);
     params.cq_entries = options.entries * 4;
@@ -297,14 +339,107 @@ void UringBackend::prep(Operation& op) noexcept {
   }
   io_uring_sqe_set_data(sqe, &op);
   op.state_ = Operation::State::in_flight;
-  if (op.timeout_ns_ > 0) {
-    // The kernel copies the timespec while preparing the linked SQE, inside io_uring_enter, so
-    // op.ts_ only has to live until the next submit - it lives until completion.
-    sqe->flags |= IOSQE_IO_LINK;
-    set_timespec(op.ts_, op.timeout_ns_);
-    io_uring_sqe* link = io_uring_get_sqe(&ring_);
-    io_uring_prep_link_timeout(link, reinterpret_cast<__kernel_timespec*>(op.ts_), 0);
-    io_uring_sqe_set_data64(link, kIgnored);
+  ++in_kernel_;
+  link_deadline(op, sqe);
+}
+
+void UringBackend::link_deadline(Operation& op, io_uring_sqe* sqe) noexcept {
+  if (op.timeout_ns_ <= 0) return;
+  // The deadline is fixed at the first SQE: a splice retried after a poll gets what is left.
+  std::int64_t left = op.timeout_ns_;
+  const std::int64_t now = monotonic_ns();
+  if (op.deadline_ns_ == 0) {
+    op.deadline_ns_ = op.timeout_ns_ > INT64_MAX - now ? INT64_MAX : now + op.timeout_ns_;
+  } else {
+    left = op.deadline_ns_ - now > 0 ? op.deadline_ns_ - now : 1;  // 1 ns: expires at once
+  }
+  // The kernel copies the timespec while preparing the linked SQE, inside io_uring_enter, so
+  // op.ts_ only has to live until the next submit - it lives until completion.
+  sqe->flags |= IOSQE_IO_LINK;
+  set_timespec(op.ts_, left);
+  io_uring_sqe* link = io_uring_get_sqe(&ring_);
+  io_uring_prep_link_timeout(link, reinterpret_cast<__kernel_timespec*>(op.ts_), 0);
+  io_uring_sqe_set_data64(link, kIgnored);
+}
+
+void UringBackend::prep_poll(Operation& op) noexcept {
+  const bool output = splice_waits_for_output(op.fd_, op.fd2_);
+  io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+  io_uring_prep_poll_add(sqe, output ? op.fd2_ : op.fd_, output ? POLLOUT : POLLIN);
+  io_uring_sqe_set_data64(sqe, reinterpret_cast<std::uint64_t>(&op) | kPollTag);
+  op.state_ = Operation::State::in_flight;
+  op.polling_ = true;
+  ++in_kernel_;
+  link_deadline(op, sqe);
+}
+
+// Called while reaping: the op stays busy, its callback does not run.
+void UringBackend::poll_then_retry_splice(Operation& op) noexcept {
+  op.state_ = Operation::State::queued;
+  op.polling_ = true;
+  if (splice_retry_.empty() && reserve(sqes_needed(op)))
+    prep_poll(op);
+  else
+    splice_retry_.push_back(op);
+}
+
+void UringBackend::retry_splice_after_poll(Operation& op) noexcept {
+  op.state_ = Operation::State::queued;
+  op.polling_ = false;
+  if (backlog_.empty() && reserve(sqes_needed(op)))
+    prep(op);
+  else
+    backlog_.push_back(op);
+}
+
+void UringBackend::on_wake(std::int64_t res) noexcept {
+  wake_armed_ = false;
+  if (wake_by_poll_ && res > 0) {  // readable: empty the counter here
+    while (::read(wake_fd_, &wake_buf_, sizeof(wake_buf_)) < 0 && errno == EINTR) {
+    }
+  } else if (res == -EAGAIN || res == -EINTR) {
+    // Re-arming the same read could complete at once, every turn: a busy loop. Poll instead.
+    wake_by_poll_ = true;
+  } else if (res < 0 && res != -ECANCELED) {
+    wake_broken_ = true;  // EBADF, EINVAL, ...: never re-arm a read that can only fail
+  }
+  consume_wake();
+}
+
+// Nothing may touch an Operation or its buffers after ~Loop, but io_uring_queue_exit returns
+// before the kernel has finished cancelling. So: cancel everything, and reap until every SQE that
+// points into user memory has its CQE. Callbacks do not run (the Loop is going away). An op the
+// kernel cannot interrupt (a read stuck on a hung file system) delays this until it ends.
+void UringBackend::drain_kernel() noexcept {
+  constexpr std::uint64_t kCancelAllTag = 3;  // not an op address, nor a tagged one
+  bool cancel_any = supported_[IORING_OP_ASYNC_CANCEL];
+  while (in_kernel_ > 0) {
+    if (cancel_any && reserve(1)) {  // again each round: catches ops that were not yet armed
+      io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+      io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
+      io_uring_sqe_set_data64(sqe, kCancelAllTag);
+    }
+    io_uring_submit(&ring_);
+    __kernel_timespec ts{};
+    ts.tv_nsec = 100'000'000;
+    io_uring_cqe* cqe = nullptr;
+    io_uring_wait_cqe_timeout(&ring_, &cqe, &ts);
+    unsigned head;
+    unsigned seen = 0;
+    io_uring_for_each_cqe(&ring_, head, cqe) {
+      ++seen;
+      const std::uint64_t data = cqe->user_data;
+      if (data == kCancelAllTag) {
+        // Before 5.19 there is no CANCEL_ANY: nothing cancels, so do not wait for ops that may
+        // never end; leave as before (the kernel cancels them after queue_exit).
+        if (cqe->res == -EINVAL) cancel_any = false;
+        continue;
+      }
+      if (data == kIgnored || data == LIBURING_UDATA_TIMEOUT) continue;
+      --in_kernel_;
+    }
+    io_uring_cq_advance(&ring_, seen);
+    if (!cancel_any) break;
   }
 }
 
@@ -322,19 +457,45 @@ std::size_t UringBackend::reap() noexcept {
     for (unsigned i = 0; i < got; ++i) {
       const std::uint64_t data = cqes[i]->user_data;
       if (data == kIgnored || data == LIBURING_UDATA_TIMEOUT) continue;
+      --in_kernel_;
+      std::int64_t res = cqes[i]->res;
       if (data == kWakeTag) {
-        wake_armed_ = false;
-        consume_wake();
+        on_wake(res);
         continue;
       }
-      auto* op = reinterpret_cast<Operation*>(data);
+      const bool poll_done = (data & kPollTag) != 0;
+      auto* op = reinterpret_cast<Operation*>(data & ~kPollTag);
       if (op->prev_ != nullptr || op->next_ != nullptr || cancel_backlog_.head == op) {
         cancel_backlog_.remove(*op);
+      }
+      if (op->kind_ == OpKind::splice) {
+        // The kernel does not poll-retry splice: a non-blocking end gives EAGAIN at once. Wait for
+        // readiness and splice again, so the op completes only with bytes or a real error.
+        if (poll_done) {
+          op->polling_ = false;
+          if (res >= 0 && !op->cancel_requested_) {
+            retry_splice_after_poll(*op);
+            continue;
+          }
+          if (res >= 0) res = -ECANCELED;  // revents are not bytes
+        } else if (res == -EAGAIN) {
+          if (op->cancel_requested_) {
+            res = -ECANCELED;
+          } else if (supported_[IORING_OP_POLL_ADD]) {
+            poll_then_retry_splice(*op);
+            continue;
+          }
+        }
+      }
+      // A linked timeout that interrupts an op running in io-wq can surface as EINTR.
+      if (res == -EINTR && op->timeout_ns_ > 0 && !op->cancel_requested_ &&
+          monotonic_ns() >= op->deadline_ns_) {
+        res = -ETIMEDOUT;
       }
       // Mark before any callback runs: a callback that cancel()s an op of this batch must
       // not send a cancel for an address that may be reused by then.
       op->state_ = Operation::State::done;
-      items[count++] = {op, cqes[i]->res};
+      items[count++] = {op, res};
     }
     // Release the CQ slots before the callbacks: they may submit, and the kernel may post more.
     io_uring_cq_advance(&ring_, got);
@@ -350,6 +511,11 @@ std::size_t UringBackend::run_once(std::int64_t timeout_ns) noexcept {
     backlog_.remove(*op);
     prep(*op);
   }
+  while (Operation* op = splice_retry_.head) {
+    if (!reserve(sqes_needed(*op))) break;
+    splice_retry_.remove(*op);
+    prep_poll(*op);
+  }
   while (Operation* op = cancel_backlog_.head) {
     if (!reserve(1)) break;
     cancel_backlog_.remove(*op);
@@ -360,7 +526,12 @@ std::size_t UringBackend::run_once(std::int64_t timeout_ns) noexcept {
   const bool must_not_block = timeout_ns == 0 || !done_.empty() || io_uring_cq_ready(&ring_) > 0;
   int rc;
   if (must_not_block) {
-    rc = io_uring_sq_ready(&ring_) > 0 ? io_uring_submit(&ring_) : 0;
+    rc = 0;
+    if (io_uring_sq_ready(&ring_) > 0) {
+      rc = io_uring_submit(&ring_);
+    } else if (IO_URING_READ_ONCE(*ring_.sq.kflags) & IORING_SQ_TASKRUN) {
+      rc = io_uring_get_events(&ring_);  // completions wait as task work: run it
+    }
   } else if (timeout_ns < 0) {
     rc = io_uring_submit_and_wait(&ring_, 1);
   } else {

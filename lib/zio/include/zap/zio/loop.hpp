@@ -20,7 +20,10 @@
 //
 // Ownership: an Operation is the caller's; between submit() and the start of its callback the
 // Loop may write to it and the kernel may read or write its buffers. Destroying a Loop with
-// operations in flight abandons them (no callbacks; io_uring cancels them in the kernel).
+// operations in flight abandons them: no callbacks run, and ~Loop returns only after the kernel
+// has let go of them (io_uring: cancelled and reaped; on kernels before 5.19, which cannot cancel
+// everything at once, they are left to the kernel's own teardown), so their buffers may be freed
+// right after.
 //
 // Closing an fd with operations in flight: on io_uring a socket op keeps the file alive and
 // continues; on epoll the registration disappears and the op would never complete. Portable code

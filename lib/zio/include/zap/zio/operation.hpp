@@ -199,6 +199,8 @@ class Operation {
     aux_ = out;
   }
   // splice(2): one of fd_in/fd_out must be a pipe. Offsets kCurrentPosition for pipes/sockets.
+  // Like every op it waits for readiness: when a (non-blocking) end is not ready, the backend
+  // waits for that side and splices again; it never completes with EAGAIN.
   void prep_splice(int fd_in, std::uint64_t off_in, int fd_out, std::uint64_t off_out,
                    std::size_t len, unsigned splice_flags = 0) noexcept {
     reset(OpKind::splice, fd_in, nullptr, len, off_in);
@@ -261,12 +263,14 @@ class Operation {
   bool cancel_requested_ = false;  // tells a deadline's ECANCELED (-> ETIMEDOUT) from cancel()'s
   bool wants_write_ = false;       // epoll: queued on the fd's write side (else the read side)
   bool connecting_ = false;        // epoll: connect() returned EINPROGRESS, waiting for EPOLLOUT
-  std::uint32_t heap_index_ = 0;   // epoll: position in the timer heap, 0 = not in it
-  Operation* next_ = nullptr;      // intrusive lists: io_uring backlog, epoll wait/done lists
+  bool polling_ = false;  // io_uring: a splice waiting (POLL_ADD) for readiness before a retry
+  std::uint32_t heap_index_ = 0;  // epoll: position in the timer heap, 0 = not in it
+  Operation* next_ = nullptr;     // intrusive lists: io_uring backlog, epoll wait/done lists
   Operation* prev_ = nullptr;
-  std::int64_t result_ = 0;      // result held between completion and delivery
-  std::int64_t ts_[2] = {0, 0};  // io_uring: __kernel_timespec for TIMEOUT/LINK_TIMEOUT, read by
-                                 // the kernel at submit; epoll: ts_[0] = absolute expiry (ns)
+  std::int64_t result_ = 0;       // result held between completion and delivery
+  std::int64_t deadline_ns_ = 0;  // io_uring: absolute monotonic deadline, 0 = not yet computed
+  std::int64_t ts_[2] = {0, 0};   // io_uring: __kernel_timespec for TIMEOUT/LINK_TIMEOUT, read by
+                                  // the kernel at submit; epoll: ts_[0] = absolute expiry (ns)
 };
 
 }  // namespace zap::zio
