@@ -1,0 +1,26 @@
+#include "address_setting.hpp"
+
+namespace zap::app {
+
+zio::SocketAddress parse_address_setting(const std::string& text, const std::string& path) {
+  std::error_code ec;
+  zio::SocketAddress address = zio::SocketAddress::parse(text, ec);
+  if (ec || (address.family() != AF_INET && address.family() != AF_INET6)) {
+    throw ConfigError(path + ": expected \"ip:port\" or \"[ipv6]:port\", got \"" + text + "\"" +
+                      (ec ? " (" + ec.message() + ")" : std::string()));
+  }
+  return address;
+}
+
+zio::SocketAddress read_host_port(JsonReader& reader) {
+  const std::string host = reader.string("host", "127.0.0.1");
+  const auto port = reader.required_integer("port", 0, 65535);
+  const bool v6 = host.find(':') != std::string::npos;
+  std::error_code ec;
+  zio::SocketAddress address =
+      zio::SocketAddress::parse((v6 ? "[" + host + "]" : host) + ":" + std::to_string(port), ec);
+  if (ec) reader.fail("host", "expected a numeric IPv4 or IPv6 address, got \"" + host + "\"");
+  return address;
+}
+
+}  // namespace zap::app

@@ -1,0 +1,23 @@
+// Socket addresses in configs and flags, checked at start-up with path-named errors.
+//
+//   zio::SocketAddress a = parse_address_setting("127.0.0.1:9901", "admin.listen");
+//   zio::SocketAddress b = read_host_port(listener_reader);   // {"host": "::1", "port": 7000}
+//
+// Numeric addresses only (zio never resolves names). Port 0 asks the kernel for a free port.
+#pragma once
+
+#include <string>
+
+#include <zap/zio/address.hpp>
+
+#include "config_reader.hpp"
+
+namespace zap::app {
+
+// "host:port" or "[v6]:port"; throws ConfigError naming `path`.
+zio::SocketAddress parse_address_setting(const std::string& text, const std::string& path);
+
+// Reads "host" (default "127.0.0.1") and "port" (required, 0-65535) from `reader`.
+zio::SocketAddress read_host_port(JsonReader& reader);
+
+}  // namespace zap::app

@@ -1,0 +1,178 @@
+#include "config_reader.hpp"
+
+#include <fstream>
+#include <sstream>
+
+namespace zap::app {
+
+namespace {
+
+// nlohmann reports a byte offset; people want line:column.
+std::string line_and_column(std::string_view text, std::size_t byte) {
+  std::size_t line = 1, column = 1;
+  for (std::size_t i = 0; i < byte && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return std::to_string(line) + ":" + std::to_string(column);
+}
+
+}  // namespace
+
+nlohmann::json parse_json_text(std::string_view text, const std::string& origin) {
+  try {
+    return nlohmann::json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/true,
+                                 /*ignore_comments=*/true);
+  } catch (const nlohmann::json::parse_error& e) {
+    std::string what = e.what();
+    // Drop nlohmann's "[json.exception.parse_error.101] parse error at line 1, column 2: " prefix.
+    if (auto colon = what.find(": "); colon != std::string::npos) what = what.substr(colon + 2);
+    throw ConfigError(origin + ":" + line_and_column(text, e.byte > 0 ? e.byte - 1 : 0) +
+                      ": invalid JSON: " + what);
+  }
+}
+
+nlohmann::json load_json_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(path + ": cannot open config file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw ConfigError(path + ": cannot read config file");
+  return parse_json_text(text.str(), path);
+}
+
+std::string describe_json(const nlohmann::json& value) {
+  if (value.is_string()) return "\"" + value.get<std::string>() + "\"";
+  std::string text = value.dump();
+  if (text.size() > 40) text = text.substr(0, 37) + "...";
+  return text;
+}
+
+JsonReader::JsonReader(const nlohmann::json& node, std::string path)
+    : node_(node), path_(std::move(path)) {
+  if (!node_.is_object()) {
+    throw ConfigError((path_.empty() ? std::string("config") : path_) + ": expected object, got " +
+                      describe_json(node_));
+  }
+}
+
+std::string JsonReader::path_of(std::string_view key) const {
+  return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
+}
+
+void JsonReader::fail(std::string_view key, const std::string& what) const {
+  throw ConfigError(path_of(key) + ": " + what);
+}
+
+bool JsonReader::has(std::string_view key) const { return node_.contains(key); }
+
+const nlohmann::json* JsonReader::lookup(std::string_view key) {
+  used_.emplace(key);
+  auto it = node_.find(key);
+  return it == node_.end() ? nullptr : &*it;
+}
+
+std::string JsonReader::string(std::string_view key, std::string fallback) {
+  const auto* value = lookup(key);
+  if (value == nullptr) return fallback;
+  if (!value->is_string()) fail(key, "expected string, got " + describe_json(*value));
+  return value->get<std::string>();
+}
+
+std::string JsonReader::required_string(std::string_view key) {
+  if (!has(key)) fail(key, "required string is missing");
+  return string(key, {});
+}
+
+std::string JsonReader::choice(std::string_view key, const std::vector<std::string>& choices,
+                               std::string fallback) {
+  const auto* value = lookup(key);
+  if (value == nullptr) return fallback;
+  std::string expected = "expected one of";
+  for (std::size_t i = 0; i < choices.size(); ++i) {
+    expected += (i == 0 ? " \"" : ", \"") + choices[i] + "\"";
+  }
+  if (!value->is_string()) fail(key, expected + ", got " + describe_json(*value));
+  const auto text = value->get<std::string>();
+  for (const auto& c : choices) {
+    if (c == text) return text;
+  }
+  fail(key, expected + ", got " + describe_json(*value));
+}
+
+std::int64_t JsonReader::integer(std::string_view key, std::int64_t min, std::int64_t max,
+                                 std::int64_t fallback) {
+  const auto* value = lookup(key);
+  if (value == nullptr) return fallback;
+  const std::string expected =
+      "expected integer " + std::to_string(min) + "-" + std::to_string(max) + ", got ";
+  if (!value->is_number_integer()) fail(key, expected + describe_json(*value));
+  if (value->is_number_unsigned() && value->get<std::uint64_t>() > std::uint64_t(INT64_MAX)) {
+    fail(key, expected + describe_json(*value));
+  }
+  const auto number = value->get<std::int64_t>();
+  if (number < min || number > max) fail(key, expected + describe_json(*value));
+  return number;
+}
+
+std::int64_t JsonReader::required_integer(std::string_view key, std::int64_t min,
+                                          std::int64_t max) {
+  if (!has(key)) {
+    fail(key,
+         "required integer " + std::to_string(min) + "-" + std::to_string(max) + " is missing");
+  }
+  return integer(key, min, max, 0);
+}
+
+bool JsonReader::boolean(std::string_view key, bool fallback) {
+  const auto* value = lookup(key);
+  if (value == nullptr) return fallback;
+  if (!value->is_boolean()) fail(key, "expected true or false, got " + describe_json(*value));
+  return value->get<bool>();
+}
+
+std::vector<std::string> JsonReader::string_array(std::string_view key) {
+  const auto* value = lookup(key);
+  std::vector<std::string> out;
+  if (value == nullptr) return out;
+  if (!value->is_array()) fail(key, "expected array of strings, got " + describe_json(*value));
+  for (std::size_t i = 0; i < value->size(); ++i) {
+    const auto& item = (*value)[i];
+    if (!item.is_string()) {
+      throw ConfigError(path_of(key) + "[" + std::to_string(i) + "]: expected string, got " +
+                        describe_json(item));
+    }
+    out.push_back(item.get<std::string>());
+  }
+  return out;
+}
+
+std::optional<JsonReader> JsonReader::object(std::string_view key) {
+  const auto* value = lookup(key);
+  if (value == nullptr) return std::nullopt;
+  return JsonReader(*value, path_of(key));
+}
+
+std::vector<JsonReader> JsonReader::array(std::string_view key) {
+  const auto* value = lookup(key);
+  std::vector<JsonReader> out;
+  if (value == nullptr) return out;
+  if (!value->is_array()) fail(key, "expected array, got " + describe_json(*value));
+  out.reserve(value->size());
+  for (std::size_t i = 0; i < value->size(); ++i) {
+    out.emplace_back((*value)[i], path_of(key) + "[" + std::to_string(i) + "]");
+  }
+  return out;
+}
+
+void JsonReader::finish() const {
+  for (const auto& [key, value] : node_.items()) {
+    if (!used_.contains(key)) fail(key, "unknown key");
+  }
+}
+
+}  // namespace zap::app

@@ -1,0 +1,66 @@
+#include "counters.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace zap::app {
+
+namespace {
+
+struct Field {
+  const char* name;
+  const char* help;
+  bool gauge;
+  std::atomic<std::uint64_t> WorkerCounters::*member;
+};
+
+constexpr Field kFields[] = {
+    {"connections_open", "Connections open now", true, &WorkerCounters::connections_open},
+    {"connections_total", "Connections accepted", false, &WorkerCounters::connections_total},
+    {"connections_rejected", "Connections refused over the limit", false,
+     &WorkerCounters::connections_rejected},
+    {"bytes_in", "Bytes received", false, &WorkerCounters::bytes_in},
+    {"bytes_out", "Bytes sent", false, &WorkerCounters::bytes_out},
+    {"requests", "Requests served", false, &WorkerCounters::requests},
+    {"errors", "Connection errors", false, &WorkerCounters::errors},
+};
+
+std::uint64_t read(const WorkerCounters& w, const Field& f) {
+  return (w.*f.member).load(std::memory_order_relaxed);
+}
+
+}  // namespace
+
+Counters::Counters(std::size_t workers) : workers_(workers == 0 ? 1 : workers) {}
+
+std::string Counters::render_json() const {
+  nlohmann::json total = nlohmann::json::object();
+  nlohmann::json per_worker = nlohmann::json::array();
+  for (const auto& f : kFields) total[f.name] = 0;
+  for (const auto& padded : workers_) {
+    nlohmann::json one = nlohmann::json::object();
+    for (const auto& f : kFields) {
+      const auto v = read(*padded, f);
+      one[f.name] = v;
+      total[f.name] = total[f.name].get<std::uint64_t>() + v;
+    }
+    per_worker.push_back(std::move(one));
+  }
+  total["workers"] = std::move(per_worker);
+  return total.dump(2) + "\n";
+}
+
+std::string Counters::render_prometheus(const std::string& prefix) const {
+  std::string out;
+  for (const auto& f : kFields) {
+    const std::string name = prefix + "_" + f.name + (f.gauge ? "" : "_total");
+    out += "# HELP " + name + " " + f.help + "\n";
+    out += "# TYPE " + name + (f.gauge ? " gauge\n" : " counter\n");
+    for (std::size_t i = 0; i < workers_.size(); ++i) {
+      out += name + "{worker=\"" + std::to_string(i) + "\"} " +
+             std::to_string(read(*workers_[i], f)) + "\n";
+    }
+  }
+  return out;
+}
+
+}  // namespace zap::app

@@ -1,0 +1,56 @@
+#include "listen_socket.hpp"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <stdexcept>
+#include <system_error>
+
+#include <zap/zio/socket.hpp>
+
+namespace zap::app {
+
+namespace {
+
+[[noreturn]] void fail(const char* what, const zio::SocketAddress& address, std::error_code ec) {
+  throw std::runtime_error(std::string(what) + " " + address.to_string() + ": " + ec.message());
+}
+
+}  // namespace
+
+zio::UniqueFd listen_tcp(const zio::SocketAddress& address, bool reuse_port) {
+  std::error_code ec;
+  zio::ListenOptions options;
+  options.reuse_port = reuse_port;
+  options.v6_only = address.family() == AF_INET6;  // "[::]" and "0.0.0.0" may both be listed
+  zio::UniqueFd fd = zio::listen_stream(address, options, ec);
+  if (ec) fail("cannot listen on", address, ec);
+  return fd;
+}
+
+zio::UniqueFd bind_udp(const zio::SocketAddress& address, bool reuse_port) {
+  std::error_code ec;
+  zio::UniqueFd fd = zio::open_socket(address.family(), SOCK_DGRAM, ec);
+  if (ec) fail("cannot open a UDP socket for", address, ec);
+  const int one = 1;
+  if (reuse_port && ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+    fail("cannot set SO_REUSEPORT for", address, {errno, std::system_category()});
+  }
+  if (address.family() == AF_INET6 &&
+      ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) != 0) {
+    fail("cannot set IPV6_V6ONLY for", address, {errno, std::system_category()});
+  }
+  if (::bind(fd.get(), address.data(), address.size()) != 0) {
+    fail("cannot bind UDP", address, {errno, std::system_category()});
+  }
+  return fd;
+}
+
+zio::SocketAddress bound_address(int fd) {
+  std::error_code ec;
+  zio::SocketAddress address = zio::local_address(fd, ec);
+  if (ec) throw std::system_error(ec, "getsockname");
+  return address;
+}
+
+}  // namespace zap::app

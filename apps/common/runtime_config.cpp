@@ -1,0 +1,52 @@
+#include "runtime_config.hpp"
+
+#include "config_reader.hpp"
+
+namespace zap::app {
+
+zell::RuntimeConfig to_runtime_config(const RuntimeSettings& settings, const std::string& name) {
+  zell::RuntimeConfig config;
+  config.workers = static_cast<std::size_t>(settings.workers);
+  config.name = name;
+  if (!settings.topology.empty()) {
+    auto topology = zuma::Topology::parse(settings.topology);
+    if (!topology) {
+      throw ConfigError("runtime.topology: " + topology.error().to_string() + " in \"" +
+                        settings.topology + "\"");
+    }
+    config.topology = std::move(*topology);
+  }
+  const zuma::Topology& topology = config.topology ? *config.topology : zuma::Topology::system();
+  if (!settings.cpus.empty()) {
+    auto cpus = zuma::CpuSet::parse(settings.cpus);
+    if (!cpus) {
+      throw ConfigError("runtime.cpus: expected a CPU list like \"0-3,8\", " +
+                        cpus.error().to_string() + " in \"" + settings.cpus + "\"");
+    }
+    if ((*cpus & topology.cpu_set()).empty()) {
+      throw ConfigError("runtime.cpus: \"" + settings.cpus + "\" names no CPU of this machine (" +
+                        topology.cpu_set().to_string() + ")");
+    }
+    config.cpus = *cpus;
+  }
+  if (settings.io_backend == "io_uring") {
+    config.io_backend = zell::IoBackend::kIoUring;
+  } else if (settings.io_backend == "epoll") {
+    config.io_backend = zell::IoBackend::kEpoll;
+  } else {
+    config.io_backend = zell::IoBackend::kAutomatic;
+  }
+  return config;
+}
+
+std::string describe_runtime(const zell::RuntimeConfig& config, std::size_t workers) {
+  const zuma::Topology& topology = config.topology ? *config.topology : zuma::Topology::system();
+  const zuma::CpuSet cpus = config.cpus ? (*config.cpus & topology.cpu_set()) : topology.cpu_set();
+  const char* backend = config.io_backend == zell::IoBackend::kIoUring ? "io_uring"
+                        : config.io_backend == zell::IoBackend::kEpoll ? "epoll"
+                                                                       : "auto";
+  return std::to_string(workers) + " worker(s) on CPUs " + cpus.to_string() + " (" +
+         std::to_string(topology.node_count()) + " NUMA node(s)), io backend " + backend;
+}
+
+}  // namespace zap::app

@@ -1,0 +1,90 @@
+// ConnectionGate: admits connections up to a limit and lets a draining thread wait for the last
+// one to close.
+//
+//   if (auto ticket = gate.try_enter(counters)) serve(std::move(*ticket));   // else: refuse
+//   ...
+//   gate.begin_drain();
+//   bool all_closed = gate.wait_idle(grace);                                  // main thread
+//
+// A Ticket is held by the connection for its life; dropping it leaves the gate and updates the
+// worker's connections_open counter it was admitted under. The limit may change at any time
+// (SIGHUP); connections over a lowered limit are not closed, new ones wait for room.
+// Thread-safety: every member is thread-safe.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <utility>
+
+#include <zap/zync/event.hpp>
+
+#include "counters.hpp"
+
+namespace zap::echo {
+
+class ConnectionGate {
+ public:
+  class Ticket {
+   public:
+    Ticket(ConnectionGate* gate, app::WorkerCounters* counters) noexcept
+        : gate_(gate), counters_(counters) {}
+    Ticket(Ticket&& other) noexcept
+        : gate_(std::exchange(other.gate_, nullptr)), counters_(other.counters_) {}
+    Ticket& operator=(Ticket&&) = delete;
+    ~Ticket() {
+      if (gate_ != nullptr) gate_->leave(*counters_);
+    }
+    app::WorkerCounters& counters() const noexcept { return *counters_; }
+
+   private:
+    ConnectionGate* gate_;
+    app::WorkerCounters* counters_;
+  };
+
+  explicit ConnectionGate(std::int64_t limit) noexcept : limit_(limit) {}
+
+  // A ticket if there is room; else counts the refusal in `counters` and returns nullopt.
+  std::optional<Ticket> try_enter(app::WorkerCounters& counters) noexcept {
+    // Relaxed: the count is a limit, not a lock; an overshoot by a racing acceptor is undone below.
+    if (open_.fetch_add(1, std::memory_order_relaxed) >= limit_.load(std::memory_order_relaxed)) {
+      open_.fetch_sub(1, std::memory_order_relaxed);
+      counters.add(counters.connections_rejected);
+      return std::nullopt;
+    }
+    counters.add(counters.connections_open);
+    counters.add(counters.connections_total);
+    return Ticket(this, &counters);
+  }
+
+  void set_limit(std::int64_t limit) noexcept { limit_.store(limit, std::memory_order_relaxed); }
+  std::int64_t open() const noexcept { return open_.load(std::memory_order_seq_cst); }
+
+  void begin_drain() noexcept { draining_.store(true, std::memory_order_seq_cst); }
+  // True when no connection is open, false if `grace` passed first (or end_wait() was called).
+  bool wait_idle(std::chrono::milliseconds grace) noexcept {
+    if (open() == 0) return true;
+    idle_.wait_for(grace);
+    return open() == 0;
+  }
+  // Ends a current wait_idle() now (a second SIGTERM).
+  void end_wait() noexcept { idle_.set(); }
+
+ private:
+  void leave(app::WorkerCounters& counters) noexcept {
+    counters.connections_open.fetch_sub(1, std::memory_order_relaxed);
+    // SeqCst pairs with begin_drain()/open(): either the drainer sees zero, or we see draining.
+    if (open_.fetch_sub(1, std::memory_order_seq_cst) == 1 &&
+        draining_.load(std::memory_order_seq_cst)) {
+      idle_.set();
+    }
+  }
+
+  std::atomic<std::int64_t> open_{0};
+  std::atomic<std::int64_t> limit_;
+  std::atomic<bool> draining_{false};
+  zync::Event idle_;
+};
+
+}  // namespace zap::echo

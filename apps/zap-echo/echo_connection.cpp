@@ -1,0 +1,83 @@
+#include "echo_connection.hpp"
+
+#include <sys/socket.h>
+
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <memory>
+
+#include <spdlog/spdlog.h>
+#include <zap/zell/io.hpp>
+
+namespace zap::echo {
+
+namespace {
+
+// A peer that vanished is normal life for a server: logged at debug, counted, not a warning.
+bool peer_went_away(const zio::Result& r) {
+  return r.raw() == -ECONNRESET || r.raw() == -EPIPE || r.raw() == -ECONNABORTED;
+}
+
+void note_failure(const zio::Result& r, app::WorkerCounters& counters) {
+  if (r.raw() == -ECANCELED) return;  // shutdown
+  if (r.raw() == -ETIMEDOUT) {
+    spdlog::debug("echo: connection idle too long, closing");
+    return;
+  }
+  counters.add(counters.errors);
+  if (peer_went_away(r)) {
+    spdlog::debug("echo: peer went away: {}", r.error().message());
+  } else {
+    spdlog::info("echo: connection error: {}", r.error().message());
+  }
+}
+
+zell::Task<void> echo_until_done(int fd, app::WorkerCounters& counters,
+                                 EchoConnectionOptions options) {
+  const auto buffer = std::make_unique<std::byte[]>(options.buffer_size);
+  for (;;) {
+    const std::chrono::milliseconds idle(options.idle_timeout_ms->load(std::memory_order_relaxed));
+    zio::Result received = co_await zell::recv(fd, buffer.get(), options.buffer_size, idle);
+    if (!received) co_return note_failure(received, counters);
+    const std::size_t length = received.bytes();
+    if (length == 0) co_return;  // FIN: everything it sent has been echoed
+    counters.add(counters.bytes_in, length);
+    for (std::size_t sent = 0; sent < length;) {
+      zio::Result r = co_await zell::send(fd, buffer.get() + sent, length - sent, idle);
+      if (!r) co_return note_failure(r, counters);
+      sent += r.bytes();
+      counters.add(counters.bytes_out, r.bytes());
+    }
+    counters.add(counters.requests);
+  }
+}
+
+zell::Task<void> drain_refused(int fd) {
+  ::shutdown(fd, SHUT_WR);
+  std::array<std::byte, 512> sink;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  for (int reads = 0; reads < 128; ++reads) {
+    const auto left = deadline - std::chrono::steady_clock::now();
+    if (left <= std::chrono::steady_clock::duration::zero()) co_return;
+    zio::Result r = co_await zell::recv(fd, sink.data(), sink.size(), left);
+    if (!r || r.bytes() == 0) co_return;
+  }
+}
+
+}  // namespace
+
+// Both close through the worker's loop (zell::close), not ::close: zio's epoll backend keeps
+// per-loop state about each fd number, which only a close it sees resets.
+zell::Task<void> echo_connection(zio::UniqueFd socket, ConnectionGate::Ticket ticket,
+                                 EchoConnectionOptions options) {
+  co_await echo_until_done(socket.get(), ticket.counters(), options);
+  co_await zell::close(socket.release());
+}
+
+zell::Task<void> refuse_connection(zio::UniqueFd socket) {
+  co_await drain_refused(socket.get());
+  co_await zell::close(socket.release());
+}
+
+}  // namespace zap::echo

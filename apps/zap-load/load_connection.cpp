@@ -1,0 +1,247 @@
+#include "load_connection.hpp"
+
+#include <netinet/in.h>
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <vector>
+
+#include <zap/zell/io.hpp>
+#include <zap/zell/sleep.hpp>
+#include <zap/zio/socket.hpp>
+
+#include "byte_pattern.hpp"
+
+namespace zap::load {
+
+namespace {
+
+constexpr std::size_t kSendBufferBytes = 256 * 1024;
+constexpr std::size_t kRecvBufferBytes = 256 * 1024;
+
+void add(std::atomic<std::uint64_t>& counter, std::uint64_t n = 1) {
+  counter.fetch_add(n, std::memory_order_relaxed);
+}
+
+void fail(LiveCounters& live, ConnectionReport& report, const std::string& what) {
+  add(live.errors);
+  if (report.first_error.empty()) report.first_error = what;
+}
+
+std::chrono::steady_clock::time_point at(std::int64_t ns) {
+  return std::chrono::steady_clock::time_point(std::chrono::nanoseconds(ns));
+}
+
+// Sends all `len` bytes; false (after recording why) if that failed.
+zell::Task<bool> send_all(int fd, const std::byte* data, std::size_t len,
+                          std::chrono::milliseconds timeout, LiveCounters& live,
+                          ConnectionReport& report) {
+  while (len > 0) {
+    zio::Result r = co_await zell::send(fd, data, len, timeout);
+    if (!r) {
+      fail(live, report, "send: " + r.error().message());
+      co_return false;
+    }
+    data += r.bytes();
+    len -= r.bytes();
+    add(live.bytes_out, r.bytes());
+  }
+  co_return true;
+}
+
+class Connection {
+ public:
+  Connection(std::uint32_t index, const RunPlan& plan, LiveCounters& live, ConnectionReport& report)
+      : index_(index),
+        plan_(plan),
+        options_(*plan.options),
+        live_(live),
+        report_(report),
+        size_(options_.size),
+        depth_(options_.pipeline),
+        batch_cap_(std::clamp<std::size_t>(kSendBufferBytes / size_, 1, depth_)),
+        recv_cap_(std::clamp<std::size_t>(std::size_t{size_} * depth_, 4096, kRecvBufferBytes)),
+        timeout_(options_.timeout_ms),
+        send_buffer_(std::make_unique<std::byte[]>(batch_cap_ * size_)),
+        recv_buffer_(std::make_unique<std::byte[]>(recv_cap_)),
+        sent_at_(depth_) {}
+
+  zell::Task<void> run() {
+    std::error_code ec;
+    zio::UniqueFd socket = zio::open_socket(options_.address.family(), SOCK_STREAM, ec);
+    if (ec) co_return fail(live_, report_, "socket: " + ec.message());
+    fd_ = socket.get();
+    co_await connect_and_run();
+    // Through the loop, not ::close: zio's epoll backend keeps per-loop state for each fd number.
+    co_await zell::close(socket.release());
+  }
+
+ private:
+  zell::Task<void> connect_and_run() {
+    zio::Result connected = co_await zell::connect(fd_, options_.address, timeout_);
+    if (!connected) co_return fail(live_, report_, "connect: " + connected.error().message());
+    (void)zio::set_nodelay(fd_, true);
+    if (options_.mode == Mode::kRaw) {
+      co_await send_raw();
+    } else {
+      co_await echo_loop();
+    }
+  }
+
+  // The time message `seq` may go: its intended time at a fixed rate, else now.
+  std::int64_t intended(std::uint64_t seq, std::int64_t now) const {
+    if (plan_.interval_ns <= 0) return now;
+    return plan_.start_ns + static_cast<std::int64_t>(static_cast<double>(seq) * plan_.interval_ns);
+  }
+
+  bool claim(std::int64_t now) {
+    if (now >= plan_.stop_sending_ns) return false;
+    // Relaxed: the quota only has to be handed out once per request, in any order.
+    return plan_.quota == nullptr || plan_.quota->fetch_sub(1, std::memory_order_relaxed) > 0;
+  }
+
+  // Fills the send buffer with the messages that may go now; returns how many.
+  std::uint32_t fill_batch(std::int64_t now) {
+    std::uint32_t batch = 0;
+    while (sending_ && (next_seq_ - done_seq_) + batch < depth_ && batch < batch_cap_) {
+      const std::uint64_t seq = next_seq_ + batch;
+      const std::int64_t when = intended(seq, now);
+      if (when > now) break;
+      if (!claim(now)) {
+        sending_ = false;
+        break;
+      }
+      fill_pattern(index_, seq * size_, send_buffer_.get() + std::size_t{batch} * size_, size_);
+      sent_at_[seq % depth_] = when;
+      ++batch;
+    }
+    return batch;
+  }
+
+  zell::Task<void> echo_loop() {
+    for (;;) {
+      const std::int64_t now = steady_now_ns();
+      if (const std::uint32_t batch = fill_batch(now); batch > 0) {
+        if (!co_await send_all(fd_, send_buffer_.get(), std::size_t{batch} * size_, timeout_, live_,
+                               report_)) {
+          co_return;
+        }
+        next_seq_ += batch;
+        continue;
+      }
+      if (next_seq_ == done_seq_) {
+        if (!sending_) co_return;
+        // Fixed rate and nothing in flight: sleep until the next message is due.
+        co_await zell::sleep_until(at(std::min(intended(next_seq_, now), plan_.stop_sending_ns)));
+        if (steady_now_ns() >= plan_.stop_sending_ns) sending_ = false;
+        continue;
+      }
+      if (!co_await receive()) co_return;
+    }
+  }
+
+  // Receives at most what is in flight, checks it byte by byte, completes whole messages.
+  zell::Task<bool> receive() {
+    const std::uint64_t in_flight = (next_seq_ * size_) - recv_offset_;
+    const std::size_t want =
+        static_cast<std::size_t>(std::min<std::uint64_t>(recv_cap_, in_flight));
+    zio::Result r = co_await zell::recv(fd_, recv_buffer_.get(), want, timeout_);
+    if (!r) {
+      fail(live_, report_, "recv: " + r.error().message());
+      co_return false;
+    }
+    if (r.bytes() == 0) {
+      fail(live_, report_, "server closed the connection with replies outstanding");
+      co_return false;
+    }
+    const std::int64_t now = steady_now_ns();
+    add(live_.bytes_in, r.bytes());
+    std::size_t pos = 0;
+    while (pos < r.bytes()) {
+      const std::uint64_t message_end = (done_seq_ + 1) * size_;
+      const auto piece = static_cast<std::size_t>(
+          std::min<std::uint64_t>(r.bytes() - pos, message_end - recv_offset_));
+      if (count_mismatches(index_, recv_offset_, recv_buffer_.get() + pos, piece) != 0) {
+        message_bad_ = true;
+      }
+      pos += piece;
+      recv_offset_ += piece;
+      if (recv_offset_ == message_end) {
+        report_.latency.record(static_cast<std::uint64_t>(
+            std::max<std::int64_t>(0, now - sent_at_[done_seq_ % depth_])));
+        add(live_.requests);
+        if (message_bad_) add(live_.verify_failures);
+        message_bad_ = false;
+        ++done_seq_;
+      }
+    }
+    co_return true;
+  }
+
+  // Raw TCP: messages go out back to back (at the rate, if one is set); nothing is read.
+  zell::Task<void> send_raw() {
+    for (;;) {
+      const std::int64_t now = steady_now_ns();
+      std::uint32_t batch = 0;
+      while (sending_ && batch < batch_cap_) {
+        const std::uint64_t seq = next_seq_ + batch;
+        if (intended(seq, now) > now) break;
+        if (!claim(now)) {
+          sending_ = false;
+          break;
+        }
+        fill_pattern(index_, seq * size_, send_buffer_.get() + std::size_t{batch} * size_, size_);
+        ++batch;
+      }
+      if (batch > 0) {
+        if (!co_await send_all(fd_, send_buffer_.get(), std::size_t{batch} * size_, timeout_, live_,
+                               report_)) {
+          co_return;
+        }
+        next_seq_ += batch;
+        add(live_.requests, batch);
+        continue;
+      }
+      if (!sending_) co_return;
+      co_await zell::sleep_until(at(std::min(intended(next_seq_, now), plan_.stop_sending_ns)));
+      if (steady_now_ns() >= plan_.stop_sending_ns) sending_ = false;
+    }
+  }
+
+  const std::uint32_t index_;
+  const RunPlan& plan_;
+  const LoadOptions& options_;
+  LiveCounters& live_;
+  ConnectionReport& report_;
+  const std::uint64_t size_;
+  const std::uint32_t depth_;
+  const std::size_t batch_cap_;
+  const std::size_t recv_cap_;
+  const std::chrono::milliseconds timeout_;
+  std::unique_ptr<std::byte[]> send_buffer_;
+  std::unique_ptr<std::byte[]> recv_buffer_;
+  std::vector<std::int64_t> sent_at_;  // by seq % depth: when the in-flight message was due
+  int fd_ = -1;
+  bool sending_ = true;
+  bool message_bad_ = false;
+  std::uint64_t next_seq_ = 0;     // messages sent
+  std::uint64_t done_seq_ = 0;     // messages fully received
+  std::uint64_t recv_offset_ = 0;  // bytes received
+};
+
+}  // namespace
+
+std::int64_t steady_now_ns() noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+zell::Task<void> run_connection(std::uint32_t index, const RunPlan& plan, LiveCounters& live,
+                                ConnectionReport& report) {
+  Connection connection(index, plan, live, report);
+  co_await connection.run();
+}
+
+}  // namespace zap::load

@@ -1,0 +1,54 @@
+// run_connection: one zap-load connection -- connect, then send patterned messages and check
+// every byte that comes back, keeping up to `pipeline` messages in flight.
+//
+// Closed loop (no --rate): a message goes as soon as a pipeline slot is free; its latency runs
+// from its send. Fixed rate: message k of a connection is *intended* at start + k * interval; it
+// goes at that time, or as soon as a slot frees if the server is behind, and its latency runs
+// from the intended time -- a server that stalls is charged for every message it delayed, as in
+// wrk2. The connection stops sending at the deadline (or when the shared request quota is
+// spent), then waits for what is still in flight.
+//
+// Per connection: two buffers and the in-flight timestamps, allocated once; nothing per message.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include <zap/zell/task.hpp>
+
+#include "latency_histogram.hpp"
+#include "load_options.hpp"
+
+namespace zap::load {
+
+// Shared by every connection of a run; read-only but for the quota.
+struct RunPlan {
+  const LoadOptions* options = nullptr;
+  std::int64_t start_ns = 0;                   // steady clock
+  std::int64_t stop_sending_ns = INT64_MAX;    // duration runs
+  std::atomic<std::int64_t>* quota = nullptr;  // request-count runs: requests left to claim
+  double interval_ns = 0;                      // per connection; 0: closed loop
+};
+
+// Updated as the run goes, for the progress line (relaxed: statistics only).
+struct LiveCounters {
+  std::atomic<std::uint64_t> requests{0};
+  std::atomic<std::uint64_t> bytes_out{0};
+  std::atomic<std::uint64_t> bytes_in{0};
+  std::atomic<std::uint64_t> errors{0};
+  std::atomic<std::uint64_t> verify_failures{0};  // messages with at least one wrong byte
+};
+
+// What one connection did, read after it finished.
+struct ConnectionReport {
+  LatencyHistogram latency;
+  std::string first_error;  // empty: none
+};
+
+std::int64_t steady_now_ns() noexcept;
+
+zell::Task<void> run_connection(std::uint32_t index, const RunPlan& plan, LiveCounters& live,
+                                ConnectionReport& report);
+
+}  // namespace zap::load

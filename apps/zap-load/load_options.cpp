@@ -1,0 +1,55 @@
+#include "load_options.hpp"
+
+#include <stdexcept>
+
+namespace zap::load {
+
+void add_load_flags(CLI::App& app, LoadOptions& options) {
+  app.add_option("target", options.target, "Server address ip:port or [ipv6]:port")
+      ->capture_default_str();
+  app.add_option("-c,--connections", options.connections, "Connections")
+      ->check(CLI::Range(1u, 100000u))
+      ->capture_default_str();
+  app.add_option("-s,--size", options.size, "Message size in bytes")
+      ->check(CLI::Range(1u, 16u << 20))
+      ->capture_default_str();
+  app.add_option("-p,--pipeline", options.pipeline, "Messages in flight per connection")
+      ->check(CLI::Range(1u, 4096u))
+      ->capture_default_str();
+  app.add_option("-d,--duration", options.duration_s, "Seconds to run (unless --requests)")
+      ->check(CLI::Range(0.01, 86400.0))
+      ->capture_default_str();
+  app.add_option("-n,--requests", options.requests,
+                 "Total requests over all connections, instead of a duration");
+  app.add_option("-r,--rate", options.rate,
+                 "Fixed request rate over all connections (req/s); latency is measured from "
+                 "each request's intended send time, so a stalled server cannot hide (no "
+                 "coordinated omission). 0: as fast as replies come")
+      ->check(CLI::Range(0.0, 1e9));
+  app.add_option("--mode", options.mode,
+                 "echo: verify every echoed byte and measure latency; raw: send only (raw TCP "
+                 "sink), count bytes")
+      ->transform(CLI::CheckedTransformer(
+          std::map<std::string, Mode>{{"echo", Mode::kEcho}, {"raw", Mode::kRaw}}));
+  app.add_option("--timeout-ms", options.timeout_ms,
+                 "Connect timeout, and the longest wait for a reply (then: an error)")
+      ->check(CLI::Range(1u, 3'600'000u))
+      ->capture_default_str();
+  app.add_option("--json", options.json, "Also write the result as JSON to FILE (- : stdout)");
+  app.add_flag("!--no-progress", options.progress, "No live progress line on stderr");
+  app.add_option("-w,--workers", options.workers, "zell workers (0: one per CPU)")
+      ->check(CLI::Range(0, 1024));
+  app.add_option("--io-backend", options.io_backend, "auto, io_uring or epoll")
+      ->check(CLI::IsMember({"auto", "io_uring", "epoll"}));
+}
+
+void finish_load_options(LoadOptions& options) {
+  std::error_code ec;
+  options.address = zio::SocketAddress::parse(options.target, ec);
+  if (ec || (options.address.family() != AF_INET && options.address.family() != AF_INET6)) {
+    throw std::runtime_error("target: expected ip:port or [ipv6]:port, got \"" + options.target +
+                             "\"");
+  }
+}
+
+}  // namespace zap::load

@@ -1,0 +1,3 @@
+module zellbench
+
+go 1.19

@@ -1,0 +1,186 @@
+// Async IO for tasks: awaitables over the worker's zio::Loop -- accept, connect, recv, send,
+// writev, read, write, send_file, close -- each with an optional deadline.
+//
+//   std::error_code ec;
+//   auto addr = zap::zio::SocketAddress::parse("127.0.0.1:0", ec);
+//   zap::zio::UniqueFd listener = zap::zio::listen_stream(addr, {.reuse_port = true}, ec);
+//   zap::zio::Result r = co_await zap::zell::accept(listener.get());
+//   if (!r) co_return r.error();                      // std::error_code
+//   zap::zio::UniqueFd conn(r.fd());
+//   char buf[4096];
+//   auto got = co_await zap::zell::recv(conn.get(), buf, sizeof buf, std::chrono::seconds(5));
+//   if (got && got.bytes() > 0) co_await zap::zell::send_all(conn.get(), buf, got.bytes());
+//
+// Each awaitable is one zio::Operation living in the awaiting frame (no allocation), submitted
+// to the loop of the worker the task runs on; the task is resumed by its completion. Results are
+// zio::Result: bytes / the new fd, or an error_code (ETIMEDOUT when the deadline passed,
+// ECANCELED, ENOTSUP when the runtime has no IO loop). Nothing here throws.
+//
+// Cancellation: cancelling the task asks its worker's loop to cancel the operation in flight; the
+// frame is destroyed only after the operation has completed, so the kernel never writes into a
+// dead frame.
+//
+// Thread-safety: call from a task. An fd may have one reader and one writer in flight at once.
+#pragma once
+
+#include <sys/uio.h>
+
+#include <chrono>
+#include <coroutine>
+#include <cstddef>
+#include <cstdint>
+#include <system_error>
+
+#include "zap/zell/detail/task_header.hpp"
+#include "zap/zell/task.hpp"
+#include "zap/zio/address.hpp"
+#include "zap/zio/operation.hpp"
+
+namespace zap::zio {
+class Loop;
+}
+
+namespace zap::zell {
+
+namespace detail {
+// The IO loop of `worker`, or nullptr if the runtime runs without IO.
+zio::Loop* worker_loop(Worker* worker) noexcept;
+void loop_submit(zio::Loop* loop, zio::Operation& op) noexcept;
+void loop_cancel(zio::Loop* loop, zio::Operation& op) noexcept;
+}  // namespace detail
+
+// One IO operation, awaited. Prepare op() before awaiting (the helpers below do).
+class IoAwaiter {
+ public:
+  // `prepare(op)` fills in the request (a zio prep_* call, and a deadline).
+  template <typename Prepare>
+  explicit IoAwaiter(Prepare&& prepare) noexcept {
+    prepare(op_);
+  }
+  IoAwaiter(const IoAwaiter&) = delete;
+  IoAwaiter& operator=(const IoAwaiter&) = delete;
+
+  zio::Operation& op() noexcept { return op_; }
+
+  bool await_ready() const noexcept { return false; }
+  bool await_suspend(std::coroutine_handle<> handle) noexcept {
+    task_ = detail::current_task();
+    detail::Worker* worker = detail::current_worker();
+    loop_ = worker != nullptr ? detail::worker_loop(worker) : nullptr;
+    if (loop_ == nullptr || task_ == nullptr) {
+      result_ = zio::Result(-static_cast<std::int64_t>(ENOTSUP));
+      return false;
+    }
+    task_->resume_point = handle;
+    op_.set_callback(&on_complete, this);
+    waiter_.owner = worker;
+    waiter_.try_cancel = &try_cancel;
+    waiter_.context = this;
+    if (!detail::begin_wait(task_, &waiter_)) {
+      detail::schedule(task_);  // cancelled before submitting: run once more, to be dropped
+      return true;
+    }
+    detail::loop_submit(loop_, op_);
+    return true;
+  }
+  zio::Result await_resume() const noexcept { return result_; }
+
+ private:
+  static void on_complete(zio::Operation& op, zio::Result result) {
+    auto* self = static_cast<IoAwaiter*>(op.user());
+    self->result_ = result;
+    detail::TaskHeader* task = self->task_;
+    detail::end_wait(task);
+    detail::schedule(task);
+  }
+  // On the owning worker, under the task's wait lock: the op completes later (ECANCELED).
+  static bool try_cancel(detail::Waiter* waiter) noexcept {
+    auto* self = static_cast<IoAwaiter*>(waiter->context);
+    detail::loop_cancel(self->loop_, self->op_);
+    return false;
+  }
+
+  zio::Operation op_;
+  detail::Waiter waiter_;
+  detail::TaskHeader* task_ = nullptr;
+  zio::Loop* loop_ = nullptr;
+  zio::Result result_;
+};
+
+namespace detail {
+inline void set_deadline(zio::Operation& op, std::chrono::nanoseconds timeout) noexcept {
+  if (timeout.count() > 0) op.set_timeout(timeout);
+}
+}  // namespace detail
+
+using IoTimeout = std::chrono::nanoseconds;  // 0: no deadline
+
+// Result::fd(): the accepted connection (non-blocking, close-on-exec). `peer` optional.
+[[nodiscard]] inline IoAwaiter accept(int listen_fd, zio::SocketAddress* peer = nullptr,
+                                      IoTimeout timeout = {}) noexcept {
+  return IoAwaiter([&](zio::Operation& op) {
+    op.prep_accept(listen_fd, peer);
+    detail::set_deadline(op, timeout);
+  });
+}
+// `fd` from zio::open_socket(); `to` must outlive the await.
+[[nodiscard]] inline IoAwaiter connect(int fd, const zio::SocketAddress& to,
+                                       IoTimeout timeout = {}) noexcept {
+  return IoAwaiter([&](zio::Operation& op) {
+    op.prep_connect(fd, to);
+    detail::set_deadline(op, timeout);
+  });
+}
+// 0 bytes: the peer closed.
+[[nodiscard]] inline IoAwaiter recv(int fd, void* buf, std::size_t len, IoTimeout timeout = {},
+                                    int flags = 0) noexcept {
+  return IoAwaiter([&](zio::Operation& op) {
+    op.prep_recv(fd, buf, len, flags);
+    detail::set_deadline(op, timeout);
+  });
+}
+[[nodiscard]] inline IoAwaiter send(int fd, const void* buf, std::size_t len,
+                                    IoTimeout timeout = {}, int flags = 0) noexcept {
+  return IoAwaiter([&](zio::Operation& op) {
+    op.prep_send(fd, buf, len, flags);
+    detail::set_deadline(op, timeout);
+  });
+}
+[[nodiscard]] inline IoAwaiter writev(int fd, const iovec* iov, int count,
+                                      IoTimeout timeout = {}) noexcept {
+  return IoAwaiter([&](zio::Operation& op) {
+    op.prep_writev(fd, iov, count);
+    detail::set_deadline(op, timeout);
+  });
+}
+[[nodiscard]] inline IoAwaiter read(int fd, void* buf, std::size_t len,
+                                    std::uint64_t offset = zio::Operation::kCurrentPosition,
+                                    IoTimeout timeout = {}) noexcept {
+  return IoAwaiter([&](zio::Operation& op) {
+    op.prep_read(fd, buf, len, offset);
+    detail::set_deadline(op, timeout);
+  });
+}
+[[nodiscard]] inline IoAwaiter write(int fd, const void* buf, std::size_t len,
+                                     std::uint64_t offset = zio::Operation::kCurrentPosition,
+                                     IoTimeout timeout = {}) noexcept {
+  return IoAwaiter([&](zio::Operation& op) {
+    op.prep_write(fd, buf, len, offset);
+    detail::set_deadline(op, timeout);
+  });
+}
+[[nodiscard]] inline IoAwaiter shutdown(int fd, int how) noexcept {
+  return IoAwaiter([&](zio::Operation& op) { op.prep_shutdown(fd, how); });
+}
+// Closes `fd` through the loop (cancel its other operations first: see zio::Loop::close_fd).
+[[nodiscard]] inline IoAwaiter close(int fd) noexcept {
+  return IoAwaiter([&](zio::Operation& op) { op.prep_close(fd); });
+}
+
+// Sends all `len` bytes (several sends if needed). Result: `len`, or the first error.
+Task<zio::Result> send_all(int fd, const void* buf, std::size_t len, IoTimeout timeout = {});
+// Sends [offset, offset + count) of `file_fd` to `socket_fd` without copying through user space
+// (zio::FileSender: splice through a pipe). Result: bytes sent, or the first error.
+Task<zio::Result> send_file(int socket_fd, int file_fd, std::uint64_t offset, std::uint64_t count);
+
+}  // namespace zap::zell

@@ -1,0 +1,3 @@
+module zap/loadtest/echo
+
+go 1.19

@@ -1,0 +1,89 @@
+#include "config_reader.hpp"
+
+#include <gtest/gtest.h>
+
+#include "daemon_settings.hpp"
+
+namespace zap::app {
+namespace {
+
+std::string error_of(const std::function<void()>& body) {
+  try {
+    body();
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(JsonReader, ReadsTypedValuesAndDefaults) {
+  auto json = parse_json_text(R"({"port": 80, "name": "a", "on": true})", "test");
+  JsonReader root(json, "");
+  EXPECT_EQ(root.integer("port", 1, 65535, 7), 80);
+  EXPECT_EQ(root.integer("missing", 1, 65535, 7), 7);
+  EXPECT_EQ(root.string("name", "x"), "a");
+  EXPECT_TRUE(root.boolean("on", false));
+  root.finish();
+}
+
+TEST(JsonReader, WrongTypeNamesTheJsonPath) {
+  auto json = parse_json_text(R"({"listeners": [{"port": 1}, {"port": "80a"}]})", "test");
+  JsonReader root(json, "");
+  auto listeners = root.array("listeners");
+  ASSERT_EQ(listeners.size(), 2u);
+  EXPECT_EQ(listeners[0].integer("port", 1, 65535, 0), 1);
+  EXPECT_EQ(error_of([&] { listeners[1].integer("port", 1, 65535, 0); }),
+            "listeners[1].port: expected integer 1-65535, got \"80a\"");
+}
+
+TEST(JsonReader, OutOfRangeIsAnError) {
+  auto json = parse_json_text(R"({"port": 70000})", "test");
+  JsonReader root(json, "");
+  EXPECT_EQ(error_of([&] { root.integer("port", 1, 65535, 0); }),
+            "port: expected integer 1-65535, got 70000");
+}
+
+TEST(JsonReader, UnknownKeyIsAnError) {
+  auto json = parse_json_text(R"({"log": {"levle": "debug"}})", "test");
+  JsonReader root(json, "");
+  EXPECT_EQ(error_of([&] { read_daemon_settings(root); }), "log.levle: unknown key");
+}
+
+TEST(JsonReader, ChoiceListsTheAlternatives) {
+  auto json = parse_json_text(R"({"runtime": {"io_backend": "kqueue"}})", "test");
+  JsonReader root(json, "");
+  EXPECT_EQ(
+      error_of([&] { read_daemon_settings(root); }),
+      "runtime.io_backend: expected one of \"auto\", \"io_uring\", \"epoll\", got \"kqueue\"");
+}
+
+TEST(JsonReader, SyntaxErrorNamesLineAndColumn) {
+  const auto message = error_of([] { parse_json_text("{\n  \"a\": 1,\n  \"b\" 2\n}", "x.json"); });
+  EXPECT_EQ(message.rfind("x.json:3:", 0), 0u) << message;
+  EXPECT_NE(message.find("invalid JSON"), std::string::npos) << message;
+}
+
+TEST(JsonReader, RootMustBeAnObject) {
+  auto json = parse_json_text("[1, 2]", "test");
+  EXPECT_EQ(error_of([&] { JsonReader root(json, ""); }), "config: expected object, got [1,2]");
+}
+
+TEST(JsonReader, MissingFileIsAClearError) {
+  EXPECT_EQ(error_of([] { load_json_file("/nonexistent/zap.json"); }),
+            "/nonexistent/zap.json: cannot open config file");
+}
+
+TEST(DaemonSettings, DefaultsWhenEmpty) {
+  auto json = parse_json_text("{}", "test");
+  JsonReader root(json, "");
+  const auto settings = read_daemon_settings(root);
+  root.finish();
+  EXPECT_EQ(settings.runtime.workers, 0);
+  EXPECT_EQ(settings.runtime.io_backend, "auto");
+  EXPECT_EQ(settings.log.level, "info");
+  EXPECT_EQ(settings.shutdown_grace_ms, 5000);
+  EXPECT_FALSE(settings.admin_listen.has_value());
+}
+
+}  // namespace
+}  // namespace zap::app

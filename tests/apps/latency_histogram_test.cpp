@@ -1,0 +1,58 @@
+#include "latency_histogram.hpp"
+
+#include <gtest/gtest.h>
+
+#include "byte_pattern.hpp"
+
+namespace zap::load {
+namespace {
+
+TEST(LatencyHistogram, BucketsCoverEveryValueWithinThreePercent) {
+  for (std::uint64_t v : {0ull, 1ull, 31ull, 32ull, 33ull, 1000ull, 123456ull, 999999999ull,
+                          (1ull << 40) + 12345, ~0ull}) {
+    const unsigned b = LatencyHistogram::bucket_of(v);
+    ASSERT_LT(b, LatencyHistogram::kBuckets);
+    const std::uint64_t floor = LatencyHistogram::bucket_floor(b);
+    EXPECT_LE(floor, v);
+    EXPECT_LE(v - floor, LatencyHistogram::bucket_width(b) - 1);
+    EXPECT_LE(double(LatencyHistogram::bucket_width(b)), 0.0313 * double(v) + 1.0) << v;
+  }
+}
+
+TEST(LatencyHistogram, PercentilesOfAUniformRange) {
+  LatencyHistogram h;
+  for (std::uint64_t v = 1; v <= 100000; ++v) h.record(v * 1000);  // 1 us .. 100 ms
+  EXPECT_EQ(h.count(), 100000u);
+  EXPECT_EQ(h.max(), 100000000u);
+  EXPECT_NEAR(double(h.percentile(50)), 50e6, 50e6 * 0.03);
+  EXPECT_NEAR(double(h.percentile(99)), 99e6, 99e6 * 0.03);
+  EXPECT_NEAR(double(h.percentile(99.9)), 99.9e6, 99.9e6 * 0.03);
+  EXPECT_LE(h.percentile(100), h.max());
+  EXPECT_NEAR(h.mean(), 50.0005e6, 1e3);
+}
+
+TEST(LatencyHistogram, MergeAddsCounts) {
+  LatencyHistogram a, b;
+  a.record(10);
+  b.record(1000000);
+  a.merge(b);
+  EXPECT_EQ(a.count(), 2u);
+  EXPECT_EQ(a.max(), 1000000u);
+  EXPECT_EQ(a.min(), 10u);
+  EXPECT_EQ(LatencyHistogram().percentile(99), 0u);
+}
+
+TEST(BytePattern, DetectsShiftsCrossoversAndFlips) {
+  std::byte message[4096];
+  fill_pattern(3, 1 << 20, message, sizeof message);
+  EXPECT_EQ(count_mismatches(3, 1 << 20, message, sizeof message), 0u);
+  for (std::uint64_t shift : {1ull, 64ull, 256ull, 65536ull, 1ull << 24}) {
+    EXPECT_GT(count_mismatches(3, (1 << 20) + shift, message, sizeof message), 0u) << shift;
+  }
+  EXPECT_GT(count_mismatches(4, 1 << 20, message, sizeof message), 0u);
+  message[17] ^= std::byte{1};
+  EXPECT_EQ(count_mismatches(3, 1 << 20, message, sizeof message), 1u);
+}
+
+}  // namespace
+}  // namespace zap::load

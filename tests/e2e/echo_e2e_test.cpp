@@ -1,0 +1,401 @@
+// End-to-end tests of zap-echo and zap-load: real daemons on 127.0.0.1 with ports from the
+// kernel (port 0 + --port-file), driven by blocking clients with deadlines.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "process.hpp"
+#include "test_client.hpp"
+
+namespace zap::e2e {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string echo_binary() { return binary_from_env("ZAP_ECHO"); }
+std::string load_binary() { return binary_from_env("ZAP_LOAD"); }
+std::string configs_dir() { return binary_from_env("ZAP_CONFIGS"); }
+
+// A zap-echo started from a config text, listening on the addresses the port file names.
+class EchoDaemon {
+ public:
+  explicit EchoDaemon(const std::string& config, std::vector<std::string> extra = {}) {
+    config_path_ = dir_.write("echo.json", config);
+    std::vector<std::string> args = {"--config", config_path_, "--port-file", dir_.path("ports")};
+    args.insert(args.end(), extra.begin(), extra.end());
+    process_ = std::make_unique<Process>(echo_binary(), args);
+    addresses_ = process_->wait_for_ports(dir_.path("ports"));
+  }
+  Process& process() { return *process_; }
+  const std::string& address(std::size_t i = 0) const { return addresses_.at(i); }
+  const std::string& admin() const { return addresses_.back(); }
+  void rewrite_config(const std::string& config) { dir_.write("echo.json", config); }
+
+  nlohmann::json stats() {
+    const HttpReply reply = http_get(admin(), "/stats");
+    EXPECT_EQ(reply.status, 200);
+    return nlohmann::json::parse(reply.body, nullptr, false);
+  }
+  // Polls /stats until `key` equals `value` (the daemon updates counters asynchronously).
+  bool wait_for_stat(const std::string& key, std::uint64_t value) {
+    const auto until = Clock::now() + std::chrono::seconds(10);
+    while (Clock::now() < until) {
+      const auto s = stats();
+      if (s.contains(key) && s[key].get<std::uint64_t>() == value) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  }
+  // SIGTERM, then the exit code (nullopt if it hung).
+  std::optional<int> stop() {
+    process_->signal(SIGTERM);
+    return process_->wait(kDeadline);
+  }
+
+ private:
+  TempDir dir_;
+  std::string config_path_;
+  std::unique_ptr<Process> process_;
+  std::vector<std::string> addresses_;
+};
+
+void expect_echo(Socket& socket, std::size_t size, unsigned seed) {
+  const std::string data = pattern(size, seed);
+  ASSERT_TRUE(socket.send_all(data));
+  EXPECT_EQ(socket.recv_exact(data.size()), data);
+}
+
+// --- zap-load against zap-echo, both io backends ---------------------------------------------
+
+class LoadAgainstEcho : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(LoadAgainstEcho, EveryEchoedByteVerifies) {
+  const std::string backend = GetParam();
+  const std::string config = R"({"listeners": [{"port": 0}], "admin": {"listen": "127.0.0.1:0"},
+      "runtime": {"workers": 2, "io_backend": ")" +
+                             backend + R"("}})";
+  std::unique_ptr<EchoDaemon> echo;
+  try {
+    echo = std::make_unique<EchoDaemon>(config);
+  } catch (const std::exception& e) {
+    if (backend == "io_uring" && std::string(e.what()).find("io_uring") != std::string::npos) {
+      GTEST_SKIP() << "io_uring unavailable here: " << e.what();
+    }
+    throw;
+  }
+  // Small pipelined messages, then large ones (many partial reads and sends on both sides).
+  const RunResult small = run_to_exit(
+      load_binary(), {echo->address(), "-c", "16", "-s", "100", "-p", "4", "-n", "20000", "-w", "2",
+                      "--io-backend", backend, "--no-progress", "--json", "-"});
+  ASSERT_EQ(small.code, 0) << small.out << small.err;
+  const auto json_start = small.out.find('{');
+  ASSERT_NE(json_start, std::string::npos);
+  const auto report = nlohmann::json::parse(small.out.substr(json_start));
+  EXPECT_EQ(report["requests"], 20000);
+  EXPECT_EQ(report["errors"], 0);
+  EXPECT_EQ(report["verify_failures"], 0);
+
+  const RunResult large =
+      run_to_exit(load_binary(), {echo->address(), "-c", "4", "-s", "300000", "-p", "2", "-n",
+                                  "200", "--io-backend", backend, "--no-progress"});
+  ASSERT_EQ(large.code, 0) << large.out << large.err;
+  EXPECT_NE(large.out.find("verify failures  0"), std::string::npos) << large.out;
+
+  const std::uint64_t total = 20000ull * 100 + 200ull * 300000;
+  EXPECT_TRUE(echo->wait_for_stat("bytes_out", total));
+  const auto stats = echo->stats();
+  EXPECT_EQ(stats["bytes_in"], total);
+  EXPECT_EQ(stats["connections_total"], 20);
+  EXPECT_EQ(stats["errors"], 0);
+  EXPECT_EQ(echo->stop(), 0);
+}
+
+std::string backend_name(const ::testing::TestParamInfo<std::string>& param) { return param.param; }
+INSTANTIATE_TEST_SUITE_P(Backends, LoadAgainstEcho, ::testing::Values("epoll", "io_uring"),
+                         backend_name);
+
+// zap-load must fail when bytes come back wrong: a server that flips one bit in each reply.
+TEST(LoadE2E, ExitsNonZeroWhenAnEchoedByteIsWrong) {
+  const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(listener, 4), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+  std::thread corrupter([listener] {
+    const int fd = ::accept(listener, nullptr, nullptr);
+    char buffer[4096];
+    for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, 0)) > 0;) {
+      buffer[0] ^= 0x01;
+      if (::send(fd, buffer, static_cast<std::size_t>(n), MSG_NOSIGNAL) != n) break;
+    }
+    ::close(fd);
+  });
+  const RunResult result =
+      run_to_exit(load_binary(), {"127.0.0.1:" + std::to_string(ntohs(addr.sin_port)), "-c", "1",
+                                  "-s", "64", "-n", "50", "-w", "1", "--no-progress"});
+  corrupter.join();
+  ::close(listener);
+  EXPECT_NE(result.code, 0);
+  EXPECT_EQ(result.out.find("verify failures  0"), std::string::npos) << result.out;
+}
+
+// --- configs ------------------------------------------------------------------------------
+
+TEST(EchoConfig, ABadValueExitsNonZeroNamingItsJsonPath) {
+  TempDir dir;
+  const auto config = dir.write(
+      "bad.json", R"({"listeners": [{"port": 0}, {"host": "127.0.0.1", "port": "80a"}]})");
+  for (const bool check : {false, true}) {
+    std::vector<std::string> args = {"--config", config};
+    if (check) args.push_back("--check");
+    const RunResult r = run_to_exit(echo_binary(), args);
+    EXPECT_NE(r.code, 0);
+    EXPECT_NE(r.err.find(R"(listeners[1].port: expected integer 0-65535, got "80a")"),
+              std::string::npos)
+        << r.err;
+  }
+}
+
+TEST(EchoConfig, CheckAcceptsTheExampleAndRejectsMistakes) {
+  const RunResult good =
+      run_to_exit(echo_binary(), {"--config", configs_dir() + "/echo.json", "--check"});
+  EXPECT_EQ(good.code, 0) << good.err;
+  EXPECT_NE(good.out.find("is valid"), std::string::npos);
+
+  TempDir dir;
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"({"runtime": {"wokers": 2}})", "runtime.wokers: unknown key"},
+      {R"({"max_connections": "many"})",
+       R"(max_connections: expected integer 1-10000000, got "many")"},
+      {R"({"listeners": [{"host": "localhost", "port": 1}]})",
+       "listeners[0].host: expected a numeric"},
+      {R"({"accept": "sometimes"})", R"(accept: expected one of "per_worker", "shared")"},
+      {R"({"runtime": {"cpus": "0-"}})", "runtime.cpus:"},
+      {R"({"admin": {"listen": "nowhere"}})", "admin.listen:"},
+      {R"({"log": {"level": "loud"}})", "log.level: expected one of"},
+      {"{\"listeners\": [", "invalid JSON"},
+  };
+  for (const auto& [text, message] : cases) {
+    const RunResult bad =
+        run_to_exit(echo_binary(), {"--config", dir.write("c.json", text), "--check"});
+    EXPECT_NE(bad.code, 0) << text;
+    EXPECT_NE(bad.err.find(message), std::string::npos) << text << " -> " << bad.err;
+  }
+}
+
+TEST(EchoConfig, HelpAndVersionAnswer) {
+  const RunResult help = run_to_exit(echo_binary(), {"--help"});
+  EXPECT_EQ(help.code, 0);
+  EXPECT_NE(help.out.find("127.0.0.1:7000"), std::string::npos) << help.out;
+  const RunResult version = run_to_exit(echo_binary(), {"--version"});
+  EXPECT_EQ(version.code, 0);
+  EXPECT_NE(version.out.find("zap-echo"), std::string::npos);
+}
+
+// --- signals ------------------------------------------------------------------------------
+
+TEST(EchoSignals, SigtermLetsAnInFlightEchoFinishThenExitsZero) {
+  EchoDaemon echo(R"({"listeners": [{"port": 0}], "shutdown_grace_ms": 15000,
+                     "runtime": {"workers": 2}})");
+  Socket client = Socket::connect(echo.address());
+  ASSERT_TRUE(client.valid());
+  const std::string data = pattern(512 * 1024, 7);
+  const std::size_t first = 256 * 1024;
+  const std::size_t second = 64 * 1024;
+  ASSERT_TRUE(client.send_all(data.substr(0, first)));
+  ASSERT_EQ(client.recv_exact(first), data.substr(0, first));
+  ASSERT_TRUE(client.send_all(data.substr(first, second)));  // in flight when the signal comes
+
+  const auto signalled = Clock::now();
+  echo.process().signal(SIGTERM);
+  ASSERT_TRUE(echo.process().wait_for_log("waiting up to", kDeadline)) << echo.process().err();
+  EXPECT_TRUE(echo.process().running()) << "exited with a connection still open";
+  EXPECT_FALSE(Socket::connect(echo.address()).valid()) << "still accepting after SIGTERM";
+
+  ASSERT_TRUE(client.send_all(data.substr(first + second)));
+  client.shutdown_write();
+  const Socket::Drained rest = client.recv_until_closed();
+  EXPECT_TRUE(rest.closed);
+  EXPECT_FALSE(rest.reset);
+  EXPECT_TRUE(rest.data == data.substr(first)) << rest.data.size() << " bytes back";
+  EXPECT_EQ(echo.process().wait(kDeadline), 0) << echo.process().err();
+  EXPECT_LT(Clock::now() - signalled, std::chrono::seconds(15)) << "waited for the whole grace";
+}
+
+TEST(EchoSignals, GracePeriodClosesConnectionsThatDoNotFinish) {
+  EchoDaemon echo(R"({"listeners": [{"port": 0}], "shutdown_grace_ms": 300})");
+  Socket idle = Socket::connect(echo.address());
+  expect_echo(idle, 1000, 1);
+  const auto stopped = echo.stop();
+  EXPECT_EQ(stopped, 0) << echo.process().err();
+  EXPECT_NE(echo.process().err().find("grace period over"), std::string::npos);
+  EXPECT_TRUE(idle.recv_until_closed().closed);
+}
+
+TEST(EchoSignals, SighupReloadsLogLevelAndLimits) {
+  const std::string before = R"({"listeners": [{"port": 0}], "max_connections": 100,
+                                 "log": {"level": "info"}})";
+  EchoDaemon echo(before);
+  echo.rewrite_config(R"({"listeners": [{"port": 0}], "max_connections": 1,
+                          "log": {"level": "debug"}})");
+  echo.process().signal(SIGHUP);
+  EXPECT_TRUE(echo.process().wait_for_log(
+      "reload: applied log.level info -> debug, max_connections 100 -> 1", kDeadline))
+      << echo.process().err();
+
+  Socket first = Socket::connect(echo.address());
+  expect_echo(first, 100, 2);
+  Socket second = Socket::connect(echo.address());
+  ASSERT_TRUE(second.valid());
+  const Socket::Drained refused = second.recv_until_closed();
+  EXPECT_TRUE(refused.closed && refused.data.empty()) << "the reloaded limit is not in force";
+
+  echo.rewrite_config(R"({"max_connections": "lots"})");
+  echo.process().signal(SIGHUP);
+  EXPECT_TRUE(echo.process().wait_for_log("keeping the running config", kDeadline));
+  expect_echo(first, 100, 3);
+  first = Socket();
+  EXPECT_EQ(echo.stop(), 0);
+}
+
+// --- limits and misbehaving clients -------------------------------------------------------
+
+TEST(EchoLimits, ConnectionsOverTheLimitAreClosedCleanlyAndCounted) {
+  EchoDaemon echo(R"({"listeners": [{"port": 0}], "max_connections": 2,
+                     "admin": {"listen": "127.0.0.1:0"}, "runtime": {"workers": 2}})");
+  Socket a = Socket::connect(echo.address());
+  Socket b = Socket::connect(echo.address());
+  expect_echo(a, 1000, 1);
+  expect_echo(b, 1000, 2);
+
+  Socket c = Socket::connect(echo.address());
+  ASSERT_TRUE(c.valid());
+  const Socket::Drained refused = c.recv_until_closed();
+  EXPECT_TRUE(refused.closed);
+  EXPECT_FALSE(refused.reset) << "refused with a reset, not a clean close";
+  EXPECT_TRUE(refused.data.empty());
+
+  expect_echo(a, 50000, 3);
+  expect_echo(b, 50000, 4);
+  EXPECT_TRUE(echo.wait_for_stat("connections_rejected", 1));
+  const auto stats = echo.stats();
+  EXPECT_EQ(stats["connections_open"], 2);
+  EXPECT_EQ(stats["connections_total"], 2);
+  a = Socket();
+  b = Socket();
+  EXPECT_EQ(echo.stop(), 0);
+}
+
+TEST(EchoLimits, AClientThatVanishesMidStreamLeavesTheDaemonHealthy) {
+  EchoDaemon echo(R"({"listeners": [{"port": 0}], "buffer_size": 4096,
+                     "admin": {"listen": "127.0.0.1:0"}, "runtime": {"workers": 1}})");
+  for (int round = 0; round < 3; ++round) {
+    Socket vanishing = Socket::connect(echo.address());
+    // Pushes data without reading the echo until both directions are backed up, then resets.
+    (void)vanishing.send_all(pattern(8 << 20, 9), std::chrono::milliseconds(300));
+    vanishing.abort();
+  }
+  EXPECT_TRUE(echo.wait_for_stat("connections_open", 0));
+  Socket fresh = Socket::connect(echo.address());
+  ASSERT_TRUE(fresh.valid());
+  expect_echo(fresh, 200000, 5);
+  EXPECT_EQ(echo.stats()["connections_open"], 1);
+  fresh = Socket();
+  EXPECT_EQ(echo.stop(), 0);
+}
+
+TEST(EchoListeners, SharedAcceptorTcpAndUdpEcho) {
+  EchoDaemon echo(R"({"accept": "shared", "runtime": {"workers": 2},
+                     "listeners": [{"port": 0}, {"port": 0, "protocol": "udp"}]})");
+  std::vector<Socket> clients;
+  for (unsigned i = 0; i < 8; ++i) clients.push_back(Socket::connect(echo.address(0)));
+  for (unsigned i = 0; i < clients.size(); ++i) expect_echo(clients[i], 30000, i);
+
+  Socket udp = Socket::udp(echo.address(1));
+  ASSERT_TRUE(udp.valid());
+  const std::string datagram = pattern(1200, 11);
+  ASSERT_EQ(::send(udp.fd(), datagram.data(), datagram.size(), 0),
+            static_cast<ssize_t>(datagram.size()));
+  EXPECT_EQ(udp.recv_exact(datagram.size(), std::chrono::seconds(5)), datagram);
+  clients.clear();
+  EXPECT_EQ(echo.stop(), 0);
+}
+
+TEST(EchoListeners, Ipv6LoopbackWhenAvailable) {
+  const int probe = ::socket(AF_INET6, SOCK_STREAM, 0);
+  sockaddr_in6 addr{};
+  addr.sin6_family = AF_INET6;
+  addr.sin6_addr = in6addr_loopback;
+  const bool v6 = probe >= 0 && ::bind(probe, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  if (probe >= 0) ::close(probe);
+  if (!v6) GTEST_SKIP() << "no IPv6 loopback here";
+  EchoDaemon echo(R"({"listeners": [{"host": "::1", "port": 0}, {"port": 0}]})");
+  EXPECT_EQ(echo.address(0).rfind("[::1]:", 0), 0u) << echo.address(0);
+  Socket c6 = Socket::connect(echo.address(0));
+  Socket c4 = Socket::connect(echo.address(1));
+  expect_echo(c6, 10000, 1);
+  expect_echo(c4, 10000, 2);
+  c6 = Socket();
+  c4 = Socket();
+  EXPECT_EQ(echo.stop(), 0);
+}
+
+// --- admin endpoint -----------------------------------------------------------------------
+
+TEST(EchoAdmin, StatsAndMetricsAnswerAndJunkIsRefused) {
+  EchoDaemon echo(R"({"listeners": [{"port": 0}], "admin": {"listen": "127.0.0.1:0"},
+                     "runtime": {"workers": 2}})");
+  Socket client = Socket::connect(echo.address());
+  expect_echo(client, 1234, 1);
+  ASSERT_TRUE(echo.wait_for_stat("bytes_out", 1234));
+
+  const auto stats = echo.stats();
+  EXPECT_EQ(stats["connections_open"], 1);
+  EXPECT_EQ(stats["bytes_in"], 1234);
+  ASSERT_TRUE(stats["workers"].is_array());
+  EXPECT_EQ(stats["workers"].size(), 2u);
+
+  const HttpReply metrics = http_get(echo.admin(), "/metrics");
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("# TYPE zap_echo_connections_open gauge"), std::string::npos);
+  EXPECT_NE(metrics.body.find("zap_echo_bytes_in_total{worker=\"0\"}"), std::string::npos);
+
+  EXPECT_EQ(http_get(echo.admin(), "/nope").status, 404);
+  EXPECT_EQ(http_get(echo.admin(), "/stats?pretty=1").status, 200);
+  EXPECT_EQ(http_exchange(echo.admin(), "POST /stats HTTP/1.1\r\n\r\n").status, 405);
+  EXPECT_EQ(http_exchange(echo.admin(), "garbage\r\n\r\n").status, 400);
+  EXPECT_EQ(http_exchange(echo.admin(), std::string("\x00\x01\x02\r\n\r\n", 7)).status, 400);
+  EXPECT_EQ(http_exchange(echo.admin(), "GET /stats HTTP/1.1\r\nno colon\r\n\r\n").status, 400);
+  EXPECT_EQ(
+      http_exchange(echo.admin(), "GET /stats HTTP/1.1\r\nX: " + std::string(9000, 'a')).status,
+      431);
+  const HttpReply head = http_exchange(echo.admin(), "HEAD /stats HTTP/1.1\r\n\r\n");
+  EXPECT_EQ(head.status, 200);
+  EXPECT_TRUE(head.body.empty());
+  {
+    Socket half = Socket::connect(echo.admin());  // half a request, then gone
+    ASSERT_TRUE(half.send_all("GET /sta"));
+    half.abort();
+  }
+  EXPECT_EQ(http_get(echo.admin(), "/stats").status, 200);
+  expect_echo(client, 100, 2);
+  client = Socket();
+  EXPECT_EQ(echo.stop(), 0);
+}
+
+}  // namespace
+}  // namespace zap::e2e

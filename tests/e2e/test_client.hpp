@@ -1,0 +1,63 @@
+// Blocking client sockets for e2e tests, every call bounded by a deadline (poll), so that a
+// misbehaving daemon fails a test instead of hanging it.
+//
+//   Socket s = Socket::connect("127.0.0.1:41234");
+//   ASSERT_TRUE(s.send_all(data));
+//   std::string back = s.recv_exact(data.size());
+#pragma once
+
+#include <chrono>
+#include <string>
+
+namespace zap::e2e {
+
+class Socket {
+ public:
+  // TCP connect to "ip:port" / "[v6]:port"; an invalid Socket (fd() < 0) if it fails.
+  static Socket connect(const std::string& address,
+                        std::chrono::milliseconds deadline = std::chrono::seconds(5));
+  // A UDP socket connected to `address`.
+  static Socket udp(const std::string& address);
+
+  Socket() = default;
+  explicit Socket(int fd) : fd_(fd) {}
+  Socket(Socket&& other) noexcept;
+  Socket& operator=(Socket&& other) noexcept;
+  ~Socket();
+
+  int fd() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+
+  bool send_all(const std::string& data,
+                std::chrono::milliseconds deadline = std::chrono::seconds(10));
+  // Up to `n` bytes: fewer if the peer closed, reset or the deadline passed.
+  std::string recv_exact(std::size_t n,
+                         std::chrono::milliseconds deadline = std::chrono::seconds(10));
+  // Reads until EOF; `reset` tells an RST from a FIN; false if the deadline passed first.
+  struct Drained {
+    std::string data;
+    bool closed = false;  // FIN or RST seen before the deadline
+    bool reset = false;
+  };
+  Drained recv_until_closed(std::chrono::milliseconds deadline = std::chrono::seconds(10));
+  void shutdown_write();
+  // Makes close() send RST instead of FIN (SO_LINGER with a zero timeout), then closes.
+  void abort();
+
+ private:
+  int fd_ = -1;
+};
+
+struct HttpReply {
+  int status = 0;  // 0: no parsable reply
+  std::string headers;
+  std::string body;
+};
+// Sends `request` verbatim to `address` and reads the reply until the server closes.
+HttpReply http_exchange(const std::string& address, const std::string& request);
+HttpReply http_get(const std::string& address, const std::string& path);
+
+// `size` bytes that differ between offsets and seeds.
+std::string pattern(std::size_t size, unsigned seed);
+
+}  // namespace zap::e2e

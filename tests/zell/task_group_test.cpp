@@ -1,0 +1,100 @@
+// TaskGroup: waits for all children; the first failure cancels the rest; spawn_blocking.
+#include "zap/zell/task_group.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <stdexcept>
+#include <thread>
+
+#include "test_config.hpp"
+#include "zap/zell/sleep.hpp"
+#include "zap/zell/spawn_blocking.hpp"
+
+namespace zell = zap::zell;
+using namespace std::chrono_literals;
+
+TEST(TaskGroup, WaitsForAllChildren) {
+  zell::Runtime runtime(zell_test::config(2));
+  auto body = []() -> zell::Task<int> {
+    std::atomic<int> done{0};
+    zell::TaskGroup group;
+    for (int i = 0; i < 100; ++i) {
+      group.spawn([](std::atomic<int>& d, int ms) -> zell::Task<void> {
+        co_await zell::sleep_for(std::chrono::microseconds(ms * 10));
+        d.fetch_add(1);
+      }(done, i % 7));
+    }
+    co_await group.wait();
+    co_return done.load();
+  };
+  EXPECT_EQ(runtime.block_on(body()), 100);
+}
+
+TEST(TaskGroup, FirstFailureCancelsTheRestAndIsRethrown) {
+  zell::Runtime runtime(zell_test::config(2));
+  auto body = []() -> zell::Task<int> {
+    std::atomic<int> finished{0};
+    zell::TaskGroup group;
+    for (int i = 0; i < 10; ++i) {
+      group.spawn([](std::atomic<int>& f) -> zell::Task<void> {
+        co_await zell::sleep_for(1h);
+        f.fetch_add(1);
+      }(finished));
+    }
+    group.spawn([]() -> zell::Task<void> {
+      co_await zell::sleep_for(1ms);
+      throw std::runtime_error("child failed");
+    }());
+    try {
+      co_await group.wait();
+    } catch (const std::runtime_error&) {
+      co_return finished.load();
+    }
+    co_return -1;
+  };
+  EXPECT_EQ(runtime.block_on(body()), 0);
+}
+
+TEST(TaskGroup, CancellingTheParentCancelsChildrenFirst) {
+  zell::Runtime runtime(zell_test::config(2));
+  std::atomic<int> alive{0};
+  auto parent = [](std::atomic<int>& a) -> zell::Task<void> {
+    zell::TaskGroup group;
+    for (int i = 0; i < 8; ++i) {
+      group.spawn([](std::atomic<int>& live) -> zell::Task<void> {
+        live.fetch_add(1);
+        struct Leave {
+          std::atomic<int>& l;
+          ~Leave() { l.fetch_sub(1); }
+        } leave{live};
+        co_await zell::sleep_for(1h);
+      }(a));
+    }
+    co_await group.wait();
+  };
+  auto h = runtime.spawn(parent(alive));
+  auto probe = [](std::atomic<int>& a) -> zell::Task<void> {
+    while (a.load() < 8) co_await zell::sleep_for(100us);
+  };
+  runtime.block_on(probe(alive));
+  h.cancel();
+  EXPECT_THROW(h.get(), zell::TaskCancelled);
+  EXPECT_EQ(alive.load(), 0);  // every child's frame was gone before the parent's
+}
+
+TEST(SpawnBlocking, RunsOffTheWorkersAndReturnsTheValue) {
+  zell::Runtime runtime(zell_test::config(1));
+  auto body = []() -> zell::Task<bool> {
+    const auto worker_thread = std::this_thread::get_id();
+    auto other = co_await zell::spawn_blocking([] { return std::this_thread::get_id(); });
+    bool threw = false;
+    try {
+      co_await zell::spawn_blocking([]() -> int { throw std::runtime_error("x"); });
+    } catch (const std::runtime_error&) {
+      threw = true;
+    }
+    co_return other != worker_thread&& threw;
+  };
+  EXPECT_TRUE(runtime.block_on(body()));
+}
