@@ -10,7 +10,7 @@
 # Placement (2-core default): every server gets SERVER_CPUS with SERVER_THREADS threads/workers,
 # zap-load gets LOAD_CPUS with LOAD_WORKERS workers, so the servers compete on equal terms.
 # Needs: zap-echo and zap-load built (cmake --build BUILD --target zap-echo zap-load), go
-# (Debian: golang-go), cc, python3, taskset.
+# (Debian: golang-go), cc, python3, bc, taskset.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -64,6 +64,12 @@ start_server() {
   ADDRESS=$(head -1 "$ports")
 }
 
+# Server CPU seconds so far (user + system), from /proc: requests per CPU-second is the fairer
+# number when the load generator, not the server, may be what limits requests/s.
+server_cpu_seconds() {
+  awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$SERVER_PID/stat"
+}
+
 stop_server() {
   kill "$SERVER_PID"
   wait "$SERVER_PID" 2>/dev/null || true
@@ -74,12 +80,14 @@ SERVERS=(zap-echo go epoll)
 for round in $(seq "$RUNS"); do
   for server in "${SERVERS[@]}"; do
     start_server "$server"
+    cpu_before=$(server_cpu_seconds)
     taskset -c "$LOAD_CPUS" "$LOAD" "$ADDRESS" -c "$CONNECTIONS" -s "$SIZE" -p "$PIPELINE" \
       -d "$DURATION" -w "$LOAD_WORKERS" --no-progress --json "$WORK/$server.$round.json" \
       > "$WORK/$server.$round.txt" || { cat "$WORK/$server.$round.txt" >&2; exit 1; }
+    echo "$(server_cpu_seconds) - $cpu_before" | bc -l > "$WORK/$server.$round.cpu"
     stop_server
-    python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); l=r["latency_us"]; print("round %s %-9s %10.0f req/s  p99 %8.1f us" % (sys.argv[2], sys.argv[3], r["requests_per_s"], l["p99"]))' \
-      "$WORK/$server.$round.json" "$round" "$server" >&2
+    python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); l=r["latency_us"]; cpu=float(open(sys.argv[4]).read()); print("round %s %-9s %10.0f req/s  p99 %8.1f us  %10.0f req/cpu-s" % (sys.argv[2], sys.argv[3], r["requests_per_s"], l["p99"], r["requests"] / max(cpu, 1e-9)))' \
+      "$WORK/$server.$round.json" "$round" "$server" "$WORK/$server.$round.cpu" >&2
   done
 done
 
@@ -89,11 +97,16 @@ work, runs, conns, size, duration = sys.argv[1], int(sys.argv[2]), sys.argv[3], 
 servers = ["zap-echo", "go", "epoll"]
 results = {s: [json.load(open(f"{work}/{s}.{r}.json")) for r in range(1, runs + 1)] for s in servers}
 med = {s: statistics.median(r["requests_per_s"] for r in results[s]) for s in servers}
+cpu = {s: [float(open(f"{work}/{s}.{r}.cpu").read()) for r in range(1, runs + 1)] for s in servers}
+eff = {s: statistics.median(r["requests"] / max(c, 1e-9) for r, c in zip(results[s], cpu[s]))
+       for s in servers}
 p99 = {s: statistics.median(r["latency_us"]["p99"] for r in results[s]) for s in servers}
 print(f"echo load: {conns} connections, {size}-byte messages, {runs} x {duration} s, medians")
-print(f"{'server':10s} {'req/s':>12s} {'p99 us':>10s} {'zap-echo ratio':>15s}")
+print(f"{'server':10s} {'req/s':>10s} {'ratio':>7s} {'p99 us':>9s} {'req/cpu-s':>10s} {'ratio':>7s}")
 for s in servers:
     ratio = med["zap-echo"] / med[s] if med[s] else float("nan")
-    print(f"{s:10s} {med[s]:12.0f} {p99[s]:10.1f} {ratio:14.2f}x")
-print(f"goals: >= 1.5x go ({med['zap-echo']/med['go']:.2f}x), >= 1.2x epoll ({med['zap-echo']/med['epoll']:.2f}x)")
+    eff_ratio = eff["zap-echo"] / eff[s] if eff[s] else float("nan")
+    print(f"{s:10s} {med[s]:10.0f} {ratio:6.2f}x {p99[s]:9.1f} {eff[s]:10.0f} {eff_ratio:6.2f}x")
+print(f"goals (req/s): >= 1.5x go ({med['zap-echo']/med['go']:.2f}x), "
+      f">= 1.2x epoll ({med['zap-echo']/med['epoll']:.2f}x)")
 PY

@@ -5,6 +5,7 @@
 //                   {"host": "::1", "port": 7001, "protocol": "udp"}], // UDP echo
 //     "accept": "per_worker",        // per_worker: a SO_REUSEPORT listener per worker (shard per
 //                                    // core, connections never migrate); shared: one acceptor
+//                                    // dealing connections round-robin over the workers
 //     "max_connections": 10000,      // more are accepted, then closed at once (and counted)
 //     "idle_timeout_ms": 60000,      // a connection silent this long is closed; 0: never
 //     "buffer_size": 16384,          // bytes per connection, allocated once at accept

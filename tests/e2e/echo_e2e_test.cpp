@@ -318,6 +318,24 @@ TEST(EchoLimits, AClientThatVanishesMidStreamLeavesTheDaemonHealthy) {
   EXPECT_EQ(echo.stop(), 0);
 }
 
+TEST(EchoLimits, AnIdleConnectionIsClosedAfterTheIdleTimeout) {
+  EchoDaemon echo(R"({"listeners": [{"port": 0}], "idle_timeout_ms": 200})");
+  Socket client = Socket::connect(echo.address());
+  expect_echo(client, 100, 1);
+  const auto idle_since = Clock::now();
+  const Socket::Drained closed = client.recv_until_closed(std::chrono::seconds(10));
+  EXPECT_TRUE(closed.closed);
+  EXPECT_TRUE(closed.data.empty());
+  EXPECT_GE(Clock::now() - idle_since, std::chrono::milliseconds(150));
+  Socket busy = Socket::connect(echo.address());
+  for (unsigned i = 0; i < 5; ++i) {  // activity keeps a connection open past the timeout
+    expect_echo(busy, 10, i);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  busy = Socket();
+  EXPECT_EQ(echo.stop(), 0);
+}
+
 TEST(EchoListeners, SharedAcceptorTcpAndUdpEcho) {
   EchoDaemon echo(R"({"accept": "shared", "runtime": {"workers": 2},
                      "listeners": [{"port": 0}, {"port": 0, "protocol": "udp"}]})");

@@ -17,7 +17,7 @@ bool list_contains(const Page* page, const Block* list, const Block* block) noex
 // Secure builds, owner thread: is `block` already free? Only looked for when its first word
 // decodes to a valid link of this page (it then may be a free block), so that a normal free
 // costs no list walk.
-void check_double_free(const Page* page, const Block* block) noexcept {
+[[maybe_unused]] void check_double_free(const Page* page, const Block* block) noexcept {
   const Block* next = decode_raw(page, block->next);
   if (next != nullptr && !is_block_of(page, next)) return;
   // acquire: we read the links of blocks other threads pushed (pairs with their release CAS).
