@@ -1,8 +1,9 @@
 # zap daemons in a container: a release build on Debian 12, run as an unprivileged user.
 #
 #   docker build -t zap .
-#   docker run --rm -p 7000:7000 zap                                  # zap-echo, built-in config
-#   docker run --rm -p 7000:7000 -v $PWD/configs:/etc/zap zap zap-echo --config /etc/zap/echo.json
+#   docker run --rm -p 7000:7000 zap                   # zap-echo, configs/echo.json, on 0.0.0.0:7000
+#   docker run --rm -p 7000:7000 -v $PWD/configs:/etc/zap zap \
+#       zap-echo --config /etc/zap/echo.json --listen 0.0.0.0:7000
 #
 # io_uring under Docker: the default seccomp profile blocks io_uring_setup (EPERM), so zio falls back
 # to its epoll backend and logs one line saying so. To use io_uring, run with a seccomp profile that
@@ -26,4 +27,5 @@ COPY --from=build /opt/zap/bin/ /usr/local/bin/
 COPY configs/ /etc/zap/
 USER zap
 EXPOSE 7000
-CMD ["zap-echo", "--config", "/etc/zap/echo.json"]
+# The example config listens on loopback; inside a container the port must face the bridge.
+CMD ["zap-echo", "--config", "/etc/zap/echo.json", "--listen", "0.0.0.0:7000"]

@@ -1,5 +1,7 @@
 #include "runtime_config.hpp"
 
+#include <zap/zio/loop.hpp>
+
 #include "config_reader.hpp"
 
 namespace zap::app {
@@ -42,11 +44,23 @@ zell::RuntimeConfig to_runtime_config(const RuntimeSettings& settings, const std
 std::string describe_runtime(const zell::RuntimeConfig& config, std::size_t workers) {
   const zuma::Topology& topology = config.topology ? *config.topology : zuma::Topology::system();
   const zuma::CpuSet cpus = config.cpus ? (*config.cpus & topology.cpu_set()) : topology.cpu_set();
-  const char* backend = config.io_backend == zell::IoBackend::kIoUring ? "io_uring"
-                        : config.io_backend == zell::IoBackend::kEpoll ? "epoll"
-                                                                       : "auto";
   return std::to_string(workers) + " worker(s) on CPUs " + cpus.to_string() + " (" +
-         std::to_string(topology.node_count()) + " NUMA node(s)), io backend " + backend;
+         std::to_string(topology.node_count()) + " NUMA node(s)), " +
+         describe_io_backend(config.io_backend);
+}
+
+std::string describe_io_backend(zell::IoBackend backend) {
+  // zio decides per loop (options, then ZAP_IO_BACKEND, then whether io_uring_setup works); a
+  // probe loop built with the workers' options makes the same choice and says why.
+  zio::LoopOptions options;
+  options.backend = backend == zell::IoBackend::kIoUring ? zio::BackendKind::io_uring
+                    : backend == zell::IoBackend::kEpoll ? zio::BackendKind::epoll
+                                                         : zio::BackendKind::automatic;
+  std::error_code ec;
+  auto probe = zio::Loop::create(options, ec);
+  if (!probe) return "no io backend (" + ec.message() + ")";
+  return "io " +
+         std::string(probe->backend_reason());  // "zio backend epoll (ZAP_IO_BACKEND=epoll)"
 }
 
 }  // namespace zap::app

@@ -21,4 +21,7 @@ zell::RuntimeConfig to_runtime_config(const RuntimeSettings& settings, const std
 // "4 workers on CPUs 0-3 (1 node), io_uring" -- for the start-up log line.
 std::string describe_runtime(const zell::RuntimeConfig& config, std::size_t workers);
 
+// The IO backend the workers get, and why, as zio words it: "zio backend epoll (...)".
+std::string describe_io_backend(zell::IoBackend backend);
+
 }  // namespace zap::app
