@@ -59,8 +59,8 @@ std::string describe_io_backend(zell::IoBackend backend) {
   std::error_code ec;
   auto probe = zio::Loop::create(options, ec);
   if (!probe) return "no io backend (" + ec.message() + ")";
-  return "io " +
-         std::string(probe->backend_reason());  // "zio backend epoll (ZAP_IO_BACKEND=epoll)"
+  // zio words it: "zio backend epoll (ZAP_IO_BACKEND=epoll)".
+  return std::string(probe->backend_reason());
 }
 
 }  // namespace zap::app
