@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -82,7 +83,10 @@ int main(int argc, char** argv) {
   }
   const char* mode = argv[1];
   zell::RuntimeConfig config;
-  config.io_backend = zell::IoBackend::kNone;
+  // Workers park in their zio loop (io_uring or epoll) as in a server; ZELL_BENCH_NO_IO=1 makes
+  // them park on a futex instead.
+  config.io_backend = std::getenv("ZELL_BENCH_NO_IO") != nullptr ? zell::IoBackend::kNone
+                                                                 : zell::IoBackend::kAutomatic;
   zell::Runtime runtime(config);
   if (std::strcmp(mode, "spawn_join") == 0) {
     runtime.block_on(spawn_wait_group(10000));  // warm-up

@@ -11,6 +11,7 @@
 
 #include "test_config.hpp"
 #include "zap/zell/runtime.hpp"
+#include "zap/zell/yield.hpp"
 #include "zap/zuma/topology.hpp"
 #include "zap/zync/event.hpp"
 
@@ -147,4 +148,26 @@ TEST(Scheduler, IdleWorkersStealFromTheirOwnNodeFirst) {
     moved += c.tasks_stolen + c.injected_run_on_node + c.injected_run_foreign;
   }
   EXPECT_GE(moved, static_cast<std::uint64_t>(2 * kChildren));
+}
+
+TEST(Scheduler, PinnedTaskYieldingGoesBehindItsWorkersOtherTasks) {
+  // One worker: a pinned task spins on yield() until a task queued on the same worker (spawned,
+  // so in the local queue) sets the flag. yield() must let that task run next, not after the
+  // fairness tick.
+  zell::Runtime runtime(zell_test::config(1));
+  auto spinner = []() -> zell::Task<int> {
+    std::atomic<bool> flag{false};
+    auto setter = zell::spawn([](std::atomic<bool>& f) -> zell::Task<void> {
+      f.store(true);
+      co_return;
+    }(flag));
+    int yields = 0;
+    while (!flag.load()) {
+      co_await zell::yield();
+      ++yields;
+    }
+    co_await setter;
+    co_return yields;
+  };
+  EXPECT_LE(runtime.spawn_on_worker(0, spinner()).get(), 2);
 }

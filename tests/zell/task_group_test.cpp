@@ -6,6 +6,7 @@
 #include <atomic>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 
 #include "test_config.hpp"
 #include "zap/zell/sleep.hpp"
@@ -97,4 +98,34 @@ TEST(SpawnBlocking, RunsOffTheWorkersAndReturnsTheValue) {
     co_return other != worker_thread&& threw;
   };
   EXPECT_TRUE(runtime.block_on(body()));
+}
+
+namespace {
+// Sets its flag from its destructor, slowly: a parent woken before it ran would see it unset.
+struct SlowToDestroy {
+  std::atomic<bool>* gone = nullptr;
+  explicit SlowToDestroy(std::atomic<bool>* flag) : gone(flag) {}
+  SlowToDestroy(SlowToDestroy&& other) noexcept : gone(std::exchange(other.gone, nullptr)) {}
+  SlowToDestroy& operator=(SlowToDestroy&&) = delete;
+  ~SlowToDestroy() {
+    if (gone == nullptr) return;
+    std::this_thread::sleep_for(2ms);
+    gone->store(true);
+  }
+};
+zell::Task<void> child_with_parameter(SlowToDestroy) { co_return; }
+}  // namespace
+
+TEST(TaskGroup, WaitReturnsOnlyOnceTheChildsFramesAreGone) {
+  zell::Runtime runtime(zell_test::config(2));
+  for (int round = 0; round < 20; ++round) {
+    std::atomic<bool> gone{false};
+    auto parent = [](std::atomic<bool>& flag) -> zell::Task<bool> {
+      zell::TaskGroup group;
+      group.spawn(child_with_parameter(SlowToDestroy(&flag)));
+      co_await group.wait();
+      co_return flag.load();
+    };
+    EXPECT_TRUE(runtime.block_on(parent(gone))) << "round " << round;
+  }
 }

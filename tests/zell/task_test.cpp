@@ -3,11 +3,14 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 #include "zap/zell/runtime.hpp"
+#include "zap/zell/sleep.hpp"
 
 namespace zell = zap::zell;
 
@@ -119,4 +122,25 @@ TEST(JoinHandle, DetachedTasksFinish) {
   for (int i = 0; i < 100; ++i) runtime.spawn(child(done)).detach();
   runtime.shutdown();
   EXPECT_LE(done.load(), 100);
+}
+
+TEST(JoinHandle, CancelRacingTheStartOfAJoinIsNeverLost) {
+  // The joiner is cancelled while it starts to await a child that never finishes by itself: the
+  // cancellation must reach the join (with the race lost, the joiner waited for the child).
+  zell::Runtime runtime(small_config(2));
+  auto forever = []() -> zell::Task<int> {
+    co_await zell::sleep_for(std::chrono::hours(1));
+    co_return 0;
+  };
+  auto joiner = [&]() -> zell::Task<int> { co_return co_await zell::spawn(forever()); };
+  for (int i = 0; i < 2000; ++i) {
+    auto h = runtime.spawn(joiner());
+    h.cancel();
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!h.is_finished() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::yield();
+    }
+    ASSERT_TRUE(h.is_finished()) << "cancellation lost at round " << i;
+    EXPECT_THROW(h.get(), zell::TaskCancelled);
+  }
 }

@@ -1,16 +1,15 @@
-// WaitGroup (awaitable) and the frame allocator hook.
+// WaitGroup (awaitable).
 #include "zap/zell/wait_group.hpp"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <cstdint>
-#include <new>
+#include <chrono>
+#include <deque>
 #include <thread>
 #include <vector>
 
 #include "test_config.hpp"
-#include "zap/zell/frame_allocator.hpp"
 #include "zap/zell/runtime.hpp"
 #include "zap/zell/sleep.hpp"
 
@@ -66,49 +65,19 @@ TEST(WaitGroup, CancelledWaiterIsWithdrawn) {
   wg.done();  // nobody waits any more
 }
 
-namespace {
-struct CountingAllocator final : zell::FrameAllocator {
-  void* allocate(std::size_t n) override {
-    live.fetch_add(1);
-    total.fetch_add(1);
-    return ::operator new(n);
-  }
-  void deallocate(void* p, std::size_t n) noexcept override {
-    live.fetch_sub(1);
-    ::operator delete(p, n);
-  }
-  std::atomic<std::int64_t> live{0};
-  std::atomic<std::int64_t> total{0};
-};
-}  // namespace
-
-TEST(FrameAllocator, PluggableHookServesEveryFrameAndRecord) {
-  static CountingAllocator counting;
-  zell::set_frame_allocator(&counting);
-  {
-    zell::Runtime runtime(zell_test::config(2));
-    auto body = []() -> zell::Task<int> {
-      auto h = zell::spawn([]() -> zell::Task<int> { co_return 1; }());
-      co_return co_await h + 1;
-    };
-    EXPECT_EQ(runtime.block_on(body()), 2);
-  }
-  zell::set_frame_allocator(nullptr);
-  EXPECT_GE(counting.total.load(), 4);  // two frames, two spawned records
-  EXPECT_EQ(counting.live.load(), 0);
-}
-
-TEST(FrameAllocator, DefaultCacheSurvivesCrossThreadFrees) {
-  std::vector<void*> blocks;
-  for (int i = 0; i < 10000; ++i) blocks.push_back(zell::allocate_frame(64 + (i % 700)));
-  std::thread other([&] {
-    for (std::size_t i = 0; i < blocks.size(); ++i) {
-      zell::deallocate_frame(blocks[i], 64 + (i % 700));
+TEST(WaitGroup, CancelRacingTheStartOfAWaitIsNeverLost) {
+  zell::Runtime runtime(zell_test::config(2));
+  std::deque<zell::WaitGroup> groups;  // never done: only cancellation ends the waits
+  auto waiter = [](zell::WaitGroup& g) -> zell::Task<void> { co_await g.wait(); };
+  for (int i = 0; i < 2000; ++i) {
+    groups.emplace_back().add(1);
+    auto h = runtime.spawn(waiter(groups.back()));
+    h.cancel();
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!h.is_finished() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::yield();
     }
-  });
-  other.join();
-  // Reused here after being freed there.
-  for (int i = 0; i < 10000; ++i) blocks[i] = zell::allocate_frame(64 + (i % 700));
-  for (int i = 0; i < 10000; ++i) zell::deallocate_frame(blocks[i], 64 + (i % 700));
-  SUCCEED();
+    ASSERT_TRUE(h.is_finished()) << "cancellation lost at round " << i;
+    EXPECT_THROW(h.get(), zell::TaskCancelled);
+  }
 }

@@ -102,6 +102,7 @@ TEST_P(FileTest, FileSenderSplicesAFileRangeToASocketIntact) {
   UniqueFd listener;
   const auto addr = testing::listen_loopback(listener);
   auto [client, server] = testing::connected_pair(loop(), listener.get(), addr);
+  const int client_fd = client.get();  // lambdas cannot capture structured bindings in clang 14
 
   constexpr std::uint64_t kOffset = 100;
   Outcome sent;
@@ -127,7 +128,7 @@ TEST_P(FileTest, FileSenderSplicesAFileRangeToASocketIntact) {
       have += read.result.bytes();
       read.calls = 0;
       if (have < got.size()) {
-        r.prep_recv(client.get(), got.data() + have, got.size() - have);
+        r.prep_recv(client_fd, got.data() + have, got.size() - have);
         loop().submit(r);
       }
     }

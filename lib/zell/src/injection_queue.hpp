@@ -114,6 +114,12 @@ class Registry {
     if (task->registry_next != nullptr) task->registry_next->registry_prev = task->registry_prev;
     task->registry = nullptr;
   }
+  // Calls f(task) for every live task, under the lock (shutdown only, when no worker runs).
+  template <typename F>
+  void for_each(F&& f) noexcept {
+    std::lock_guard guard(lock_);
+    for (TaskHeader* task = head_; task != nullptr; task = task->registry_next) f(task);
+  }
   // The first live task, or nullptr (shutdown only, when no worker runs).
   TaskHeader* first() noexcept {
     std::lock_guard guard(lock_);

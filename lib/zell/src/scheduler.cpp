@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "thread_state.hpp"
 #include "zap/zell/detail/timer_entry.hpp"
@@ -99,6 +100,11 @@ std::error_code Scheduler::start() {
 void Scheduler::shutdown() noexcept {
   if (shut_down_) return;
   shut_down_ = true;
+  {
+    // From now on other threads leave the queues, inboxes and reactors alone (see from_outside).
+    std::lock_guard guard(outside_lock_);
+    outside_closed_ = true;
+  }
   // SeqCst: ordered before the wake-ups below and the workers' re-check in park().
   stopping_.store(true, std::memory_order_seq_cst);
   idle_.wake_all();
@@ -110,15 +116,52 @@ void Scheduler::shutdown() noexcept {
   // IO first: closing the loops cancels what is in flight in the kernel, so that no completion
   // can write into a frame we are about to destroy.
   for (auto& worker : workers_) worker->reactor().close();
-  // No worker runs any more. Drop every task that has not finished: first those spawned from
-  // outside, then those spawned by each worker. Dropping may finish joiners' waits, which only
-  // queue them (they are dropped in turn, being registered too).
+  drop_unfinished_tasks();
+}
+
+void Scheduler::drop_unfinished_tasks() noexcept {
+  // No worker runs any more. First unlink the inboxes: a queued run entry lives in a record that
+  // the drop below may free. Queued cancel requests keep their references until the end.
+  std::vector<TaskHeader*> held;
+  for (auto& worker : workers_) worker->discard_inbox(held);
+  // Withdraw every wait that is not a worker's (joins, wait groups, channels): once withdrawn, no
+  // completer points into the waiting frame, whatever order the frames die in. (Timer and IO
+  // waits are their worker's, which is stopped, its loop closed.) A wait that cannot be withdrawn
+  // (a task group's) ends when its children are gone; they are deeper, so dropped first.
+  std::vector<TaskHeader*> tasks;
+  auto collect = [&](TaskHeader* task) noexcept {
+    task->add_ref();  // ours: the record outlives any drop below that would finish it
+    tasks.push_back(task);
+  };
+  external_registry_.for_each(collect);
+  for (auto& worker : workers_) worker->registry().for_each(collect);
+  for (TaskHeader* task : tasks) {
+    std::lock_guard guard(task->wait_lock);
+    Waiter* waiter = task->waiter;
+    if (waiter != nullptr && waiter->owner == nullptr && waiter->try_cancel(waiter)) {
+      task->waiter = nullptr;
+    }
+  }
+  // Children before their parents: a parent's frame holds what its children's completions touch.
+  std::stable_sort(tasks.begin(), tasks.end(),
+                   [](const TaskHeader* a, const TaskHeader* b) { return a->depth > b->depth; });
+  for (TaskHeader* task : tasks) {
+    if (task->registry != nullptr) task->drop(task);  // else finished meanwhile
+    task->drop_ref();
+  }
+  // Tasks spawned while dropping (by destructors), and what they queued.
   auto drain = [](Registry& registry) {
     while (TaskHeader* task = registry.first()) task->drop(task);
   };
-  drain(external_registry_);
-  for (auto& worker : workers_) drain(worker->registry());
-  for (auto& worker : workers_) worker->discard_inbox();
+  for (;;) {
+    for (auto& worker : workers_) worker->discard_inbox(held);
+    bool any = external_registry_.first() != nullptr;
+    for (auto& worker : workers_) any = any || worker->registry().first() != nullptr;
+    if (!any) break;
+    drain(external_registry_);
+    for (auto& worker : workers_) drain(worker->registry());
+  }
+  for (TaskHeader* task : held) task->drop_ref();
 }
 
 void Scheduler::submit(TaskHeader* task, Worker* pinned, int node) noexcept {
@@ -126,6 +169,13 @@ void Scheduler::submit(TaskHeader* task, Worker* pinned, int node) noexcept {
   task->pinned = pinned;
   Worker* here = tls_worker;
   if (here != nullptr && &here->scheduler() != this) here = nullptr;
+  if (here != nullptr) return enqueue_new(task, pinned, node, here);
+  // Shut down (or shutting down): the task never runs; its handle sees it cancelled.
+  if (!from_outside([&] { enqueue_new(task, pinned, node, nullptr); })) task->drop(task);
+}
+
+void Scheduler::enqueue_new(TaskHeader* task, Worker* pinned, int node, Worker* here) noexcept {
+  task->depth = here != nullptr && tls_task != nullptr ? tls_task->depth + 1 : 0;
   (here != nullptr ? here->registry() : external_registry_).add(task);
   if (pinned != nullptr) {
     if (pinned == here) {
@@ -200,10 +250,8 @@ std::size_t worker_index(const Worker* worker) noexcept { return worker->index()
 TaskHeader* current_task() noexcept { return tls_task; }
 Worker* current_worker() noexcept { return tls_worker; }
 
-void schedule(TaskHeader* task) noexcept {
-  Scheduler* scheduler = task->scheduler;
-  Worker* here = tls_worker;
-  if (scheduler->stopping() && here == nullptr) return;  // shutdown drops it
+namespace {
+void schedule_from(TaskHeader* task, Worker* here) noexcept {
   if (Worker* pinned = task->pinned) {
     if (pinned == here) {
       pinned->push_pinned(task);
@@ -212,16 +260,28 @@ void schedule(TaskHeader* task) noexcept {
     }
     return;
   }
-  if (here != nullptr && &here->scheduler() == scheduler) {
+  if (here != nullptr) {
     here->push_lifo(task);
   } else {
-    scheduler->inject_global(task);
+    task->scheduler->inject_global(task);
   }
+}
+}  // namespace
+
+void schedule(TaskHeader* task) noexcept {
+  Scheduler* scheduler = task->scheduler;
+  Worker* here = tls_worker;
+  if (here != nullptr && &here->scheduler() == scheduler) return schedule_from(task, here);
+  // Outside the workers: once shutdown began, the task stays registered and shutdown drops it.
+  (void)scheduler->from_outside([&] { schedule_from(task, nullptr); });
 }
 
 void schedule_yield(TaskHeader* task) noexcept {
   Worker* here = tls_worker;
-  if (task->pinned == nullptr && here != nullptr && &here->scheduler() == task->scheduler) {
+  // A pinned task yielding on its own worker goes behind that worker's other work too (not to
+  // pinned_ready_, which is served before the local queues: a spin on yield() would starve them).
+  if (here != nullptr && &here->scheduler() == task->scheduler &&
+      (task->pinned == nullptr || task->pinned == here)) {
     here->push_yielded(task);
   } else {
     schedule(task);
@@ -242,10 +302,19 @@ void request_cancel(TaskHeader* task) noexcept {
     if (waiter == nullptr) return;
     if (waiter->owner != nullptr && waiter->owner != tls_worker) {
       // The wait belongs to another worker's thread: ask it there. The inbox holds a reference.
-      task->add_ref();
-      task->cancel_entry.task = task;
-      task->cancel_entry.cancel = true;
-      waiter->owner->post(&task->cancel_entry);
+      // (After shutdown began, nobody would take the request: shutdown drops the task anyway.)
+      auto post = [&] {
+        task->add_ref();
+        task->cancel_entry.task = task;
+        task->cancel_entry.cancel = true;
+        waiter->owner->post(&task->cancel_entry);
+      };
+      Worker* here = tls_worker;
+      if (here != nullptr && &here->scheduler() == task->scheduler) {
+        post();
+      } else {
+        (void)task->scheduler->from_outside(post);
+      }
       return;
     }
     if (waiter->try_cancel(waiter)) {

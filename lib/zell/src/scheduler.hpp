@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <system_error>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "zap/zell/config.hpp"
 #include "zap/zell/counters.hpp"
 #include "zap/zuma/topology.hpp"
+#include "zap/zync/mutex.hpp"
 
 namespace zap::zell::detail {
 
@@ -33,6 +35,16 @@ class Scheduler {
   std::error_code start();
   // Stops and joins the workers, then destroys every task that has not finished. Idempotent.
   void shutdown() noexcept;
+  // Threads that are not this scheduler's workers (plain threads, the blocking pool, another
+  // runtime's workers) reach the queues, inboxes and reactors only through here: `act` runs under
+  // a lock that shutdown takes once, before it closes anything; false (and `act` not run) after.
+  template <typename Act>
+  bool from_outside(Act&& act) noexcept {
+    std::lock_guard guard(outside_lock_);
+    if (outside_closed_) return false;
+    act();
+    return true;
+  }
 
   bool stopping() const noexcept {
     // Acquire: pairs with shutdown()'s release store; nothing else is published through it.
@@ -61,6 +73,10 @@ class Scheduler {
   const zuma::Topology& topology() const noexcept { return topology_; }
 
  private:
+  // Registers a new task and queues it (here: the calling worker, or nullptr from outside).
+  void enqueue_new(TaskHeader* task, Worker* pinned, int node, Worker* here) noexcept;
+  // Shutdown, once no worker runs: frees every unfinished task (see scheduler.cpp).
+  void drop_unfinished_tasks() noexcept;
   RuntimeConfig config_;
   zuma::Topology topology_;
   std::vector<std::unique_ptr<NodeState>> nodes_;  // dense, by node index (topology order)
@@ -70,6 +86,8 @@ class Scheduler {
   Registry external_registry_;
   BlockingPool blocking_;
   std::atomic<bool> stopping_{false};
+  zync::Mutex outside_lock_;
+  bool outside_closed_ = false;  // guarded by outside_lock_
   bool started_ = false;
   bool shut_down_ = false;
 };

@@ -2,6 +2,8 @@
 // timers and IO turning, and sleep in the reactor when there is nothing to do.
 #include "worker.hpp"
 
+#include <sys/prctl.h>
+
 #include <algorithm>
 #include <chrono>
 
@@ -24,6 +26,8 @@ Worker::Worker(Scheduler& scheduler, unsigned index, unsigned node, unsigned cpu
 
 void Worker::run() noexcept {
   tls_worker = this;
+  // Timed sleeps (the earliest timer) end when due, not up to 50us later (the default slack).
+  (void)::prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
   while (!scheduler_.stopping()) {
     TaskHeader* task = next_task();
     if (task == nullptr) {
@@ -39,6 +43,7 @@ void Worker::run() noexcept {
       park();
       continue;
     }
+    // Relaxed: busy_ is a hint for other nodes' workers (see busy()); nothing is published by it.
     if (!busy_.load(std::memory_order_relaxed)) busy_.store(true, std::memory_order_relaxed);
     if (searching_) end_searching();
     run_task(task);
@@ -135,9 +140,9 @@ void Worker::drain_inbox() noexcept {
   }
 }
 
-void Worker::discard_inbox() noexcept {
+void Worker::discard_inbox(std::vector<TaskHeader*>& held) noexcept {
   while (InboxEntry* entry = inbox_.pop()) {
-    if (entry->cancel) entry->task->drop_ref();
+    if (entry->cancel) held.push_back(entry->task);
   }
 }
 

@@ -12,11 +12,13 @@
 #include <cstdint>
 #include <memory>
 
+#include <vector>
 #include "idle.hpp"
 #include "injection_queue.hpp"
 #include "reactor.hpp"
 #include "timer_heap.hpp"
 #include "zap/zell/counters.hpp"
+
 #include "zap/zell/detail/task_header.hpp"
 #include "zap/zuma/thread.hpp"
 #include "zap/zync/mpsc_queue.hpp"
@@ -63,8 +65,10 @@ class Worker {
   unsigned index() const noexcept { return index_; }
   unsigned node() const noexcept { return node_; }
   unsigned cpu() const noexcept { return cpu_; }
-  // Shutdown, once the thread has stopped: drops the references queued cancel requests hold.
-  void discard_inbox() noexcept;
+  // Shutdown, once the thread has stopped: unlinks every queued entry (so that none is read
+  // after the records are freed) and appends the tasks whose queued cancel requests hold a
+  // reference to `held` (the caller drops those references once the tasks are gone).
+  void discard_inbox(std::vector<TaskHeader*>& held) noexcept;
   WorkerCounters counters() const noexcept;
   zuma::Thread& thread() noexcept { return thread_; }
   // Running tasks without a pause since it last found work (a hint for other nodes' workers,

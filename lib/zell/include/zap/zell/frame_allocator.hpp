@@ -2,11 +2,11 @@
 //
 // Every Task<T> frame is allocated through the promise's operator new, which calls
 // zap::zell::allocate_frame(); a spawned task's record (its join state) comes from the same
-// place. The default is a per-thread cache of free blocks by size class (64-byte classes up to
-// 1 KiB), refilled from and spilled to ::operator new/delete: no lock, no atomic on the hot path.
-// A block freed on another thread than the one that allocated it simply joins the freeing
-// thread's cache. Install another allocator (zimalloc, an arena, a counting one in tests) with
-// set_frame_allocator() before the first frame is allocated, and keep it alive for the process:
+// place. The default is zimalloc (zap::zimalloc::malloc/free): the allocating thread's own heap,
+// no lock and no atomic on the fast path; a frame freed on another thread goes back to the heap
+// that made it through zimalloc's thread-free lists. Install another allocator (an arena, a
+// counting one in tests) with set_frame_allocator() before the first frame is allocated, and keep
+// it alive for the process:
 //
 //   struct Counting final : zap::zell::FrameAllocator {
 //     void* allocate(std::size_t n) override { ++count; return ::operator new(n); }
@@ -37,8 +37,10 @@ class FrameAllocator {
   ~FrameAllocator() = default;
 };
 
-// nullptr restores the default per-thread cache.
+// nullptr restores the default (zimalloc).
 void set_frame_allocator(FrameAllocator* allocator) noexcept;
+// The installed allocator; nullptr when frames come from zimalloc.
+FrameAllocator* frame_allocator() noexcept;
 
 void* allocate_frame(std::size_t size);
 void deallocate_frame(void* block, std::size_t size) noexcept;

@@ -219,19 +219,20 @@ class [[nodiscard]] JoinHandle {
         waiter.target = task;
         waiter.waiter.try_cancel = &detail::try_cancel_join;
         waiter.waiter.context = &waiter;
-        if (!detail::begin_wait(self, &waiter.waiter)) {
+        // The joiner slot is published under our wait lock: a canceller then finds the waiter
+        // there (and takes it back), or finds no wait and leaves its flag for begin_wait.
+        const detail::WaitStart start = detail::begin_wait_publishing(self, &waiter.waiter, [&] {
+          detail::JoinWaiter* expected = nullptr;
+          // AcqRel: release publishes `waiter` to the finisher; acquire (also on failure) reads
+          // the outcome if the task finished first.
+          return task->joiner.compare_exchange_strong(expected, &waiter, std::memory_order_acq_rel,
+                                                      std::memory_order_acquire);
+        });
+        if (start == detail::WaitStart::kCancelled) {
           detail::schedule(self);  // cancelled: run it once more, to be dropped
           return true;
         }
-        detail::JoinWaiter* expected = nullptr;
-        // AcqRel: release publishes `waiter` to the finisher; acquire (also on failure) reads the
-        // outcome if the task finished first.
-        if (task->joiner.compare_exchange_strong(expected, &waiter, std::memory_order_acq_rel,
-                                                 std::memory_order_acquire)) {
-          return true;
-        }
-        detail::end_wait(self);  // finished meanwhile: continue right away
-        return false;
+        return start == detail::WaitStart::kWaiting;  // kReady: finished meanwhile, continue
       }
       T await_resume() { return task->take(); }
     };

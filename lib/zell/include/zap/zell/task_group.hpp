@@ -80,8 +80,12 @@ struct GroupChildGuard {
 
 inline Task<void> group_child(Task<void> body, std::shared_ptr<GroupState> state) {
   GroupChildGuard guard{state};
+  // A local, declared after `guard`: the user's frames (parameters included) are destroyed before
+  // the guard ends the child's count, so wait() returns only once the child is entirely gone.
+  // (Parameters outlive locals: awaiting `body` itself would wake the parent first.)
+  Task<void> owned = std::move(body);
   try {
-    co_await std::move(body);
+    co_await std::move(owned);
   } catch (...) {
     state->child_failed(std::current_exception());
   }

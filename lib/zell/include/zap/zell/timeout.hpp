@@ -42,13 +42,18 @@ Task<void> run_with_deadline(std::int64_t deadline_ns, Task<T> task, Out& out) {
   TaskGroup group;
   group.spawn(timeout_body(std::move(task), out));
   JoinHandle<void> watchdog = zell::spawn(cancel_after(deadline_ns, group.state()));
+  // Also when this frame is dropped (the caller cancelled): the watchdog must not sleep on to
+  // its deadline, holding the group.
+  struct CancelWatchdog {
+    JoinHandle<void>& handle;
+    ~CancelWatchdog() { handle.cancel(); }
+  } cancel_watchdog{watchdog};
   std::exception_ptr error;
   try {
     co_await group.wait();
   } catch (...) {
     error = std::current_exception();
   }
-  watchdog.cancel();
   if (error) std::rethrow_exception(error);
 }
 }  // namespace detail

@@ -63,19 +63,19 @@ class WaitGroup {
         task->resume_point = handle;
         group->waiter_.try_cancel = &try_cancel;
         group->waiter_.context = group;
-        if (!detail::begin_wait(task, &group->waiter_)) {
+        // waiter_task_ is published under the task's wait lock (then the group's): a canceller
+        // finds it in try_cancel, or finds no wait and leaves its flag for begin_wait.
+        const detail::WaitStart start = detail::begin_wait_publishing(task, &group->waiter_, [&] {
+          std::lock_guard guard(group->lock_);
+          if (group->count() == 0) return false;
+          group->waiter_task_ = task;
+          return true;
+        });
+        if (start == detail::WaitStart::kCancelled) {
           detail::schedule(task);  // cancelled: run once more, to be dropped
           return true;
         }
-        {
-          std::lock_guard guard(group->lock_);
-          if (group->count() != 0) {
-            group->waiter_task_ = task;
-            return true;
-          }
-        }
-        detail::end_wait(task);
-        return false;
+        return start == detail::WaitStart::kWaiting;  // kReady: the count reached zero meanwhile
       }
       void await_resume() const noexcept {}
     };

@@ -66,6 +66,9 @@ struct TaskHeader {
   TaskHeader* registry_prev = nullptr;  // live-task registry (for shutdown); guarded by its lock
   TaskHeader* registry_next = nullptr;
   void* registry = nullptr;
+  // Spawn depth: 0 for a task spawned from outside the runtime, parent's + 1 for one spawned by
+  // a task. Shutdown drops deeper tasks first (children before the parents that wait for them).
+  std::uint32_t depth = 0;
 
   // kCancelRequested. SeqCst (see request_cancel / begin_wait): a Dekker pair with the waiter.
   std::atomic<std::uint32_t> flags{0};
@@ -109,6 +112,21 @@ inline bool begin_wait(TaskHeader* task, Waiter* waiter) noexcept {
   if (task->cancel_requested()) return false;
   task->waiter = waiter;
   return true;
+}
+
+// As begin_wait(), for a wait whose completer finds the task through something the awaiter
+// publishes (a joiner slot, a waiter field): publish() runs under the task's wait lock, so a
+// canceller (which takes that lock) sees either no wait yet -- and then begin_wait sees its
+// flag -- or a registered wait whose try_cancel finds what publish() made visible. publish()
+// returns false when there is nothing to wait for (then nothing is registered).
+enum class WaitStart : unsigned char { kCancelled, kWaiting, kReady };
+template <typename Publish>
+WaitStart begin_wait_publishing(TaskHeader* task, Waiter* waiter, Publish&& publish) noexcept {
+  std::lock_guard guard(task->wait_lock);
+  if (task->cancel_requested()) return WaitStart::kCancelled;
+  if (!publish()) return WaitStart::kReady;
+  task->waiter = waiter;
+  return WaitStart::kWaiting;
 }
 
 // Unregisters the current wait (the completer calls it before scheduling the task).
