@@ -4,7 +4,8 @@ add_library(zap_build_flags INTERFACE)
 target_compile_options(zap_build_flags INTERFACE -Wall -Wextra -Wpedantic -Wshadow
                                                  -Wnon-virtual-dtor -Wno-interference-size)
 if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
-  target_compile_options(zap_build_flags INTERFACE -Wno-unknown-warning-option)
+  # clang 14 leaves C++14 sized deallocation off unless asked; our frame allocators use it.
+  target_compile_options(zap_build_flags INTERFACE -Wno-unknown-warning-option -fsized-deallocation)
 endif()
 if(ZAP_WERROR)
   target_compile_options(zap_build_flags INTERFACE -Werror)
