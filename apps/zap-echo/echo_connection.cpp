@@ -9,6 +9,7 @@
 
 #include <spdlog/spdlog.h>
 #include <zap/zell/io.hpp>
+#include <zap/zimalloc/zimalloc.hpp>
 
 namespace zap::echo {
 
@@ -35,7 +36,13 @@ void note_failure(const zio::Result& r, app::WorkerCounters& counters) {
 
 zell::Task<void> echo_until_done(int fd, app::WorkerCounters& counters,
                                  EchoConnectionOptions options) {
-  const auto buffer = std::make_unique<std::byte[]>(options.buffer_size);
+  // From zimalloc, the daemons' allocator: the buffer lives on this worker's thread heap.
+  struct ZimallocFree {
+    void operator()(std::byte* p) const noexcept { zimalloc::free(p); }
+  };
+  const std::unique_ptr<std::byte[], ZimallocFree> buffer(
+      static_cast<std::byte*>(zimalloc::malloc(options.buffer_size)));
+  if (!buffer) co_return note_failure(zio::Result(-ENOMEM), counters);
   for (;;) {
     const std::chrono::milliseconds idle(options.idle_timeout_ms->load(std::memory_order_relaxed));
     zio::Result received = co_await zell::recv(fd, buffer.get(), options.buffer_size, idle);
