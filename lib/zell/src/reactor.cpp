@@ -37,6 +37,9 @@ class ZioReactor final : public Reactor {
   }
   void close() noexcept override { loop_.reset(); }
   zio::Loop* loop() noexcept override { return loop_.get(); }
+  bool polls_cheaply() const noexcept override {
+    return loop_ != nullptr && loop_->backend() == zio::BackendKind::io_uring;
+  }
 
  private:
   std::unique_ptr<zio::Loop> loop_;

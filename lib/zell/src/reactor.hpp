@@ -31,6 +31,10 @@ class Reactor {
   virtual void close() noexcept {}
   // The IO loop, or nullptr when this reactor does no IO.
   virtual zio::Loop* loop() noexcept { return nullptr; }
+  // True when poll(0) with nothing to submit and nothing finished costs no syscall (io_uring:
+  // completions and pending kernel task work show in shared memory), so a spinning worker may
+  // call it on every round; false when each poll(0) is a syscall (epoll) or pointless (futex).
+  virtual bool polls_cheaply() const noexcept { return false; }
 };
 
 // The reactor for `backend`; nullptr with `ec` set if it cannot be created.

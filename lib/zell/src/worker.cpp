@@ -249,6 +249,14 @@ bool Worker::spin_for_work() noexcept {
   // Work often arrives within microseconds (a reply, a wake-up from a peer): a short spin saves
   // the futex sleep and wake-up (several microseconds each) on both sides. Bounded, so an idle
   // worker still sleeps almost at once.
+  //
+  // IO first: the SQEs queued by the tasks that just ran reach the kernel now, not after the spin
+  // (on io_uring they sit in the SQ until the next poll), and completions that are already there
+  // run at once. Then, on io_uring, the spin keeps looking at the completion ring too: it is
+  // shared memory, so that look costs no syscall until something has finished.
+  const bool has_io = reactor_->loop() != nullptr;
+  if (has_io) reactor_->poll(std::chrono::nanoseconds(0));
+  const bool poll_while_spinning = has_io && reactor_->polls_cheaply();
   const std::int64_t until = now_ns() + kSpinBeforeParkNs;
   for (std::uint32_t i = 1;; ++i) {
     if (has_local_work() || !scheduler_.node(node_).inject.empty() ||
@@ -258,6 +266,7 @@ bool Worker::spin_for_work() noexcept {
     zync::spin_hint();
     if ((i & 63) == 0) {
       if (scheduler_.any_work_hint(node_)) return true;  // something to steal
+      if (poll_while_spinning) reactor_->poll(std::chrono::nanoseconds(0));
       if (now_ns() >= until) return false;
     }
   }

@@ -19,6 +19,7 @@
 #include "zap/zell/task.hpp"
 #include "zap/zell/task_group.hpp"
 #include "zap/zell/timeout.hpp"
+#include "zap/zell/unobserved_exception.hpp"
 #include "zap/zell/wait_group.hpp"
 #include "zap/zell/yield.hpp"
 #if defined(ZAP_ZELL_HAS_ZIO)

@@ -19,10 +19,12 @@
 #include <exception>
 #include <new>
 #include <optional>
+#include <type_traits>
 #include <utility>
 
 #include "zap/zell/detail/task_header.hpp"
 #include "zap/zell/task.hpp"
+#include "zap/zell/unobserved_exception.hpp"
 #include "zap/zync/event.hpp"
 
 namespace zap::zell {
@@ -51,7 +53,18 @@ struct Joinable : TaskHeader {
   // finisher's release publishes the outcome; the joiner's acquire reads it.
   std::atomic<JoinWaiter*> joiner{nullptr};
   Outcome outcome = Outcome::kRunning;  // written before the joiner exchange (see above)
+  // Set by the joiner when it takes the outcome. Read when the record is freed, by whoever drops
+  // the last reference: refs' acq_rel decrement orders the joiner's write before that read.
+  bool observed = false;
   std::exception_ptr exception;
+
+  Joinable() = default;
+  Joinable(const Joinable&) = delete;
+  Joinable& operator=(const Joinable&) = delete;
+  // The last reference is gone: an exception nobody took would vanish here, so report it.
+  ~Joinable() {
+    if (outcome == Outcome::kException && !observed) report_unobserved_exception(exception);
+  }
 
   static JoinWaiter* finished_marker() noexcept {
     return reinterpret_cast<JoinWaiter*>(alignof(JoinWaiter));
@@ -70,14 +83,17 @@ void submit_spawn(Scheduler* scheduler, TaskHeader* task, Worker* pinned, int no
 // Withdraws a JoinWaiter (called under the joining task's wait lock).
 bool try_cancel_join(Waiter* waiter) noexcept;
 
+// One spawned task: its record (Joinable) and its body's coroutine, then its outcome's value.
 template <typename T>
 struct Spawned final : Joinable {
+  static constexpr bool kVoid = std::is_void_v<T>;
   using Body = std::coroutine_handle<Promise<T>>;
+  using Stored = std::conditional_t<kVoid, char, T>;  // char: a placeholder, never constructed
   Body body;
   union Slot {
     Slot() noexcept {}
     ~Slot() {}
-    T value;
+    Stored value;
   } slot;
 
   explicit Spawned(Task<T> task) : body(task.release()) {
@@ -87,7 +103,9 @@ struct Spawned final : Joinable {
     body.promise().set_root(this, &done_fn);
   }
   ~Spawned() {
-    if (outcome == Outcome::kValue) slot.value.~T();
+    if constexpr (!kVoid) {
+      if (outcome == Outcome::kValue) slot.value.~T();
+    }
   }
 
   static void done_fn(TaskHeader* header) noexcept {
@@ -97,7 +115,7 @@ struct Spawned final : Joinable {
     if (promise.failed()) {
       self->exception = promise.error();
       outcome = Outcome::kException;
-    } else {
+    } else if constexpr (!kVoid) {
       ::new (static_cast<void*>(&self->slot.value)) T(promise.value());
     }
     self->body.destroy();
@@ -116,48 +134,10 @@ struct Spawned final : Joinable {
     deallocate_frame(self, sizeof(Spawned));
   }
   T take() {
+    observed = true;
     if (outcome == Outcome::kException) std::rethrow_exception(exception);
     if (outcome == Outcome::kCancelled) throw TaskCancelled();
-    return std::move(slot.value);
-  }
-};
-
-template <>
-struct Spawned<void> final : Joinable {
-  using Body = std::coroutine_handle<Promise<void>>;
-  Body body;
-
-  explicit Spawned(Task<void> task) : body(task.release()) {
-    resume_point = body;
-    drop = &drop_fn;
-    release = &release_fn;
-    body.promise().set_root(this, &done_fn);
-  }
-  static void done_fn(TaskHeader* header) noexcept {
-    auto* self = static_cast<Spawned*>(header);
-    Outcome outcome = Outcome::kValue;
-    if (self->body.promise().failed()) {
-      self->exception = self->body.promise().error();
-      outcome = Outcome::kException;
-    }
-    self->body.destroy();
-    self->body = nullptr;
-    finish_task(self, outcome);
-  }
-  static void drop_fn(TaskHeader* header) noexcept {
-    auto* self = static_cast<Spawned*>(header);
-    if (self->body) self->body.destroy();
-    self->body = nullptr;
-    finish_task(self, Outcome::kCancelled);
-  }
-  static void release_fn(TaskHeader* header) noexcept {
-    auto* self = static_cast<Spawned*>(header);
-    self->~Spawned();
-    deallocate_frame(self, sizeof(Spawned));
-  }
-  void take() {
-    if (outcome == Outcome::kException) std::rethrow_exception(exception);
-    if (outcome == Outcome::kCancelled) throw TaskCancelled();
+    if constexpr (!kVoid) return std::move(slot.value);
   }
 };
 
