@@ -1,5 +1,7 @@
 // The echo servers compared by the zio benchmarks, and the load client that drives them.
 //  - ZioEchoServer: an echo server written directly on zio (one Loop thread, either backend).
+//  - ZioMultishotEchoServer: the same on multishot accept + multishot recv into a BufferRing; each
+//    chunk is sent back from its ring buffer, recycled once sent.
 //  - PlainEpollEchoServer: the hand-written peer: one thread, level-triggered epoll, one recv and
 //    one send per readiness event - the loop a careful C programmer writes.
 //  - run_pingpong_client: N connections, each sends a message and waits for its echo, repeat.
@@ -22,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "zap/zio/buffer_ring.hpp"
 #include "zap/zio/loop.hpp"
 #include "zap/zio/socket.hpp"
 
@@ -118,6 +121,119 @@ class ZioEchoServer final : public EchoServer {
 
   zio::UniqueFd listener_;
   std::uint16_t port_ = 0;
+  std::unique_ptr<zio::Loop> loop_;
+  std::vector<std::unique_ptr<Conn>> conns_;
+  std::thread thread_;
+};
+
+class ZioMultishotEchoServer final : public EchoServer {
+ public:
+  explicit ZioMultishotEchoServer(zio::BackendKind backend) {
+    std::error_code ec;
+    listener_ = zio::listen_stream(zio::SocketAddress::ipv4_loopback(0), {}, ec);
+    if (ec) die("listen");
+    port_ = zio::local_address(listener_.get(), ec).port();
+    zio::LoopOptions options;
+    options.backend = backend;
+    loop_ = zio::Loop::create(options, ec);
+    if (!loop_) die("zio loop");
+    memory_.reset(new std::byte[std::size_t{kBuffers} * kBufferSize]);
+    ring_ = std::make_unique<zio::BufferRing>(memory_.get(), kBuffers, kBufferSize);
+    if (loop_->register_buffer_ring(*ring_, 1)) die("register_buffer_ring");
+    thread_ = std::thread([this] { run(); });
+  }
+  ~ZioMultishotEchoServer() override { stop(); }
+  std::uint16_t port() const override { return port_; }
+  void stop() override {
+    if (!thread_.joinable()) return;
+    loop_->stop();
+    thread_.join();
+    for (auto& c : conns_) ::close(c->fd);
+  }
+
+ private:
+  static constexpr std::uint32_t kBuffers = 512;
+  static constexpr std::uint32_t kBufferSize = 4096;
+  static constexpr unsigned kQueue = 16;
+  struct Chunk {
+    std::uint16_t id;
+    std::uint32_t len;
+  };
+  struct Conn {
+    ZioMultishotEchoServer* server;
+    int fd;
+    zio::Operation recv_op;
+    zio::Operation send_op;
+    Chunk queue[kQueue];
+    unsigned head = 0, count = 0;
+    std::uint32_t sent = 0;
+  };
+
+  void run() {
+    zio::Operation accept_op(&on_accept, this);
+    accept_op.prep_accept_multishot(listener_.get());
+    loop_->submit(accept_op);
+    loop_->run();
+    loop_->cancel(accept_op);
+    for (auto& c : conns_) {
+      loop_->cancel(c->recv_op);
+      loop_->cancel(c->send_op);
+    }
+    while (loop_->pending() > 0) loop_->run_once(std::chrono::milliseconds(100));
+  }
+  static void on_accept(zio::Operation& op, zio::Result r) {
+    auto& self = *static_cast<ZioMultishotEchoServer*>(op.user());
+    if (!r) return;  // stopping (ECANCELED) or a transient error
+    (void)zio::set_nodelay(r.fd(), true);
+    auto conn = std::make_unique<Conn>();
+    conn->server = &self;
+    conn->fd = r.fd();
+    conn->recv_op.set_callback(&on_recv, conn.get());
+    conn->send_op.set_callback(&on_send, conn.get());
+    conn->recv_op.prep_recv_multishot(conn->fd, *self.ring_);
+    self.loop_->submit(conn->recv_op);
+    self.conns_.push_back(std::move(conn));
+    if (!op.more()) self.loop_->submit(op);  // the kernel ended it after a success: re-arm
+  }
+  static void on_recv(zio::Operation& op, zio::Result r) {
+    auto& c = *static_cast<Conn*>(op.user());
+    if (op.has_buffer()) {
+      if (c.count == kQueue) die("echo queue full");  // ping-pong keeps one chunk in flight
+      c.queue[(c.head + c.count++) % kQueue] = {op.buffer_id(),
+                                                static_cast<std::uint32_t>(r.bytes())};
+      if (c.count == 1) start_send(c);
+    }
+    if (op.more()) return;
+    // Final: re-arm after a success or ENOBUFS (512 buffers for 64 connections: not expected);
+    // EOF, errors and ECANCELED end the connection (fd closed at stop()).
+    if ((r.ok() && r.bytes() > 0) || r.error() == std::errc::no_buffer_space)
+      c.server->loop_->submit(op);
+  }
+  static void start_send(Conn& c) {
+    const Chunk& chunk = c.queue[c.head];
+    c.send_op.prep_send(c.fd, c.server->ring_->buffer(chunk.id) + c.sent, chunk.len - c.sent);
+    c.server->loop_->submit(c.send_op);
+  }
+  static void on_send(zio::Operation& op, zio::Result r) {
+    auto& c = *static_cast<Conn*>(op.user());
+    if (!r) {  // peer gone: give the buffers back
+      for (; c.count > 0; --c.count, c.head = (c.head + 1) % kQueue)
+        c.server->ring_->recycle(c.queue[c.head].id);
+      return;
+    }
+    c.sent += static_cast<std::uint32_t>(r.bytes());
+    if (c.sent < c.queue[c.head].len) return start_send(c);
+    c.server->ring_->recycle(c.queue[c.head].id);
+    c.head = (c.head + 1) % kQueue;
+    --c.count;
+    c.sent = 0;
+    if (c.count > 0) start_send(c);
+  }
+
+  zio::UniqueFd listener_;
+  std::uint16_t port_ = 0;
+  std::unique_ptr<std::byte[]> memory_;  // outlives ring_ and loop_ (declared first)
+  std::unique_ptr<zio::BufferRing> ring_;
   std::unique_ptr<zio::Loop> loop_;
   std::vector<std::unique_ptr<Conn>> conns_;
   std::thread thread_;
@@ -276,6 +392,10 @@ inline std::unique_ptr<EchoServer> make_server(const char* impl) {
   const std::string_view name(impl);
   if (name == "io_uring") return std::make_unique<ZioEchoServer>(zio::BackendKind::io_uring);
   if (name == "epoll") return std::make_unique<ZioEchoServer>(zio::BackendKind::epoll);
+  if (name == "io_uring_multishot")
+    return std::make_unique<ZioMultishotEchoServer>(zio::BackendKind::io_uring);
+  if (name == "epoll_multishot")
+    return std::make_unique<ZioMultishotEchoServer>(zio::BackendKind::epoll);
   if (name == "plain_epoll") return std::make_unique<PlainEpollEchoServer>();
   return nullptr;
 }

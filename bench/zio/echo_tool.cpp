@@ -1,6 +1,7 @@
 // zio_echo_tool: the benchmark's servers and client as separate processes, so that
 // syscalls.sh can count the server's syscalls alone.
-//   zio_echo_tool server io_uring|epoll|plain_epoll    prints the port, serves until stdin closes
+//   zio_echo_tool server io_uring|epoll|io_uring_multishot|epoll_multishot|plain_epoll
+//                                                     prints the port, serves until stdin closes
 //   zio_echo_tool client PORT CONNECTIONS BYTES REQUESTS   prints requests/s
 #include <chrono>
 #include <cstdio>

@@ -25,13 +25,13 @@ count_syscalls() {  # $1 = pid; runs the client meanwhile; prints "<syscalls> <c
   rm -f /tmp/zio-client.$$ /tmp/zio-strace.$$
 }
 
-printf "%-12s %12s %10s  %s\n" impl syscalls "per req" client
-for impl in io_uring epoll plain_epoll; do
+printf "%-20s %12s %10s  %s\n" impl syscalls "per req" client
+for impl in io_uring io_uring_multishot epoll epoll_multishot plain_epoll; do
   coproc SERVER { exec "$tool" server "$impl"; }
   read -r port <&"${SERVER[0]}"
   "$tool" client "$port" 64 64 20000 >/dev/null  # warm-up
   read -r calls line < <(count_syscalls "$SERVER_PID" "$port")
-  printf "%-12s %12s %10.3f  %s\n" "$impl" "$calls" "$(echo "$calls / $requests" | bc -l)" "$line"
+  printf "%-20s %12s %10.3f  %s\n" "$impl" "$calls" "$(echo "$calls / $requests" | bc -l)" "$line"
   eval "exec ${SERVER[1]}>&-"  # closes the server's stdin: it exits
   wait "$SERVER_PID" 2>/dev/null || true
 done

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <new>
 
+#include "multishot_test_support.hpp"
 #include "zio_test_support.hpp"
 
 // These replacements are the global allocator: free() matches their malloc, which GCC cannot see.
@@ -31,6 +32,17 @@ void* operator new(std::size_t n, std::align_val_t a) {
   throw std::bad_alloc();
 }
 void* operator new[](std::size_t n, std::align_val_t a) { return operator new(n, a); }
+// The nothrow forms too (BufferRing registration uses them): otherwise they would come from the
+// runtime's allocator while their delete comes here.
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  return std::malloc(n ? n : 1);
+}
+void* operator new[](std::size_t n, const std::nothrow_t& tag) noexcept {
+  return operator new(n, tag);
+}
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete[](void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
@@ -120,6 +132,39 @@ TEST_P(AllocationFreeTest, SteadyStateEchoDoesNotAllocate) {
   const std::size_t after = g_allocations.load(std::memory_order_relaxed);
   for (auto& c : clients) ASSERT_FALSE(c->error) << c->error.message();
   EXPECT_EQ(after - before, 0u) << "allocations during 16,000 echo round trips";
+}
+
+// The same with the server on multishot accept + multishot recv over a BufferRing: kernel
+// multishot, emulated (io_uring re-arming single-shot ops) and epoll.
+class MultishotAllocationFreeTest : public testing::MultishotTest {};
+ZIO_INSTANTIATE_FLAVORS(MultishotAllocationFreeTest);
+
+TEST_P(MultishotAllocationFreeTest, SteadyStateMultishotEchoDoesNotAllocate) {
+  ASSERT_FALSE(loop().register_buffer_ring(ring(), 1));
+  UniqueFd listener;
+  const auto addr = testing::listen_loopback(listener);
+  testing::MultishotEchoServer server(loop(), listener.get(), ring());
+  server.start();
+  std::vector<std::unique_ptr<testing::EchoClient>> clients;
+  for (int i = 0; i < 16; ++i) {
+    clients.push_back(std::make_unique<testing::EchoClient>(loop(), addr, 100000, 64));
+    clients.back()->start();
+  }
+  auto all_reached = [&](int rounds) {
+    return [&clients, rounds] {
+      for (auto& c : clients)
+        if (!c->error && c->rounds_done < rounds) return false;
+      return true;
+    };
+  };
+  ASSERT_TRUE(testing::run_until(loop(), all_reached(100)));
+  ASSERT_EQ(server.accepted, 16u);
+  const std::size_t before = g_allocations.load(std::memory_order_relaxed);
+  ASSERT_TRUE(testing::run_until(loop(), all_reached(1100)));
+  const std::size_t after = g_allocations.load(std::memory_order_relaxed);
+  for (auto& c : clients) ASSERT_FALSE(c->error) << c->error.message();
+  EXPECT_TRUE(server.errors.empty()) << server.errors.front().message();
+  EXPECT_EQ(after - before, 0u) << "allocations during 16,000 multishot echo round trips";
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <string>
 #include <system_error>
 
+#include "zap/zio/buffer_ring.hpp"
 #include "zap/zio/loop.hpp"
 #include "zap/zio/operation.hpp"
 
@@ -24,6 +25,10 @@ class Backend {
   virtual void submit(Operation& op) noexcept = 0;
   virtual void cancel(Operation& op) noexcept = 0;
   virtual void close_fd(int fd) noexcept = 0;
+  // Default: a software ring (free-id FIFO) that the backend takes buffers from. io_uring
+  // overrides it to register a kernel buffer ring when the kernel does multishot recv.
+  virtual std::error_code register_buffer_ring(BufferRing& ring, std::uint16_t group) noexcept;
+  virtual void unregister_buffer_ring(BufferRing& ring) noexcept;
   // timeout_ns < 0: wait without limit.
   virtual std::size_t run_once(std::int64_t timeout_ns) noexcept = 0;
 
@@ -37,6 +42,7 @@ class Backend {
   [[nodiscard]] BackendKind kind() const noexcept { return kind_; }
   [[nodiscard]] const std::string& reason() const noexcept { return reason_; }
   [[nodiscard]] std::size_t pending() const noexcept { return pending_; }
+  [[nodiscard]] LoopFeatures features() const noexcept { return features_; }
   void set_reason(std::string reason) { reason_ = std::move(reason); }
 
  protected:
@@ -49,16 +55,50 @@ class Backend {
 
   // Runs op's callback with its final result. Translates the kernel's words into the API's:
   // a timer's ETIME is success; a deadline's ECANCELED (not asked for by cancel()) is ETIMEDOUT.
-  std::size_t deliver(Operation& op, std::int64_t res) noexcept {
+  // `buffer` >= 0: the completion filled that buffer of the op's BufferRing (recv_multishot).
+  std::size_t deliver(Operation& op, std::int64_t res, int buffer = -1) noexcept {
     if (op.kind_ == OpKind::timeout && res == -62 /* ETIME */) res = 0;
     if (res == -125 /* ECANCELED */ && op.timeout_ns_ > 0 && !op.cancel_requested_)
       res = -110 /* ETIMEDOUT */;
     op.state_ = Operation::State::idle;
     op.cancel_requested_ = false;
+    op.more_ = false;
+    set_buffer(op, buffer);
     --pending_;
     op.callback_(op, Result(res));
     return 1;
   }
+  // A multishot completion that is not the op's last: the op stays busy and pending, its state
+  // untouched (the backend still owns it), and the callback sees more() == true.
+  std::size_t deliver_more(Operation& op, std::int64_t res, int buffer = -1) noexcept {
+    op.more_ = true;
+    set_buffer(op, buffer);
+    op.callback_(op, Result(res));
+    op.more_ = false;
+    return 1;
+  }
+  static void set_buffer(Operation& op, int buffer) noexcept {
+    op.has_buffer_ = buffer >= 0;
+    if (buffer >= 0) op.buffer_id_ = static_cast<std::uint16_t>(buffer);
+  }
+  // A multishot op that cannot be submitted as prepared: EINVAL for a deadline (multishot ops
+  // have none) or a ring not registered with this loop; 0 if fine.
+  int multishot_misuse(const Operation& op) const noexcept {
+    if (op.timeout_ns_ > 0) return 22;  // EINVAL
+    if (op.kind_ == OpKind::recv_multishot &&
+        static_cast<const BufferRing*>(op.aux_)->backend_ != this)
+      return 22;
+    return 0;
+  }
+  static BufferRing& ring_of(const Operation& op) noexcept {
+    return *static_cast<BufferRing*>(op.aux_);
+  }
+
+  // Buffer-ring bookkeeping shared by the backends (buffer_ring.cpp).
+  static std::error_code validate(const BufferRing& ring) noexcept;
+  std::error_code attach_software(BufferRing& ring, std::uint16_t group) noexcept;
+  void detach(BufferRing& ring) noexcept;  // forget ring (software state freed)
+  void detach_all() noexcept;              // the loop is going away: rings outlive it
 
   static bool is_state(const Operation& op, Operation::State s) noexcept { return op.state_ == s; }
 
@@ -67,6 +107,8 @@ class Backend {
   std::uint64_t wake_buf_ = 0;
   std::size_t pending_ = 0;  // user ops between submit and callback
   std::string reason_;
+  LoopFeatures features_;
+  BufferRing* rings_ = nullptr;  // registered rings, through BufferRing::next_registered_
 
  private:
   alignas(64) std::atomic<bool> wake_pending_{false};

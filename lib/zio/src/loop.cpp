@@ -15,6 +15,7 @@ namespace zap::zio {
 namespace detail {
 
 Backend::~Backend() {
+  detach_all();
   if (wake_fd_ >= 0) ::close(wake_fd_);
 }
 
@@ -118,6 +119,12 @@ Loop::~Loop() = default;
 void Loop::submit(Operation& op) noexcept { backend_->submit(op); }
 void Loop::cancel(Operation& op) noexcept { backend_->cancel(op); }
 void Loop::close_fd(int fd) noexcept { backend_->close_fd(fd); }
+std::error_code Loop::register_buffer_ring(BufferRing& ring, unsigned short group) noexcept {
+  return backend_->register_buffer_ring(ring, group);
+}
+void Loop::unregister_buffer_ring(BufferRing& ring) noexcept {
+  if (ring.backend_ == backend_.get()) backend_->unregister_buffer_ring(ring);
+}
 
 std::size_t Loop::run_once(std::chrono::nanoseconds timeout) noexcept {
   return backend_->run_once(timeout.count());
@@ -138,5 +145,6 @@ void Loop::wake() noexcept { backend_->wake(); }
 std::size_t Loop::pending() const noexcept { return backend_->pending(); }
 BackendKind Loop::backend() const noexcept { return backend_->kind(); }
 std::string_view Loop::backend_reason() const noexcept { return backend_->reason(); }
+LoopFeatures Loop::features() const noexcept { return backend_->features(); }
 
 }  // namespace zap::zio

@@ -140,6 +140,9 @@ void EpollBackend::submit(Operation& op) noexcept {
       if (op.fd_ >= 0) reset_fd(op.fd_);
       complete(op, perform(op));
       return;
+    case OpKind::accept_multishot:
+    case OpKind::recv_multishot:
+      return submit_multishot(op);
     case OpKind::nop:
     case OpKind::shutdown:
     case OpKind::fsync:
@@ -204,6 +207,10 @@ void EpollBackend::drain(int fd, bool write) noexcept {
     OpList& fifo = write ? fds_[fd].writers : fds_[fd].readers;
     Operation* op = fifo.head;
     if (op == nullptr) return;
+    if (op->is_multishot()) {
+      if (!drain_multishot(fd, *op)) return;
+      continue;
+    }
     const std::int64_t res = perform(*op);
     if (res == -EAGAIN) {
       if (op->kind_ == OpKind::splice) {
@@ -230,8 +237,10 @@ void EpollBackend::note_short_transfer(const Operation& op, std::int64_t res, Fd
   // EPOLLET, where every later arrival (or freed buffer space) raises a new edge. Not after
   // RDHUP/HUP/ERR (EOF or the error stays pending without a new edge), not for datagrams (a short
   // datagram says nothing about the next one), not for EOF itself (res == 0).
-  if (res <= 0 || static_cast<std::uint64_t>(res) >= op.len_ || s.hung_up) return;
-  if (op.kind_ != OpKind::recv && op.kind_ != OpKind::send) return;
+  const bool recv = op.kind_ == OpKind::recv || op.kind_ == OpKind::recv_multishot;
+  const std::uint32_t capacity = op.kind_ == OpKind::recv_multishot ? ring_of(op).size() : op.len_;
+  if (res <= 0 || static_cast<std::uint64_t>(res) >= capacity || s.hung_up) return;
+  if (!recv && op.kind_ != OpKind::send) return;
   if (s.stream < 0) {  // once per file
     int type = 0;
     socklen_t len = sizeof(type);
@@ -239,7 +248,7 @@ void EpollBackend::note_short_transfer(const Operation& op, std::int64_t res, Fd
         ::getsockopt(op.fd_, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_STREAM ? 1 : 0;
   }
   if (s.stream == 0) return;
-  if (op.kind_ == OpKind::recv) s.read_ready = false;
+  if (recv) s.read_ready = false;
   if (op.kind_ == OpKind::send) s.write_ready = false;
 }
 
@@ -296,7 +305,8 @@ std::size_t EpollBackend::run_once(std::int64_t timeout_ns) noexcept {
   // Callbacks run last, each round from a detached list. Ops they complete inline (a send that
   // fit in the socket buffer) are delivered in a further round of this turn, not after another
   // epoll_wait; the round limit keeps a callback that resubmits forever from starving IO.
-  std::size_t delivered = 0;
+  std::size_t delivered = inline_delivered_;
+  inline_delivered_ = 0;
   for (int round = 0; round < kDeliveryRounds && !done_.empty(); ++round) {
     OpList finished = done_;
     done_ = OpList{};

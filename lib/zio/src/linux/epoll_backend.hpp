@@ -6,6 +6,8 @@
 // waiting on an fd that had no waiting op - see FdState for why. Regular
 // files (which epoll refuses with EPERM) and the ops that have no readiness (open, statx, fsync,
 // shutdown, close) run inline, blocking, inside submit(); their callbacks still run in run_once.
+// Multishot accept/recv stay in the fd's readers FIFO and call back once per connection/chunk from
+// the drain, still inside run_once (epoll_multishot.cpp).
 #pragma once
 
 #include <sys/epoll.h>
@@ -59,6 +61,12 @@ class EpollBackend final : public Backend {
   // Puts op in fd's read or write FIFO, arming the fd if no op waited on it.
   void park(Operation& op, int fd, bool write) noexcept;
   void drain(int fd, bool write) noexcept;
+  // Multishot ops (epoll_multishot.cpp): they wait in the fd's readers FIFO like a recv; on
+  // readiness drain() lets the op at the head accept/recv until EAGAIN, calling back inline
+  // (inside run_once) with more() for each connection/chunk.
+  void submit_multishot(Operation& op) noexcept;
+  // True when the op has ended (or left the FIFO), false when the fd must wait for an edge.
+  bool drain_multishot(int fd, Operation& op) noexcept;
   static void note_short_transfer(const Operation& op, std::int64_t res, FdState& s) noexcept;
   void complete(Operation& op, std::int64_t res) noexcept;
   void unlink(Operation& op) noexcept;  // from its fd FIFO and the timer heap
@@ -70,7 +78,8 @@ class EpollBackend final : public Backend {
   std::vector<FdState> fds_;  // indexed by fd; grows to the highest fd seen, never shrinks
   std::vector<epoll_event> events_;
   TimerHeap timers_;
-  OpList done_;  // result known, callback pending
+  OpList done_;                       // result known, callback pending
+  std::size_t inline_delivered_ = 0;  // multishot callbacks run during this turn's drains
   bool has_pwait2_ = true;
 };
 

@@ -66,6 +66,26 @@ std::int64_t EpollBackend::perform(Operation& op) noexcept {
         if (res == -ECONNABORTED) continue;
         break;
       }
+      case OpKind::accept_multishot:
+        res = result_of(::accept4(op.fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+        if (res >= 0) reset_fd(static_cast<int>(res));
+        if (res == -ECONNABORTED) continue;
+        break;
+      case OpKind::recv_multishot: {
+        // A buffer only for a recv about to run; back at once if nothing arrived in it.
+        BufferRing& ring = ring_of(op);
+        std::uint16_t id = 0;
+        if (!ring.take(id)) {
+          res = -ENOBUFS;
+          break;
+        }
+        res = result_of(::recv(op.fd_, ring.buffer(id), ring.size(), flags | MSG_DONTWAIT));
+        if (res > 0)
+          op.buffer_id_ = id;
+        else
+          ring.unget(id);
+        break;
+      }
       case OpKind::connect: {
         if (!op.connecting_) {
           const auto* to = static_cast<const SocketAddress*>(op.addr_);

@@ -1,11 +1,4 @@
-// io_uring backend. Every Operation maps to one SQE whose user_data is the Operation's address
-// (plus a LINK_TIMEOUT SQE when it has a deadline). Submission and reaping share one
-// io_uring_enter per run_once. Two reserved user_data values mark internal CQEs: kIgnored (link
-// timeouts, cancel requests, whose outcome shows up on the target op) and kWakeTag (the eventfd
-// read that lets wake() interrupt a waiting loop). A third tag marks a splice's readiness wait:
-// the kernel does not poll-retry splice, so on EAGAIN the backend polls the side that is not ready
-// (POLL_ADD, user_data = op address | kPollTag) and then resubmits the splice; the op completes
-// only with bytes or a real error.
+// io_uring backend: setup, submission, reaping. See uring_backend.hpp for the model.
 #include <liburing.h>
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -18,17 +11,13 @@
 #include <ctime>
 #include <string>
 
-#include "backend.hpp"
+#include "linux/uring_backend.hpp"
 #include "zap/zio/address.hpp"
 
 namespace zap::zio::detail {
 namespace {
 
-constexpr std::uint64_t kIgnored = 0;
-constexpr std::uint64_t kWakeTag = 1;  // no Operation lives at address 1
-constexpr std::uint64_t kPollTag = 2;  // low bit of an (8-aligned) Operation address
 constexpr unsigned kReapBatch = 64;
-static_assert(alignof(Operation) >= 4, "kPollTag needs a free low bit");
 
 std::int64_t monotonic_ns() noexcept {
   timespec ts{};
@@ -82,6 +71,10 @@ int opcode_of(OpKind kind) {
       return IORING_OP_STATX;
     case OpKind::splice:
       return IORING_OP_SPLICE;
+    case OpKind::accept_multishot:
+      return IORING_OP_ACCEPT;
+    case OpKind::recv_multishot:
+      return IORING_OP_RECV;
     case OpKind::none:
       break;
   }
@@ -90,133 +83,64 @@ int opcode_of(OpKind kind) {
 
 }  // namespace
 
-class UringBackend final : public Backend {
- public:
-  UringBackend(int wake_fd) noexcept : Backend(BackendKind::io_uring, wake_fd) {}
-  ~UringBackend() override {
-    if (!initialized_) return;
-    drain_kernel();
-    io_uring_queue_exit(&ring_);
+UringBackend::~UringBackend() {
+  if (!initialized_) return;
+  drain_kernel();
+  io_uring_queue_exit(&ring_);
+}
+
+void UringBackend::submit(Operation& op) noexcept {
+  ++pending_;
+  op.state_ = Operation::State::queued;
+  op.cancel_requested_ = false;
+  op.polling_ = false;
+  op.rearm_ = false;
+  op.deadline_ns_ = 0;
+  op.next_ = op.prev_ = nullptr;
+  fd_ops_.add(op);
+  if (op.kind_ == OpKind::timeout) op.timeout_ns_ = 0;  // a timer's deadline is itself
+  if (op.is_multishot()) {
+    if (const int err = multishot_misuse(op); err != 0) return finish_locally(op, -err);
   }
+  enqueue(op);  // FIFO: once something waits in the backlog, newer ops queue behind it
+}
 
-  std::error_code init(const LoopOptions& options);
-
-  void submit(Operation& op) noexcept override {
-    ++pending_;
-    op.state_ = Operation::State::queued;
-    op.cancel_requested_ = false;
+void UringBackend::cancel(Operation& op) noexcept {
+  if (op.state_ == Operation::State::queued) {  // never reached the kernel (or between retries)
+    (op.polling_ ? splice_retry_ : backlog_).remove(op);
     op.polling_ = false;
-    op.deadline_ns_ = 0;
-    op.next_ = op.prev_ = nullptr;
-    if (op.kind_ == OpKind::timeout) op.timeout_ns_ = 0;  // a timer's deadline is itself
-    // FIFO: once something waits in the backlog, newer ops queue behind it.
-    if (backlog_.empty() && reserve(sqes_needed(op))) {
-      prep(op);
-    } else {
-      backlog_.push_back(op);
-    }
-  }
-
-  void cancel(Operation& op) noexcept override {
-    if (op.state_ == Operation::State::queued) {  // never reached the kernel (or between retries)
-      (op.polling_ ? splice_retry_ : backlog_).remove(op);
-      op.polling_ = false;
-      op.cancel_requested_ = true;
-      finish_locally(op, -ECANCELED);
-    } else if (op.state_ == Operation::State::in_flight && !op.cancel_requested_) {
-      op.cancel_requested_ = true;
-      if (reserve(1))
-        prep_cancel(op);
-      else
-        cancel_backlog_.push_back(op);
-    }
-    // done or idle: the result is already decided; nothing to do.
-  }
-
-  void close_fd(int fd) noexcept override {
-    for (OpList* list : {&backlog_, &splice_retry_}) {
-      for (Operation* op = list->head; op != nullptr;) {
-        Operation* next = op->next_;
-        if (op->fd_ == fd || (op->kind_ == OpKind::splice && op->fd2_ == fd)) cancel(*op);
-        op = next;
-      }
-    }
-    // The cancel must reach the kernel while `fd` still names the file: submit now, then close.
-    if (reserve(1)) {
-      io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
-      io_uring_prep_cancel_fd(sqe, fd, IORING_ASYNC_CANCEL_ALL);
-      io_uring_sqe_set_data64(sqe, kIgnored);
-      io_uring_submit(&ring_);
-    }
-    ::close(fd);
-  }
-
-  std::size_t run_once(std::int64_t timeout_ns) noexcept override;
-
- private:
-  static unsigned sqes_needed(const Operation& op) noexcept { return op.timeout_ns_ > 0 ? 2 : 1; }
-
-  // Ensures `n` free SQEs, submitting what is queued if the SQ is full. False if the kernel
-  // cannot take more now (e.g. -EBUSY while completions overflow); the caller backlogs.
-  bool reserve(unsigned n) noexcept {
-    if (io_uring_sq_space_left(&ring_) >= n) return true;
-    io_uring_submit(&ring_);
-    return io_uring_sq_space_left(&ring_) >= n;
-  }
-
-  void finish_locally(Operation& op, std::int64_t res) noexcept {
-    op.result_ = res;
-    op.state_ = Operation::State::done;
-    done_.push_back(op);
-  }
-
-  void prep(Operation& op) noexcept;
-  // The splice said EAGAIN: wait (POLL_ADD) for the side that is not ready, then splice again.
-  void prep_poll(Operation& op) noexcept;
-  void link_deadline(Operation& op, io_uring_sqe* sqe) noexcept;
-  void retry_splice_after_poll(Operation& op) noexcept;
-  void poll_then_retry_splice(Operation& op) noexcept;
-  void prep_cancel(Operation& op) noexcept {
-    io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
-    io_uring_prep_cancel64(sqe, reinterpret_cast<std::uint64_t>(&op) | (op.polling_ ? kPollTag : 0),
-                           0);
-    io_uring_sqe_set_data64(sqe, kIgnored);
-  }
-  void arm_wake() noexcept {
-    if (wake_armed_ || wake_broken_ || !reserve(1)) return;
-    io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
-    if (wake_by_poll_)
-      io_uring_prep_poll_add(sqe, wake_fd_, POLLIN);
+    op.cancel_requested_ = true;
+    finish_locally(op, -ECANCELED);
+  } else if (op.state_ == Operation::State::in_flight && !op.cancel_requested_) {
+    op.cancel_requested_ = true;
+    // Emulated multishot inside its callback: no SQE to cancel; after_emulated_more() ends it.
+    if (op.rearm_) return;
+    if (reserve(1))
+      prep_cancel(op);
     else
-      io_uring_prep_read(sqe, wake_fd_, &wake_buf_, sizeof(wake_buf_), 0);
-    io_uring_sqe_set_data64(sqe, kWakeTag);
-    wake_armed_ = true;
-    ++in_kernel_;
+      cancel_backlog_.push_back(op);
   }
-  void on_wake(std::int64_t res) noexcept;
-  std::size_t reap() noexcept;
-  void drain_kernel() noexcept;
+  // done or idle: the result is already decided; nothing to do.
+}
 
-  io_uring ring_{};
-  OpList backlog_;         // submitted, no SQE yet (SQ full): state queued
-  OpList cancel_backlog_;  // in flight, cancel() asked but no SQE was free for the cancel
-  OpList done_;            // finished without the kernel: state done, result in result_
-  OpList splice_retry_;    // splice said EAGAIN, no SQE yet for its POLL_ADD: queued, polling_
-  // SQEs whose CQE must still be reaped before the ring (and the buffers it points into) may go:
-  // op SQEs (incl. a splice's POLL_ADD) and the wake read. Not link timeouts or cancels.
-  std::size_t in_kernel_ = 0;
-  bool supported_[IORING_OP_LAST] = {};
-  bool wake_armed_ = false;
-  bool wake_by_poll_ = false;  // the eventfd read failed once with EAGAIN: poll, then ::read
-  bool wake_broken_ = false;   // the eventfd failed otherwise: wake() no longer interrupts waits
-  bool initialized_ = false;
-};
+void UringBackend::arm_wake() noexcept {
+  if (wake_armed_ || wake_broken_ || !reserve(1)) return;
+  io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+  if (wake_by_poll_)
+    io_uring_prep_poll_add(sqe, wake_fd_, POLLIN);
+  else
+    io_uring_prep_read(sqe, wake_fd_, &wake_buf_, sizeof(wake_buf_), 0);
+  io_uring_sqe_set_data64(sqe, kWakeTag);
+  wake_armed_ = true;
+  ++in_kernel_;
+}
 
 std::error_code UringBackend::init(const LoopOptions& options) {
   io_uring_params params{};
   // COOP_TASKRUN: completions become task work run only when this thread enters the kernel;
   // TASKRUN_FLAG makes the kernel say so (IORING_SQ_TASKRUN), so a run_once(0) with nothing to
   // submit still enters (io_uring_get_events) instead of missing finished IO. Both 5.19.
+  sqpoll_ = options.sqpoll;
   params.flags = IORING_SETUP_CQSIZE | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
   params.cq_entries = options.entries * 4;  // room for multishot bursts before overflow
   if (options.sqpoll) {
@@ -240,7 +164,7 @@ std::error_code UringBackend::init(const LoopOptions& options) {
       supported_[op] = io_uring_opcode_supported(probe, op);
     io_uring_free_probe(probe);
   }
-  for (int k = static_cast<int>(OpKind::nop); k <= static_cast<int>(OpKind::splice); ++k) {
+  for (int k = static_cast<int>(OpKind::nop); k <= static_cast<int>(OpKind::recv_multishot); ++k) {
     const int code = opcode_of(static_cast<OpKind>(k));
     if (code >= 0 && !supported_[code]) missing += " " + std::to_string(code);
   }
@@ -250,6 +174,7 @@ std::error_code UringBackend::init(const LoopOptions& options) {
   reason += (params.features & IORING_FEAT_NODROP) ? ", nodrop" : ", CQ may drop on overflow";
   if (options.sqpoll) reason += ", sqpoll";
   if (!missing.empty()) reason += ", unsupported opcodes:" + missing + " (fallbacks or EOPNOTSUPP)";
+  detect_multishot(options, uts.release, reason);
   reason_ = reason;
   return {};
 }
@@ -265,6 +190,7 @@ void UringBackend::prep(Operation& op) noexcept {
     finish_locally(op, code < 0 ? -EINVAL : -EOPNOTSUPP);
     return;
   }
+  if (op.is_multishot() && !prepare_multishot(op)) return;  // e.g. ENOBUFS, finished locally
   io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
   switch (kind) {
     case OpKind::nop:
@@ -333,6 +259,10 @@ void UringBackend::prep(Operation& op) noexcept {
     case OpKind::splice:
       io_uring_prep_splice(sqe, op.fd_, static_cast<std::int64_t>(op.offset_), op.fd2_,
                            static_cast<std::int64_t>(op.offset2_), op.len_, op.flags_);
+      break;
+    case OpKind::accept_multishot:
+    case OpKind::recv_multishot:
+      prep_multishot(op, sqe);
       break;
     case OpKind::none:
       break;
@@ -411,7 +341,6 @@ void UringBackend::on_wake(std::int64_t res) noexcept {
 // points into user memory has its CQE. Callbacks do not run (the Loop is going away). An op the
 // kernel cannot interrupt (a read stuck on a hung file system) delays this until it ends.
 void UringBackend::drain_kernel() noexcept {
-  constexpr std::uint64_t kCancelAllTag = 3;  // not an op address, nor a tagged one
   bool cancel_any = supported_[IORING_OP_ASYNC_CANCEL];
   while (in_kernel_ > 0) {
     if (cancel_any && reserve(1)) {  // again each round: catches ops that were not yet armed
@@ -436,7 +365,7 @@ void UringBackend::drain_kernel() noexcept {
         continue;
       }
       if (data == kIgnored || data == LIBURING_UDATA_TIMEOUT) continue;
-      --in_kernel_;
+      if (!(cqe->flags & IORING_CQE_F_MORE)) --in_kernel_;  // a multishot's SQE lives on
     }
     io_uring_cq_advance(&ring_, seen);
     if (!cancel_any) break;
@@ -446,10 +375,7 @@ void UringBackend::drain_kernel() noexcept {
 std::size_t UringBackend::reap() noexcept {
   std::size_t delivered = 0;
   io_uring_cqe* cqes[kReapBatch];
-  struct Item {
-    Operation* op;
-    std::int64_t res;
-  } items[kReapBatch];
+  Item items[kReapBatch];
   for (;;) {
     const unsigned got = io_uring_peek_batch_cqe(&ring_, cqes, kReapBatch);
     if (got == 0) break;
@@ -457,14 +383,21 @@ std::size_t UringBackend::reap() noexcept {
     for (unsigned i = 0; i < got; ++i) {
       const std::uint64_t data = cqes[i]->user_data;
       if (data == kIgnored || data == LIBURING_UDATA_TIMEOUT) continue;
-      --in_kernel_;
+      const std::uint32_t flags = cqes[i]->flags;
+      if (!(flags & IORING_CQE_F_MORE)) --in_kernel_;  // a multishot's SQE lives on
       std::int64_t res = cqes[i]->res;
       if (data == kWakeTag) {
         on_wake(res);
         continue;
       }
+      if (data == kCloseTag) continue;  // close_fd's close: nobody to tell
       const bool poll_done = (data & kPollTag) != 0;
       auto* op = reinterpret_cast<Operation*>(data & ~kPollTag);
+      if (op->is_multishot()) {
+        // Items of one op keep their order; only its last one ends it (see classify_multishot).
+        items[count++] = classify_multishot(*op, res, flags);
+        continue;
+      }
       if (op->prev_ != nullptr || op->next_ != nullptr || cancel_backlog_.head == op) {
         cancel_backlog_.remove(*op);
       }
@@ -495,13 +428,28 @@ std::size_t UringBackend::reap() noexcept {
       // Mark before any callback runs: a callback that cancel()s an op of this batch must
       // not send a cancel for an address that may be reused by then.
       op->state_ = Operation::State::done;
-      items[count++] = {op, res};
+      items[count++] = {op, res, -1, Delivery::final};
     }
     // Release the CQ slots before the callbacks: they may submit, and the kernel may post more.
     io_uring_cq_advance(&ring_, got);
-    for (unsigned i = 0; i < count; ++i) delivered += deliver(*items[i].op, items[i].res);
+    for (unsigned i = 0; i < count; ++i) delivered += deliver_item(items[i]);
   }
   return delivered;
+}
+
+std::size_t UringBackend::deliver_item(const Item& item) noexcept {
+  Operation& op = *item.op;
+  switch (item.how) {
+    case Delivery::final:
+      return deliver_final(op, item.res, item.buffer);
+    case Delivery::more:
+      return deliver_more(op, item.res, item.buffer);
+    case Delivery::rearm:
+      deliver_more(op, item.res, item.buffer);
+      after_emulated_more(op);
+      return 1;
+  }
+  return 0;
 }
 
 std::size_t UringBackend::run_once(std::int64_t timeout_ns) noexcept {
@@ -549,7 +497,7 @@ std::size_t UringBackend::run_once(std::int64_t timeout_ns) noexcept {
   // Ops finished locally during these callbacks wait for the next turn (which will not block).
   OpList finished = done_;
   done_ = OpList{};
-  while (Operation* op = finished.pop_front()) delivered += deliver(*op, op->result_);
+  while (Operation* op = finished.pop_front()) delivered += deliver_final(*op, op->result_);
   return delivered;
 }
 

@@ -5,7 +5,8 @@
 // callbacks. The backend is chosen at creation: io_uring unless io_uring_setup fails (ENOSYS,
 // EPERM under Docker's default seccomp profile, kernel.io_uring_disabled) or the environment says
 // ZAP_IO_BACKEND=epoll; LoopOptions::backend overrides both. backend_reason() is one log-able line
-// saying which backend and why (zio does not log: lib/ must not depend on a logging library).
+// saying which backend and why (zio does not log: lib/ must not depend on a logging library),
+// including which multishot features run in the kernel and which are emulated (also features()).
 //
 //   std::error_code ec;
 //   auto loop = zio::Loop::create({}, ec);
@@ -39,6 +40,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "zap/zio/buffer_ring.hpp"
 #include "zap/zio/operation.hpp"
 
 namespace zap::zio {
@@ -61,6 +63,17 @@ struct LoopOptions {
   // submit syscall at the cost of a busy CPU while active.
   bool sqpoll = false;
   unsigned sqpoll_idle_ms = 100;
+  // io_uring: use the kernel's multishot accept/recv and buffer rings where the kernel has them.
+  // false forces the emulation (single-shot ops re-armed by the backend; same callbacks), which is
+  // what kernels before 5.19 (accept) / 6.0 (recv) get anyway. No effect on epoll.
+  bool kernel_multishot = true;
+};
+
+// What the kernel does natively for this loop (see Loop::features()). false = zio emulates it
+// with the same semantics; always false on epoll.
+struct LoopFeatures {
+  bool multishot_accept = false;  // IORING_ACCEPT_MULTISHOT (5.19)
+  bool multishot_recv = false;    // IORING_RECV_MULTISHOT over a kernel buffer ring (6.0)
 };
 
 class Loop {
@@ -80,8 +93,20 @@ class Loop {
   // Asks for `op` to finish early. It still completes exactly once, through its callback: with
   // ECANCELED, or with its real result if that raced ahead. No effect on an idle op.
   void cancel(Operation& op) noexcept;
-  // Cancels every operation on `fd` (each completes with ECANCELED) and closes it.
+  // Cancels every operation on `fd` (each completes with ECANCELED, also one with a deadline, and a
+  // multishot op with its final completion) and closes it. The ops still complete later, through
+  // their callbacks; the fd number may be reused at once (io_uring with SQPOLL: once the kernel
+  // has consumed the close, which is queued behind the ops that name the fd).
   void close_fd(int fd) noexcept;
+
+  // Registers `ring` (buffer_ring.hpp) under buffer group `group` for prep_recv_multishot. Not on
+  // the IO path: it allocates the ring's bookkeeping (and on io_uring maps the kernel ring).
+  // EINVAL: count not a power of two in [1, 32768], size 0, no memory; EBUSY: already registered;
+  // EEXIST (io_uring): the group is taken.
+  [[nodiscard]] std::error_code register_buffer_ring(BufferRing& ring,
+                                                     unsigned short group) noexcept;
+  // Precondition: no op using `ring` is busy. ~BufferRing does this too.
+  void unregister_buffer_ring(BufferRing& ring) noexcept;
 
   // One turn: submits what is queued, waits up to `timeout` for at least one completion (kForever:
   // no limit; 0: do not block), runs the callbacks. Returns the number of callbacks run; also
@@ -99,6 +124,7 @@ class Loop {
   [[nodiscard]] std::size_t pending() const noexcept;
   [[nodiscard]] BackendKind backend() const noexcept;
   [[nodiscard]] std::string_view backend_reason() const noexcept;
+  [[nodiscard]] LoopFeatures features() const noexcept;
 
  private:
   explicit Loop(std::unique_ptr<detail::Backend> backend) noexcept;

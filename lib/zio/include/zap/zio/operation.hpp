@@ -38,6 +38,7 @@ struct statx;
 
 namespace zap::zio {
 
+class BufferRing;
 class Loop;
 class Operation;
 class SocketAddress;
@@ -46,6 +47,7 @@ class Backend;
 class UringBackend;
 class EpollBackend;
 struct OpList;
+struct FdOpIndex;
 class TimerHeap;
 }  // namespace detail
 
@@ -95,6 +97,8 @@ enum class OpKind : std::uint8_t {
   close,
   statx,
   splice,
+  accept_multishot,  // one callback per accepted connection; see prep_accept_multishot
+  recv_multishot,    // one callback per received chunk, into a BufferRing buffer
 };
 
 class Operation {
@@ -117,8 +121,22 @@ class Operation {
   [[nodiscard]] void* user() const noexcept { return user_; }
   void set_user(void* user) noexcept { user_ = user; }
   [[nodiscard]] OpKind kind() const noexcept { return kind_; }
-  // True from submit() until the callback starts.
+  // True from submit() until the callback of its last completion starts. A multishot op stays
+  // busy during the callbacks that say more(): it must not be resubmitted or destroyed then.
   [[nodiscard]] bool busy() const noexcept { return state_ != State::idle; }
+
+  // --- multishot: valid inside a callback.
+  // True if more completions of this op will follow (it is still submitted, busy() is true);
+  // false on its last one, after which the op is idle and the caller's again. Always false for
+  // single-shot kinds. A more() callback may cancel() the op (a final ECANCELED follows) or
+  // close_fd() its fd; it must not resubmit, re-prepare or destroy the op.
+  [[nodiscard]] bool more() const noexcept { return more_; }
+  // recv_multishot: true if this completion filled a buffer of the op's BufferRing, named by
+  // buffer_id(); then Result::bytes() > 0, the buffer belongs to the caller, and the caller must
+  // give it back with BufferRing::recycle(buffer_id()) when done with it (now or later).
+  // Completions without data (EOF, errors) never carry a buffer: the backend recycles it.
+  [[nodiscard]] bool has_buffer() const noexcept { return has_buffer_; }
+  [[nodiscard]] std::uint16_t buffer_id() const noexcept { return buffer_id_; }
 
   // A deadline relative to submission: if the operation has not completed by then it is
   // cancelled and completes with ETIMEDOUT (io_uring: a linked timeout; epoll: the timer heap).
@@ -165,6 +183,29 @@ class Operation {
   // `peer` (optional) receives the remote address. Result: the new fd, O_NONBLOCK|O_CLOEXEC.
   void prep_accept(int listen_fd, SocketAddress* peer = nullptr) noexcept {
     reset(OpKind::accept, listen_fd, peer);
+  }
+  // Multishot accept: one submission, then one callback per accepted connection (Result::fd(),
+  // O_NONBLOCK|O_CLOEXEC) with more() true while the op stays armed. Its last completion has
+  // more() false and the op is idle again: an error (e.g. EMFILE), ECANCELED after cancel() or
+  // close_fd(), or - rarely - a success the kernel chose to make final (e.g. when its completion
+  // queue overflowed); after a final success the caller simply submits the op again. Connections
+  // that raced a cancel() still arrive (more() true) before the final ECANCELED, so no accepted
+  // fd is lost. No peer address (socket.hpp peer_address(fd)) and no deadline: with set_timeout()
+  // the op completes with EINVAL. io_uring >= 5.19 does this in the kernel; older kernels,
+  // LoopOptions::kernel_multishot = false and epoll re-arm a single-shot accept internally with
+  // the same callbacks (Loop::features() tells which).
+  void prep_accept_multishot(int listen_fd) noexcept { reset(OpKind::accept_multishot, listen_fd); }
+  // Multishot recv into buffers the backend picks from `ring` (registered with the same Loop):
+  // one callback per chunk with more() true, has_buffer() and buffer_id(); recycle the buffer when
+  // done. The last completion (more() false) is 0 bytes (EOF), an error, ECANCELED after cancel()
+  // or close_fd(), or ENOBUFS: the ring had no free buffer when one was needed (io_uring may say
+  // so at once if the ring is empty at submit); recycle buffers, then submit the op again. No
+  // deadline (EINVAL). Kernel path: io_uring >= 6.0 with the ring registered in the kernel; else
+  // emulated by single-shot recvs (io_uring) or recv on readiness (epoll) from the same ring.
+  void prep_recv_multishot(int fd, BufferRing& ring, int msg_flags = 0) noexcept {
+    reset(OpKind::recv_multishot, fd);
+    aux_ = &ring;
+    flags_ = static_cast<std::uint32_t>(msg_flags);
   }
   // `fd` must be a fresh non-blocking socket (socket.hpp open_socket). Use set_timeout() for a
   // connect timeout.
@@ -216,6 +257,9 @@ class Operation {
   [[nodiscard]] std::uint64_t offset() const noexcept { return offset_; }
   [[nodiscard]] std::uint32_t flags() const noexcept { return flags_; }
   [[nodiscard]] std::int64_t timeout_ns() const noexcept { return timeout_ns_; }
+  [[nodiscard]] bool is_multishot() const noexcept {
+    return kind_ == OpKind::accept_multishot || kind_ == OpKind::recv_multishot;
+  }
 
  private:
   friend class Loop;
@@ -223,6 +267,7 @@ class Operation {
   friend class detail::UringBackend;
   friend class detail::EpollBackend;
   friend struct detail::OpList;
+  friend struct detail::FdOpIndex;
   friend class detail::TimerHeap;
 
   enum class State : std::uint8_t {
@@ -248,7 +293,7 @@ class Operation {
   Callback callback_ = nullptr;
   void* user_ = nullptr;
   void* addr_ = nullptr;
-  void* aux_ = nullptr;        // statx buffer
+  void* aux_ = nullptr;        // statx buffer; recv_multishot: its BufferRing
   std::uint64_t offset_ = 0;   // file offset; timer duration in ns
   std::uint64_t offset2_ = 0;  // splice: fd_out offset
   std::int64_t timeout_ns_ = 0;
@@ -264,9 +309,16 @@ class Operation {
   bool wants_write_ = false;       // epoll: queued on the fd's write side (else the read side)
   bool connecting_ = false;        // epoll: connect() returned EINPROGRESS, waiting for EPOLLOUT
   bool polling_ = false;  // io_uring: a splice waiting (POLL_ADD) for readiness before a retry
+  std::uint16_t buffer_id_ = 0;   // the current completion's buffer (has_buffer_)
   std::uint32_t heap_index_ = 0;  // epoll: position in the timer heap, 0 = not in it
-  Operation* next_ = nullptr;     // intrusive lists: io_uring backlog, epoll wait/done lists
+  bool more_ = false;             // the current completion is not the last (see more())
+  bool has_buffer_ = false;
+  bool emulated_ = false;  // io_uring: multishot done as single-shot SQEs re-armed by the backend
+  bool rearm_ = false;     // io_uring, emulated: between a CQE and its re-arm (no SQE in kernel)
+  Operation* next_ = nullptr;  // intrusive lists: io_uring backlog, epoll wait/done lists
   Operation* prev_ = nullptr;
+  Operation* fd_next_ = nullptr;  // io_uring: ops submitted on the same fd (FdOpIndex), for
+  Operation* fd_prev_ = nullptr;  // close_fd to cancel them one by one
   std::int64_t result_ = 0;       // result held between completion and delivery
   std::int64_t deadline_ns_ = 0;  // io_uring: absolute monotonic deadline, 0 = not yet computed
   std::int64_t ts_[2] = {0, 0};   // io_uring: __kernel_timespec for TIMEOUT/LINK_TIMEOUT, read by

@@ -1,0 +1,134 @@
+// io_uring backend. Every Operation maps to one SQE whose user_data is the Operation's address
+// (plus a LINK_TIMEOUT SQE when it has a deadline). Submission and reaping share one
+// io_uring_enter per run_once. Reserved user_data values mark internal CQEs: kIgnored (link
+// timeouts, cancel requests, whose outcome shows up on the target op), kWakeTag (the eventfd
+// read that lets wake() interrupt a waiting loop) and kCloseTag (close_fd's IORING_OP_CLOSE). A
+// further tag marks a splice's readiness wait: the kernel does not poll-retry splice, so on EAGAIN
+// the backend polls the side that is not ready (POLL_ADD, user_data = op address | kPollTag) and
+// then resubmits the splice; the op completes only with bytes or a real error.
+//
+// Files: uring_backend.cpp (setup, submission, reaping), uring_multishot.cpp (multishot accept and
+// recv, native or emulated, and kernel buffer rings), uring_close.cpp (close_fd).
+#pragma once
+
+#include <liburing.h>
+
+#include <cstdint>
+#include <string>
+
+#include "backend.hpp"
+#include "linux/fd_op_index.hpp"
+
+namespace zap::zio::detail {
+
+constexpr std::uint64_t kIgnored = 0;
+constexpr std::uint64_t kWakeTag = 1;       // no Operation lives at address 1
+constexpr std::uint64_t kPollTag = 2;       // low bit of an (8-aligned) Operation address
+constexpr std::uint64_t kCancelAllTag = 3;  // ~Loop's CANCEL_ANY: not an op address, nor tagged
+constexpr std::uint64_t kCloseTag = 5;      // close_fd's IORING_OP_CLOSE
+static_assert(alignof(Operation) >= 8, "tags need the low three bits of an op address");
+
+class UringBackend final : public Backend {
+ public:
+  explicit UringBackend(int wake_fd) noexcept : Backend(BackendKind::io_uring, wake_fd) {}
+  ~UringBackend() override;
+
+  std::error_code init(const LoopOptions& options);
+
+  void submit(Operation& op) noexcept override;
+  void cancel(Operation& op) noexcept override;
+  void close_fd(int fd) noexcept override;
+  std::error_code register_buffer_ring(BufferRing& ring, std::uint16_t group) noexcept override;
+  void unregister_buffer_ring(BufferRing& ring) noexcept override;
+  std::size_t run_once(std::int64_t timeout_ns) noexcept override;
+
+ private:
+  // How a reaped CQE is handed to its op's callback.
+  enum class Delivery : std::uint8_t {
+    final,  // the op's last completion: idle afterwards
+    more,   // kernel multishot, IORING_CQE_F_MORE: the SQE stays armed
+    rearm,  // emulated multishot: deliver with more(), then re-arm (or end if cancelled)
+  };
+  struct Item {
+    Operation* op;
+    std::int64_t res;
+    int buffer;  // recv_multishot buffer id, or -1
+    Delivery how;
+  };
+
+  static unsigned sqes_needed(const Operation& op) noexcept { return op.timeout_ns_ > 0 ? 2 : 1; }
+
+  // Ensures `n` free SQEs, submitting what is queued if the SQ is full. False if the kernel
+  // cannot take more now (e.g. -EBUSY while completions overflow); the caller backlogs.
+  bool reserve(unsigned n) noexcept {
+    if (io_uring_sq_space_left(&ring_) >= n) return true;
+    io_uring_submit(&ring_);
+    return io_uring_sq_space_left(&ring_) >= n;
+  }
+
+  void finish_locally(Operation& op, std::int64_t res) noexcept {
+    op.result_ = res;
+    op.state_ = Operation::State::done;
+    done_.push_back(op);
+  }
+  // The last delivery of an op: it leaves the fd index, then its callback runs.
+  std::size_t deliver_final(Operation& op, std::int64_t res, int buffer = -1) noexcept {
+    fd_ops_.remove(op);
+    return deliver(op, res, buffer);
+  }
+  // Into the ring now, or into the backlog behind older ops.
+  void enqueue(Operation& op) noexcept {
+    op.state_ = Operation::State::queued;
+    if (backlog_.empty() && reserve(sqes_needed(op)))
+      prep(op);
+    else
+      backlog_.push_back(op);
+  }
+
+  void prep(Operation& op) noexcept;
+  // The splice said EAGAIN: wait (POLL_ADD) for the side that is not ready, then splice again.
+  void prep_poll(Operation& op) noexcept;
+  void link_deadline(Operation& op, io_uring_sqe* sqe) noexcept;
+  void retry_splice_after_poll(Operation& op) noexcept;
+  void poll_then_retry_splice(Operation& op) noexcept;
+  void prep_cancel(Operation& op) noexcept {
+    io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+    io_uring_prep_cancel64(sqe, reinterpret_cast<std::uint64_t>(&op) | (op.polling_ ? kPollTag : 0),
+                           0);
+    io_uring_sqe_set_data64(sqe, kIgnored);
+  }
+  void arm_wake() noexcept;
+  void on_wake(std::int64_t res) noexcept;
+  std::size_t reap() noexcept;
+  std::size_t deliver_item(const Item& item) noexcept;
+  void drain_kernel() noexcept;
+
+  // uring_multishot.cpp
+  void detect_multishot(const LoopOptions& options, const char* release, std::string& reason);
+  // Before its SQE: whether the op runs emulated. False (op finished locally) if it cannot run.
+  bool prepare_multishot(Operation& op) noexcept;
+  void prep_multishot(Operation& op, io_uring_sqe* sqe) noexcept;
+  Item classify_multishot(Operation& op, std::int64_t res, std::uint32_t cqe_flags) noexcept;
+  void after_emulated_more(Operation& op) noexcept;
+  // uring_close.cpp: close(2) once every SQE naming fd has been issued.
+  void close_after_issued(int fd) noexcept;
+
+  io_uring ring_{};
+  OpList backlog_;         // submitted, no SQE yet (SQ full): state queued
+  OpList cancel_backlog_;  // in flight, cancel() asked but no SQE was free for the cancel
+  OpList done_;            // finished without the kernel: state done, result in result_
+  OpList splice_retry_;    // splice said EAGAIN, no SQE yet for its POLL_ADD: queued, polling_
+  FdOpIndex fd_ops_;       // busy ops by fd, for close_fd
+  // SQEs whose CQE must still be reaped before the ring (and the buffers it points into) may go:
+  // op SQEs (incl. a splice's POLL_ADD and an armed multishot), close_fd's CLOSE and the wake
+  // read. Not link timeouts or cancels.
+  std::size_t in_kernel_ = 0;
+  bool supported_[IORING_OP_LAST] = {};
+  bool sqpoll_ = false;
+  bool wake_armed_ = false;
+  bool wake_by_poll_ = false;  // the eventfd read failed once with EAGAIN: poll, then ::read
+  bool wake_broken_ = false;   // the eventfd failed otherwise: wake() no longer interrupts waits
+  bool initialized_ = false;
+};
+
+}  // namespace zap::zio::detail
