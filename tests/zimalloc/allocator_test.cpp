@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <list>
 #include <map>
 #include <vector>
@@ -24,6 +25,32 @@ TEST(Allocator, WorksWithContainers) {
   EXPECT_EQ(m[500], 1000);
   std::vector<Wide, zi::Allocator<Wide>> wide(10);
   EXPECT_EQ(reinterpret_cast<std::uintptr_t>(wide.data()) % 64, 0u);
+}
+
+// Types aligned above 2 MiB (the allocator asks aligned_alloc for alignof(T)).
+struct alignas(4 << 20) Aligned4M {
+  char bytes[64];
+};
+struct alignas(64 << 20) Aligned64M {
+  char bytes[64];
+};
+
+template <typename T>
+void expect_aligned_allocations(zi::Allocator<T> allocator) {
+  T* p = allocator.allocate(2);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(p) % alignof(T), 0u);
+  EXPECT_GE(zi::usable_size(p), 2 * sizeof(T));
+  p[1].bytes[0] = 1;
+  allocator.deallocate(p, 2);
+}
+
+TEST(Allocator, AlignmentAboveTwoMiB) {
+  expect_aligned_allocations(zi::Allocator<Aligned4M>{});
+  expect_aligned_allocations(zi::Allocator<Aligned64M>{});
+  zi::Heap heap;
+  expect_aligned_allocations(zi::Allocator<Aligned4M>{&heap});
+  expect_aligned_allocations(zi::Allocator<Aligned64M>{&heap});
 }
 
 TEST(Allocator, HeapAllocatorsCompareByHeap) {

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <memory_resource>
 #include <string>
 #include <vector>
@@ -19,6 +20,27 @@ TEST(MemoryResource, BacksPmrContainers) {
   void* p = zi::memory_resource()->allocate(100, 256);
   EXPECT_EQ(reinterpret_cast<std::uintptr_t>(p) % 256, 0u);
   zi::memory_resource()->deallocate(p, 100, 256);
+}
+
+TEST(MemoryResource, AlignmentAboveTwoMiB) {
+  zi::Heap heap;
+  zi::MemoryResource on_heap{&heap};
+  for (std::pmr::memory_resource* resource :
+       {static_cast<std::pmr::memory_resource*>(zi::memory_resource()),
+        static_cast<std::pmr::memory_resource*>(&on_heap)}) {
+    for (std::size_t alignment : {std::size_t{4} << 20, std::size_t{64} << 20}) {
+      void* p = resource->allocate(3u << 20, alignment);
+      EXPECT_EQ(reinterpret_cast<std::uintptr_t>(p) % alignment, 0u);
+      EXPECT_GE(zi::usable_size(p), 3u << 20);
+      static_cast<char*>(p)[(3u << 20) - 1] = 1;
+      resource->deallocate(p, 3u << 20, alignment);
+    }
+  }
+  // Through a pool resource, which asks its upstream for its chunks with the blocks' alignment.
+  std::pmr::unsynchronized_pool_resource pool{zi::memory_resource()};
+  void* q = pool.allocate(100, std::size_t{4} << 20);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(q) % (std::size_t{4} << 20), 0u);
+  pool.deallocate(q, 100, std::size_t{4} << 20);
 }
 
 TEST(MemoryResource, EqualityFollowsTheHeap) {

@@ -93,6 +93,15 @@ TEST(Override, PythonBehavesIdentically) {
       "print(os.WEXITSTATUS(os.waitpid(pid, 0)[1]))'");
 }
 
+TEST(Override, AlignmentAboveTwoMiBThroughEveryEntryPoint) {
+  const Outcome plain = run(ZAP_ZIMALLOC_OVERRIDE_PROBE, false);
+  EXPECT_EQ(plain.status, 0) << plain.output;
+  EXPECT_EQ(plain.output, "override 0\nok\n");
+  const Outcome preloaded = run(ZAP_ZIMALLOC_OVERRIDE_PROBE, true);
+  EXPECT_EQ(preloaded.status, 0) << preloaded.output;
+  EXPECT_EQ(preloaded.output, "override 1\nok\n");
+}
+
 TEST(Override, OurOwnTestBinaryPasses) {
   const Outcome outcome = run(std::string(ZAP_ZIMALLOC_TEST_BINARY) + " --gtest_brief=1", true);
   EXPECT_EQ(outcome.status, 0) << outcome.output;

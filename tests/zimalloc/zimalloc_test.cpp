@@ -3,9 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <set>
+#include <thread>
 #include <vector>
 
 namespace zi = zap::zimalloc;
@@ -110,8 +112,73 @@ TEST(Zimalloc, AlignedAllocHonoursAlignment) {
     }
   }
   for (void* p : blocks) zi::free(p);
+  errno = 0;
   EXPECT_EQ(zi::aligned_alloc(3, 10), nullptr);
-  EXPECT_EQ(zi::aligned_alloc(8u << 20, 10), nullptr);
+  EXPECT_EQ(errno, EINVAL);
+  errno = 0;
+  EXPECT_EQ(zi::aligned_alloc(std::size_t{1} << 62, 10), nullptr);  // no address space has it
+  EXPECT_EQ(errno, ENOMEM);
+}
+
+// Alignments above 2 MiB: a mapping of its own, trimmed so that only about size + 4 MiB stays
+// reserved whatever the alignment; free, usable_size, realloc and owns work as on any block.
+TEST(Zimalloc, AlignmentAboveTwoMiBIsServed) {
+  zi::collect(true);
+  const zi::Stats before = zi::process_stats();
+  for (std::size_t alignment :
+       {std::size_t{4} << 20, std::size_t{8} << 20, std::size_t{64} << 20, std::size_t{1} << 30}) {
+    for (std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{100}, std::size_t{3} << 20,
+                             std::size_t{9} << 20}) {
+      zi::collect(true);  // the thread heap's cached segments do not blur the counts below
+      const std::int64_t base = zi::process_stats().reserved;
+      auto* p = static_cast<unsigned char*>(zi::aligned_alloc(alignment, size));
+      ASSERT_NE(p, nullptr) << alignment << " " << size;
+      EXPECT_EQ(reinterpret_cast<std::uintptr_t>(p) % alignment, 0u) << alignment << " " << size;
+      EXPECT_TRUE(zi::owns(p));
+      const std::size_t usable = zi::usable_size(p);
+      EXPECT_GE(usable, size);
+      EXPECT_LT(usable, size + (64u << 10)) << "usable_size counts only the block";
+      if (size != 0) {
+        std::memset(p, 0x5a, size);
+        p[size - 1] = 0x7e;
+      }
+      // Not the whole alignment stays reserved: the over-reservation was trimmed.
+      EXPECT_LT(zi::process_stats().reserved - base, static_cast<std::int64_t>(size + (5u << 20)));
+      if (size >= 100) {
+        // Growing moves the block (keeping the contents); shrinking a little keeps it.
+        auto* q = static_cast<unsigned char*>(zi::realloc(p, size + (1u << 20)));
+        ASSERT_NE(q, nullptr);
+        EXPECT_EQ(q[0], 0x5a);
+        EXPECT_EQ(q[size - 1], 0x7e);
+        auto* r = static_cast<unsigned char*>(zi::realloc(q, size - 10));
+        ASSERT_NE(r, nullptr);
+        EXPECT_EQ(r[0], 0x5a);
+        p = r;
+      }
+      zi::free(p);
+      zi::collect(true);
+      EXPECT_EQ(zi::process_stats().reserved, base) << alignment << " " << size;
+    }
+  }
+  zi::collect(true);
+  const zi::Stats after = zi::process_stats();
+  EXPECT_EQ(after.allocated, before.allocated);
+  EXPECT_EQ(after.committed, before.committed);
+}
+
+// A block aligned to 4 MiB or more starts at a segment boundary: frees of it from another
+// thread, and frees of ordinary blocks around it, still find the right segment.
+TEST(Zimalloc, OverAlignedBlocksFreedFromAnotherThread) {
+  std::vector<void*> blocks;
+  for (int i = 0; i < 8; ++i) {
+    blocks.push_back(zi::aligned_alloc(std::size_t{4} << (20 + i % 3), 1000 + i));
+    blocks.push_back(zi::malloc(64));
+  }
+  std::thread other([&] {
+    for (void* p : blocks) zi::free(p);
+  });
+  other.join();
+  zi::collect(true);
 }
 
 TEST(Zimalloc, StatsFollowAllocations) {

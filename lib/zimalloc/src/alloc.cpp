@@ -14,8 +14,10 @@ namespace {
 
 HeapCore* current_heap() noexcept {
   HeapCore* heap = tl_heap;
-  if (heap == &g_empty_heap) [[unlikely]]
+  if (heap == &g_empty_heap) [[unlikely]] {
     heap = thread_heap_init();
+    if (heap == nullptr) errno = ENOMEM;
+  }
   return heap;
 }
 
@@ -45,13 +47,20 @@ void* heap_calloc(HeapCore* heap, std::size_t count, std::size_t size) noexcept 
 }
 
 void* heap_aligned_alloc(HeapCore* heap, std::size_t alignment, std::size_t size) noexcept {
-  if (alignment == 0 || (alignment & (alignment - 1)) != 0 || alignment > kLargeMax) {
+  if (alignment == 0 || (alignment & (alignment - 1)) != 0) {
     errno = EINVAL;
     return nullptr;
   }
   if (alignment <= kMinAlign) {
     // Every block of 16 bytes or more is 16-aligned; the 8-byte class is 8-aligned.
     return heap_malloc(heap, alignment == kMinAlign ? std::max(size, kMinAlign) : size);
+  }
+  if (alignment > kLargeMax) {
+    // No page can hold such a block: it gets a segment of its own (huge.cpp).
+    if ((heap = heap_prepare(heap)) == nullptr) return nullptr;
+    void* p = huge_alloc(heap, size, alignment);
+    if (p == nullptr) errno = ENOMEM;
+    return p;
   }
   // The next block of the size class may happen to be aligned already.
   if (size <= kDirectMax) {
@@ -62,7 +71,7 @@ void* heap_aligned_alloc(HeapCore* heap, std::size_t alignment, std::size_t size
     }
   }
   if (size > kLargeMax - alignment) {
-    if (heap == &g_empty_heap && (heap = current_heap()) == nullptr) return nullptr;
+    if ((heap = heap_prepare(heap)) == nullptr) return nullptr;
     void* p = huge_alloc(heap, size, alignment);
     if (p == nullptr) errno = ENOMEM;
     return p;
@@ -133,7 +142,7 @@ void set_purge_delay(std::chrono::milliseconds delay) noexcept {
 
 bool owns(const void* p) noexcept { return p != nullptr && detail::segment_is_known(p); }
 
-Heap::Heap() noexcept : core_(detail::heap_create()) {}
+Heap::Heap() noexcept : core_(detail::heap_create_owned()) {}
 
 Heap::~Heap() {
   if (core_ != nullptr) detail::heap_destroy(core_);

@@ -63,6 +63,12 @@ void free_generic(Segment* segment, Page* page, void* p) noexcept {
       if (p != page->start_ && !page->has_aligned_.load(std::memory_order_relaxed)) {
         report_error("free of a pointer inside a block", p);
       }
+      // Two racing frees of one huge block (the first has not unmapped it yet) meet on this
+      // word, unused otherwise in a huge page. relaxed: as mark_freed, only atomicity matters.
+      // (A later second free finds the segment gone: "did not allocate, or freed already".)
+      if (page->thread_free_.exchange(1, std::memory_order_relaxed) != 0) {
+        report_error("double free (the block is already free)", p);
+      }
     }
     huge_free(segment);
     return;
@@ -78,8 +84,13 @@ void free_generic(Segment* segment, Page* page, void* p) noexcept {
     if (!is_block_of(page, p))
       report_error("free of a pointer inside a block (or never allocated)", p);
   }
+  if constexpr (kSecure) {
+    // Any two frees of one block meet on its tag, whichever threads they come from.
+    if (!mark_freed(block)) report_error("double free (the block is already free)", block);
+  }
   // relaxed: see Segment::thread_id_.
   if (segment->thread_id_.load(std::memory_order_relaxed) == thread_id()) {
+    // A second look, for a tag overwritten by a write after free: the owner's lists.
     if constexpr (kSecure) check_double_free(page, block);
     HeapCore* heap = segment->heap_;
     block->next = encode_next(page, page->local_free_);

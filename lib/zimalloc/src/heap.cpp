@@ -1,8 +1,10 @@
 // Heaps: the process set-up, the lazily created heap of each thread (abandoned at thread exit),
-// explicit heaps (created and destroyed with everything in them), collection, and fork.
+// explicit heaps (created and destroyed with everything in them; orphaned -- their segments
+// abandoned -- if their thread exits first), collection, and fork.
 #include <pthread.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <mutex>
 #include <new>
 
@@ -97,20 +99,62 @@ void fork_child() noexcept {
   g_pool_mutex.unlock();
 }
 
-void heap_abandon(HeapCore* heap) noexcept {
+// Hands the segments of `heap` (and its huge blocks) over to the process: its live blocks
+// stay valid and countable, and other threads take the segments over.
+void heap_abandon_all(HeapCore* heap) noexcept {
   heap_collect(heap, false);
   heap_tick(heap, true);
-  heap_sync_stats(heap);
+  heap_sync_stats(heap);  // its allocated bytes are in g_allocated: they stay there
   huge_disown(heap, false);
   heap_abandon_segments(heap);
-  pool_free(heap);
 }
 
-// pthread key destructor: the thread is exiting.
+void heap_attach(HeapCore* owner, HeapCore* heap) noexcept {
+  heap->owner_ = owner;
+  heap->owned_prev_ = nullptr;
+  heap->owned_next_ = owner->owned_first_;
+  if (owner->owned_first_ != nullptr) owner->owned_first_->owned_prev_ = heap;
+  owner->owned_first_ = heap;
+}
+
+void heap_detach(HeapCore* heap) noexcept {
+  HeapCore* owner = heap->owner_;
+  if (owner == nullptr) return;
+  if (heap->owned_prev_ != nullptr) {
+    heap->owned_prev_->owned_next_ = heap->owned_next_;
+  } else {
+    owner->owned_first_ = heap->owned_next_;
+  }
+  if (heap->owned_next_ != nullptr) heap->owned_next_->owned_prev_ = heap->owned_prev_;
+  heap->owner_ = heap->owned_next_ = heap->owned_prev_ = nullptr;
+}
+
+// The thread of a zimalloc::Heap exits while the Heap lives: its segments are abandoned (not
+// released: they hold live blocks, which any thread may still use and free), and the core is
+// left empty, with no owner, for a later adopter (heap_prepare) or ~Heap on any thread.
+void heap_orphan(HeapCore* heap) noexcept {
+  heap_detach(heap);
+  heap_abandon_all(heap);
+  for (Page*& slot : heap->direct_) slot = &g_empty_page;  // every malloc takes the slow path
+  for (PageQueue& queue : heap->queues_) queue.first_ = queue.last_ = nullptr;
+  heap->full_pages_ = 0;
+  heap->retired_min_ = kBinCount;
+  heap->retired_max_ = 0;
+  // The bytes of its blocks now belong to the abandoned segments (still in g_allocated; a
+  // reclaiming heap takes them into its own count): ~Heap must not subtract them again.
+  heap->allocated_ = heap->synced_allocated_ = 0;
+  heap->thread_id_ = 0;
+  heap->orphaned_ = true;
+}
+
+// pthread key destructor: the thread is exiting. (C++ thread_local objects, a thread_local
+// Heap among them, are destroyed before the pthread key destructors run.)
 void thread_done(void* value) noexcept {
   auto* heap = static_cast<HeapCore*>(value);
   if (tl_heap == heap) tl_heap = &g_empty_heap;
-  heap_abandon(heap);
+  while (HeapCore* owned = heap->owned_first_) heap_orphan(owned);
+  heap_abandon_all(heap);
+  pool_free(heap);
 }
 
 void process_register() noexcept {
@@ -185,7 +229,38 @@ HeapCore* thread_heap_init() noexcept {
   return heap;
 }
 
+HeapCore* heap_create_owned() noexcept {
+  // The thread's own heap is what its exit is told about (pthread key): make sure it exists.
+  HeapCore* owner = tl_heap;
+  if (owner == &g_empty_heap && (owner = thread_heap_init()) == nullptr) return nullptr;
+  HeapCore* heap = heap_create();
+  if (heap != nullptr) heap_attach(owner, heap);
+  return heap;
+}
+
+HeapCore* heap_prepare(HeapCore* heap) noexcept {
+  if (heap == &g_empty_heap) {
+    heap = thread_heap_init();
+  } else if (heap->orphaned_) {
+    // Adopted: from now on the Heap belongs to this thread (and is orphaned again at its exit).
+    HeapCore* owner = tl_heap;
+    if (owner == &g_empty_heap) owner = thread_heap_init();
+    if (owner == nullptr) {
+      heap = nullptr;
+    } else {
+      heap->orphaned_ = false;
+      heap->thread_id_ = thread_id();
+      heap->numa_node_ = os_current_node();
+      heap->now_ms_ = heap->next_tick_ms_ = os_now_ms();
+      heap_attach(owner, heap);
+    }
+  }
+  if (heap == nullptr) errno = ENOMEM;
+  return heap;
+}
+
 void heap_destroy(HeapCore* heap) noexcept {
+  heap_detach(heap);
   huge_disown(heap, true);
   heap_release_segments(heap);
   g_allocated.fetch_sub(heap->synced_allocated_, std::memory_order_relaxed);  // statistics

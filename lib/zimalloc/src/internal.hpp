@@ -3,6 +3,7 @@
 // level (page.cpp, segment.cpp, free.cpp, heap.cpp) offers to the others.
 #pragma once
 
+#include <atomic>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -43,8 +44,12 @@ extern std::atomic<std::uint32_t> g_purge_delay_ms;
 
 // ---- pointer arithmetic -------------------------------------------------------------------
 
+// The segment holding p (p != nullptr). `p - 1`, as mimalloc does: no block starts at the start
+// of its segment (the header is there), so for every ordinary block this is the usual mask; a
+// huge block aligned to kSegmentSize or more starts exactly at the end of its segment's first
+// kSegmentSize bytes (huge.cpp), and `p - 1` still finds its header. One extra ALU operation.
 inline Segment* segment_of(const void* p) noexcept {
-  return reinterpret_cast<Segment*>(reinterpret_cast<std::uintptr_t>(p) & ~kSegmentMask);
+  return reinterpret_cast<Segment*>((reinterpret_cast<std::uintptr_t>(p) - 1) & ~kSegmentMask);
 }
 
 inline Page* page_of(Segment* segment, const void* p) noexcept {
@@ -103,6 +108,35 @@ inline Block* decode_next(const Page* page, std::uintptr_t v) noexcept {
   return next;
 }
 
+// ---- secure builds: the freed tag of a block (Block, types.hpp) --------------------------------
+
+// Blocks of secure builds hold two words (the link and the tag): requests are at least this big.
+inline constexpr std::size_t kSecureMinSize = 16;
+
+inline std::atomic_ref<std::uintptr_t> freed_word(Block* block) noexcept {
+  return std::atomic_ref<std::uintptr_t>(reinterpret_cast<std::uintptr_t*>(block)[1]);
+}
+
+// Keyed, so that user data left in a block is unlikely to look like the tag (and cannot be made
+// to without knowing the keys).
+inline std::uintptr_t freed_tag(const Block* block) noexcept {
+  return std::rotl(reinterpret_cast<std::uintptr_t>(block) ^ g_keys.add_key, 29) ^ g_keys.xor_key;
+}
+
+// Tags `block` as free; false if it was tagged already (a double free). relaxed: the detection
+// needs only the exchange's atomicity -- of two frees of one block, from any threads, the one
+// later in the word's modification order reads the other's tag -- and nothing is published
+// through the word (the block's links are ordered by the free lists themselves).
+inline bool mark_freed(Block* block) noexcept {
+  return freed_word(block).exchange(freed_tag(block), std::memory_order_relaxed) !=
+         freed_tag(block);
+}
+
+// The block is handed out (or carved out as never allocated: then mark_freed first).
+inline void mark_allocated(Block* block) noexcept {
+  freed_word(block).store(0, std::memory_order_relaxed);  // relaxed: see mark_freed
+}
+
 // ---- level functions ------------------------------------------------------------------------
 
 // page.cpp
@@ -128,7 +162,10 @@ void unlist(HeapCore* heap, Segment* segment) noexcept;  // off the heap list it
 void link_to_heap(HeapCore* heap, Segment* segment) noexcept;
 void unlink_from_heap(HeapCore* heap, Segment* segment) noexcept;
 std::size_t header_size() noexcept;
-Segment* segment_create(HeapCore* heap, PageKind kind, std::size_t size) noexcept;
+// `end_alignment` (huge segments only; 0: none): the segment is placed so that the address
+// segment + kSegmentSize is aligned to it (a power of two >= kSegmentSize).
+Segment* segment_create(HeapCore* heap, PageKind kind, std::size_t size,
+                        std::size_t end_alignment = 0) noexcept;
 void segment_release(Segment* segment) noexcept;
 void page_area(const Segment* segment, const Page* page, std::uint8_t** start,
                std::uint8_t** end) noexcept;
@@ -159,6 +196,10 @@ void free_generic(Segment* segment, Page* page, void* p) noexcept;
 HeapCore* thread_heap_init() noexcept;
 void process_init_core() noexcept;
 HeapCore* heap_create() noexcept;
+HeapCore* heap_create_owned() noexcept;  // a zimalloc::Heap's core, owned by the calling thread
+// `heap` ready to allocate on the calling thread: the thread's heap created on first use, an
+// orphaned Heap adopted. nullptr (errno ENOMEM) when the OS gives no memory.
+HeapCore* heap_prepare(HeapCore* heap) noexcept;
 void heap_destroy(HeapCore* heap) noexcept;
 void heap_collect(HeapCore* heap, bool force) noexcept;
 extern std::atomic<std::int64_t> g_allocated;
@@ -170,11 +211,17 @@ extern std::atomic<std::int64_t> g_peak_allocated;
 inline void* page_pop([[maybe_unused]] HeapCore* heap, Page* page, Block* block) noexcept {
   page->free_ = decode_next(page, block->next);
   ++page->used_;
-  if constexpr (kSecure) block->next = 0;
+  if constexpr (kSecure) {
+    block->next = 0;
+    mark_allocated(block);
+  }
   return block;
 }
 
 inline void* heap_malloc(HeapCore* heap, std::size_t size) noexcept {
+  if constexpr (kSecure) {
+    if (size < kSecureMinSize) size = kSecureMinSize;  // room for the freed tag
+  }
   if (size <= kDirectMax) [[likely]] {
     Page* page = heap->direct_[(size + 7) >> 3];
     Block* block = page->free_;
@@ -185,9 +232,9 @@ inline void* heap_malloc(HeapCore* heap, std::size_t size) noexcept {
 }
 
 inline void free_fast(void* p) noexcept {
+  if (p == nullptr) [[unlikely]]
+    return;
   Segment* segment = segment_of(p);
-  if (segment == nullptr) [[unlikely]]
-    return;  // free(nullptr)
   if constexpr (!kSecure) {
     Page* page = page_of(segment, p);
     // relaxed: see Segment::thread_id_ -- only our own store can make it equal our id.
@@ -207,7 +254,8 @@ inline void free_fast(void* p) noexcept {
     }
     free_generic(segment, page, p);
   } else {
-    if (!segment_is_known(p)) report_error("free of a pointer zimalloc did not allocate", p);
+    if (!segment_is_known(p))
+      report_error("free of a pointer zimalloc did not allocate (or freed already)", p);
     free_generic(segment, page_of(segment, p), p);
   }
 }

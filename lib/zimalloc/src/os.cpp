@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdint>
 
 #include "zap/zuma/error.hpp"
 #include "zap/zuma/this_thread.hpp"
@@ -61,10 +62,10 @@ void add(std::atomic<std::int64_t>& counter, std::atomic<std::int64_t>& peak,
 
 std::size_t os_page_size() noexcept { return zuma::page_size(); }
 
-void* os_alloc_aligned(std::size_t size, std::size_t alignment, unsigned node) noexcept {
-  auto reserved = zuma::reserve(size, alignment);
-  if (!reserved) return nullptr;
-  void* base = *reserved;
+namespace {
+
+// Commits a fresh reservation, binds it to `node` (best effort) and counts it.
+void* commit_reserved(void* base, std::size_t size, unsigned node) noexcept {
   if (zuma::commit(base, size)) {
     (void)zuma::release(base, size);
     return nullptr;
@@ -77,6 +78,32 @@ void* os_alloc_aligned(std::size_t size, std::size_t alignment, unsigned node) n
   add(g_reserved, g_peak_reserved, static_cast<std::int64_t>(size));
   add(g_committed, g_peak_committed, static_cast<std::int64_t>(size));
   return base;
+}
+
+}  // namespace
+
+void* os_alloc_aligned(std::size_t size, std::size_t alignment, unsigned node) noexcept {
+  auto reserved = zuma::reserve(size, alignment);
+  if (!reserved) return nullptr;
+  return commit_reserved(*reserved, size, node);
+}
+
+void* os_alloc_offset_aligned(std::size_t size, std::size_t alignment, std::size_t offset,
+                              unsigned node) noexcept {
+  if (size > SIZE_MAX - alignment) return nullptr;
+  // PROT_NONE and MAP_NORESERVE: the over-reservation costs address space only, and only
+  // until the trim below.
+  auto reserved = zuma::reserve(size + alignment, 0);
+  if (!reserved) return nullptr;
+  const auto raw = reinterpret_cast<std::uintptr_t>(*reserved);
+  // The first base >= raw with base + offset aligned: head < alignment, so the tail is > 0.
+  const std::uintptr_t base =
+      ((raw + offset + alignment - 1) & ~(std::uintptr_t{alignment} - 1)) - offset;
+  const std::size_t head = base - raw;
+  const std::size_t tail = alignment - head;
+  if (head != 0) (void)zuma::release(*reserved, head);
+  (void)zuma::release(reinterpret_cast<void*>(base + size), tail);
+  return commit_reserved(reinterpret_cast<void*>(base), size, node);
 }
 
 void os_free(void* ptr, std::size_t size, std::size_t committed) noexcept {

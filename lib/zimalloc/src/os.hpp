@@ -14,6 +14,11 @@ std::size_t os_page_size() noexcept;
 // Reserves and commits `size` bytes aligned to `alignment`, bound to NUMA `node` (best effort).
 // nullptr when out of memory.
 void* os_alloc_aligned(std::size_t size, std::size_t alignment, unsigned node) noexcept;
+// Reserves and commits `size` bytes at an address `base` with (base + offset) % alignment == 0
+// (alignment: a power of two of at least the page size; offset: a multiple of the page size):
+// over-reserves by `alignment` and unmaps the excess head and tail. nullptr when out of memory.
+void* os_alloc_offset_aligned(std::size_t size, std::size_t alignment, std::size_t offset,
+                              unsigned node) noexcept;
 // Unmaps a range from os_alloc_aligned, of which `committed` bytes were still committed.
 void os_free(void* ptr, std::size_t size, std::size_t committed) noexcept;
 // Gives the memory of a page-aligned range back to the OS; it stays accessible and reads zero.

@@ -40,6 +40,8 @@ void page_extend(Page* page) noexcept {
   for (std::uint32_t i = n; i-- > 0;) {
     auto* block = reinterpret_cast<Block*>(first + std::size_t{i} * bs);
     block->next = encode_next(page, next);
+    // Free, never allocated: a free of it is a double free too. (Secure blocks are >= 16 B.)
+    if constexpr (kSecure) (void)mark_freed(block);
     next = block;
   }
   page->free_ = next;
@@ -297,12 +299,11 @@ void heap_tick(HeapCore* heap, bool force) noexcept {
 }
 
 void* malloc_generic(HeapCore* heap, std::size_t size) noexcept {
-  if (heap == &g_empty_heap) [[unlikely]] {
-    heap = thread_heap_init();
-    if (heap == nullptr) {
-      errno = ENOMEM;
-      return nullptr;
-    }
+  // The thread's first allocation, or an orphaned Heap (both have only empty direct_ slots, so
+  // the fast path always lands here for them).
+  if (heap == &g_empty_heap || heap->orphaned_) [[unlikely]] {
+    heap = heap_prepare(heap);
+    if (heap == nullptr) return nullptr;
   }
   if (size > kLargeMax) return huge_alloc(heap, size, 0);
   static thread_local constinit std::uint32_t calls __attribute__((tls_model("initial-exec"))) = 0;

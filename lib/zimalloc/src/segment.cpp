@@ -116,8 +116,13 @@ void purge_range(const Segment* segment, const Page* page, std::uint8_t** from,
                                           ~(os_page - 1));
 }
 
-Segment* segment_create(HeapCore* heap, PageKind kind, std::size_t size) noexcept {
-  void* memory = os_alloc_aligned(size, kSegmentSize, heap->numa_node_);
+Segment* segment_create(HeapCore* heap, PageKind kind, std::size_t size,
+                        std::size_t end_alignment) noexcept {
+  // With end_alignment >= kSegmentSize, segment + kSegmentSize aligned to it makes the segment
+  // itself kSegmentSize-aligned too (segment_of needs that).
+  void* memory = end_alignment == 0
+                     ? os_alloc_aligned(size, kSegmentSize, heap->numa_node_)
+                     : os_alloc_offset_aligned(size, end_alignment, kSegmentSize, heap->numa_node_);
   if (memory == nullptr) return nullptr;
   auto* segment = new (memory) Segment();  // fresh mmap memory: zero except what we set
   segment->cookie_ = reinterpret_cast<std::uintptr_t>(segment) ^ g_keys.xor_key;
@@ -185,7 +190,8 @@ bool heap_add_segment(HeapCore* heap, PageKind kind, bool reclaim) noexcept {
 }  // namespace
 
 bool segment_is_known(const void* p) noexcept {
-  const std::size_t index = reinterpret_cast<std::uintptr_t>(p) >> kSegmentShift;
+  // As segment_of: `p - 1`, so that a huge block at its segment's end maps to its header.
+  const std::size_t index = (reinterpret_cast<std::uintptr_t>(p) - 1) >> kSegmentShift;
   if (index >= kMapBits) return false;
   // acquire: pairs with map_set's release.
   const bool present =

@@ -2,7 +2,8 @@
 // PageQueue, HeapCore -- with every field documented. Mirrors mimalloc's include/mimalloc/types.h.
 //
 // Structure (bottom-up):
-//   OS (os.cpp, through zuma)  ->  Segment: 4 MiB, aligned to 4 MiB, so segment_of(p) is a mask.
+//   OS (os.cpp, through zuma)  ->  Segment: 4 MiB, aligned to 4 MiB, so segment_of(p) is a mask
+//   (of p - 1: see internal.hpp).
 //   A segment holds one kind of page: 64 small pages of 64 KiB, 8 medium pages of 512 KiB, one
 //   large page, or (huge) one page of any size made for one block. Its header (this Segment
 //   struct, with the Page descriptors) sits at the start of the segment, inside the first page.
@@ -35,6 +36,10 @@ inline constexpr std::size_t kMaxPagesPerSegment = kSegmentSize >> kSmallPageShi
 inline constexpr std::size_t kSmallMax = std::size_t{8} << 10;
 inline constexpr std::size_t kMediumMax = std::size_t{64} << 10;
 inline constexpr std::size_t kLargeMax = kSegmentSize / 2;
+
+// Largest huge request and largest alignment (64 TiB: more than any address space gives; the
+// bound only keeps the size arithmetic from overflowing).
+inline constexpr std::size_t kHugeMax = std::size_t{1} << 46;
 
 // Every block is aligned to kMinAlign (alignof(max_align_t)), except the 8-byte class.
 inline constexpr std::size_t kMinAlign = 16;
@@ -71,7 +76,11 @@ static_assert(bin_of(kLargeMax) == kBinCount - 1 && bin_block_size(kBinCount - 1
 
 // ---- blocks, pages, segments ----------------------------------------------------------------
 
-// A free block: its first word links to the next free block (encoded in secure builds).
+// A free block: its first word links to the next free block (encoded in secure builds). In
+// secure builds a block is at least 16 bytes and its second word holds, while it is free, a
+// keyed tag of its address (internal.hpp, mark_freed): every free -- by the owner or by another
+// thread -- sets it with an atomic exchange, so a second free of the block sees it, whichever
+// threads the two frees come from.
 struct Block {
   std::uintptr_t next;
 };
@@ -176,15 +185,26 @@ struct HeapCore {
   // Bytes in blocks handed out (huge ones excluded), as counted (pages' used_ * block size) at
   // the last tick or stats() call: the fast paths keep no counter.
   std::int64_t allocated_ = 0;
-  std::int64_t peak_allocated_ = 0;      // the largest allocated_ counted
-  std::int64_t peak_committed_ = 0;      // sampled on ticks, new segments and stats()
-  std::int64_t peak_reserved_ = 0;       // likewise
-  std::int64_t synced_allocated_ = 0;    // part of allocated_ already added to process totals
-  std::size_t full_pages_ = 0;           // pages in queues_[kBinFull]
-  std::uint64_t next_tick_ms_ = 0;       // next time retired pages / purges are looked at
-  std::uint64_t now_ms_ = 0;             // the clock at the last tick (cheap "now" for deadlines)
-  unsigned numa_node_ = 0;               // node of the owner thread when the heap was made
-  bool is_thread_default_ = false;       // the thread's own heap (abandoned at thread exit)
+  std::int64_t peak_allocated_ = 0;    // the largest allocated_ counted
+  std::int64_t peak_committed_ = 0;    // sampled on ticks, new segments and stats()
+  std::int64_t peak_reserved_ = 0;     // likewise
+  std::int64_t synced_allocated_ = 0;  // part of allocated_ already added to process totals
+  std::size_t full_pages_ = 0;         // pages in queues_[kBinFull]
+  std::uint64_t next_tick_ms_ = 0;     // next time retired pages / purges are looked at
+  std::uint64_t now_ms_ = 0;           // the clock at the last tick (cheap "now" for deadlines)
+  unsigned numa_node_ = 0;             // node of the owner thread when the heap was made
+  bool is_thread_default_ = false;     // the thread's own heap (abandoned at thread exit)
+  // A zimalloc::Heap whose thread exited while it was alive: its segments were abandoned (its
+  // blocks live on in them), it has no pages, and the next thread that allocates from it adopts
+  // it (heap_adopt). Read and written only by the thread that uses the Heap.
+  bool orphaned_ = false;
+  // Ownership of zimalloc::Heaps by threads, so that a thread's exit can orphan them: a thread's
+  // default heap lists the Heaps created (or adopted) by its thread; each of those points back.
+  // Owner thread only.
+  HeapCore* owner_ = nullptr;        // a Heap's: its thread's default heap (nullptr: orphaned)
+  HeapCore* owned_first_ = nullptr;  // a default heap's: the first Heap of its thread
+  HeapCore* owned_next_ = nullptr;   // a Heap's links in its owner's list
+  HeapCore* owned_prev_ = nullptr;
   std::size_t retired_min_ = kBinCount;  // bins that may hold an empty retired page
   std::size_t retired_max_ = 0;
   Segment* segments_ = nullptr;         // all segments (Segment::next_/prev_)

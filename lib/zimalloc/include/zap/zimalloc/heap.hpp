@@ -10,8 +10,15 @@
 // Destroying the heap frees all its blocks: none may be used (or freed) afterwards, and no other
 // thread may be freeing one while it is destroyed.
 //
-// Thread-safety: a Heap allocates only on the thread that created it (it has no locks), and must
-// be destroyed on that thread, before the thread exits. stats() and collect() likewise.
+// Thread-safety: a Heap belongs to the thread that created it: only that thread may allocate
+// from it, collect it, read its stats() or destroy it (it has no locks).
+//
+// If that thread exits while the Heap is still alive, the Heap is *orphaned*: its segments are
+// abandoned like those of the thread's own heap, so its blocks stay valid, may be used and
+// freed from any thread, and are taken over (and their memory returned once freed) by other
+// threads; they are no longer freed by ~Heap. The orphaned Heap is empty and belongs to no
+// thread: any one thread may destroy it, or allocate from it, which makes that thread its new
+// owner (with the rules above, including orphaning at that thread's exit).
 #pragma once
 
 #include <cstddef>

@@ -10,10 +10,11 @@
 // Memory comes in 4 MiB segments from the OS (through zuma), bound to the NUMA node of the
 // allocating thread; each thread allocates from its own heap, created on its first allocation,
 // with no lock and no atomic operation on the fast path. A block may be freed by any thread.
-// Blocks are aligned to 16 bytes (8 for requests of at most 8 bytes). Requests over 2 MiB are
-// mapped straight from the OS and unmapped when freed. Free pages go back to the OS after a short
-// delay (set_purge_delay); when a thread exits, its blocks stay valid and its segments are taken
-// over by another thread. Out of memory: nullptr (errno ENOMEM), never an exception or abort.
+// Blocks are aligned to 16 bytes (8 for requests of at most 8 bytes). Requests over 2 MiB (or
+// aligned to more than 2 MiB) are mapped straight from the OS and unmapped when freed. Free pages
+// go back to the OS after a short delay (set_purge_delay); when a thread exits, its blocks stay
+// valid and its segments are taken over by another thread. Out of memory: nullptr (errno ENOMEM),
+// never an exception or abort.
 //
 // Heaps of their own (destroyed with all their blocks): heap.hpp. STL allocator: allocator.hpp.
 // std::pmr::memory_resource: memory_resource.hpp. Replacing malloc/new in a whole program: link
@@ -21,7 +22,8 @@
 //
 // Thread-safety: every function is safe from any thread. A block must be freed once, by any one
 // thread; freeing a pointer zimalloc did not return is undefined (the secure build, CMake option
-// ZAP_ZIMALLOC_SECURE, detects double and invalid frees and aborts with a message).
+// ZAP_ZIMALLOC_SECURE, detects double frees -- by the same or by different threads -- and
+// invalid frees, and aborts with a message).
 #pragma once
 
 #include <chrono>
@@ -39,7 +41,10 @@ void* calloc(std::size_t count, std::size_t size) noexcept;
 void* realloc(void* p, std::size_t size) noexcept;
 // Frees a block from any zimalloc allocation function (any heap, any thread). nullptr: no-op.
 void free(void* p) noexcept;
-// `size` bytes aligned to `alignment` (a power of two, at most 2 MiB; else nullptr, EINVAL).
+// `size` bytes aligned to `alignment` (a power of two; else nullptr, EINVAL). Alignments over
+// 2 MiB (up to what the address space holds: 1 GiB is fine) get memory of their own from the OS,
+// as huge blocks do, reserving about size + 4 MiB; free, usable_size and realloc work on them as
+// on any block (realloc to a larger size keeps only 16-byte alignment, as C's realloc).
 void* aligned_alloc(std::size_t alignment, std::size_t size) noexcept;
 // Bytes usable at p (>= the size asked for); 0 for nullptr.
 std::size_t usable_size(const void* p) noexcept;
