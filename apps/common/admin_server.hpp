@@ -1,5 +1,6 @@
 // AdminServer: the optional admin listener of a daemon -- a minimal HTTP/1.1 server on zell
-// answering GET /stats (JSON counters) and GET /metrics (Prometheus text), 404 otherwise.
+// answering GET /stats (JSON counters, with each worker's CPU and NUMA node when the Counters know
+// them) and GET /metrics (Prometheus text), 404 otherwise.
 //
 //   AdminServer admin(address, {.stats = [&] { return counters.render_json(); },
 //                               .metrics = [&] { return counters.render_prometheus("zap_echo");

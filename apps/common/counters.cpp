@@ -32,14 +32,22 @@ std::uint64_t read(const WorkerCounters& w, const Field& f) {
 
 Counters::Counters(std::size_t workers) : workers_(workers == 0 ? 1 : workers) {}
 
+Counters::Counters(std::vector<WorkerPlacement> placement)
+    : workers_(placement.empty() ? 1 : placement.size()), placement_(std::move(placement)) {}
+
 std::string Counters::render_json() const {
   nlohmann::json total = nlohmann::json::object();
   nlohmann::json per_worker = nlohmann::json::array();
   for (const auto& f : kFields) total[f.name] = 0;
-  for (const auto& padded : workers_) {
+  for (std::size_t i = 0; i < workers_.size(); ++i) {
     nlohmann::json one = nlohmann::json::object();
+    if (!placement_.empty()) {
+      one["cpu"] = placement_[i].cpu;
+      one["os_cpu"] = placement_[i].os_cpu;
+      one["node"] = placement_[i].node;
+    }
     for (const auto& f : kFields) {
-      const auto v = read(*padded, f);
+      const auto v = read(*workers_[i], f);
       one[f.name] = v;
       total[f.name] = total[f.name].get<std::uint64_t>() + v;
     }
@@ -58,6 +66,17 @@ std::string Counters::render_prometheus(const std::string& prefix) const {
     for (std::size_t i = 0; i < workers_.size(); ++i) {
       out += name + "{worker=\"" + std::to_string(i) + "\"} " +
              std::to_string(read(*workers_[i], f)) + "\n";
+    }
+  }
+  if (!placement_.empty()) {
+    const std::string name = prefix + "_worker_info";
+    out += "# HELP " + name + " Where a worker runs: logical CPU, real CPU and NUMA node\n";
+    out += "# TYPE " + name + " gauge\n";
+    for (std::size_t i = 0; i < placement_.size(); ++i) {
+      out += name + "{worker=\"" + std::to_string(i) + "\",cpu=\"" +
+             std::to_string(placement_[i].cpu) + "\",os_cpu=\"" +
+             std::to_string(placement_[i].os_cpu) + "\",node=\"" +
+             std::to_string(placement_[i].node) + "\"} 1\n";
     }
   }
   return out;

@@ -9,7 +9,9 @@
 //
 // Every key is optional; the values above are the defaults except admin (off unless present) and
 // cpus (all CPUs). workers 0 means one per CPU of the CPU set. topology is a simulated topology
-// description for testing NUMA placement (see zap/zuma/topology.hpp); empty means the real one.
+// description for testing NUMA placement (see zap/zuma/topology.hpp), in either of its formats:
+// "node 0: 0-1; node 1: 2-3 on 0-1" or "nodes=2 cores_per_node=2 cpus=0,1,0,1"; empty means the
+// real one.
 #pragma once
 
 #include <cstdint>

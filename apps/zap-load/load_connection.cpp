@@ -1,6 +1,7 @@
 #include "load_connection.hpp"
 
 #include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <chrono>
@@ -203,9 +204,22 @@ class Connection {
         add(live_.requests, batch);
         continue;
       }
-      if (!sending_) co_return;
+      if (!sending_) co_return co_await finish_raw();
       co_await zell::sleep_until(at(std::min(intended(next_seq_, now), plan_.stop_sending_ns)));
       if (steady_now_ns() >= plan_.stop_sending_ns) sending_ = false;
+    }
+  }
+
+  // Raw mode reads nothing while it sends, so a peer that answers (an echo server) leaves bytes
+  // in our receive buffer, and closing a socket with unread bytes makes the kernel send RST: the
+  // peer would lose whatever it had not read yet of what we reported as sent. So half-close and
+  // discard what comes back until the peer closes (or the timeout: then close anyway).
+  zell::Task<void> finish_raw() {
+    if (!co_await zell::shutdown(fd_, SHUT_WR)) co_return;
+    for (;;) {
+      zio::Result r = co_await zell::recv(fd_, recv_buffer_.get(), recv_cap_, timeout_);
+      if (!r || r.bytes() == 0) co_return;
+      add(live_.bytes_in, r.bytes());
     }
   }
 

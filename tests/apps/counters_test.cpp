@@ -27,5 +27,32 @@ TEST(Counters, PrometheusHasTypesAndWorkerLabels) {
   EXPECT_NE(text.find("# TYPE zap_echo_connections_open gauge\n"), std::string::npos);
 }
 
+TEST(Counters, PlacementAddsCpuAndNodeToJsonAndAnInfoMetric) {
+  Counters counters(std::vector<WorkerPlacement>{{0, 0, 0}, {3, 1, 1}});
+  ASSERT_EQ(counters.workers(), 2u);
+  counters.worker(1).add(counters.worker(1).bytes_in, 7);
+  const auto json = nlohmann::json::parse(counters.render_json());
+  ASSERT_EQ(json["workers"].size(), 2u);
+  EXPECT_EQ(json["workers"][1]["cpu"], 3);
+  EXPECT_EQ(json["workers"][1]["os_cpu"], 1);
+  EXPECT_EQ(json["workers"][1]["node"], 1);
+  EXPECT_EQ(json["workers"][1]["bytes_in"], 7);
+  EXPECT_EQ(json["workers"][0]["node"], 0);
+  const auto text = counters.render_prometheus("zap_echo");
+  EXPECT_NE(text.find("# TYPE zap_echo_worker_info gauge\n"), std::string::npos);
+  EXPECT_NE(text.find("zap_echo_worker_info{worker=\"1\",cpu=\"3\",os_cpu=\"1\",node=\"1\"} 1\n"),
+            std::string::npos)
+      << text;
+  // The counter series keep their single label, so existing queries still match.
+  EXPECT_NE(text.find("zap_echo_bytes_in_total{worker=\"1\"} 7\n"), std::string::npos);
+}
+
+TEST(Counters, WithoutPlacementNoPlacementFields) {
+  Counters counters(2);
+  const auto json = nlohmann::json::parse(counters.render_json());
+  EXPECT_FALSE(json["workers"][0].contains("node"));
+  EXPECT_EQ(counters.render_prometheus("p").find("worker_info"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace zap::app

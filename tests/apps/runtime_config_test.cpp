@@ -38,6 +38,21 @@ TEST(RuntimeConfig, CarriesWorkersCpusTopologyAndBackend) {
   EXPECT_NE(describe_runtime(config, 3).find("2 NUMA node(s)"), std::string::npos);
 }
 
+TEST(RuntimeConfig, AcceptsTheNodePerLineTopology) {
+  RuntimeSettings settings;
+  settings.topology = "node 0: 0-1; node 1: 2-3 on 0-1";
+  const zell::RuntimeConfig config = to_runtime_config(settings, "t");
+  ASSERT_TRUE(config.topology.has_value());
+  EXPECT_EQ(config.topology->node_count(), 2u);
+  EXPECT_EQ(config.topology->os_cpu_of(3), 1u);
+
+  RuntimeSettings bad;
+  bad.topology = "node 0: 0-1\nnode 1 2-3";
+  const std::string error = error_of([&] { to_runtime_config(bad, "t"); });
+  EXPECT_EQ(error.rfind("runtime.topology: ", 0), 0u) << error;
+  EXPECT_NE(error.find("line 2: expected ':' after 'node 1'"), std::string::npos) << error;
+}
+
 TEST(RuntimeConfig, BadCpuListOrTopologyNamesTheKey) {
   RuntimeSettings cpus;
   cpus.cpus = "0-";

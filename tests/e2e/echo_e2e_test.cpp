@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "echo_daemon.hpp"
 #include "process.hpp"
 #include "test_client.hpp"
 
@@ -22,53 +23,6 @@ namespace zap::e2e {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::string echo_binary() { return binary_from_env("ZAP_ECHO"); }
-std::string load_binary() { return binary_from_env("ZAP_LOAD"); }
-std::string configs_dir() { return binary_from_env("ZAP_CONFIGS"); }
-
-// A zap-echo started from a config text, listening on the addresses the port file names.
-class EchoDaemon {
- public:
-  explicit EchoDaemon(const std::string& config, std::vector<std::string> extra = {}) {
-    config_path_ = dir_.write("echo.json", config);
-    std::vector<std::string> args = {"--config", config_path_, "--port-file", dir_.path("ports")};
-    args.insert(args.end(), extra.begin(), extra.end());
-    process_ = std::make_unique<Process>(echo_binary(), args);
-    addresses_ = process_->wait_for_ports(dir_.path("ports"));
-  }
-  Process& process() { return *process_; }
-  const std::string& address(std::size_t i = 0) const { return addresses_.at(i); }
-  const std::string& admin() const { return addresses_.back(); }
-  void rewrite_config(const std::string& config) { dir_.write("echo.json", config); }
-
-  nlohmann::json stats() {
-    const HttpReply reply = http_get(admin(), "/stats");
-    EXPECT_EQ(reply.status, 200);
-    return nlohmann::json::parse(reply.body, nullptr, false);
-  }
-  // Polls /stats until `key` equals `value` (the daemon updates counters asynchronously).
-  bool wait_for_stat(const std::string& key, std::uint64_t value) {
-    const auto until = Clock::now() + std::chrono::seconds(10);
-    while (Clock::now() < until) {
-      const auto s = stats();
-      if (s.contains(key) && s[key].get<std::uint64_t>() == value) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return false;
-  }
-  // SIGTERM, then the exit code (nullopt if it hung).
-  std::optional<int> stop() {
-    process_->signal(SIGTERM);
-    return process_->wait(kDeadline);
-  }
-
- private:
-  TempDir dir_;
-  std::string config_path_;
-  std::unique_ptr<Process> process_;
-  std::vector<std::string> addresses_;
-};
 
 void expect_echo(Socket& socket, std::size_t size, unsigned seed) {
   const std::string data = pattern(size, seed);
@@ -411,6 +365,35 @@ TEST(EchoAdmin, StatsAndMetricsAnswerAndJunkIsRefused) {
   }
   EXPECT_EQ(http_get(echo.admin(), "/stats").status, 200);
   expect_echo(client, 100, 2);
+  client = Socket();
+  EXPECT_EQ(echo.stop(), 0);
+}
+
+// Each worker's placement, on a simulated 2-node x 2-core topology (runnable on any machine with
+// CPUs 0-1: node 1's logical CPUs are pinned on real CPUs 0-1).
+TEST(EchoAdmin, StatsShowEachWorkersCpuAndNumaNode) {
+  EchoDaemon echo(R"({"listeners": [{"port": 0}], "admin": {"listen": "127.0.0.1:0"},
+                     "runtime": {"workers": 4, "topology": "node 0: 0-1; node 1: 2-3 on 0-1"}})");
+  const auto stats = echo.stats();
+  ASSERT_TRUE(stats["workers"].is_array()) << stats.dump();
+  ASSERT_EQ(stats["workers"].size(), 4u) << stats.dump();
+  const unsigned expected_node[] = {0, 0, 1, 1};
+  const unsigned expected_os_cpu[] = {0, 1, 0, 1};
+  for (unsigned w = 0; w < 4; ++w) {
+    const auto& worker = stats["workers"][w];
+    EXPECT_EQ(worker.value("cpu", 99u), w) << worker.dump();
+    EXPECT_EQ(worker.value("node", 99u), expected_node[w]) << worker.dump();
+    EXPECT_EQ(worker.value("os_cpu", 99u), expected_os_cpu[w]) << worker.dump();
+  }
+  const HttpReply metrics = http_get(echo.admin(), "/metrics");
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("# TYPE zap_echo_worker_info gauge"), std::string::npos);
+  EXPECT_NE(
+      metrics.body.find("zap_echo_worker_info{worker=\"3\",cpu=\"3\",os_cpu=\"1\",node=\"1\"} 1"),
+      std::string::npos)
+      << metrics.body;
+  Socket client = Socket::connect(echo.address());
+  expect_echo(client, 100, 1);  // the simulated layout still serves
   client = Socket();
   EXPECT_EQ(echo.stop(), 0);
 }

@@ -254,6 +254,122 @@ TEST(Topology, TextParseErrorsNameTheProblemAndPosition) {
   }
 }
 
+TEST(TopologyNodeLines, SimulatesTwoNodesOfTwoCoresOnTwoRealCpus) {
+  auto topo = Topology::parse(
+      "# simulated 2 nodes x 2 cores\n"
+      "\n"
+      "node 0: 0-1\n"
+      "node 1: 2-3 on 0-1   # node 1 shares the real CPUs of node 0\n");
+  ASSERT_TRUE(topo) << topo.error().to_string();
+  EXPECT_EQ(topo->source(), TopologySource::kText);
+  EXPECT_EQ(topo->cpu_count(), 4u);
+  ASSERT_EQ(topo->node_count(), 2u);
+  EXPECT_EQ(topo->cpus_of_node(0), (CpuSet{0, 1}));
+  EXPECT_EQ(topo->cpus_of_node(1), (CpuSet{2, 3}));
+  EXPECT_EQ(topo->cores().size(), 4u);
+  EXPECT_EQ(topo->siblings_of(2), CpuSet{2});
+  EXPECT_EQ(topo->cpu(3)->package, 1u);
+  EXPECT_EQ(topo->os_cpu_of(0), 0u);
+  EXPECT_EQ(topo->os_cpu_of(1), 1u);
+  EXPECT_EQ(topo->os_cpu_of(2), 0u);
+  EXPECT_EQ(topo->os_cpu_of(3), 1u);
+
+  // The same machine in the key=value format describes the same topology.
+  auto same = Topology::parse("nodes=2 cores_per_node=2 cpus=0,1,0,1");
+  ASSERT_TRUE(same);
+  EXPECT_EQ(topo->describe(), same->describe());
+}
+
+TEST(TopologyNodeLines, IdentityMappingGapsListsAndSemicolons) {
+  // One line, as in a JSON string or ZAP_TOPOLOGY; node ids with a gap, written out of order.
+  auto topo = Topology::parse("node 2: 8-11,16 ; node 0: 0-3,5;node 1: none");
+  ASSERT_TRUE(topo) << topo.error().to_string();
+  ASSERT_EQ(topo->node_count(), 3u);
+  EXPECT_EQ(topo->nodes()[0].id, 0u);
+  EXPECT_EQ(topo->cpus_of_node(0), (CpuSet{0, 1, 2, 3, 5}));
+  EXPECT_TRUE(topo->cpus_of_node(1).empty());  // memory-only node
+  EXPECT_EQ(topo->cpus_of_node(2), (CpuSet{8, 9, 10, 11, 16}));
+  EXPECT_EQ(topo->os_cpu_of(16), 16u);  // no "on": identity
+  EXPECT_EQ(topo->cores().size(), 10u);
+}
+
+TEST(TopologyNodeLines, SmtSiblingsPairByPositionAndCachesApply) {
+  auto topo = Topology::parse(
+      "node 0: 0-1 smt 4-5\n"
+      "node 1: 2-3 smt 6-7 on 0-1,0-1\n"
+      "cache line=128 l1d=32K l2=1M l3=16M\n");
+  ASSERT_TRUE(topo) << topo.error().to_string();
+  EXPECT_EQ(topo->cpu_count(), 8u);
+  EXPECT_EQ(topo->cores().size(), 4u);
+  EXPECT_EQ(topo->siblings_of(0), (CpuSet{0, 4}));
+  EXPECT_EQ(topo->siblings_of(5), (CpuSet{1, 5}));
+  EXPECT_EQ(topo->siblings_of(7), (CpuSet{3, 7}));
+  EXPECT_EQ(topo->cpus_of_node(1), (CpuSet{2, 3, 6, 7}));
+  // "on" maps node 1's logical CPUs in ascending order: 2->0, 3->1, 6->0, 7->1.
+  EXPECT_EQ(topo->os_cpu_of(2), 0u);
+  EXPECT_EQ(topo->os_cpu_of(3), 1u);
+  EXPECT_EQ(topo->os_cpu_of(6), 0u);
+  EXPECT_EQ(topo->os_cpu_of(7), 1u);
+  EXPECT_EQ(topo->os_cpu_of(5), 5u);
+  EXPECT_EQ(topo->cache_line_size(), 128u);
+  EXPECT_EQ(topo->caches().l1d_size, 32u * 1024);
+  EXPECT_EQ(topo->caches().l3_size, 16u << 20);
+
+  auto three_threads = Topology::parse("node 0: 0-1 smt 2-3 smt 4-5");
+  ASSERT_TRUE(three_threads) << three_threads.error().to_string();
+  EXPECT_EQ(three_threads->siblings_of(3), (CpuSet{1, 3, 5}));
+}
+
+TEST(TopologyNodeLines, KeyValueFormatIsStillChosenForKeys) {
+  // "nodes=" begins the key=value format, not the node-per-line one.
+  auto topo = Topology::parse("# comment first\nnodes=1 cores_per_node=2");
+  ASSERT_TRUE(topo) << topo.error().to_string();
+  EXPECT_EQ(topo->cpu_count(), 2u);
+}
+
+TEST(TopologyNodeLines, ErrorsNameTheLineAndWhatWasExpected) {
+  const BadText cases[] = {
+      {"node 0: 0-1\nnode 1:", 19, "line 2: node 1: expected a CPU list (e.g. 0-3,8-11) or 'none'"},
+      {"node 0 0-1", 7, "line 1: expected ':' after 'node 0'"},
+      {"node x: 0-1", 5, "line 1: node: expected a number, found 'x' (the node id)"},
+      {"node 0: 0-1\n\n# c\nnode 1: 2-", 27, "line 4: node 1: range without an end"},
+      {"node 0: 3-1", 8, "line 1: node 0: reversed range 3-1"},
+      {"node 0: 0-1,,2", 12, "line 1: node 0: empty element in CPU list"},
+      {"node 0: 0-1 2-3", 12,
+       "line 1: node 0: expected 'smt <cpu list>', 'on <cpu list>' or end "
+       "of line, found '2-3'"},
+      {"node 0: 0-1 smt 4", 12, "line 1: node 0: smt list names 1 CPUs, expected 2"},
+      {"node 0: 0-1 smt", 15,
+       "line 1: node 0: smt: expected a CPU list such as 0-3,8-11, found "
+       "end of line"},
+      {"node 0: 0-1 on 0", 15, "line 1: node 0: on list names 1 real CPUs, expected 2"},
+      {"node 0: 0-1 on 0-1 on 0-1", 19, "line 1: node 0: 'on' given twice"},
+      {"node 0: 0-1 on 0-1 smt 2-3", 19, "line 1: node 0: 'smt' must come before 'on'"},
+      {"node 0: 0-1\nnode 0: 2-3", 12, "line 2: node 0 is already described on line 1"},
+      {"node 0: 0-1\nnode 1: 1-2", 20, "line 2: node 1: CPU 1 is already in node 0 (line 1)"},
+      {"node 0: 0-1 smt 1-2", 16, "line 1: node 0: CPU 1 is named twice in node 0"},
+      {"node 0: none", 12, "no node has a CPU"},
+      {"node 0: none 1", 13, "line 1: node 0: nothing may follow 'none'"},
+      {"node 0: 0-1\nnodes=2", 12,
+       "line 2: expected 'node <id>: <cpu list>' or 'cache ...', "
+       "found 'nodes=2'"},
+      {"node 0: 0\ncache l4=1M", 16,
+       "line 2: cache: expected line=, l1d=, l2= or l3=, found "
+       "'l4=1M'"},
+      {"node 0: 0\ncache l2=big", 19, "line 2: cache: l2: expected a size"},
+      {"node 0: 0\ncache line=0", 21, "line 2: cache: line: expected a size"},
+      {"node 0: 0\ncache l2=1M\ncache l3=2M", 22, "line 3: cache: already given on line 2"},
+      {"node 0: 0-99999", 10, "line 1: node 0: CPU number too large"},
+  };
+  for (const BadText& c : cases) {
+    auto topo = Topology::parse(c.text);
+    ASSERT_FALSE(topo) << c.text;
+    EXPECT_EQ(topo.error().position, c.position) << c.text << ": " << topo.error().to_string();
+    EXPECT_NE(topo.error().message.find(c.message_part), std::string::npos)
+        << c.text << ": " << topo.error().to_string();
+  }
+}
+
 TEST(TopologyBuilder, BuildsIrregularTopologies) {
   TopologyBuilder builder;
   builder.add_core(0, CpuSet{0, 1}).add_core(2, CpuSet{4}).add_node(1).map_cpu(4, 1);

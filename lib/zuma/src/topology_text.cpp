@@ -1,10 +1,12 @@
-// Topology::parse: the "nodes=2 cores_per_node=2 cpus=0,1,0,1" text format (see topology.hpp).
+// Topology::parse: the "nodes=2 cores_per_node=2 cpus=0,1,0,1" text format (see topology.hpp),
+// and the choice between it and the node-per-line format of topology_node_list.cpp.
 #include <array>
 #include <string>
 #include <vector>
 
 #include "cpu_list.hpp"
 #include "text_util.hpp"
+#include "topology_text.hpp"
 #include "zap/zuma/topology.hpp"
 #include "zap/zuma/topology_builder.hpp"
 
@@ -68,6 +70,7 @@ std::optional<ParseError> read_size(const Field& field, std::string_view name, s
 }  // namespace
 
 Result<Topology, ParseError> Topology::parse(std::string_view text) {
+  if (detail::is_node_list(text)) return detail::parse_node_list(text);
   std::array<Field, kKeyCount> fields{};
   std::size_t pos = 0;
   while (true) {

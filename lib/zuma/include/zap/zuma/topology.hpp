@@ -19,8 +19,32 @@
 //   3. sysfs at /sys (from_sysfs);
 //   4. one node holding CPUs 0..N-1, N = online CPUs (sysconf), if sysfs is unreadable.
 //
-// Text format (Topology::parse): whitespace-separated key=value pairs, '#' to end of line is a
-// comment, each key at most once:
+// Text formats (Topology::parse). Two, told apart by the first word: "node" alone starts the
+// node-per-line format, anything else is the key=value format. In both, '#' to end of line is a
+// comment and blank lines are ignored. A CPU list is the kernel's: "0-3,8-11".
+//
+// 1. Node per line -- the natural way to write down a machine, or a simulated one:
+//      # simulated 2 nodes x 2 cores, on the 2 CPUs of a small machine
+//      node 0: 0-1
+//      node 1: 2-3 on 0-1
+//    Statements end at a newline or ';' ("node 0: 0-1; node 1: 2-3 on 0-1" fits in a JSON string
+//    or an environment variable). Each is one of:
+//      node ID: LIST [smt LIST]... [on LIST]
+//                       NUMA node ID; every CPU of LIST (logical ids) is a core of its own.
+//                       `smt LIST` gives each core one more SMT sibling: the i-th CPU of this list
+//                       joins the core of the i-th CPU of the first list, so
+//                       "node 0: 0-3 smt 4-7" makes cores {0,4} {1,5} {2,6} {3,7}; repeat it
+//                       for more threads per core; it must name as many CPUs as the first list.
+//                       `on LIST` gives the real CPUs that the node's logical CPUs, taken in
+//                       ascending order, are pinned on, expanded in the order written ("0,0" is
+//                       fine); it must name one real CPU per logical CPU of the node.
+//                       Without `on`, logical CPU i runs on real CPU i. Package = node id.
+//      node ID: none    a node with memory and no CPUs.
+//      cache [line=BYTES] [l1d=SIZE] [l2=SIZE] [l3=SIZE]   at most once; as in format 2.
+//    Node ids need not be contiguous or in order; each appears once, a CPU in one node only,
+//    and at least one node has a CPU. Errors start with "line N: " (lines count from 1).
+//
+// 2. key=value: whitespace-separated pairs, each key at most once:
 //   nodes=N              required, >= 1: NUMA nodes, ids 0..N-1
 //   cores_per_node=C     required, >= 1
 //   threads_per_core=T   optional, default 1: SMT siblings per core
@@ -32,7 +56,8 @@
 // Logical CPUs are numbered node-major: node n, core c, thread t is CPU (n*C + c)*T + t; core
 // index n*C + c; all in package n. Example, 2 nodes x 2 cores on the 2 CPUs of a small machine:
 //   "nodes=2 cores_per_node=2 cpus=0,1,0,1"
-// gives node 0 = CPUs 0-1 (real 0,1), node 1 = CPUs 2-3 (real 0,1).
+// gives node 0 = CPUs 0-1 (real 0,1), node 1 = CPUs 2-3 (real 0,1) -- the same topology as the
+// node-per-line example above.
 //
 // Thread-safety: a Topology is immutable after construction; share it freely. system(),
 // set_override() and clear_override() are safe to call concurrently. A reference returned by
@@ -97,7 +122,8 @@ class Topology {
   // online CPUs. Errors: ENOENT etc. (system_category) if cpu/online cannot be read,
   // Errc::kMalformedSystemFile if a file that must parse does not.
   static Result<Topology> from_sysfs(const std::filesystem::path& sysfs_root = "/sys");
-  // Parses the text format in the header comment.
+  // Parses either text format of the header comment. ParseError::position is a byte offset
+  // into `text`.
   static Result<Topology, ParseError> parse(std::string_view text);
   // One node 0, one core per CPU, os_cpu == id. Empty `cpus` gives CPU 0.
   static Topology single_node(const CpuSet& cpus);

@@ -1,0 +1,53 @@
+// EchoDaemon: a zap-echo started from a config text for an e2e test, with the addresses its port
+// file names (listeners in config order, then admin), its /stats, and a bounded stop.
+//
+//   EchoDaemon echo(R"({"listeners": [{"port": 0}], "admin": {"listen": "127.0.0.1:0"}})");
+//   Socket client = Socket::connect(echo.address());
+//   EXPECT_TRUE(echo.wait_for_stat("bytes_out", 1234));
+//   EXPECT_EQ(echo.stop(), 0);
+//
+// Shared by the e2e test files; every wait is bounded (see process.hpp).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "process.hpp"
+
+namespace zap::e2e {
+
+std::string echo_binary();
+std::string load_binary();
+std::string configs_dir();
+
+class EchoDaemon {
+ public:
+  // Starts zap-echo with the config and `extra` flags; throws (with its stderr) if it exits or
+  // does not write its port file within kDeadline.
+  explicit EchoDaemon(const std::string& config, std::vector<std::string> extra = {});
+
+  Process& process() { return *process_; }
+  const std::string& address(std::size_t i = 0) const { return addresses_.at(i); }
+  const std::string& admin() const { return addresses_.back(); }
+  void rewrite_config(const std::string& config) { dir_.write("echo.json", config); }
+
+  // GET /stats, parsed (a discarded value if it is not JSON).
+  nlohmann::json stats();
+  // Polls /stats until `key` equals `value` (the daemon updates counters asynchronously).
+  bool wait_for_stat(const std::string& key, std::uint64_t value);
+  // SIGTERM, then the exit code (nullopt if it hung).
+  std::optional<int> stop();
+
+ private:
+  TempDir dir_;
+  std::string config_path_;
+  std::unique_ptr<Process> process_;
+  std::vector<std::string> addresses_;
+};
+
+}  // namespace zap::e2e
