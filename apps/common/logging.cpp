@@ -4,9 +4,31 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <exception>
 #include <vector>
 
+#include "zap/zell/unobserved_exception.hpp"
+
 namespace zap::app {
+namespace {
+
+// A connection task that dies of an exception is detached (nobody joins it): its message goes to
+// the daemon's log instead of raw stderr, so it lands in the log file and respects its format.
+void log_unobserved_exception(std::exception_ptr error) noexcept {
+  try {
+    try {
+      std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+      spdlog::error("a task ended with an exception nobody joined: {}", e.what());
+    } catch (...) {
+      spdlog::error("a task ended with an exception nobody joined (not a std::exception)");
+    }
+  } catch (...) {
+    // Logging itself failed (out of memory): nothing sensible is left to do.
+  }
+}
+
+}  // namespace
 
 void setup_logging(const std::string& program, const LogSettings& settings) {
   std::vector<spdlog::sink_ptr> sinks;
@@ -27,6 +49,7 @@ void setup_logging(const std::string& program, const LogSettings& settings) {
   // Warnings and errors reach the file at once; info lines are flushed every second.
   logger->flush_on(spdlog::level::warn);
   spdlog::flush_every(std::chrono::seconds(1));
+  zell::set_unobserved_exception_handler(&log_unobserved_exception);
 }
 
 bool set_log_level(const std::string& level) {
