@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace zap::zync {
 namespace {
@@ -52,6 +54,61 @@ TEST(SpscRing, KeepsFifoOrderAcrossWraparound) {
   while (auto value = ring.try_pop()) EXPECT_EQ(*value, next_pop++);
   EXPECT_EQ(next_pop, next_push);
   EXPECT_GT(next_push, 1000);
+}
+
+TEST(SpscRing, PushManyTakesThePrefixThatFits) {
+  SpscRing<int> ring(8);
+  const std::array<int, 5> first{0, 1, 2, 3, 4};
+  const std::array<int, 5> second{5, 6, 7, 8, 9};
+  EXPECT_EQ(ring.try_push_many(first), 5u);
+  EXPECT_EQ(ring.try_push_many(second), 3u);  // 5, 6, 7 fit
+  EXPECT_EQ(ring.try_push_many(second), 0u);
+  EXPECT_FALSE(ring.try_push(99));
+  EXPECT_EQ(ring.size_approx(), 8u);
+  std::array<int, 3> out{};
+  ASSERT_EQ(ring.try_pop_many(out), 3u);
+  EXPECT_EQ(out, (std::array<int, 3>{0, 1, 2}));
+  std::vector<int> rest(20, -1);
+  ASSERT_EQ(ring.try_pop_many(rest), 5u);
+  EXPECT_EQ(std::vector<int>(rest.begin(), rest.begin() + 5), (std::vector<int>{3, 4, 5, 6, 7}));
+  EXPECT_EQ(rest[5], -1);
+  EXPECT_EQ(ring.try_pop_many(rest), 0u);
+  EXPECT_EQ(ring.try_push_many(std::span<const int>()), 0u);
+}
+
+TEST(SpscRing, BatchAndSingleOperationsKeepFifoOrderAcrossWraparound) {
+  SpscRing<int> ring(8);
+  int next_push = 0;
+  int next_pop = 0;
+  for (int round = 0; round < 1000; ++round) {
+    std::array<int, 3> batch{next_push, next_push + 1, next_push + 2};
+    next_push += static_cast<int>(ring.try_push_many(batch));
+    if (ring.try_push(next_push)) ++next_push;
+    std::array<int, 2> out{};
+    const std::size_t popped = ring.try_pop_many(out);
+    for (std::size_t i = 0; i < popped; ++i) EXPECT_EQ(out[i], next_pop++);
+    int value;
+    if (ring.try_pop(value)) {
+      EXPECT_EQ(value, next_pop++);
+    }
+  }
+  std::array<int, 8> out{};
+  const std::size_t popped = ring.try_pop_many(out);
+  for (std::size_t i = 0; i < popped; ++i) EXPECT_EQ(out[i], next_pop++);
+  EXPECT_EQ(next_pop, next_push);
+  EXPECT_GT(next_push, 3000);
+}
+
+TEST(SpscRing, PopManyMovesOutAndDestroysTheSlots) {
+  auto counter = std::make_shared<int>(0);
+  SpscRing<std::shared_ptr<int>> ring(4);
+  const std::array<std::shared_ptr<int>, 3> in{counter, counter, counter};
+  EXPECT_EQ(ring.try_push_many(in), 3u);
+  EXPECT_EQ(counter.use_count(), 7);  // copies: 3 in `in`, 3 in the ring
+  std::array<std::shared_ptr<int>, 4> out;
+  EXPECT_EQ(ring.try_pop_many(out), 3u);
+  EXPECT_EQ(counter.use_count(), 7);  // moved out, slots destroyed
+  EXPECT_EQ(out[3], nullptr);
 }
 
 TEST(SpscRing, MovesOnlyTypesAndDestroysLeftovers) {

@@ -112,6 +112,41 @@ TEST(WorkStealingDeque, StealBatchAndPopReturnsTheOldestAndMovesTheRest) {
   for (std::uintptr_t i = 1; i <= 9; ++i) EXPECT_EQ(thief.steal().value, i);
 }
 
+// Thieves free slots; push() sees the deque as full only through its stale copy of top, re-reads
+// top, and reuses the freed slots instead of growing.
+TEST(WorkStealingDeque, PushReusesSlotsFreedByThievesWithoutGrowing) {
+  Deque deque(4);
+  for (std::uintptr_t i = 0; i < 4; ++i) deque.push(i);
+  ASSERT_EQ(deque.steal().value, 0u);
+  ASSERT_EQ(deque.steal().value, 1u);
+  deque.push(4);
+  deque.push(5);
+  EXPECT_EQ(deque.capacity(), 4u);
+  for (std::uintptr_t expected : {5u, 4u, 3u, 2u}) {
+    auto value = deque.pop();
+    ASSERT_TRUE(value.has_value());
+    EXPECT_EQ(*value, expected);
+  }
+  EXPECT_FALSE(deque.pop().has_value());
+}
+
+// pop() answers "empty" from its copy of top when it can; pushes after that still come back.
+TEST(WorkStealingDeque, PopAfterEmptyingByThievesAndOwnerStaysCorrect) {
+  Deque deque(4);
+  for (int round = 0; round < 100; ++round) {
+    deque.push(1);
+    deque.push(2);
+    deque.push(3);
+    EXPECT_EQ(deque.steal().value, 1u);
+    EXPECT_EQ(deque.pop().value_or(0), 3u);
+    EXPECT_EQ(deque.pop().value_or(0), 2u);  // the last element: decided by the CAS
+    EXPECT_FALSE(deque.pop().has_value());
+    EXPECT_FALSE(deque.pop().has_value());
+    EXPECT_TRUE(deque.steal().is_empty());
+  }
+  EXPECT_EQ(deque.capacity(), 4u);
+}
+
 TEST(WorkStealingDeque, HoldsPointers) {
   int a = 1;
   int b = 2;
