@@ -210,5 +210,43 @@ TEST_P(BufferRingTest, DestroyingTheRingWhileIdleUnregistersIt) {
   EXPECT_FALSE(loop().register_buffer_ring(again, 11));  // the group is free again
 }
 
+TEST_P(BufferRingTest, ABufferHeldPastUnregisterIsRecycledAsANoOp) {
+  ShotLog log;
+  Operation op(&log_shot, &log);
+  op.prep_recv_multishot(server_.get(), ring());
+  loop().submit(op);
+  send_all("held");
+  ASSERT_TRUE(run_until(loop(), [&] { return !log.shots.empty(); }));
+  const testing::Shot first = log.shots.front();
+  ASSERT_TRUE(first.has_buffer);
+  loop().cancel(op);
+  ASSERT_TRUE(run_until(loop(), [&] { return log.finals == 1; }));
+  loop().unregister_buffer_ring(ring());
+  ring().recycle(first.buffer);  // the caller still held it: must not touch freed bookkeeping
+  EXPECT_FALSE(ring().registered());
+  // The ring registers afresh, every buffer free, and works.
+  ASSERT_FALSE(loop().register_buffer_ring(ring(), 7));
+  ShotLog again;
+  op.set_callback(&log_shot, &again);
+  op.prep_recv_multishot(server_.get(), ring());
+  loop().submit(op);
+  send_all("again");
+  ASSERT_TRUE(run_until(loop(), [&] { return !again.shots.empty(); }));
+  EXPECT_EQ(text(again.shots.front()), "again");
+  ring().recycle(again.shots.front().buffer);
+  loop().cancel(op);
+  ASSERT_TRUE(run_until(loop(), [&] { return again.finals == 1; }));
+}
+
+TEST_P(BufferRingTest, AnFdNumberNoProcessCanHaveFailsWithEbadf) {
+  char buf[16];
+  ShotLog log;
+  Operation op(&log_shot, &log);
+  op.prep_recv(1 << 28, buf, sizeof(buf));
+  loop().submit(op);
+  ASSERT_TRUE(run_until(loop(), [&] { return log.finals == 1; }));
+  EXPECT_EQ(log.shots.back().result.error(), std::errc::bad_file_descriptor);
+}
+
 }  // namespace
 }  // namespace zap::zio

@@ -132,7 +132,13 @@ inline bool mark_freed(Block* block) noexcept {
          freed_tag(block);
 }
 
-// The block is handed out (or carved out as never allocated: then mark_freed first).
+// A block carved out of fresh page memory: free, never allocated (a free of it is a double free
+// too). No other thread can reach it yet, so a plain store does what mark_freed's exchange does.
+inline void mark_carved(Block* block) noexcept {
+  freed_word(block).store(freed_tag(block), std::memory_order_relaxed);
+}
+
+// The block is handed out (or carved out as never allocated: then mark_carved first).
 inline void mark_allocated(Block* block) noexcept {
   freed_word(block).store(0, std::memory_order_relaxed);  // relaxed: see mark_freed
 }

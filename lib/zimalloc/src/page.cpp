@@ -41,7 +41,7 @@ void page_extend(Page* page) noexcept {
     auto* block = reinterpret_cast<Block*>(first + std::size_t{i} * bs);
     block->next = encode_next(page, next);
     // Free, never allocated: a free of it is a double free too. (Secure blocks are >= 16 B.)
-    if constexpr (kSecure) (void)mark_freed(block);
+    if constexpr (kSecure) mark_carved(block);
     next = block;
   }
   page->free_ = next;

@@ -196,8 +196,14 @@ bool segment_is_known(const void* p) noexcept {
   // acquire: pairs with map_set's release.
   const bool present =
       (g_segment_map[index / 64].load(std::memory_order_acquire) >> (index % 64)) & 1;
-  return present && segment_of(p)->cookie_ ==
-                        (reinterpret_cast<std::uintptr_t>(segment_of(p)) ^ g_keys.xor_key);
+  if (!present) return false;
+  const Segment* segment = segment_of(p);
+  if (segment->cookie_ != (reinterpret_cast<std::uintptr_t>(segment) ^ g_keys.xor_key))
+    return false;
+  // `p - 1` maps a pointer just past a segment (a foreign block at its end) to that segment too:
+  // only pointers inside its reservation are ours.
+  return static_cast<std::size_t>(static_cast<const std::uint8_t*>(p) -
+                                  reinterpret_cast<const std::uint8_t*>(segment)) < segment->size_;
 }
 
 void page_area(const Segment* segment, const Page* page, std::uint8_t** start,

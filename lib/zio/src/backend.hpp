@@ -16,6 +16,10 @@
 
 namespace zap::zio::detail {
 
+// No process has an fd number this high open (RLIMIT_NOFILE is far lower in practice): an op
+// naming one fails with EBADF at submit, so per-fd tables never grow to match a garbage number.
+inline constexpr int kMaxFdNumber = 1 << 24;
+
 class Backend {
  public:
   virtual ~Backend();

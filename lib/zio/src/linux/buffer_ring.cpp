@@ -17,6 +17,9 @@ BufferRing::~BufferRing() {
 }
 
 void BufferRing::recycle(std::uint16_t id) noexcept {
+  // Unregistered (or its Loop is gone): no ring to return the id to; the buffer is simply the
+  // caller's memory again. Without this a late recycle wrote through the freed id table.
+  if (backend_ == nullptr) return;
   if (kernel_ring_ != nullptr) {
     // Only this thread writes the ring's entries and tail; the kernel reads them. The entry is
     // written first, then io_uring_buf_ring_advance publishes it with a release store of the

@@ -132,6 +132,9 @@ void EpollBackend::submit(Operation& op) noexcept {
   op.cancel_requested_ = false;
   op.connecting_ = false;
   op.heap_index_ = 0;
+  if (op.fd_ >= kMaxFdNumber || (op.kind_ == OpKind::splice && op.fd2_ >= kMaxFdNumber)) {
+    return complete(op, -EBADF);  // no such fd can be open; keeps fds_ from growing to match
+  }
   switch (op.kind_) {
     case OpKind::timeout:
       timers_.push(op, expiry_after(monotonic_now_ns(), static_cast<std::int64_t>(op.offset_)));

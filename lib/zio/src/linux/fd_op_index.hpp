@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <vector>
 
+#include "backend.hpp"
 #include "zap/zio/operation.hpp"
 
 namespace zap::zio::detail {
@@ -30,18 +31,26 @@ struct FdOpIndex {
     return op.kind_ == OpKind::splice ? splices : heads[static_cast<std::size_t>(op.fd_)];
   }
 
-  void add(Operation& op) {
-    if (!indexed(op)) return;
-    if (op.kind_ != OpKind::splice && static_cast<std::size_t>(op.fd_) >= heads.size())
+  // False when `op` names an fd number no process can have open (above kMaxFd): the caller fails
+  // the op with EBADF instead of growing the table to match a garbage number.
+  static constexpr std::size_t kMaxFd = kMaxFdNumber;  // backend.hpp
+  [[nodiscard]] bool add(Operation& op) {
+    if (!indexed(op)) return true;
+    if (op.kind_ != OpKind::splice && static_cast<std::size_t>(op.fd_) >= heads.size()) {
+      if (static_cast<std::size_t>(op.fd_) >= kMaxFd) return false;
       heads.resize(std::max<std::size_t>(static_cast<std::size_t>(op.fd_) + 1, heads.size() * 2));
+    }
     Operation*& head = head_of(op);
     op.fd_prev_ = nullptr;
     op.fd_next_ = head;
     if (head != nullptr) head->fd_prev_ = &op;
     head = &op;
+    return true;
   }
   void remove(Operation& op) noexcept {
     if (!indexed(op)) return;
+    // add() refused it (a garbage fd beyond the table): it was never linked.
+    if (op.kind_ != OpKind::splice && static_cast<std::size_t>(op.fd_) >= heads.size()) return;
     if (op.fd_prev_ != nullptr)
       op.fd_prev_->fd_next_ = op.fd_next_;
     else

@@ -87,6 +87,8 @@ UringBackend::~UringBackend() {
   if (!initialized_) return;
   drain_kernel();
   io_uring_queue_exit(&ring_);
+  // The ring is gone, and with it every unissued SQE: the numbers can be released now.
+  for (const int fd : deferred_closes_) ::close(fd);
 }
 
 void UringBackend::submit(Operation& op) noexcept {
@@ -97,8 +99,8 @@ void UringBackend::submit(Operation& op) noexcept {
   op.rearm_ = false;
   op.deadline_ns_ = 0;
   op.next_ = op.prev_ = nullptr;
-  fd_ops_.add(op);
-  if (op.kind_ == OpKind::timeout) op.timeout_ns_ = 0;  // a timer's deadline is itself
+  if (op.kind_ == OpKind::timeout) op.timeout_ns_ = 0;      // a timer's deadline is itself
+  if (!fd_ops_.add(op)) return finish_locally(op, -EBADF);  // no such fd can be open
   if (op.is_multishot()) {
     if (const int err = multishot_misuse(op); err != 0) return finish_locally(op, -err);
   }
@@ -136,6 +138,7 @@ void UringBackend::arm_wake() noexcept {
 }
 
 std::error_code UringBackend::init(const LoopOptions& options) {
+  deferred_closes_.reserve(16);  // close_fd must not allocate in the common deferred case
   io_uring_params params{};
   // COOP_TASKRUN: completions become task work run only when this thread enters the kernel;
   // TASKRUN_FLAG makes the kernel say so (IORING_SQ_TASKRUN), so a run_once(0) with nothing to
@@ -492,6 +495,7 @@ std::size_t UringBackend::run_once(std::int64_t timeout_ns) noexcept {
   // -ETIME: the wait timed out; -EINTR: a signal; -EBUSY/-EAGAIN: the CQ is overflowing or the
   // kernel is short of memory - reaping below makes room, and the next turn submits again.
   (void)rc;
+  if (!deferred_closes_.empty()) flush_deferred_closes();
 
   std::size_t delivered = reap();
   // Ops finished locally during these callbacks wait for the next turn (which will not block).

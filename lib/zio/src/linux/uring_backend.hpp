@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "backend.hpp"
 #include "linux/fd_op_index.hpp"
@@ -112,6 +113,9 @@ class UringBackend final : public Backend {
   void after_emulated_more(Operation& op) noexcept;
   // uring_close.cpp: close(2) once every SQE naming fd has been issued.
   void close_after_issued(int fd) noexcept;
+  // Closes (or queues an IORING_OP_CLOSE for) the fds that close_fd had to defer, once the SQ
+  // allows it. run_once calls it after each submission; ~UringBackend closes what is left.
+  void flush_deferred_closes() noexcept;
 
   io_uring ring_{};
   OpList backlog_;         // submitted, no SQE yet (SQ full): state queued
@@ -119,6 +123,9 @@ class UringBackend final : public Backend {
   OpList done_;            // finished without the kernel: state done, result in result_
   OpList splice_retry_;    // splice said EAGAIN, no SQE yet for its POLL_ADD: queued, polling_
   FdOpIndex fd_ops_;       // busy ops by fd, for close_fd
+  // fds close_fd could not release yet: SQEs naming them were still unissued and no SQE was free
+  // for an ordered IORING_OP_CLOSE (or the kernel has none). Rare; reserved at start.
+  std::vector<int> deferred_closes_;
   // SQEs whose CQE must still be reaped before the ring (and the buffers it points into) may go:
   // op SQEs (incl. a splice's POLL_ADD and an armed multishot), close_fd's CLOSE and the wake
   // read. Not link timeouts or cancels.

@@ -10,9 +10,10 @@
 // kernel, and no number is involved), and the number is released only after every SQE naming it
 // has been issued: at once when the SQ is empty after a plain submit, else by an IORING_OP_CLOSE
 // queued behind those SQEs (the kernel issues SQEs in order; each op has taken its own reference
-// to the file by then, so it completes - with ECANCELED - whatever happens to the number).
+// to the file by then, so it completes - with ECANCELED - whatever happens to the number); when
+// neither is possible now (no SQE free, or no IORING_OP_CLOSE before 5.6), a later run_once
+// releases it once the SQ allows.
 #include <liburing.h>
-#include <sched.h>
 #include <unistd.h>
 
 #include "linux/uring_backend.hpp"
@@ -44,13 +45,30 @@ void UringBackend::close_after_issued(int fd) noexcept {
     io_uring_submit(&ring_);  // SQPOLL: wakes the thread if it idles
     return;
   }
-  // No IORING_OP_CLOSE (before 5.6) or no SQE free: wait until the kernel has consumed the SQ,
-  // bounded (a wedged ring must not hang the caller; then fall back to closing now).
-  for (int i = 0; i < 1'000'000 && io_uring_sq_ready(&ring_) > 0; ++i) {
-    io_uring_submit(&ring_);
-    ::sched_yield();
+  // No IORING_OP_CLOSE (before 5.6) or no SQE free (the kernel refuses work while its CQ
+  // overflows, and only reaping - in run_once - makes room): keep the number open until a later
+  // turn has issued the SQ. Waiting here instead would spin without ever reaping.
+  if (deferred_closes_.capacity() == deferred_closes_.size()) {
+    deferred_closes_.reserve(deferred_closes_.size() * 2 + 16);  // rare: not the IO hot path
   }
-  ::close(fd);
+  deferred_closes_.push_back(fd);
+}
+
+void UringBackend::flush_deferred_closes() noexcept {
+  if (io_uring_sq_ready(&ring_) == 0) {  // every SQE naming them has been issued
+    for (const int fd : deferred_closes_) ::close(fd);
+    deferred_closes_.clear();
+    return;
+  }
+  if (!supported_[IORING_OP_CLOSE]) return;  // a later turn, once the SQ is issued
+  while (!deferred_closes_.empty() && reserve(1)) {
+    io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+    io_uring_prep_close(sqe, deferred_closes_.back());
+    io_uring_sqe_set_data64(sqe, kCloseTag);
+    ++in_kernel_;
+    deferred_closes_.pop_back();
+  }
+  io_uring_submit(&ring_);
 }
 
 }  // namespace zap::zio::detail

@@ -18,7 +18,10 @@
 // freed from any thread, and are taken over (and their memory returned once freed) by other
 // threads; they are no longer freed by ~Heap. The orphaned Heap is empty and belongs to no
 // thread: any one thread may destroy it, or allocate from it, which makes that thread its new
-// owner (with the rules above, including orphaning at that thread's exit).
+// owner (with the rules above, including orphaning at that thread's exit). Orphaning runs in the
+// exiting thread's thread-local destructors, after its function returned: touch the Heap from
+// another thread only once the owner has been joined (std::thread::join, pthread_join), never on
+// a flag the owner set before returning.
 #pragma once
 
 #include <cstddef>

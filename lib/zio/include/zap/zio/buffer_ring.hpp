@@ -61,7 +61,9 @@ class BufferRing {
   [[nodiscard]] bool in_kernel() const noexcept { return kernel_ring_ != nullptr; }
 
   // Gives buffer `id` back to the ring. Each id handed out by a completion is recycled exactly
-  // once. No syscall.
+  // once. No syscall. After the ring was unregistered (or its Loop destroyed) this does nothing.
+  // Registering the ring again makes every buffer free: ids handed out before must not be
+  // recycled after that (they would be in the ring twice).
   void recycle(std::uint16_t id) noexcept;
 
  private:

@@ -105,7 +105,8 @@ class Loop {
   // EEXIST (io_uring): the group is taken.
   [[nodiscard]] std::error_code register_buffer_ring(BufferRing& ring,
                                                      unsigned short group) noexcept;
-  // Precondition: no op using `ring` is busy. ~BufferRing does this too.
+  // Precondition: no op using `ring` is busy. ~BufferRing does this too. Ids still held by the
+  // caller need no recycle afterwards (recycle() is then a no-op).
   void unregister_buffer_ring(BufferRing& ring) noexcept;
 
   // One turn: submits what is queued, waits up to `timeout` for at least one completion (kForever:
