@@ -97,6 +97,7 @@ void UringBackend::submit(Operation& op) noexcept {
   op.cancel_requested_ = false;
   op.polling_ = false;
   op.rearm_ = false;
+  op.recv_wait_ = false;
   op.deadline_ns_ = 0;
   op.next_ = op.prev_ = nullptr;
   if (op.kind_ == OpKind::timeout) op.timeout_ns_ = 0;      // a timer's deadline is itself
@@ -451,6 +452,9 @@ std::size_t UringBackend::deliver_item(const Item& item) noexcept {
       deliver_more(op, item.res, item.buffer);
       after_emulated_more(op);
       return 1;
+    case Delivery::rearm_silently:
+      after_emulated_more(op);
+      return 0;
   }
   return 0;
 }

@@ -46,9 +46,10 @@ class UringBackend final : public Backend {
  private:
   // How a reaped CQE is handed to its op's callback.
   enum class Delivery : std::uint8_t {
-    final,  // the op's last completion: idle afterwards
-    more,   // kernel multishot, IORING_CQE_F_MORE: the SQE stays armed
-    rearm,  // emulated multishot: deliver with more(), then re-arm (or end if cancelled)
+    final,           // the op's last completion: idle afterwards
+    more,            // kernel multishot, IORING_CQE_F_MORE: the SQE stays armed
+    rearm,           // emulated multishot: deliver with more(), then re-arm (or end if cancelled)
+    rearm_silently,  // emulated recv between readiness and data: no callback, just re-arm
   };
   struct Item {
     Operation* op;

@@ -6,7 +6,11 @@
 // false, or a ring the kernel refused): a single-shot ACCEPT / RECV (into a buffer taken from the
 // software ring) that the backend re-arms after each successful completion's callback, so the
 // caller sees the same sequence of callbacks: more() true per connection/chunk, then one final.
+// The emulated recv must not hold a buffer while it waits (a ring smaller than the number of idle
+// connections would run dry for good): it tries RECV with MSG_DONTWAIT, and on EAGAIN gives the
+// buffer back and waits with a POLL_ADD for readability, then tries again - as epoll does.
 #include <liburing.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -41,8 +45,8 @@ bool UringBackend::prepare_multishot(Operation& op) noexcept {
   }
   BufferRing& ring = ring_of(op);
   op.emulated_ = !ring.in_kernel();  // a kernel ring exists only when multishot recv does
-  if (!op.emulated_) return true;
-  // Emulated recv holds one buffer while it waits (the kernel path takes one only on data).
+  if (!op.emulated_ || op.recv_wait_) return true;  // a readiness poll needs no buffer
+  // A non-blocking recv: the buffer is held only for the duration of the attempt.
   std::uint16_t id = 0;
   if (!ring.take(id)) {
     finish_locally(op, -ENOBUFS);
@@ -64,7 +68,11 @@ void UringBackend::prep_multishot(Operation& op, io_uring_sqe* sqe) noexcept {
   BufferRing& ring = ring_of(op);
   const int flags = static_cast<int>(op.flags_);
   if (op.emulated_) {
-    io_uring_prep_recv(sqe, op.fd_, ring.buffer(op.buffer_id_), ring.size(), flags);
+    if (op.recv_wait_)
+      io_uring_prep_poll_add(sqe, op.fd_, POLLIN);
+    else
+      io_uring_prep_recv(sqe, op.fd_, ring.buffer(op.buffer_id_), ring.size(),
+                         flags | MSG_DONTWAIT);
     return;
   }
   // The kernel picks a buffer of the group for each chunk when data is there.
@@ -77,9 +85,20 @@ void UringBackend::prep_multishot(Operation& op, io_uring_sqe* sqe) noexcept {
 UringBackend::Item UringBackend::classify_multishot(Operation& op, std::int64_t res,
                                                     std::uint32_t cqe_flags) noexcept {
   int buffer = -1;
+  bool silent = false;  // emulated recv between readiness and data: re-arm, no callback
   if (op.kind_ == OpKind::recv_multishot) {
     BufferRing& ring = ring_of(op);
-    if (op.emulated_) {
+    if (op.emulated_ && op.recv_wait_) {
+      // The readiness poll: readable (or hung up / in error: the recv will say which) -> try the
+      // recv again; a negative result (ECANCELED, ...) ends the op below like any error.
+      op.recv_wait_ = false;
+      silent = res >= 0;
+    } else if (op.emulated_ && res == -EAGAIN) {
+      // Nothing to read yet: give the buffer back and wait for readability without one.
+      ring.unget(op.buffer_id_);
+      op.recv_wait_ = true;
+      silent = true;
+    } else if (op.emulated_) {
       if (res > 0)
         buffer = op.buffer_id_;
       else
@@ -98,6 +117,10 @@ UringBackend::Item UringBackend::classify_multishot(Operation& op, std::int64_t 
   // The kernel is done with this SQE.
   if (op.prev_ != nullptr || op.next_ != nullptr || cancel_backlog_.head == &op)
     cancel_backlog_.remove(op);  // nothing left to cancel
+  if (silent) {
+    op.rearm_ = true;  // as below: a cancel() meanwhile only marks it
+    return {&op, res, -1, Delivery::rearm_silently};
+  }
   const bool success = op.kind_ == OpKind::accept_multishot ? res >= 0 : res > 0;
   if (op.emulated_ && success) {
     // rearm_: a cancel() from a callback (this op's or another's in this batch) only marks it.

@@ -317,8 +317,9 @@ class Operation {
   std::uint32_t heap_index_ = 0;  // epoll: position in the timer heap, 0 = not in it
   bool more_ = false;             // the current completion is not the last (see more())
   bool has_buffer_ = false;
-  bool emulated_ = false;  // io_uring: multishot done as single-shot SQEs re-armed by the backend
-  bool rearm_ = false;     // io_uring, emulated: between a CQE and its re-arm (no SQE in kernel)
+  bool emulated_ = false;   // io_uring: multishot done as single-shot SQEs re-armed by the backend
+  bool rearm_ = false;      // io_uring, emulated: between a CQE and its re-arm (no SQE in kernel)
+  bool recv_wait_ = false;  // io_uring, emulated recv: the next/current SQE is a readiness poll
   Operation* next_ = nullptr;  // intrusive lists: io_uring backlog, epoll wait/done lists
   Operation* prev_ = nullptr;
   Operation* fd_next_ = nullptr;  // io_uring: ops submitted on the same fd (FdOpIndex), for
