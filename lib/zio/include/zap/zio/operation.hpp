@@ -203,9 +203,9 @@ class Operation {
   // deadline (EINVAL). Kernel path: io_uring >= 6.0 with the ring registered in the kernel; else
   // emulated by single-shot recvs (io_uring) or recv on readiness (epoll) from the same ring.
   // A multishot op must be the only read-side op on its fd while it is armed: epoll serves an
-  // fd's readers in order and a multishot op never leaves the head of that queue. On the
-  // emulated io_uring path (Loop::features().multishot_recv false) each armed op holds one
-  // buffer while it waits for data, so the ring needs at least one buffer per armed op there.
+  // fd's readers in order and a multishot op never leaves the head of that queue. Every path
+  // takes a buffer only once data is there (emulated io_uring: a readiness poll, then a
+  // non-blocking recv), so idle ops hold none.
   void prep_recv_multishot(int fd, BufferRing& ring, int msg_flags = 0) noexcept {
     reset(OpKind::recv_multishot, fd);
     aux_ = &ring;
