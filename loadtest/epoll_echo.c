@@ -84,7 +84,10 @@ static void* serve(void* arg) {
       }
       if (c->pending > 0) { /* EPOLLOUT: finish the old write before reading more */
         int r = flush(c);
-        if (r < 0) { close_conn(ep, c); continue; }
+        if (r < 0) {
+          close_conn(ep, c);
+          continue;
+        }
         if (r > 0) continue;
         struct epoll_event cev = {.events = EPOLLIN, .data.ptr = c};
         epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &cev);
@@ -99,7 +102,10 @@ static void* serve(void* arg) {
       c->pending = (size_t)got;
       c->offset = 0;
       int r = flush(c);
-      if (r < 0) { close_conn(ep, c); continue; }
+      if (r < 0) {
+        close_conn(ep, c);
+        continue;
+      }
       if (r > 0) {
         struct epoll_event cev = {.events = EPOLLOUT, .data.ptr = c};
         epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &cev);
@@ -114,10 +120,16 @@ int main(int argc, char** argv) {
   const char* port_file = NULL;
   int threads = 1;
   for (int opt; (opt = getopt(argc, argv, "l:t:p:")) != -1;) {
-    if (opt == 'l') listen_at = optarg;
-    else if (opt == 't') threads = atoi(optarg);
-    else if (opt == 'p') port_file = optarg;
-    else { fprintf(stderr, "usage: %s [-l ip:port] [-t threads] [-p port-file]\n", argv[0]); return 2; }
+    if (opt == 'l')
+      listen_at = optarg;
+    else if (opt == 't')
+      threads = atoi(optarg);
+    else if (opt == 'p')
+      port_file = optarg;
+    else {
+      fprintf(stderr, "usage: %s [-l ip:port] [-t threads] [-p port-file]\n", argv[0]);
+      return 2;
+    }
   }
   char host[64];
   snprintf(host, sizeof host, "%s", listen_at);

@@ -299,7 +299,7 @@ TEST_P(BufferRingTest, MoreIdleConnectionsThanBuffersAllGetTheirData) {
                               c.last = Result();
                               c.op.prep_recv_multishot(c.server.get(), small);
                               loop().submit(c.op);
-                                                  }
+                            }
                             if (c.got != "conn " + std::to_string(i)) all = false;
                           }
                           return all;

@@ -75,6 +75,27 @@ namespace {
 
 using namespace std::chrono_literals;
 
+using EchoClients = std::vector<std::unique_ptr<testing::EchoClient>>;
+
+// 16 clients echoing 64-byte messages (up to 100,000 round trips each), started.
+EchoClients start_echo_clients(Loop& loop, const SocketAddress& addr) {
+  EchoClients clients;
+  for (int i = 0; i < 16; ++i) {
+    clients.push_back(std::make_unique<testing::EchoClient>(loop, addr, 100000, 64));
+    clients.back()->start();
+  }
+  return clients;
+}
+
+// A run_until predicate: every client has done `rounds` round trips, or failed.
+auto every_client_reached(const EchoClients& clients, int rounds) {
+  return [&clients, rounds] {
+    for (const auto& c : clients)
+      if (!c->error && c->rounds_done < rounds) return false;
+    return true;
+  };
+}
+
 TEST(Result, CarriesBytesFdsOrErrors) {
   EXPECT_TRUE(Result(5).ok());
   EXPECT_EQ(Result(5).bytes(), 5u);
@@ -108,18 +129,8 @@ TEST_P(AllocationFreeTest, SteadyStateEchoDoesNotAllocate) {
   const auto addr = testing::listen_loopback(listener);
   testing::EchoServer server(loop(), listener.get());
   server.start();
-  std::vector<std::unique_ptr<testing::EchoClient>> clients;
-  for (int i = 0; i < 16; ++i) {
-    clients.push_back(std::make_unique<testing::EchoClient>(loop(), addr, 100000, 64));
-    clients.back()->start();
-  }
-  auto all_reached = [&](int rounds) {
-    return [&clients, rounds] {
-      for (auto& c : clients)
-        if (!c->error && c->rounds_done < rounds) return false;
-      return true;
-    };
-  };
+  const EchoClients clients = start_echo_clients(loop(), addr);
+  auto all_reached = [&](int rounds) { return every_client_reached(clients, rounds); };
   // Warm up: connections accepted, every vector (fd table, timer heap, events) at its size.
   ASSERT_TRUE(testing::run_until(loop(), all_reached(100)));
   {
@@ -145,18 +156,8 @@ TEST_P(MultishotAllocationFreeTest, SteadyStateMultishotEchoDoesNotAllocate) {
   const auto addr = testing::listen_loopback(listener);
   testing::MultishotEchoServer server(loop(), listener.get(), ring());
   server.start();
-  std::vector<std::unique_ptr<testing::EchoClient>> clients;
-  for (int i = 0; i < 16; ++i) {
-    clients.push_back(std::make_unique<testing::EchoClient>(loop(), addr, 100000, 64));
-    clients.back()->start();
-  }
-  auto all_reached = [&](int rounds) {
-    return [&clients, rounds] {
-      for (auto& c : clients)
-        if (!c->error && c->rounds_done < rounds) return false;
-      return true;
-    };
-  };
+  const EchoClients clients = start_echo_clients(loop(), addr);
+  auto all_reached = [&](int rounds) { return every_client_reached(clients, rounds); };
   ASSERT_TRUE(testing::run_until(loop(), all_reached(100)));
   ASSERT_EQ(server.accepted, 16u);
   const std::size_t before = g_allocations.load(std::memory_order_relaxed);

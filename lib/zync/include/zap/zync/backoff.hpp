@@ -6,8 +6,8 @@
 //   }
 //
 // spin() is for a CAS that lost a race (retry soon); snooze() is for waiting on another thread to
-// make progress (spin, then sched_yield). is_completed() says spinning has stopped paying off and the
-// caller should block instead. Not thread-safe: one Backoff per waiting thread, on its stack.
+// make progress (spin, then sched_yield). is_completed() says spinning has stopped paying off and
+// the caller should block instead. Not thread-safe: one Backoff per waiting thread, on its stack.
 #pragma once
 
 #include <sched.h>

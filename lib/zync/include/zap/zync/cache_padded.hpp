@@ -1,8 +1,9 @@
 // CachePadded<T>: a T alone on its own cache-line pair.
 //
 // Two atomics written by different threads must not share a line, or every write invalidates the
-// other core's copy (false sharing). 128 bytes, not 64: Intel's adjacent-line prefetcher pulls lines
-// in pairs, so neighbours within 128 bytes still ping-pong (crossbeam and Folly pad the same way).
+// other core's copy (false sharing). 128 bytes, not 64: Intel's adjacent-line prefetcher pulls
+// lines in pairs, so neighbours within 128 bytes still ping-pong (crossbeam and Folly pad the same
+// way).
 //
 //   struct Queue { CachePadded<std::atomic<size_t>> head; CachePadded<std::atomic<size_t>> tail; };
 //   queue.head->load(std::memory_order_acquire);
