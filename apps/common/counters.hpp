@@ -1,6 +1,6 @@
 // Counters: per-worker connection and byte counters, rendered as JSON (/stats) or Prometheus text.
 //
-//   Counters counters(worker_placement(runtime_config, runtime.worker_count()));
+//   Counters counters(worker_placement(runtime, runtime_config));
 //   counters.worker(id).bytes_in.fetch_add(n, std::memory_order_relaxed);
 //   std::string body = counters.render_prometheus("zap_echo");
 //

@@ -4,24 +4,15 @@
 
 namespace zap::app {
 
-std::vector<WorkerPlacement> worker_placement(const zell::RuntimeConfig& config,
-                                              std::size_t workers) {
-  const zuma::Topology& topology = config.topology ? *config.topology : zuma::Topology::system();
-  const zuma::CpuSet chosen =
-      config.cpus ? (*config.cpus & topology.cpu_set()) : topology.cpu_set();
-  // Node-major, as zell orders them: the chosen CPUs of each node in turn, ascending.
-  std::vector<const zuma::CpuInfo*> ordered;
-  for (const zuma::Node& node : topology.nodes()) {
-    for (unsigned cpu : node.cpus& chosen) ordered.push_back(topology.cpu(cpu));
-  }
+std::vector<WorkerPlacement> worker_placement(const zell::Runtime& runtime,
+                                              const zell::RuntimeConfig& config) {
+  // The same topology the scheduler was built from (it also falls back to Topology::system()).
+  const zuma::Topology topology = config.topology ? *config.topology : zuma::Topology::system();
   std::vector<WorkerPlacement> placement;
-  if (ordered.empty()) return placement;
-  const std::size_t n = ordered.size();
-  placement.reserve(workers);
-  for (std::size_t i = 0; i < workers; ++i) {
-    const std::size_t slot = workers < n ? (i * n) / workers : i % n;
-    const zuma::CpuInfo& cpu = *ordered[slot];
-    placement.push_back(WorkerPlacement{cpu.id, cpu.os_cpu, cpu.node});
+  for (const zell::WorkerCounters& worker : runtime.counters()) {
+    const zuma::CpuInfo* cpu = topology.cpu(worker.cpu);
+    if (cpu == nullptr) return {};  // cannot happen with the runtime's own topology
+    placement.push_back(WorkerPlacement{cpu->id, cpu->os_cpu, cpu->node});
   }
   return placement;
 }

@@ -1,22 +1,20 @@
 // WorkerPlacement: which CPU and NUMA node each zell worker runs on, for /stats and /metrics.
 //
 //   zell::Runtime runtime(config);
-//   app::Counters counters(app::worker_placement(config, runtime.worker_count()));
+//   app::Counters counters(app::worker_placement(runtime, config));
 //
-// zell lays workers out over the topology but exposes only each worker's dense node index, not
-// its CPU, and lib/zell is not ours to widen for a report. So the layout is recomputed here from
-// the same inputs -- the RuntimeConfig's topology (or Topology::system()) and CPU set -- with
-// zell's rule (RuntimeConfig::workers, scheduler.cpp): the chosen CPUs in node-major order, worker
-// i on CPU slot (i * n) / count when there are fewer workers than CPUs, else slot i % n.
-// tests/apps/worker_placement_test.cpp checks it against a live Runtime's node_of_worker().
+// The runtime says which logical CPU each worker serves (Runtime::counters()); the topology it
+// was built from (the config's, or Topology::system()) turns that CPU into the real CPU the
+// worker is pinned on and the NUMA node's id (zell reports a dense node index).
 //
-// Thread-safety: pure functions over values.
+// Thread-safety: reads the runtime's counters, which any thread may do.
 #pragma once
 
 #include <cstddef>
 #include <vector>
 
 #include <zap/zell/config.hpp>
+#include <zap/zell/runtime.hpp>
 
 namespace zap::app {
 
@@ -26,9 +24,8 @@ struct WorkerPlacement {
   unsigned node = 0;    // NUMA node id (as in the topology, not zell's dense index)
 };
 
-// One entry per worker, `workers` entries (the Runtime's worker_count()). Empty if the config's
-// CPU set names no CPU of the topology (zell refuses to start then).
-std::vector<WorkerPlacement> worker_placement(const zell::RuntimeConfig& config,
-                                              std::size_t workers);
+// One entry per worker of `runtime`, which was built from `config`.
+std::vector<WorkerPlacement> worker_placement(const zell::Runtime& runtime,
+                                              const zell::RuntimeConfig& config);
 
 }  // namespace zap::app

@@ -60,7 +60,7 @@ int run(int argc, char** argv) {
   spdlog::info("zap-echo {} starting: {}", ZAP_VERSION_STRING,
                app::describe_runtime(runtime_config, runtime.worker_count()));
 
-  app::Counters counters(app::worker_placement(runtime_config, runtime.worker_count()));
+  app::Counters counters(app::worker_placement(runtime, runtime_config));
   echo::EchoServer server(settings, runtime.worker_count(), counters);
   std::unique_ptr<app::AdminServer> admin;
   if (settings.daemon.admin_listen) {
