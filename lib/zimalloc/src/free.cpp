@@ -1,5 +1,6 @@
 // free: the generic path behind free_fast (internal.hpp) -- aligned and huge blocks, frees from
 // other threads (the atomic thread-free list), and the secure build's checks.
+#include <algorithm>
 #include "internal.hpp"
 
 namespace zap::zimalloc::detail {
@@ -22,7 +23,7 @@ bool list_contains(const Page* page, const Block* list, const Block* block) noex
   if (next != nullptr && !is_block_of(page, next)) return;
   // acquire: we read the links of blocks other threads pushed (pairs with their release CAS).
   const auto* remote = reinterpret_cast<const Block*>(
-      page->thread_free_.load(std::memory_order_acquire) & ~kTfStateMask);
+      page->thread_free_.load(std::memory_order_acquire) & kTfPointerMask);
   if (list_contains(page, page->free_, block) || list_contains(page, page->local_free_, block) ||
       list_contains(page, remote, block)) {
     report_error("double free", block);
@@ -43,13 +44,14 @@ void free_remote(Segment* segment, Page* page, Block* block) noexcept {
       segment->notify_mask_.fetch_or(std::uint64_t{1} << page->index_, std::memory_order_release);
       notified = true;
     }
-    block->next = encode_next(page, reinterpret_cast<Block*>(head & ~kTfStateMask));
+    block->next = encode_next(page, reinterpret_cast<Block*>(head & kTfPointerMask));
     const std::uintptr_t next_state = state == kTfInFull ? kTfNotified : state;
+    const std::uintptr_t count = std::min(kTfCountMax, (head >> kTfCountShift) + 1);
     // release: publishes block->next and our last writes to the block to the owner, whose
     // page_collect takes the list with acquire. relaxed on failure: we retry.
     if (page->thread_free_.compare_exchange_weak(
-            head, reinterpret_cast<std::uintptr_t>(block) | next_state, std::memory_order_release,
-            std::memory_order_relaxed)) {
+            head, reinterpret_cast<std::uintptr_t>(block) | next_state | (count << kTfCountShift),
+            std::memory_order_release, std::memory_order_relaxed)) {
       return;
     }
   }

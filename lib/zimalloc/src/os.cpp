@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "types.hpp"
 #include "zap/zuma/error.hpp"
 #include "zap/zuma/this_thread.hpp"
 #include "zap/zuma/virtual_memory.hpp"
@@ -66,7 +67,11 @@ namespace {
 
 // Commits a fresh reservation, binds it to `node` (best effort) and counts it.
 void* commit_reserved(void* base, std::size_t size, unsigned node) noexcept {
-  if (zuma::commit(base, size)) {
+  // Page::thread_free_ keeps a count above bit 48 of its block pointers (kTfCountShift): memory
+  // mapped above that (only with 5-level paging and a high mmap hint) is refused as exhausted.
+  const bool fits_48_bits =
+      reinterpret_cast<std::uintptr_t>(base) + size <= (std::uintptr_t{1} << kTfCountShift);
+  if (!fits_48_bits || zuma::commit(base, size)) {
     (void)zuma::release(base, size);
     return nullptr;
   }

@@ -155,24 +155,35 @@ void page_queue_push_back(HeapCore* heap, std::size_t index, Page* page) noexcep
 void page_collect(Page* page) noexcept {
   // relaxed peek: most calls find nothing; the exchange below is what synchronises.
   std::uintptr_t head = page->thread_free_.load(std::memory_order_relaxed);
-  if ((head & ~kTfStateMask) != 0) {
+  if ((head & kTfPointerMask) != 0) {
     // acquire: pairs with the release CAS of each remote free, so the blocks' links (and the
-    // freeing thread's last writes to them) are visible. The state bits stay as they are.
+    // freeing thread's last writes to them) are visible. The state bits stay as they are; the
+    // pointer and the count go.
     while (!page->thread_free_.compare_exchange_weak(
         head, head & kTfStateMask, std::memory_order_acquire, std::memory_order_relaxed)) {
     }
-    auto* first = reinterpret_cast<Block*>(head & ~kTfStateMask);
-    Block* last = first;
-    std::uint32_t count = 1;
-    for (Block* next = decode_next(page, last->next); next != nullptr;
-         next = decode_next(page, last->next)) {
-      last = next;
-      if (++count > page->capacity_)
-        report_error("cycle in a thread-free list (double free?)", next);
+    auto* first = reinterpret_cast<Block*>(head & kTfPointerMask);
+    const auto count = static_cast<std::uint32_t>(head >> kTfCountShift);
+    if (page->local_free_ == nullptr && count < kTfCountMax && !kSecure) {
+      // The common case (malloc's slow path runs once free_ and local_free_ are both spent):
+      // the list becomes local_free_ as it is, its links untouched until malloc pops them.
+      page->local_free_ = first;
+      page->used_ -= count;
+    } else {
+      // Appending to local_free_ needs the tail: walk (secure builds always do, to catch a
+      // cycle that a double free made).
+      Block* last = first;
+      std::uint32_t walked = 1;
+      for (Block* next = decode_next(page, last->next); next != nullptr;
+           next = decode_next(page, last->next)) {
+        last = next;
+        if (++walked > page->capacity_)
+          report_error("cycle in a thread-free list (double free?)", next);
+      }
+      last->next = encode_next(page, page->local_free_);
+      page->local_free_ = first;
+      page->used_ -= walked;
     }
-    last->next = encode_next(page, page->local_free_);
-    page->local_free_ = first;
-    page->used_ -= count;
   }
   if (page->free_ == nullptr) {
     page->free_ = page->local_free_;

@@ -94,6 +94,15 @@ enum ThreadFreeState : std::uintptr_t {
   kTfNotified = 2,  // the owner was notified (Segment::notify_mask_) and will move the page back
 };
 inline constexpr std::uintptr_t kTfStateMask = 3;
+// The top 16 bits of Page::thread_free_ count the blocks in the list (saturating at
+// kTfCountMax), so that the owner takes the list without walking it: every link of a list that
+// another core just wrote is a cache miss, and the walk made them one after the other. User
+// addresses on x86-64 and arm64 fit in 48 bits (we never map above them).
+inline constexpr unsigned kTfCountShift = 48;
+inline constexpr std::uintptr_t kTfCountMax = 0xFFFF;
+inline constexpr std::uintptr_t kTfPointerMask =
+    ((std::uintptr_t{1} << kTfCountShift) - 1) & ~kTfStateMask;
+static_assert(sizeof(std::uintptr_t) == 8, "Page::thread_free_ packs a count above the pointer");
 
 struct Segment;
 
@@ -114,7 +123,8 @@ struct alignas(64) Page {
   std::uint8_t index_ = 0;         // index in Segment::pages_
   std::size_t block_size_ = 0;     // bytes per block (a huge page: the whole usable area)
   std::uint8_t* start_ = nullptr;  // first block
-  // Blocks freed by other threads, pushed with a CAS; the low two bits hold a ThreadFreeState.
+  // Blocks freed by other threads, pushed with a CAS; the low two bits hold a ThreadFreeState,
+  // the top 16 the number of blocks in the list (kTfCountShift).
   std::atomic<std::uintptr_t> thread_free_{0};
   std::uint32_t capacity_ = 0;     // blocks carved out so far (the free list is built lazily)
   std::uint32_t reserved_ = 0;     // blocks that fit in the page
