@@ -22,15 +22,29 @@ namespace zell = zap::zell;
 
 namespace {
 
+// Counts live frames too: once a test's runtime and handles are gone, every frame must be.
 struct HeapFrames final : zell::FrameAllocator {
-  void* allocate(std::size_t n) override { return ::operator new(n); }
-  void deallocate(void* p, std::size_t n) noexcept override { ::operator delete(p, n); }
+  void* allocate(std::size_t n) override {
+    live.fetch_add(1);
+    return ::operator new(n);
+  }
+  void deallocate(void* p, std::size_t n) noexcept override {
+    live.fetch_sub(1);
+    ::operator delete(p, n);
+  }
+  std::atomic<long> live{0};
 };
 
 class Shutdown : public ::testing::Test {
  protected:
-  void SetUp() override { zell::set_frame_allocator(&frames_); }
-  void TearDown() override { zell::set_frame_allocator(nullptr); }
+  void SetUp() override {
+    frames_.live = 0;
+    zell::set_frame_allocator(&frames_);
+  }
+  void TearDown() override {
+    zell::set_frame_allocator(nullptr);
+    EXPECT_EQ(frames_.live.load(), 0) << "coroutine frames leaked by shutdown";
+  }
 
  private:
   static HeapFrames frames_;
@@ -105,6 +119,61 @@ TEST_F(Shutdown, ManyJoinsAndDetachedPinnedTasksInProgress) {
     for (int i = 0; i < 64; ++i) runtime.spawn_on_worker(i % 2, forever(started)).detach();
   }
   SUCCEED();
+}
+
+// Tasks that never ran, in every kind of run queue, when the workers stop: the local deque,
+// the global and node injection queues, a worker's inbox (pinned, spawned from elsewhere) and
+// pinned queue. None has waited, so only the queues know them; shutdown must still destroy them.
+TEST_F(Shutdown, QueuedTasksThatNeverRanAreDestroyed) {
+  std::atomic<bool> release{false};
+  std::atomic<int> blocking{0};
+  std::atomic<int> ran{0};
+  auto runtime = std::make_unique<zell::Runtime>(zell_test::config(2));
+  // Holds its worker's thread (not a suspension) until released.
+  auto hold_worker = [&]() {
+    blocking.fetch_add(1);
+    while (!release.load()) std::this_thread::yield();
+  };
+  auto counted = [&ran]() -> zell::Task<int> {
+    ran.fetch_add(1);
+    co_return 1;
+  };
+  std::vector<zell::JoinHandle<int>> handles;
+  auto spawner = [&]() -> zell::Task<void> {
+    for (int i = 0; i < 600; ++i) handles.push_back(zell::spawn(counted()));  // local deque
+    for (int i = 0; i < 50; ++i) handles.push_back(zell::spawn_on_worker(1, counted()));  // inbox
+    for (int i = 0; i < 50; ++i) handles.push_back(zell::spawn_on_worker(0, counted()));  // pinned
+    for (int i = 0; i < 50; ++i) handles.push_back(zell::spawn_on_node(0, counted()));    // node
+    hold_worker();
+    co_return;
+  };
+  auto holder = [&]() -> zell::Task<void> {
+    hold_worker();
+    co_return;
+  };
+  auto held_1 = runtime->spawn_on_worker(1, holder());
+  auto held_0 = runtime->spawn_on_worker(0, spawner());
+  wait_until(blocking, 2);
+  for (int i = 0; i < 50; ++i) handles.push_back(runtime->spawn(counted()));  // global
+  // Both workers are held: shutdown marks them stopping, and they stop as soon as released.
+  std::thread releaser([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    release = true;
+  });
+  runtime->shutdown();
+  releaser.join();
+  int cancelled = 0;
+  for (auto& h : handles) {
+    try {
+      EXPECT_EQ(h.get(), 1);
+    } catch (const zell::TaskCancelled&) {
+      ++cancelled;
+    }
+  }
+  EXPECT_EQ(cancelled + ran.load(), 800);
+  EXPECT_GT(cancelled, 0);
+  handles.clear();
+  runtime.reset();
 }
 
 TEST_F(Shutdown, SpawnsAndCancelsFromOtherThreadsRaceShutdownSafely) {

@@ -92,8 +92,10 @@ class LocalFifo {
   TaskHeader* tail_ = nullptr;
 };
 
-// The live tasks spawned through one source (a worker, or outside threads), so that shutdown can
-// destroy what never finished. Intrusive through registry_prev/next, under a zync::Mutex.
+// Live tasks that suspended outside the run queues on one worker (or, rarely, outside the
+// workers), so that shutdown can destroy what never finished (see TaskHeader::registry).
+// Intrusive through registry_prev/next, under a zync::Mutex: a task that waited on one worker
+// may finish on another.
 class Registry {
  public:
   void add(TaskHeader* task) noexcept {

@@ -123,7 +123,7 @@ void Scheduler::drop_unfinished_tasks() noexcept {
   // No worker runs any more. First unlink the inboxes: a queued run entry lives in a record that
   // the drop below may free. Queued cancel requests keep their references until the end.
   std::vector<TaskHeader*> held;
-  for (auto& worker : workers_) worker->discard_inbox(held);
+  register_queued_tasks(held);
   // Withdraw every wait that is not a worker's (joins, wait groups, channels): once withdrawn, no
   // completer points into the waiting frame, whatever order the frames die in. (Timer and IO
   // waits are their worker's, which is stopped, its loop closed.) A wait that cannot be withdrawn
@@ -154,7 +154,7 @@ void Scheduler::drop_unfinished_tasks() noexcept {
     while (TaskHeader* task = registry.first()) task->drop(task);
   };
   for (;;) {
-    for (auto& worker : workers_) worker->discard_inbox(held);
+    register_queued_tasks(held);
     bool any = external_registry_.first() != nullptr;
     for (auto& worker : workers_) any = any || worker->registry().first() != nullptr;
     if (!any) break;
@@ -162,6 +162,21 @@ void Scheduler::drop_unfinished_tasks() noexcept {
     for (auto& worker : workers_) drain(worker->registry());
   }
   for (TaskHeader* task : held) task->drop_ref();
+}
+
+void Scheduler::register_queued_tasks(std::vector<TaskHeader*>& held) noexcept {
+  // A task that never waited is in no registry: it is in a run queue (never run, yielded, or
+  // posted to its pinned worker). Empty every queue and register what was there, so that the
+  // registries hold every unfinished task.
+  std::vector<TaskHeader*> queued;
+  for (auto& worker : workers_) worker->take_queued(queued, held);
+  while (TaskHeader* task = global_.pop()) queued.push_back(task);
+  for (auto& node : nodes_) {
+    while (TaskHeader* task = node->inject.pop()) queued.push_back(task);
+  }
+  for (TaskHeader* task : queued) {
+    if (task->registry == nullptr) external_registry_.add(task);
+  }
 }
 
 void Scheduler::submit(TaskHeader* task, Worker* pinned, int node) noexcept {
@@ -176,7 +191,6 @@ void Scheduler::submit(TaskHeader* task, Worker* pinned, int node) noexcept {
 
 void Scheduler::enqueue_new(TaskHeader* task, Worker* pinned, int node, Worker* here) noexcept {
   task->depth = here != nullptr && tls_task != nullptr ? tls_task->depth + 1 : 0;
-  (here != nullptr ? here->registry() : external_registry_).add(task);
   if (pinned != nullptr) {
     if (pinned == here) {
       pinned->push_pinned(task);
@@ -323,6 +337,14 @@ void request_cancel(TaskHeader* task) noexcept {
     }
   }
   if (withdrawn) schedule(task);
+}
+
+void register_live(TaskHeader* task) noexcept {
+  Worker* here = tls_worker;
+  Registry& registry = here != nullptr && &here->scheduler() == task->scheduler
+                           ? here->registry()
+                           : task->scheduler->external_registry();
+  registry.add(task);
 }
 
 void finish_task(Joinable* task, Outcome outcome) noexcept {

@@ -77,6 +77,7 @@ class Scheduler {
   void enqueue_new(TaskHeader* task, Worker* pinned, int node, Worker* here) noexcept;
   // Shutdown, once no worker runs: frees every unfinished task (see scheduler.cpp).
   void drop_unfinished_tasks() noexcept;
+  void register_queued_tasks(std::vector<TaskHeader*>& held) noexcept;
   RuntimeConfig config_;
   zuma::Topology topology_;
   std::vector<std::unique_ptr<NodeState>> nodes_;  // dense, by node index (topology order)

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <utility>
 
 #include "zap/zync/spin_hint.hpp"
 
@@ -140,10 +141,16 @@ void Worker::drain_inbox() noexcept {
   }
 }
 
-void Worker::discard_inbox(std::vector<TaskHeader*>& held) noexcept {
+void Worker::take_queued(std::vector<TaskHeader*>& queued,
+                         std::vector<TaskHeader*>& held) noexcept {
+  // The thread is joined: its owner-only queues are ours now.
   while (InboxEntry* entry = inbox_.pop()) {
-    if (entry->cancel) held.push_back(entry->task);
+    (entry->cancel ? held : queued).push_back(entry->task);
   }
+  if (lifo_ != nullptr) queued.push_back(std::exchange(lifo_, nullptr));
+  while (TaskHeader* task = pinned_ready_.pop()) queued.push_back(task);
+  while (TaskHeader* task = yielded_.pop()) queued.push_back(task);
+  while (auto task = local_.pop()) queued.push_back(*task);
 }
 
 TaskHeader* Worker::search() noexcept {

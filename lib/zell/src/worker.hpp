@@ -65,10 +65,11 @@ class Worker {
   unsigned index() const noexcept { return index_; }
   unsigned node() const noexcept { return node_; }
   unsigned cpu() const noexcept { return cpu_; }
-  // Shutdown, once the thread has stopped: unlinks every queued entry (so that none is read
-  // after the records are freed) and appends the tasks whose queued cancel requests hold a
-  // reference to `held` (the caller drops those references once the tasks are gone).
-  void discard_inbox(std::vector<TaskHeader*>& held) noexcept;
+  // Shutdown, once the thread has stopped: empties every run queue and the inbox (so that no
+  // entry is read after the records are freed), appending the runnable tasks to `queued` and
+  // the tasks whose queued cancel requests hold a reference to `held` (the caller drops those
+  // references once the tasks are gone).
+  void take_queued(std::vector<TaskHeader*>& queued, std::vector<TaskHeader*>& held) noexcept;
   WorkerCounters counters() const noexcept;
   zuma::Thread& thread() noexcept { return thread_; }
   // Running tasks without a pause since it last found work (a hint for other nodes' workers,

@@ -34,6 +34,7 @@ class BlockingAwaiter : detail::BlockingJob {
   bool await_suspend(std::coroutine_handle<> handle) noexcept {
     task_ = detail::current_task();
     task_->resume_point = handle;
+    detail::keep_findable(task_);  // held by the pool's job: no run queue has it
     run = &run_fn;
     complete = &complete_fn;
     if (detail::submit_blocking(this)) return true;

@@ -61,9 +61,14 @@ struct TaskHeader {
   void (*release)(TaskHeader* self) noexcept = nullptr;
 
   Scheduler* scheduler = nullptr;
-  Worker* pinned = nullptr;             // non-null: runs only on this worker (never stolen)
-  TaskHeader* next = nullptr;           // intrusive link: injection queues and worker-local lists
-  TaskHeader* registry_prev = nullptr;  // live-task registry (for shutdown); guarded by its lock
+  Worker* pinned = nullptr;    // non-null: runs only on this worker (never stolen)
+  TaskHeader* next = nullptr;  // intrusive link: injection queues and worker-local lists
+  // The live-task registry (for shutdown) that holds this task, or nullptr. A task joins one when
+  // it first suspends anywhere else than in a run queue (keep_findable): shutdown finds queued
+  // tasks in the queues, so a task that never waits -- most short ones -- never pays for it.
+  // Links guarded by the registry's lock; `registry` itself is the task's own (written by whoever
+  // runs it, and by shutdown).
+  TaskHeader* registry_prev = nullptr;
   TaskHeader* registry_next = nullptr;
   void* registry = nullptr;
   // Spawn depth: 0 for a task spawned from outside the runtime, parent's + 1 for one spawned by
@@ -105,9 +110,19 @@ void schedule(TaskHeader* task) noexcept;
 // As schedule(), but the task goes behind every other local task (yield).
 void schedule_yield(TaskHeader* task) noexcept;
 
+// Adds the running `task` to its worker's live-task registry (see TaskHeader::registry).
+void register_live(TaskHeader* task) noexcept;
+// Called by the running task before it suspends outside the run queues (a wait, a blocking job):
+// from then on only the registry lets shutdown find it. Before the wait is published, so that
+// its completer cannot run and finish the task on another worker while we register it.
+inline void keep_findable(TaskHeader* task) noexcept {
+  if (task->registry == nullptr) register_live(task);
+}
+
 // Registers `waiter`; false if cancellation was requested (then nothing is registered and the
 // caller must make the task runnable so that it is dropped).
 inline bool begin_wait(TaskHeader* task, Waiter* waiter) noexcept {
+  keep_findable(task);
   std::lock_guard guard(task->wait_lock);
   if (task->cancel_requested()) return false;
   task->waiter = waiter;
@@ -122,6 +137,7 @@ inline bool begin_wait(TaskHeader* task, Waiter* waiter) noexcept {
 enum class WaitStart : unsigned char { kCancelled, kWaiting, kReady };
 template <typename Publish>
 WaitStart begin_wait_publishing(TaskHeader* task, Waiter* waiter, Publish&& publish) noexcept {
+  keep_findable(task);
   std::lock_guard guard(task->wait_lock);
   if (task->cancel_requested()) return WaitStart::kCancelled;
   if (!publish()) return WaitStart::kReady;
