@@ -202,6 +202,36 @@ TEST(Zimalloc, StatsFollowAllocations) {
   EXPECT_GE(process.peak_committed, process.committed);
 }
 
+// The owner's frees go straight back to the list malloc pops, so a malloc/free loop of one size
+// never runs that list dry; the slow path must still come round (zimalloc's heartbeat) and take
+// in what other threads freed into the same page meanwhile, or those blocks would stay in use.
+TEST(Zimalloc, RemoteFreesAreCollectedDuringAMallocFreeLoop) {
+  constexpr std::size_t kBlocks = 200;  // a part of one page: it stays the size's current page
+  std::int64_t before = 0;
+  std::int64_t while_held = 0;
+  std::int64_t after = 0;
+  std::thread owner([&] {
+    void* warm = zi::malloc(64);  // the thread's heap and the size's page exist before we count
+    before = zi::thread_stats().allocated;
+    std::vector<void*> blocks(kBlocks);
+    for (void*& b : blocks) b = zi::malloc(64);
+    while_held = zi::thread_stats().allocated;
+    std::thread([&] {
+      for (void* b : blocks) zi::free(b);
+    }).join();
+    for (int i = 0; i < 10000; ++i) {
+      void* p = zi::malloc(64);
+      static_cast<volatile char*>(p)[0] = 1;
+      zi::free(p);
+    }
+    after = zi::thread_stats().allocated;
+    zi::free(warm);
+  });
+  owner.join();
+  EXPECT_GE(while_held - before, static_cast<std::int64_t>(kBlocks * 64));
+  EXPECT_LT(after - before, static_cast<std::int64_t>(kBlocks * 64 / 4));
+}
+
 TEST(Zimalloc, CNamesWork) {
   void* p = zi_malloc(10);
   p = zi_realloc(p, 100);

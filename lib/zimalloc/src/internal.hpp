@@ -231,7 +231,8 @@ inline void* heap_malloc(HeapCore* heap, std::size_t size) noexcept {
   if (size <= kDirectMax) [[likely]] {
     Page* page = heap->direct_[(size + 7) >> 3];
     Block* block = page->free_;
-    if (block != nullptr) [[likely]]
+    // (The empty heap's pages have no block, so its shared heartbeat_ is never written.)
+    if (block != nullptr && --heap->heartbeat_ != 0) [[likely]]
       return page_pop(heap, page, block);
   }
   return malloc_generic(heap, size);
@@ -247,8 +248,10 @@ inline void free_fast(void* p) noexcept {
     if (segment->thread_id_.load(std::memory_order_relaxed) == thread_id() &&
         !page->has_aligned_.load(std::memory_order_relaxed)) [[likely]] {
       auto* block = static_cast<Block*>(p);
-      block->next = encode_next(page, page->local_free_);
-      page->local_free_ = block;
+      // Back to free_, not local_free_: the next malloc of this size gets the block whose line
+      // we just wrote, still in cache (the heartbeat keeps the slow path coming round).
+      block->next = encode_next(page, page->free_);
+      page->free_ = block;
       if ((--page->used_ == 0) | page->in_full_) [[unlikely]] {
         if (page->used_ == 0) {
           page_retire(segment->heap_, page);

@@ -316,6 +316,7 @@ void* malloc_generic(HeapCore* heap, std::size_t size) noexcept {
     heap = heap_prepare(heap);
     if (heap == nullptr) return nullptr;
   }
+  heap->heartbeat_ = kHeartbeat;
   if (size > kLargeMax) return huge_alloc(heap, size, 0);
   static thread_local constinit std::uint32_t calls __attribute__((tls_model("initial-exec"))) = 0;
   if (++calls % kTickEvery == 0) heap_tick(heap, false);

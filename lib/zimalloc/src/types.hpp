@@ -110,11 +110,13 @@ struct Segment;
 // Cache-line aligned: the fields of the fast paths (up to thread_free_) share one line.
 struct alignas(64) Page {
   // -- fields of the allocation and free fast paths (owner thread only, unless said) --
-  Block* free_ = nullptr;        // blocks to allocate next; popped by malloc
-  Block* local_free_ = nullptr;  // blocks freed by the owner since free_ was last refilled
-  std::uint32_t used_ = 0;       // blocks handed out and not back in free_/local_free_ (blocks in
-                                 // thread_free_ still count: the owner subtracts them on collect)
-  bool in_full_ = false;         // in the heap's full queue (then frees take the slow path)
+  Block* free_ = nullptr;  // blocks to allocate next; popped by malloc
+  // Blocks waiting for free_ to run dry: other threads' frees once collected, and the owner's
+  // frees in secure builds (elsewhere the owner frees straight into free_, see free_fast).
+  Block* local_free_ = nullptr;
+  std::uint32_t used_ = 0;  // blocks handed out and not back in free_/local_free_ (blocks in
+                            // thread_free_ still count: the owner subtracts them on collect)
+  bool in_full_ = false;    // in the heap's full queue (then frees take the slow path)
   // Some block was handed out at an interior (aligned) address: free must round down. Set by the
   // owner, read by any freeing thread -> relaxed atomic: it is only ever set while the page is
   // in use, and the freer of such a block saw it set through the block's own hand-off.
@@ -185,11 +187,17 @@ struct SegmentQueue {
 // falls through to the generic path, which sets the heap up.
 extern Page g_empty_page;
 
+inline constexpr std::uint32_t kHeartbeat = 1024;
+
 // A heap: the pages and segments of one thread (or of one zimalloc::Heap). Owner thread only.
 struct HeapCore {
   // direct_[(size+7)/8] for size <= kDirectMax: the first page of that size's bin (or
   // &g_empty_page). The malloc fast path is: page = direct_[..]; pop page->free_.
   Page* direct_[kDirectSlots];
+  // Fast-path mallocs left before one takes the slow path anyway (malloc_generic resets it):
+  // owner frees go straight back to free_, so free_ may never run dry, and the slow path's
+  // chores (collecting other threads' frees, ticks) must still come round.
+  std::uint32_t heartbeat_ = kHeartbeat;
   PageQueue queues_[kQueueCount];  // per bin, and kBinFull for full pages
   std::uintptr_t thread_id_ = 0;   // owner; 0 for the empty heap
   // Bytes in blocks handed out (huge ones excluded), as counted (pages' used_ * block size) at
