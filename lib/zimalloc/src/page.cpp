@@ -92,7 +92,9 @@ Page* find_free_page(HeapCore* heap, std::size_t bin) noexcept {
     Page* page = queue->first_;
     while (page != nullptr) {
       Page* next = page->next_;
-      page_collect(page);
+      // With free_ and local_free_ both non-empty (a heartbeat, not a need), other threads'
+      // frees can wait: taking them now would mean walking their list.
+      if (page->free_ == nullptr || page->local_free_ == nullptr) page_collect(page);
       if (page->free_ == nullptr && page->capacity_ < page->reserved_) page_extend(page);
       if (page->free_ == nullptr && !page_to_full(heap, page)) page_collect(page);
       if (page->free_ != nullptr) {
@@ -164,14 +166,16 @@ void page_collect(Page* page) noexcept {
     }
     auto* first = reinterpret_cast<Block*>(head & kTfPointerMask);
     const auto count = static_cast<std::uint32_t>(head >> kTfCountShift);
-    if (page->local_free_ == nullptr && count < kTfCountMax && !kSecure) {
-      // The common case (malloc's slow path runs once free_ and local_free_ are both spent):
-      // the list becomes local_free_ as it is, its links untouched until malloc pops them.
+    if ((page->local_free_ == nullptr || page->free_ == nullptr) && count < kTfCountMax &&
+        !kSecure) {
+      // The list becomes local_free_ as it is, its links untouched until malloc pops them; a
+      // local_free_ already there moves up to the empty free_ first.
+      if (page->local_free_ != nullptr) page->free_ = page->local_free_;
       page->local_free_ = first;
       page->used_ -= count;
     } else {
       // Appending to local_free_ needs the tail: walk (secure builds always do, to catch a
-      // cycle that a double free made).
+      // cycle that a double free made). find_free_page does not come here.
       Block* last = first;
       std::uint32_t walked = 1;
       for (Block* next = decode_next(page, last->next); next != nullptr;
