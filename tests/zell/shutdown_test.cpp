@@ -22,19 +22,6 @@ namespace zell = zap::zell;
 
 namespace {
 
-// Counts live frames too: once a test's runtime and handles are gone, every frame must be.
-struct HeapFrames final : zell::FrameAllocator {
-  void* allocate(std::size_t n) override {
-    live.fetch_add(1);
-    return ::operator new(n);
-  }
-  void deallocate(void* p, std::size_t n) noexcept override {
-    live.fetch_sub(1);
-    ::operator delete(p, n);
-  }
-  std::atomic<long> live{0};
-};
-
 class Shutdown : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -43,13 +30,14 @@ class Shutdown : public ::testing::Test {
   }
   void TearDown() override {
     zell::set_frame_allocator(nullptr);
+    // Once a test's runtime and handles are gone, every frame must be.
     EXPECT_EQ(frames_.live.load(), 0) << "coroutine frames leaked by shutdown";
   }
 
  private:
-  static HeapFrames frames_;
+  static zell_test::LiveFrames frames_;
 };
-HeapFrames Shutdown::frames_;
+zell_test::LiveFrames Shutdown::frames_;
 
 zell::Task<int> forever(std::atomic<int>& started) {
   started.fetch_add(1);

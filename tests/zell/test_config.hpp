@@ -1,10 +1,14 @@
 // Shared helpers for the zell tests.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <cstdlib>
+#include <new>
 
 #include "zap/zell/config.hpp"
+#include "zap/zell/frame_allocator.hpp"
 
 namespace zell_test {
 
@@ -28,5 +32,19 @@ inline zap::zell::RuntimeConfig config(std::size_t workers = 2,
   c.io_backend = io;
   return c;
 }
+
+// Coroutine frames from ::operator new (so that AddressSanitizer sees a frame touched after it
+// was freed), counted: a test checks that every frame is gone once its runtime is.
+struct LiveFrames final : zap::zell::FrameAllocator {
+  void* allocate(std::size_t n) override {
+    live.fetch_add(1);
+    return ::operator new(n);
+  }
+  void deallocate(void* p, std::size_t n) noexcept override {
+    live.fetch_sub(1);
+    ::operator delete(p, n);
+  }
+  std::atomic<std::int64_t> live{0};
+};
 
 }  // namespace zell_test

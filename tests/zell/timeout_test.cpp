@@ -16,24 +16,10 @@
 
 namespace zell = zap::zell;
 
-namespace {
-
-struct LiveFrames final : zell::FrameAllocator {
-  void* allocate(std::size_t n) override {
-    live.fetch_add(1);
-    return ::operator new(n);
-  }
-  void deallocate(void* p, std::size_t n) noexcept override {
-    live.fetch_sub(1);
-    ::operator delete(p, n);
-  }
-  std::atomic<std::int64_t> live{0};
-};
-
-}  // namespace
+namespace {}  // namespace
 
 TEST(Timeout, CancellingTheCallerAlsoEndsTheWatchdog) {
-  static LiveFrames frames;
+  static zell_test::LiveFrames frames;
   zell::set_frame_allocator(&frames);
   {
     zell::Runtime runtime(zell_test::config(2));
