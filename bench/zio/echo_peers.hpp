@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/cpu_pinning.hpp"
 #include "zap/zio/buffer_ring.hpp"
 #include "zap/zio/loop.hpp"
 #include "zap/zio/socket.hpp"
@@ -38,30 +39,9 @@ inline void die(const char* what) {
   std::exit(1);
 }
 
-// Pins the calling thread to the (slot mod n)-th CPU this process may use: servers take slot 0,
-// the client slot 1. Every server then meets the client on the same terms; left to the
-// scheduler, the two threads sometimes share a CPU and the result says more about that than
-// about the server. Returns the previous mask, for restore_affinity().
-inline cpu_set_t pin_to_cpu_slot(int slot) {
-  cpu_set_t previous;
-  CPU_ZERO(&previous);
-  if (::sched_getaffinity(0, sizeof(previous), &previous) != 0 || CPU_COUNT(&previous) == 0)
-    return previous;
-  int target = slot % CPU_COUNT(&previous);
-  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
-    if (!CPU_ISSET(cpu, &previous) || target-- != 0) continue;
-    cpu_set_t one;
-    CPU_ZERO(&one);
-    CPU_SET(cpu, &one);
-    (void)::sched_setaffinity(0, sizeof(one), &one);
-    break;
-  }
-  return previous;
-}
-inline void restore_affinity(const cpu_set_t& mask) {
-  (void)::sched_setaffinity(0, sizeof(mask), &mask);
-}
-
+// Every server's thread runs on the first CPU the process may use, the client on the second
+// (common/cpu_pinning.hpp): every server meets the client on the same terms. Left to the
+// scheduler, the two sometimes shared a CPU, and that decided the result.
 class EchoServer {
  public:
   virtual ~EchoServer() = default;
@@ -101,7 +81,7 @@ class ZioEchoServer final : public EchoServer {
   };
 
   void run() {
-    (void)pin_to_cpu_slot(0);
+    (void)zap::bench::pin_to_cpu_slot(0);  // see EchoServer
     zio::Operation accept_op(&on_accept, this);
     accept_op.prep_accept(listener_.get());
     loop_->submit(accept_op);
@@ -196,7 +176,7 @@ class ZioMultishotEchoServer final : public EchoServer {
   };
 
   void run() {
-    (void)pin_to_cpu_slot(0);
+    (void)zap::bench::pin_to_cpu_slot(0);  // see EchoServer
     zio::Operation accept_op(&on_accept, this);
     accept_op.prep_accept_multishot(listener_.get());
     loop_->submit(accept_op);
@@ -300,7 +280,7 @@ class PlainEpollEchoServer final : public EchoServer {
     if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) < 0) die("epoll_ctl");
   }
   void run() {
-    (void)pin_to_cpu_slot(0);
+    (void)zap::bench::pin_to_cpu_slot(0);  // see EchoServer
     epoll_event events[256];
     char buf[4096];
     for (;;) {
@@ -368,9 +348,9 @@ class PingPongClient {
   }
 
   std::uint64_t run(std::uint64_t requests) {
-    const cpu_set_t previous = pin_to_cpu_slot(1);
+    const cpu_set_t previous = zap::bench::pin_to_cpu_slot(1);  // see EchoServer
     const std::uint64_t done = run_pinned(requests);
-    restore_affinity(previous);
+    zap::bench::restore_affinity(previous);
     return done;
   }
 

@@ -5,59 +5,24 @@
 // and wait policy. Even thread indices produce kBatch items per iteration, odd ones consume kBatch;
 // every thread runs the same number of iterations, so every item pushed is popped.
 //
-// Threads are pinned round-robin to the CPUs the process may use (see pin_to_cpu), identically for
-// both implementations: on a small shared machine, where the scheduler puts the threads otherwise
-// decides the result (same-core hand-offs are cheap, cross-core ones are what a queue is for).
+// Threads are pinned round-robin to the CPUs the process may use (see common/cpu_pinning.hpp),
+// identically for both implementations: on a small shared machine, where the scheduler puts the
+// threads otherwise decides the result (same-core hand-offs are cheap, cross-core ones are what a
+// queue is for).
 #include <boost/lockfree/queue.hpp>
-
-#include <sched.h>
 
 #include <cstdint>
 #include <memory>
 
+#include "common/cpu_pinning.hpp"
 #include "common/ratio_reporter.hpp"
+#include "common/spin_until.hpp"
 #include "zap/zync/mpmc_queue.hpp"
-#include "zap/zync/spin_hint.hpp"
 
 namespace {
 
 constexpr std::size_t kCapacity = 1024;
 constexpr std::uint64_t kBatch = 1024;
-
-template <typename Attempt>
-void until(Attempt&& attempt) {
-  for (unsigned spins = 0; !attempt(); ++spins) {
-    if (spins < 64) {
-      zap::zync::spin_hint();
-    } else {
-      sched_yield();
-    }
-  }
-}
-
-// Pins the calling benchmark thread to the (index mod n)-th CPU it may run on, so that every run
-// places the threads the same way (on 2 CPUs with 4 threads: one producer and one consumer per
-// CPU) instead of leaving the ratio to where the scheduler happened to put them. Returns the
-// previous mask so thread 0, which is the main thread, can restore it.
-cpu_set_t pin_to_cpu(int index) {
-  cpu_set_t previous;
-  CPU_ZERO(&previous);
-  if (sched_getaffinity(0, sizeof(previous), &previous) != 0) return previous;
-  const int allowed = CPU_COUNT(&previous);
-  if (allowed == 0) return previous;
-  int target = index % allowed;
-  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
-    if (!CPU_ISSET(cpu, &previous)) continue;
-    if (target-- == 0) {
-      cpu_set_t one;
-      CPU_ZERO(&one);
-      CPU_SET(cpu, &one);
-      (void)sched_setaffinity(0, sizeof(one), &one);
-      break;
-    }
-  }
-  return previous;
-}
 
 struct ZapQueue {
   zap::zync::MpmcQueue<std::uint64_t> queue{kCapacity};
@@ -77,21 +42,22 @@ void producers_consumers(benchmark::State& state) {
   // Thread 0 sets up before the loop; Google Benchmark's start barrier orders it before the others.
   if (state.thread_index() == 0) queue = std::make_unique<Queue>();
   const bool producer = state.thread_index() % 2 == 0;
-  const cpu_set_t previous = pin_to_cpu(state.thread_index());
+  const cpu_set_t previous = zap::bench::pin_to_cpu_slot(state.thread_index());
   std::uint64_t sum = 0;
   for (auto _ : state) {
     if (producer) {
-      for (std::uint64_t i = 0; i < kBatch; ++i) until([&] { return queue->push(i); });
+      for (std::uint64_t i = 0; i < kBatch; ++i)
+        zap::bench::spin_until([&] { return queue->push(i); });
     } else {
       for (std::uint64_t i = 0; i < kBatch; ++i) {
         std::uint64_t v;
-        until([&] { return queue->pop(v); });
+        zap::bench::spin_until([&] { return queue->pop(v); });
         sum += v;
       }
     }
   }
   benchmark::DoNotOptimize(sum);
-  (void)sched_setaffinity(0, sizeof(previous), &previous);
+  zap::bench::restore_affinity(previous);
   if (producer) state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kBatch));
   if (state.thread_index() == 0) queue.reset();  // after the stop barrier
 }

@@ -8,19 +8,19 @@
 // SpscBatch is Spsc with the batch operations of both queues (SpscRing::try_push_many /
 // try_pop_many, spsc_queue::push(const T*, n) / pop(T*, n)), kChunk items per call at most.
 //
-// Threads are pinned round-robin to the CPUs the process may use (see pin_to_cpu), identically for
-// both implementations: on a small shared machine, where the scheduler puts the threads otherwise
-// decides the result (same-core hand-offs are cheap, cross-core ones are what a queue is for).
+// Threads are pinned round-robin to the CPUs the process may use (see common/cpu_pinning.hpp),
+// identically for both implementations: on a small shared machine, where the scheduler puts the
+// threads otherwise decides the result (same-core hand-offs are cheap, cross-core ones are what a
+// queue is for).
 #include <boost/lockfree/spsc_queue.hpp>
-
-#include <sched.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <memory>
 
+#include "common/cpu_pinning.hpp"
 #include "common/ratio_reporter.hpp"
-#include "zap/zync/spin_hint.hpp"
+#include "common/spin_until.hpp"
 #include "zap/zync/spsc_ring.hpp"
 
 namespace {
@@ -28,42 +28,6 @@ namespace {
 constexpr std::size_t kCapacity = 1024;
 constexpr std::uint64_t kBatch = 1024;
 constexpr std::size_t kChunk = 64;
-
-// Spin a little, then give the core away: the machine may have fewer free cores than threads.
-template <typename Attempt>
-void until(Attempt&& attempt) {
-  for (unsigned spins = 0; !attempt(); ++spins) {
-    if (spins < 64) {
-      zap::zync::spin_hint();
-    } else {
-      sched_yield();
-    }
-  }
-}
-
-// Pins the calling benchmark thread to the (index mod n)-th CPU it may run on, so that every run
-// places the threads the same way (on 2 CPUs with 4 threads: one producer and one consumer per
-// CPU) instead of leaving the ratio to where the scheduler happened to put them. Returns the
-// previous mask so thread 0, which is the main thread, can restore it.
-cpu_set_t pin_to_cpu(int index) {
-  cpu_set_t previous;
-  CPU_ZERO(&previous);
-  if (sched_getaffinity(0, sizeof(previous), &previous) != 0) return previous;
-  const int allowed = CPU_COUNT(&previous);
-  if (allowed == 0) return previous;
-  int target = index % allowed;
-  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
-    if (!CPU_ISSET(cpu, &previous)) continue;
-    if (target-- == 0) {
-      cpu_set_t one;
-      CPU_ZERO(&one);
-      CPU_SET(cpu, &one);
-      (void)sched_setaffinity(0, sizeof(one), &one);
-      break;
-    }
-  }
-  return previous;
-}
 
 struct ZapRing {
   zap::zync::SpscRing<std::uint64_t> ring{kCapacity};
@@ -88,21 +52,22 @@ void producer_consumer(benchmark::State& state) {
   static std::unique_ptr<Queue> queue;
   // Thread 0 sets up before the loop; Google Benchmark's start barrier orders it before thread 1.
   if (state.thread_index() == 0) queue = std::make_unique<Queue>();
-  const cpu_set_t previous = pin_to_cpu(state.thread_index());
+  const cpu_set_t previous = zap::bench::pin_to_cpu_slot(state.thread_index());
   std::uint64_t sum = 0;
   for (auto _ : state) {
     if (state.thread_index() == 0) {
-      for (std::uint64_t i = 0; i < kBatch; ++i) until([&] { return queue->push(i); });
+      for (std::uint64_t i = 0; i < kBatch; ++i)
+        zap::bench::spin_until([&] { return queue->push(i); });
     } else {
       for (std::uint64_t i = 0; i < kBatch; ++i) {
         std::uint64_t v;
-        until([&] { return queue->pop(v); });
+        zap::bench::spin_until([&] { return queue->pop(v); });
         sum += v;
       }
     }
   }
   benchmark::DoNotOptimize(sum);
-  (void)sched_setaffinity(0, sizeof(previous), &previous);
+  zap::bench::restore_affinity(previous);
   if (state.thread_index() == 0) {
     state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kBatch));
     queue.reset();  // after the stop barrier: thread 1 is done with it
@@ -114,7 +79,7 @@ template <typename Queue>
 void producer_consumer_batch(benchmark::State& state) {
   static std::unique_ptr<Queue> queue;
   if (state.thread_index() == 0) queue = std::make_unique<Queue>();
-  const cpu_set_t previous = pin_to_cpu(state.thread_index());
+  const cpu_set_t previous = zap::bench::pin_to_cpu_slot(state.thread_index());
   std::uint64_t buffer[kBatch];
   for (std::uint64_t i = 0; i < kBatch; ++i) buffer[i] = i;
   std::uint64_t sum = 0;
@@ -123,16 +88,17 @@ void producer_consumer_batch(benchmark::State& state) {
       const std::size_t want = std::min<std::size_t>(kChunk, kBatch - done);
       std::size_t moved = 0;
       if (state.thread_index() == 0) {
-        until([&] { return (moved = queue->push_many(buffer + done, want)) != 0; });
+        zap::bench::spin_until(
+            [&] { return (moved = queue->push_many(buffer + done, want)) != 0; });
       } else {
-        until([&] { return (moved = queue->pop_many(buffer + done, want)) != 0; });
+        zap::bench::spin_until([&] { return (moved = queue->pop_many(buffer + done, want)) != 0; });
         for (std::size_t i = 0; i < moved; ++i) sum += buffer[done + i];
       }
       done += moved;
     }
   }
   benchmark::DoNotOptimize(sum);
-  (void)sched_setaffinity(0, sizeof(previous), &previous);
+  zap::bench::restore_affinity(previous);
   if (state.thread_index() == 0) {
     state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kBatch));
     queue.reset();  // after the stop barrier: thread 1 is done with it
