@@ -2,19 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include "config_error.hpp"
 #include "daemon_settings.hpp"
 
 namespace zap::app {
 namespace {
-
-std::string error_of(const std::function<void()>& body) {
-  try {
-    body();
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 TEST(JsonReader, ReadsTypedValuesAndDefaults) {
   auto json = parse_json_text(R"({"port": 80, "name": "a", "on": true})", "test");

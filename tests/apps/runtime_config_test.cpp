@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "address_setting.hpp"
+#include "config_error.hpp"
 #include "config_reader.hpp"
 #include "port_file.hpp"
 
@@ -12,15 +13,6 @@
 
 namespace zap::app {
 namespace {
-
-std::string error_of(const std::function<void()>& body) {
-  try {
-    body();
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 TEST(RuntimeConfig, CarriesWorkersCpusTopologyAndBackend) {
   RuntimeSettings settings;
