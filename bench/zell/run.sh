@@ -49,6 +49,10 @@ done
 zr=$(value arm_cancel_per_s <<<"$z"); gr=$(value arm_cancel_per_s <<<"$g")
 row timer arm_cancel_per_s "$zr" "$gr" "$(ratio "$zr" "$gr")x" "zell >= 1e7"
 
+z="$("$vs_go" yield)"; g="$("$gobin/yield")"
+zy=$(value yield_ns <<<"$z"); gy=$(value yield_ns <<<"$g")
+row yield yield_ns "$zy" "$gy" "$(ratio "$gy" "$zy")x" ""
+
 echo
 echo "In-process peers (boost::asio::thread_pool):"
 "$build/bench/zell/zell_runtime_bench" --benchmark_filter='SpawnJoin' 2>/dev/null | tail -4

@@ -8,6 +8,8 @@
 //   fib          fork-join fib(30)                               -> total_ms peak_rss_kb
 //   timer        1ms sleeps on an idle runtime; arm+cancel rate  -> err_p50_us err_p99_us
 //   arm_cancel_per_s
+//   yield        one task yields 1M times (back through the run   -> yield_ns
+//                queue each time), on an otherwise idle runtime
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -19,6 +21,7 @@
 
 #include "workloads.hpp"
 #include "zap/zell/detail/timer_entry.hpp"
+#include "zap/zell/yield.hpp"
 
 namespace zell = zap::zell;
 using namespace zell_bench;
@@ -69,6 +72,12 @@ zell::Task<double> arm_cancel_rate(std::size_t n) {
   co_return static_cast<double>(n) / std::chrono::duration<double>(Clock::now() - start).count();
 }
 
+zell::Task<double> yield_round_trip_ns(int count) {
+  const auto start = Clock::now();
+  for (int i = 0; i < count; ++i) co_await zell::yield();
+  co_return std::chrono::duration<double, std::nano>(Clock::now() - start).count() / count;
+}
+
 std::int64_t percentile(std::vector<std::int64_t> v, double p) {
   std::sort(v.begin(), v.end());
   return v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))];
@@ -78,7 +87,7 @@ std::int64_t percentile(std::vector<std::int64_t> v, double p) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s spawn_join|pingpong|skynet|fib|timer\n", argv[0]);
+    std::fprintf(stderr, "usage: %s spawn_join|pingpong|skynet|fib|timer|yield\n", argv[0]);
     return 2;
   }
   const char* mode = argv[1];
@@ -132,6 +141,9 @@ int main(int argc, char** argv) {
     std::printf("err_p50_us %.1f\nerr_p99_us %.1f\narm_cancel_per_s %.0f\n",
                 static_cast<double>(percentile(errors, 0.5)) / 1000.0,
                 static_cast<double>(percentile(errors, 0.99)) / 1000.0, rate);
+  } else if (std::strcmp(mode, "yield") == 0) {
+    (void)runtime.block_on(yield_round_trip_ns(10000));  // warm-up
+    std::printf("yield_ns %.1f\n", runtime.block_on(yield_round_trip_ns(1'000'000)));
   } else {
     std::fprintf(stderr, "unknown mode %s\n", mode);
     return 2;

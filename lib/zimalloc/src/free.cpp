@@ -1,7 +1,8 @@
 // free: the generic path behind free_fast (internal.hpp) -- aligned and huge blocks, frees from
 // other threads (the atomic thread-free list), and the secure build's checks.
-#include <algorithm>
 #include "internal.hpp"
+
+#include <algorithm>
 
 namespace zap::zimalloc::detail {
 namespace {
