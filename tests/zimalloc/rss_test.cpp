@@ -108,7 +108,7 @@ TEST(Rss, FreePagesArePurgedAfterTheDelayAlone) {
     now_committed = zi::process_stats().committed;
   }
   EXPECT_LE(now_committed, start + start / 10) << "start " << start << " peak " << peak;
-  zi::set_purge_delay(std::chrono::milliseconds(10));
+  zi::set_purge_delay(zi::kDefaultPurgeDelay);
 }
 
 }  // namespace

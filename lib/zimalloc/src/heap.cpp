@@ -9,6 +9,7 @@
 #include <new>
 
 #include "internal.hpp"
+#include "zap/zimalloc/zimalloc.hpp"
 #include "zap/zync/mutex.hpp"
 #include "zap/zync/spin_hint.hpp"
 
@@ -17,7 +18,7 @@ namespace zap::zimalloc::detail {
 constinit Page g_empty_page{};
 constinit HeapCore g_empty_heap{};
 Keys g_keys{0, 0};
-std::atomic<std::uint32_t> g_purge_delay_ms{10};
+std::atomic<std::uint32_t> g_purge_delay_ms{static_cast<std::uint32_t>(kDefaultPurgeDelay.count())};
 std::atomic<std::int64_t> g_allocated{0};
 std::atomic<std::int64_t> g_peak_allocated{0};
 

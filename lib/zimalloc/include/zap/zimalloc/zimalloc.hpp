@@ -54,7 +54,11 @@ std::size_t usable_size(const void* p) noexcept;
 // takes over the segments of exited threads to do the same with them.
 void collect(bool force = false) noexcept;
 
-// How long a free page keeps its memory before it is decommitted (default 10 ms).
+// How long a free page keeps its memory before it is decommitted. The default is long enough that
+// a page emptied and refilled in the rhythm of a producer/consumer or a churning workload keeps
+// its memory (at 10 ms, re-faulting the pages cost xmalloc and churn 10-50%), and short enough
+// that memory after a burst goes back within a fraction of a second.
+inline constexpr std::chrono::milliseconds kDefaultPurgeDelay{100};
 void set_purge_delay(std::chrono::milliseconds delay) noexcept;
 
 // True if p lies in a segment zimalloc currently has from the OS.
