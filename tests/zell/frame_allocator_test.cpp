@@ -33,20 +33,6 @@ struct OwnFrame {
 
 zell::Task<void*> frame_address() { co_return co_await OwnFrame{}; }
 
-struct CountingAllocator final : zell::FrameAllocator {
-  void* allocate(std::size_t n) override {
-    live.fetch_add(1);
-    total.fetch_add(1);
-    return ::operator new(n);
-  }
-  void deallocate(void* p, std::size_t n) noexcept override {
-    live.fetch_sub(1);
-    ::operator delete(p, n);
-  }
-  std::atomic<std::int64_t> live{0};
-  std::atomic<std::int64_t> total{0};
-};
-
 }  // namespace
 
 TEST(FrameAllocator, DefaultIsZimalloc) {
@@ -118,7 +104,7 @@ TEST(FrameAllocator, BlocksFreedOnAnotherThreadAreReused) {
 }
 
 TEST(FrameAllocator, InstalledAllocatorServesEveryFrameAndRecord) {
-  static CountingAllocator counting;
+  static zell_test::LiveFrames counting;
   zell::set_frame_allocator(&counting);
   EXPECT_EQ(zell::frame_allocator(), &counting);
   {

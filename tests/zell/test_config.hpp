@@ -38,13 +38,15 @@ inline zap::zell::RuntimeConfig config(std::size_t workers = 2,
 struct LiveFrames final : zap::zell::FrameAllocator {
   void* allocate(std::size_t n) override {
     live.fetch_add(1);
+    total.fetch_add(1);
     return ::operator new(n);
   }
   void deallocate(void* p, std::size_t n) noexcept override {
     live.fetch_sub(1);
     ::operator delete(p, n);
   }
-  std::atomic<std::int64_t> live{0};
+  std::atomic<std::int64_t> live{0};   // allocated and not yet freed
+  std::atomic<std::int64_t> total{0};  // ever allocated
 };
 
 }  // namespace zell_test
