@@ -144,8 +144,17 @@ TEST_F(Shutdown, QueuedTasksThatNeverRanAreDestroyed) {
   wait_until(blocking, 2);
   for (int i = 0; i < 50; ++i) handles.push_back(runtime->spawn(counted()));  // global
   // Both workers are held: shutdown marks them stopping, and they stop as soon as released.
+  // The releaser waits until shutdown has begun (a task spawned from outside then finishes at
+  // once, cancelled: nothing can run it), not for a fixed time a loaded machine may overrun.
+  auto probe = []() -> zell::Task<int> { co_return 0; };
   std::thread releaser([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::vector<zell::JoinHandle<int>> probes;
+    while (probes.empty() || !probes.back().is_finished()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      probes.push_back(runtime->spawn(probe()));
+    }
+    // Shutdown closes the door to outside spawns just before it marks the workers stopping.
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
     release = true;
   });
   runtime->shutdown();
