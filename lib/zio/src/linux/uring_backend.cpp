@@ -168,6 +168,8 @@ std::error_code UringBackend::init(const LoopOptions& options) {
       supported_[op] = io_uring_opcode_supported(probe, op);
     io_uring_free_probe(probe);
   }
+  for (const int op : options.io_uring_disabled_opcodes)
+    if (op >= 0 && op < IORING_OP_LAST) supported_[op] = false;
   for (int k = static_cast<int>(OpKind::nop); k <= static_cast<int>(OpKind::recv_multishot); ++k) {
     const int code = opcode_of(static_cast<OpKind>(k));
     if (code >= 0 && !supported_[code]) missing += " " + std::to_string(code);

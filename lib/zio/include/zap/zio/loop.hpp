@@ -39,6 +39,7 @@
 #include <memory>
 #include <string_view>
 #include <system_error>
+#include <vector>
 
 #include "zap/zio/buffer_ring.hpp"
 #include "zap/zio/operation.hpp"
@@ -67,6 +68,10 @@ struct LoopOptions {
   // false forces the emulation (single-shot ops re-armed by the backend; same callbacks), which is
   // what kernels before 5.19 (accept) / 6.0 (recv) get anyway. No effect on epoll.
   bool kernel_multishot = true;
+  // io_uring: opcodes (IORING_OP_*) to treat as unsupported although the kernel has them, as on an
+  // older kernel: the backend takes the same fallback it would there. For tests of those paths,
+  // and to route around an opcode that misbehaves on a particular kernel. No effect on epoll.
+  std::vector<int> io_uring_disabled_opcodes;
 };
 
 // What the kernel does natively for this loop (see Loop::features()). false = zio emulates it
