@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "zio_test_support.hpp"
 
@@ -154,6 +155,82 @@ TEST_P(LoopTest, DeadlineDoesNotFireWhenTheOpCompletesFirst) {
   EXPECT_EQ(out.calls, 1);
   ::close(sv[0]);
   ::close(sv[1]);
+}
+
+TEST_P(LoopTest, AWaitWithoutATimeoutEndsAtTheEarliestDeadline) {
+  // run_once(kForever) must not sleep past a deadline: the loop bounds its wait by the earliest
+  // one. A watchdog wakes the loop after 3 s, so a loop that sleeps on fails instead of hanging.
+  int sv[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+  UniqueFd a(sv[0]), b(sv[1]);
+  char buf[16];
+  Outcome out;
+  Operation op(&record, &out);
+  op.prep_recv(a.get(), buf, sizeof(buf));
+  op.set_timeout(30ms);
+  const auto start = std::chrono::steady_clock::now();
+  loop().submit(op);
+  std::atomic<bool> done{false};
+  std::thread watchdog([&] {
+    for (int i = 0; i < 300 && !done.load(); ++i) std::this_thread::sleep_for(10ms);
+    loop().wake();
+  });
+  for (int turn = 0; turn < 8 && out.calls == 0; ++turn) loop().run_once(Loop::kForever);
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  done = true;
+  watchdog.join();
+  ASSERT_EQ(out.calls, 1);
+  EXPECT_EQ(out.result.error(), std::errc::timed_out);
+  EXPECT_LT(elapsed, 2s);
+}
+
+TEST_P(LoopTest, DeadlinesFireAlsoForOpsWaitingForSubmissionSpace) {
+  // 4 SQ entries and 64 silent recvs: most wait in the backend's backlog when their deadlines
+  // pass, the rest are in the kernel. Every one ends ETIMEDOUT, once, and the loop stays usable.
+  LoopOptions options;
+  options.backend = GetParam();
+  options.entries = 4;
+  std::error_code ec;
+  auto small = Loop::create(options, ec);
+  ASSERT_TRUE(small) << ec.message();
+  constexpr int kOps = 64;
+  int sv[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+  UniqueFd a(sv[0]), b(sv[1]);
+  std::vector<UniqueFd> fds;
+  std::vector<Outcome> outs(kOps);
+  std::vector<std::unique_ptr<Operation>> ops;
+  char buf[kOps][8];
+  for (int i = 0; i < kOps; ++i) {
+    int pair[2];
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pair), 0);
+    fds.emplace_back(pair[0]);
+    fds.emplace_back(pair[1]);
+    ops.push_back(std::make_unique<Operation>(&record, &outs[i]));
+    ops.back()->prep_recv(pair[0], buf[i], sizeof(buf[i]));
+    ops.back()->set_timeout(std::chrono::milliseconds(20 + i % 4));
+    small->submit(*ops.back());
+  }
+  ASSERT_TRUE(run_until(*small, [&] {
+    for (const Outcome& o : outs)
+      if (o.calls == 0) return false;
+    return true;
+  }));
+  for (int i = 0; i < kOps; ++i) {
+    EXPECT_EQ(outs[i].calls, 1) << "op " << i;
+    EXPECT_EQ(outs[i].result.error(), std::errc::timed_out) << "op " << i;
+  }
+  EXPECT_EQ(small->pending(), 0u);
+  // Still usable: a recv with data completes.
+  ASSERT_EQ(::send(b.get(), "z", 1, 0), 1);
+  Outcome last;
+  Operation op(&record, &last);
+  char one[4];
+  op.prep_recv(a.get(), one, sizeof(one));
+  op.set_timeout(5s);
+  small->submit(op);
+  ASSERT_TRUE(run_until(*small, [&] { return last.calls == 1; }));
+  EXPECT_EQ(last.result.bytes(), 1u);
 }
 
 TEST_P(LoopTest, WakeFromAnotherThreadEndsAWait) {

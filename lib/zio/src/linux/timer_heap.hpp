@@ -1,7 +1,8 @@
 // TimerHeap: a binary min-heap of Operations by absolute expiry (Operation::ts_[0], monotonic ns),
-// for the epoll backend's timers and deadlines. Intrusive: each op stores its 1-based position in
-// heap_index_ (0 = not in the heap), so removal on cancel or completion is O(log n). The vector
-// only grows (to the peak number of armed timers): no allocation in steady state.
+// for the epoll backend's timers and deadlines and the io_uring backend's deadlines. Intrusive:
+// each op stores its 1-based position in heap_index_ (0 = not in the heap), so removal on cancel or
+// completion is O(log n). The vector only grows (to the peak number of armed timers): no allocation
+// in steady state.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +19,8 @@ class TimerHeap {
   [[nodiscard]] Operation* top() const noexcept { return heap_.empty() ? nullptr : heap_.front(); }
   [[nodiscard]] static std::int64_t expiry(const Operation& op) noexcept { return op.ts_[0]; }
   [[nodiscard]] static bool contains(const Operation& op) noexcept { return op.heap_index_ != 0; }
+
+  void reserve(std::size_t capacity) { heap_.reserve(capacity); }
 
   void push(Operation& op, std::int64_t expiry_ns) {
     op.ts_[0] = expiry_ns;

@@ -99,6 +99,7 @@ void UringBackend::submit(Operation& op) noexcept {
   op.rearm_ = false;
   op.recv_wait_ = false;
   op.deadline_ns_ = 0;
+  op.deadline_passed_ = false;
   op.next_ = op.prev_ = nullptr;
   if (op.kind_ == OpKind::timeout) op.timeout_ns_ = 0;      // a timer's deadline is itself
   if (!fd_ops_.add(op)) return finish_locally(op, -EBADF);  // no such fd can be open
@@ -118,10 +119,7 @@ void UringBackend::cancel(Operation& op) noexcept {
     op.cancel_requested_ = true;
     // Emulated multishot inside its callback: no SQE to cancel; after_emulated_more() ends it.
     if (op.rearm_) return;
-    if (reserve(1))
-      prep_cancel(op);
-    else
-      cancel_backlog_.push_back(op);
+    request_kernel_cancel(op);
   }
   // done or idle: the result is already decided; nothing to do.
 }
@@ -139,7 +137,8 @@ void UringBackend::arm_wake() noexcept {
 }
 
 std::error_code UringBackend::init(const LoopOptions& options) {
-  deferred_closes_.reserve(16);  // close_fd must not allocate in the common deferred case
+  deferred_closes_.reserve(16);         // close_fd must not allocate in the common deferred case
+  deadlines_.reserve(options.entries);  // grows (rarely) only past this many ops with deadlines
   io_uring_params params{};
   // COOP_TASKRUN: completions become task work run only when this thread enters the kernel;
   // TASKRUN_FLAG makes the kernel say so (IORING_SQ_TASKRUN), so a run_once(0) with nothing to
@@ -276,26 +275,42 @@ void UringBackend::prep(Operation& op) noexcept {
   io_uring_sqe_set_data(sqe, &op);
   op.state_ = Operation::State::in_flight;
   ++in_kernel_;
-  link_deadline(op, sqe);
+  arm_deadline(op);
 }
 
-void UringBackend::link_deadline(Operation& op, io_uring_sqe* sqe) noexcept {
-  if (op.timeout_ns_ <= 0) return;
-  // The deadline is fixed at the first SQE: a splice retried after a poll gets what is left.
-  std::int64_t left = op.timeout_ns_;
+void UringBackend::arm_deadline(Operation& op) {
+  // Fixed at the first SQE: a splice retried after a poll keeps what is left of it.
+  if (op.timeout_ns_ <= 0 || op.deadline_ns_ != 0) return;
   const std::int64_t now = monotonic_ns();
-  if (op.deadline_ns_ == 0) {
-    op.deadline_ns_ = op.timeout_ns_ > INT64_MAX - now ? INT64_MAX : now + op.timeout_ns_;
-  } else {
-    left = op.deadline_ns_ - now > 0 ? op.deadline_ns_ - now : 1;  // 1 ns: expires at once
+  op.deadline_ns_ = op.timeout_ns_ > INT64_MAX - now ? INT64_MAX : now + op.timeout_ns_;
+  deadlines_.push(op, op.deadline_ns_);
+}
+
+bool UringBackend::expire_deadlines(std::int64_t now) noexcept {
+  bool any = false;
+  while (Operation* op = deadlines_.top()) {
+    if (TimerHeap::expiry(*op) > now) break;
+    deadlines_.remove(*op);
+    any = true;
+    op->deadline_passed_ = true;
+    if (op->state_ == Operation::State::queued) {  // still in a backlog: no SQE to cancel
+      (op->polling_ ? splice_retry_ : backlog_).remove(*op);
+      op->polling_ = false;
+      finish_locally(*op, -ETIMEDOUT);
+    } else if (op->state_ == Operation::State::in_flight && !op->cancel_requested_) {
+      // Its CQE says ECANCELED (or the real result, if that won the race); reap() turns the
+      // ECANCELED into ETIMEDOUT because the deadline passed and cancel() was not asked.
+      request_kernel_cancel(*op);
+    }
   }
-  // The kernel copies the timespec while preparing the linked SQE, inside io_uring_enter, so
-  // op.ts_ only has to live until the next submit - it lives until completion.
-  sqe->flags |= IOSQE_IO_LINK;
-  set_timespec(op.ts_, left);
-  io_uring_sqe* link = io_uring_get_sqe(&ring_);
-  io_uring_prep_link_timeout(link, reinterpret_cast<__kernel_timespec*>(op.ts_), 0);
-  io_uring_sqe_set_data64(link, kIgnored);
+  return any;
+}
+
+std::int64_t UringBackend::bound_by_deadlines(std::int64_t timeout_ns) const noexcept {
+  const Operation* first = deadlines_.top();
+  if (first == nullptr) return timeout_ns;
+  const std::int64_t until = std::max<std::int64_t>(0, TimerHeap::expiry(*first) - monotonic_ns());
+  return timeout_ns < 0 || until < timeout_ns ? until : timeout_ns;
 }
 
 void UringBackend::prep_poll(Operation& op) noexcept {
@@ -306,14 +321,14 @@ void UringBackend::prep_poll(Operation& op) noexcept {
   op.state_ = Operation::State::in_flight;
   op.polling_ = true;
   ++in_kernel_;
-  link_deadline(op, sqe);
+  // The op's deadline was armed with its first SQE and still runs.
 }
 
 // Called while reaping: the op stays busy, its callback does not run.
 void UringBackend::poll_then_retry_splice(Operation& op) noexcept {
   op.state_ = Operation::State::queued;
   op.polling_ = true;
-  if (splice_retry_.empty() && reserve(sqes_needed(op)))
+  if (splice_retry_.empty() && reserve(1))
     prep_poll(op);
   else
     splice_retry_.push_back(op);
@@ -322,7 +337,7 @@ void UringBackend::poll_then_retry_splice(Operation& op) noexcept {
 void UringBackend::retry_splice_after_poll(Operation& op) noexcept {
   op.state_ = Operation::State::queued;
   op.polling_ = false;
-  if (backlog_.empty() && reserve(sqes_needed(op)))
+  if (backlog_.empty() && reserve(1))
     prep(op);
   else
     backlog_.push_back(op);
@@ -412,13 +427,13 @@ std::size_t UringBackend::reap() noexcept {
         // readiness and splice again, so the op completes only with bytes or a real error.
         if (poll_done) {
           op->polling_ = false;
-          if (res >= 0 && !op->cancel_requested_) {
+          if (res >= 0 && !op->cancel_requested_ && !op->deadline_passed_) {
             retry_splice_after_poll(*op);
             continue;
           }
           if (res >= 0) res = -ECANCELED;  // revents are not bytes
         } else if (res == -EAGAIN) {
-          if (op->cancel_requested_) {
+          if (op->cancel_requested_ || op->deadline_passed_) {
             res = -ECANCELED;
           } else if (supported_[IORING_OP_POLL_ADD]) {
             poll_then_retry_splice(*op);
@@ -426,11 +441,9 @@ std::size_t UringBackend::reap() noexcept {
           }
         }
       }
-      // A linked timeout that interrupts an op running in io-wq can surface as EINTR.
-      if (res == -EINTR && op->timeout_ns_ > 0 && !op->cancel_requested_ &&
-          monotonic_ns() >= op->deadline_ns_) {
+      // The deadline's cancel: ECANCELED, or EINTR from an op that io-wq was running.
+      if ((res == -ECANCELED || res == -EINTR) && op->deadline_passed_ && !op->cancel_requested_)
         res = -ETIMEDOUT;
-      }
       // Mark before any callback runs: a callback that cancel()s an op of this batch must
       // not send a cancel for an address that may be reused by then.
       op->state_ = Operation::State::done;
@@ -464,12 +477,12 @@ std::size_t UringBackend::deliver_item(const Item& item) noexcept {
 std::size_t UringBackend::run_once(std::int64_t timeout_ns) noexcept {
   // Move what waited for SQ space into the ring, in order.
   while (Operation* op = backlog_.head) {
-    if (!reserve(sqes_needed(*op))) break;
+    if (!reserve(1)) break;
     backlog_.remove(*op);
     prep(*op);
   }
   while (Operation* op = splice_retry_.head) {
-    if (!reserve(sqes_needed(*op))) break;
+    if (!reserve(1)) break;
     splice_retry_.remove(*op);
     prep_poll(*op);
   }
@@ -477,6 +490,10 @@ std::size_t UringBackend::run_once(std::int64_t timeout_ns) noexcept {
     if (!reserve(1)) break;
     cancel_backlog_.remove(*op);
     prep_cancel(*op);
+  }
+  if (!deadlines_.empty()) {
+    expire_deadlines(monotonic_ns());
+    timeout_ns = bound_by_deadlines(timeout_ns);
   }
   arm_wake();
 
@@ -501,6 +518,9 @@ std::size_t UringBackend::run_once(std::int64_t timeout_ns) noexcept {
   // -ETIME: the wait timed out; -EINTR: a signal; -EBUSY/-EAGAIN: the CQ is overflowing or the
   // kernel is short of memory - reaping below makes room, and the next turn submits again.
   (void)rc;
+  // A deadline that passed during the wait: its cancel goes out now, so that the op's ECANCELED
+  // (-> ETIMEDOUT) is usually reaped in this same turn.
+  if (!deadlines_.empty() && expire_deadlines(monotonic_ns())) io_uring_submit(&ring_);
   if (!deferred_closes_.empty()) flush_deferred_closes();
 
   std::size_t delivered = reap();

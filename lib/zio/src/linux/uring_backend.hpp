@@ -1,7 +1,11 @@
-// io_uring backend. Every Operation maps to one SQE whose user_data is the Operation's address
-// (plus a LINK_TIMEOUT SQE when it has a deadline). Submission and reaping share one
-// io_uring_enter per run_once. Reserved user_data values mark internal CQEs: kIgnored (link
-// timeouts, cancel requests, whose outcome shows up on the target op), kWakeTag (the eventfd
+// io_uring backend. Every Operation maps to one SQE whose user_data is the Operation's address.
+// Submission and reaping share one io_uring_enter per run_once. Deadlines live in a user-space
+// timer heap, not in the kernel: most ops finish long before theirs, and a LINK_TIMEOUT would
+// cost every one of them a second SQE, a second CQE and a kernel hrtimer armed and cancelled; the
+// heap costs a push and a pop, and the kernel hears of a deadline only when it passes (an async
+// cancel; the op then ends ETIMEDOUT). The wait in run_once never outlasts the earliest
+// deadline. Reserved user_data values mark internal CQEs: kIgnored (cancel requests, whose
+// outcome shows up on the target op), kWakeTag (the eventfd
 // read that lets wake() interrupt a waiting loop) and kCloseTag (close_fd's IORING_OP_CLOSE). A
 // further tag marks a splice's readiness wait: the kernel does not poll-retry splice, so on EAGAIN
 // the backend polls the side that is not ready (POLL_ADD, user_data = op address | kPollTag) and
@@ -19,6 +23,7 @@
 
 #include "backend.hpp"
 #include "linux/fd_op_index.hpp"
+#include "linux/timer_heap.hpp"
 
 namespace zap::zio::detail {
 
@@ -58,8 +63,6 @@ class UringBackend final : public Backend {
     Delivery how;
   };
 
-  static unsigned sqes_needed(const Operation& op) noexcept { return op.timeout_ns_ > 0 ? 2 : 1; }
-
   // Ensures `n` free SQEs, submitting what is queued if the SQ is full. False if the kernel
   // cannot take more now (e.g. -EBUSY while completions overflow); the caller backlogs.
   bool reserve(unsigned n) noexcept {
@@ -73,15 +76,17 @@ class UringBackend final : public Backend {
     op.state_ = Operation::State::done;
     done_.push_back(op);
   }
-  // The last delivery of an op: it leaves the fd index, then its callback runs.
+  // The last delivery of an op: it leaves the fd index and the deadline heap, then its callback
+  // runs.
   std::size_t deliver_final(Operation& op, std::int64_t res, int buffer = -1) noexcept {
     fd_ops_.remove(op);
+    deadlines_.remove(op);
     return deliver(op, res, buffer);
   }
   // Into the ring now, or into the backlog behind older ops.
   void enqueue(Operation& op) noexcept {
     op.state_ = Operation::State::queued;
-    if (backlog_.empty() && reserve(sqes_needed(op)))
+    if (backlog_.empty() && reserve(1))
       prep(op);
     else
       backlog_.push_back(op);
@@ -90,9 +95,22 @@ class UringBackend final : public Backend {
   void prep(Operation& op) noexcept;
   // The splice said EAGAIN: wait (POLL_ADD) for the side that is not ready, then splice again.
   void prep_poll(Operation& op) noexcept;
-  void link_deadline(Operation& op, io_uring_sqe* sqe) noexcept;
+  // At an op's first SQE: its deadline into the heap (a retried splice keeps the first one).
+  void arm_deadline(Operation& op);
+  // Cancels every op whose deadline is at or before `now`; true if any was cancelled.
+  bool expire_deadlines(std::int64_t now) noexcept;
+  // The time run_once may wait: `timeout_ns` (< 0: forever), shortened to the earliest deadline.
+  std::int64_t bound_by_deadlines(std::int64_t timeout_ns) const noexcept;
   void retry_splice_after_poll(Operation& op) noexcept;
   void poll_then_retry_splice(Operation& op) noexcept;
+  // An async cancel for an in-flight op: now, or once an SQE is free. An op whose deadline
+  // already queued one is not queued twice (the lists are intrusive).
+  void request_kernel_cancel(Operation& op) noexcept {
+    if (reserve(1))
+      prep_cancel(op);
+    else if (op.prev_ == nullptr && op.next_ == nullptr && cancel_backlog_.head != &op)
+      cancel_backlog_.push_back(op);
+  }
   void prep_cancel(Operation& op) noexcept {
     io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
     io_uring_prep_cancel64(sqe, reinterpret_cast<std::uint64_t>(&op) | (op.polling_ ? kPollTag : 0),
@@ -124,12 +142,13 @@ class UringBackend final : public Backend {
   OpList done_;            // finished without the kernel: state done, result in result_
   OpList splice_retry_;    // splice said EAGAIN, no SQE yet for its POLL_ADD: queued, polling_
   FdOpIndex fd_ops_;       // busy ops by fd, for close_fd
+  TimerHeap deadlines_;    // busy ops with a deadline not yet passed, earliest first
   // fds close_fd could not release yet: SQEs naming them were still unissued and no SQE was free
   // for an ordered IORING_OP_CLOSE (or the kernel has none). Rare; reserved at start.
   std::vector<int> deferred_closes_;
   // SQEs whose CQE must still be reaped before the ring (and the buffers it points into) may go:
   // op SQEs (incl. a splice's POLL_ADD and an armed multishot), close_fd's CLOSE and the wake
-  // read. Not link timeouts or cancels.
+  // read. Not cancels.
   std::size_t in_kernel_ = 0;
   bool supported_[IORING_OP_LAST] = {};
   bool sqpoll_ = false;

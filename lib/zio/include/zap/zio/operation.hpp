@@ -139,8 +139,9 @@ class Operation {
   [[nodiscard]] std::uint16_t buffer_id() const noexcept { return buffer_id_; }
 
   // A deadline relative to submission: if the operation has not completed by then it is
-  // cancelled and completes with ETIMEDOUT (io_uring: a linked timeout; epoll: the timer heap).
-  // Zero (the default) means none. Kept across resubmits until changed; prep_* clears it.
+  // cancelled and completes with ETIMEDOUT. Both backends keep deadlines in a user-space heap and
+  // bound their wait by the earliest one; io_uring sends the kernel an async cancel when one
+  // passes. Zero (the default) means none. Kept across resubmits until changed; prep_* clears it.
   void set_timeout(std::chrono::nanoseconds timeout) noexcept {
     timeout_ns_ = timeout.count() > 0 ? timeout.count() : 0;
   }
@@ -314,20 +315,22 @@ class Operation {
   bool connecting_ = false;        // epoll: connect() returned EINPROGRESS, waiting for EPOLLOUT
   bool polling_ = false;  // io_uring: a splice waiting (POLL_ADD) for readiness before a retry
   std::uint16_t buffer_id_ = 0;   // the current completion's buffer (has_buffer_)
-  std::uint32_t heap_index_ = 0;  // epoll: position in the timer heap, 0 = not in it
+  std::uint32_t heap_index_ = 0;  // position in the backend's timer/deadline heap, 0 = not in it
   bool more_ = false;             // the current completion is not the last (see more())
   bool has_buffer_ = false;
   bool emulated_ = false;   // io_uring: multishot done as single-shot SQEs re-armed by the backend
   bool rearm_ = false;      // io_uring, emulated: between a CQE and its re-arm (no SQE in kernel)
   bool recv_wait_ = false;  // io_uring, emulated recv: the next/current SQE is a readiness poll
-  Operation* next_ = nullptr;  // intrusive lists: io_uring backlog, epoll wait/done lists
+  bool deadline_passed_ = false;  // io_uring: the deadline cancelled it (ECANCELED -> ETIMEDOUT)
+  Operation* next_ = nullptr;     // intrusive lists: io_uring backlog, epoll wait/done lists
   Operation* prev_ = nullptr;
   Operation* fd_next_ = nullptr;  // io_uring: ops submitted on the same fd (FdOpIndex), for
   Operation* fd_prev_ = nullptr;  // close_fd to cancel them one by one
   std::int64_t result_ = 0;       // result held between completion and delivery
   std::int64_t deadline_ns_ = 0;  // io_uring: absolute monotonic deadline, 0 = not yet computed
-  std::int64_t ts_[2] = {0, 0};   // io_uring: __kernel_timespec for TIMEOUT/LINK_TIMEOUT, read by
-                                  // the kernel at submit; epoll: ts_[0] = absolute expiry (ns)
+  std::int64_t ts_[2] = {0, 0};   // io_uring: __kernel_timespec of a TIMEOUT op, read by the
+                                  // kernel at submit; ts_[0] = absolute expiry (ns) while in a
+                                  // backend's heap (epoll timers and deadlines, io_uring deadlines)
 };
 
 }  // namespace zap::zio
