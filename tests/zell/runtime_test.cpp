@@ -13,6 +13,7 @@
 #include "zap/zell/channel.hpp"
 #include "zap/zell/sleep.hpp"
 #include "zap/zell/yield.hpp"
+#include "zap/zuma/this_thread.hpp"
 
 namespace zell = zap::zell;
 using zell_test::scaled;
@@ -138,6 +139,29 @@ TEST(Runtime, ShutdownWithTasksStillRunningLeaksNothing) {
   runtime->shutdown();
   for (auto& h : handles) EXPECT_THROW(h.get(), zell::TaskCancelled);
   runtime.reset();
+}
+
+TEST(Runtime, DefaultCpusAreTheOnesTheProcessMayRunOn) {
+  // As under `taskset -c N`: only CPU N allowed. With no `cpus` in the config the runtime must
+  // run one worker, on N - not one per CPU of the machine, pinned onto CPUs it was kept off.
+  const auto allowed = zap::zuma::this_thread::affinity();
+  ASSERT_TRUE(allowed);
+  unsigned last = 0;
+  for (const unsigned cpu : *allowed) last = cpu;
+  ASSERT_FALSE(zap::zuma::this_thread::set_affinity(zap::zuma::CpuSet{last}));
+  struct RestoreAffinity {
+    zap::zuma::CpuSet mask;
+    ~RestoreAffinity() { (void)zap::zuma::this_thread::set_affinity(mask); }
+  } restore{*allowed};
+  zell::RuntimeConfig config = zell_test::config(0);  // 0: one worker per usable CPU
+  zell::Runtime runtime(config);
+  const auto counters = runtime.counters();
+  ASSERT_EQ(counters.size(), 1u);
+  EXPECT_EQ(counters[0].cpu, last);
+  auto where = []() -> zell::Task<unsigned> {
+    co_return zap::zuma::this_thread::current_cpu().value_or(~0u);
+  };
+  EXPECT_EQ(runtime.block_on(where()), last);
 }
 
 TEST(Runtime, WorkersSleepWhenIdle) {

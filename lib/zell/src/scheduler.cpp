@@ -11,6 +11,7 @@
 #include "thread_state.hpp"
 #include "zap/zell/detail/timer_entry.hpp"
 #include "zap/zell/join_handle.hpp"
+#include "zap/zuma/this_thread.hpp"
 
 namespace zap::zell::detail {
 
@@ -23,16 +24,32 @@ std::size_t worker_count(const RuntimeConfig& config, const zuma::CpuSet& cpus) 
   return config.workers != 0 ? config.workers : std::max<std::size_t>(1, cpus.count());
 }
 
+// The logical CPUs workers may use: config.cpus, else those whose real CPU this process may run
+// on. A process started under taskset, a cgroup cpuset or `docker --cpuset-cpus` keeps its
+// workers (and their count) inside that set, instead of pinning them onto CPUs it was kept off,
+// where they would compete with whatever was put there.
+zuma::CpuSet usable_cpus(const RuntimeConfig& config, const zuma::Topology& topology) {
+  if (config.cpus) return *config.cpus & topology.cpu_set();
+  const zuma::Result<zuma::CpuSet> allowed = zuma::this_thread::affinity();
+  if (!allowed) return topology.cpu_set();
+  zuma::CpuSet usable;
+  for (const unsigned cpu : topology.cpu_set()) {
+    const std::optional<unsigned> os_cpu = topology.os_cpu_of(cpu);
+    if (os_cpu && allowed->contains(*os_cpu)) usable.add(cpu);
+  }
+  // A topology that names none of the allowed CPUs (simulated, or read elsewhere): all of it.
+  return usable.empty() ? topology.cpu_set() : usable;
+}
+
 }  // namespace
 
 Scheduler::Scheduler(const RuntimeConfig& config, std::error_code& ec)
     : config_(config),
       topology_(config.topology ? *config.topology : zuma::Topology::system()),
-      idle_(static_cast<std::uint32_t>(
-          worker_count(config, config.cpus ? *config.cpus : topology_.cpu_set()))),
+      idle_(static_cast<std::uint32_t>(worker_count(config, usable_cpus(config, topology_)))),
       blocking_(config.max_blocking_threads) {
   ec.clear();
-  zuma::CpuSet cpus = config.cpus ? (*config.cpus & topology_.cpu_set()) : topology_.cpu_set();
+  const zuma::CpuSet cpus = usable_cpus(config, topology_);
   if (cpus.empty()) {
     ec = std::make_error_code(std::errc::invalid_argument);
     return;

@@ -29,7 +29,8 @@ struct RuntimeConfig {
   // Number of workers; 0 = one per logical CPU of `cpus`. Workers are assigned to the chosen
   // CPUs node by node, round-robin when there are more workers than CPUs.
   std::size_t workers = 0;
-  // Logical CPUs (of the topology) to run workers on; nullopt = all of them.
+  // Logical CPUs (of the topology) to run workers on; nullopt = those whose real CPU the process
+  // may run on when the runtime starts (its affinity: taskset, cgroup cpusets), else all.
   std::optional<zuma::CpuSet> cpus;
   // The machine; nullopt = zuma::Topology::system() (which honours ZAP_TOPOLOGY).
   std::optional<zuma::Topology> topology;
