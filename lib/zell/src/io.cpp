@@ -15,6 +15,16 @@ zio::Loop* worker_loop(Worker* worker) noexcept { return worker->reactor().loop(
 void loop_submit(zio::Loop* loop, zio::Operation& op) noexcept { loop->submit(op); }
 void loop_cancel(zio::Loop* loop, zio::Operation& op) noexcept { loop->cancel(op); }
 
+}  // namespace detail
+
+zio::BackendKind current_io_backend() noexcept {
+  detail::Worker* worker = detail::current_worker();
+  zio::Loop* loop = worker != nullptr ? detail::worker_loop(worker) : nullptr;
+  return loop != nullptr ? loop->backend() : zio::BackendKind::automatic;
+}
+
+namespace detail {
+
 namespace {
 
 // A FileSender run, awaited like an IoAwaiter.

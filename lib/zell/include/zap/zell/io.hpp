@@ -34,11 +34,8 @@
 #include "zap/zell/detail/task_header.hpp"
 #include "zap/zell/task.hpp"
 #include "zap/zio/address.hpp"
+#include "zap/zio/loop.hpp"
 #include "zap/zio/operation.hpp"
-
-namespace zap::zio {
-class Loop;
-}
 
 namespace zap::zell {
 
@@ -48,6 +45,12 @@ zio::Loop* worker_loop(Worker* worker) noexcept;
 void loop_submit(zio::Loop* loop, zio::Operation& op) noexcept;
 void loop_cancel(zio::Loop* loop, zio::Operation& op) noexcept;
 }  // namespace detail
+
+// The backend of the calling worker's IO loop (io_uring or epoll); automatic when called outside
+// a worker or in a runtime without IO. For code that picks a strategy per backend: e.g. a direct
+// non-blocking send pays on epoll (the awaitable would make the same syscall a turn later) but
+// not on io_uring (the awaitable's send rides in the turn's one batched io_uring_enter).
+[[nodiscard]] zio::BackendKind current_io_backend() noexcept;
 
 // One IO operation, awaited. Prepare op() before awaiting (the helpers below do).
 class IoAwaiter {
