@@ -30,4 +30,14 @@ inline void restore_affinity(const cpu_set_t& mask) {
   (void)::sched_setaffinity(0, sizeof(mask), &mask);
 }
 
+// Runs `body` on the calling thread pinned as by pin_to_cpu_slot(slot); the mask is restored
+// afterwards. Returns what `body` returns.
+template <typename Body>
+auto run_on_cpu_slot(int slot, Body&& body) {
+  const cpu_set_t previous = pin_to_cpu_slot(slot);
+  auto result = body();
+  restore_affinity(previous);
+  return result;
+}
+
 }  // namespace zap::bench

@@ -347,11 +347,8 @@ class PingPongClient {
     ::close(epfd_);
   }
 
-  std::uint64_t run(std::uint64_t requests) {
-    const cpu_set_t previous = zap::bench::pin_to_cpu_slot(1);  // see EchoServer
-    const std::uint64_t done = run_pinned(requests);
-    zap::bench::restore_affinity(previous);
-    return done;
+  std::uint64_t run(std::uint64_t requests) {  // on the second CPU: see EchoServer
+    return zap::bench::run_on_cpu_slot(1, [&] { return run_pinned(requests); });
   }
 
  private:

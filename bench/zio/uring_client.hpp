@@ -68,11 +68,8 @@ class UringPingPongClient {
   UringPingPongClient& operator=(const UringPingPongClient&) = delete;
 
   // Runs until `requests` echoes have come back in full; returns that count.
-  std::uint64_t run(std::uint64_t requests) {
-    const cpu_set_t previous = zap::bench::pin_to_cpu_slot(1);  // see EchoServer
-    const std::uint64_t done = run_pinned(requests);
-    zap::bench::restore_affinity(previous);
-    return done;
+  std::uint64_t run(std::uint64_t requests) {  // on the second CPU: see EchoServer
+    return zap::bench::run_on_cpu_slot(1, [&] { return run_pinned(requests); });
   }
 
  private:
