@@ -121,6 +121,27 @@ class WorkStealingDeque {
     // Empty for sure: top >= cached_top >= bottom (top only grows, and only we move bottom). An
     // idle owner polling its deque pays neither the fence nor a store.
     if (b < owner.cached_top) return std::nullopt;
+    // One element left (top == b), the common case of an owner that pushes a task and pops it
+    // back: whoever advances top from b takes it, so one CAS decides, without storing bottom
+    // and without the fence below - one locked instruction instead of two. A stale (smaller) top
+    // only sends us down the general path; top never exceeds bottom, so t > b means empty.
+    // Acquire: as for cached_top (see push()).
+    if (std::int64_t t = top_->load(std::memory_order_acquire); t >= b) {
+      if (t > b) {
+        owner.cached_top = t;
+        return std::nullopt;
+      }
+      const T value = owner.slots[b & owner.mask].load(std::memory_order_relaxed);
+      // SeqCst on success: the same total order as the thieves' CAS, which compete for top == b
+      // exactly as for the last element below. Relaxed on failure: a thief took it and the deque
+      // is empty (top == b + 1 == bottom); cached_top keeps t, an acquired lower bound.
+      if (!top_->compare_exchange_strong(t, t + 1, std::memory_order_seq_cst,
+                                         std::memory_order_relaxed)) {
+        return std::nullopt;
+      }
+      owner.cached_top = b + 1;  // our CAS acquired the last thief's write of top (see below)
+      return value;
+    }
     // Release rather than Lê's relaxed: a thief that acquires this value of bottom must also see
     // the slot writes of earlier push()es. Lê et al. get that from push()'s release fence (any
     // later store of bottom carries it); we use release stores instead, so every bottom store is
