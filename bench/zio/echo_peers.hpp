@@ -39,6 +39,24 @@ inline void die(const char* what) {
   std::exit(1);
 }
 
+// A listening socket on 127.0.0.1 and an ephemeral port, stored in `port`.
+inline zio::UniqueFd listen_on_loopback(std::uint16_t& port) {
+  std::error_code ec;
+  zio::UniqueFd listener = zio::listen_stream(zio::SocketAddress::ipv4_loopback(0), {}, ec);
+  if (ec) die("listen");
+  port = zio::local_address(listener.get(), ec).port();
+  return listener;
+}
+
+inline std::unique_ptr<zio::Loop> make_loop(zio::BackendKind backend) {
+  zio::LoopOptions options;
+  options.backend = backend;
+  std::error_code ec;
+  auto loop = zio::Loop::create(options, ec);
+  if (!loop) die("zio loop");
+  return loop;
+}
+
 // Every server's thread runs on the first CPU the process may use, the client on the second
 // (common/cpu_pinning.hpp): every server meets the client on the same terms. Left to the
 // scheduler, the two sometimes shared a CPU, and that decided the result.
@@ -52,14 +70,8 @@ class EchoServer {
 class ZioEchoServer final : public EchoServer {
  public:
   explicit ZioEchoServer(zio::BackendKind backend) {
-    std::error_code ec;
-    listener_ = zio::listen_stream(zio::SocketAddress::ipv4_loopback(0), {}, ec);
-    if (ec) die("listen");
-    port_ = zio::local_address(listener_.get(), ec).port();
-    zio::LoopOptions options;
-    options.backend = backend;
-    loop_ = zio::Loop::create(options, ec);
-    if (!loop_) die("zio loop");
+    listener_ = listen_on_loopback(port_);
+    loop_ = make_loop(backend);
     thread_ = std::thread([this] { run(); });
   }
   ~ZioEchoServer() override { stop(); }
@@ -135,14 +147,8 @@ class ZioEchoServer final : public EchoServer {
 class ZioMultishotEchoServer final : public EchoServer {
  public:
   explicit ZioMultishotEchoServer(zio::BackendKind backend) {
-    std::error_code ec;
-    listener_ = zio::listen_stream(zio::SocketAddress::ipv4_loopback(0), {}, ec);
-    if (ec) die("listen");
-    port_ = zio::local_address(listener_.get(), ec).port();
-    zio::LoopOptions options;
-    options.backend = backend;
-    loop_ = zio::Loop::create(options, ec);
-    if (!loop_) die("zio loop");
+    listener_ = listen_on_loopback(port_);
+    loop_ = make_loop(backend);
     memory_.reset(new std::byte[std::size_t{kBuffers} * kBufferSize]);
     ring_ = std::make_unique<zio::BufferRing>(memory_.get(), kBuffers, kBufferSize);
     if (loop_->register_buffer_ring(*ring_, 1)) die("register_buffer_ring");
@@ -249,10 +255,7 @@ class ZioMultishotEchoServer final : public EchoServer {
 class PlainEpollEchoServer final : public EchoServer {
  public:
   PlainEpollEchoServer() {
-    std::error_code ec;
-    listener_ = zio::listen_stream(zio::SocketAddress::ipv4_loopback(0), {}, ec);
-    if (ec) die("listen");
-    port_ = zio::local_address(listener_.get(), ec).port();
+    listener_ = listen_on_loopback(port_);
     epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
     stopfd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     add(listener_.get());

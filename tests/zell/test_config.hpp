@@ -41,9 +41,9 @@ struct LiveFrames final : zap::zell::FrameAllocator {
     total.fetch_add(1);
     return ::operator new(n);
   }
-  void deallocate(void* p, std::size_t n) noexcept override {
+  void deallocate(void* p, std::size_t) noexcept override {
     live.fetch_sub(1);
-    ::operator delete(p, n);
+    ::operator delete(p);  // unsized: clang before 19 has no sized delete without a flag
   }
   std::atomic<std::int64_t> live{0};   // allocated and not yet freed
   std::atomic<std::int64_t> total{0};  // ever allocated

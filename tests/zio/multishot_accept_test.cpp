@@ -20,6 +20,19 @@ using testing::run_until;
 using testing::ShotLog;
 
 class MultishotAcceptTest : public testing::MultishotTest {};
+
+// A loopback listener with a multishot accept submitted on it; every shot goes to `log`.
+struct ArmedAccept {
+  explicit ArmedAccept(Loop& loop) {
+    op.prep_accept_multishot(listener.get());
+    loop.submit(op);
+  }
+  UniqueFd listener;
+  SocketAddress addr = testing::listen_loopback(listener);
+  ShotLog log;
+  Operation op{&log_shot, &log};
+};
+
 ZIO_INSTANTIATE_FLAVORS(MultishotAcceptTest);
 
 TEST_P(MultishotAcceptTest, LoopSaysWhichPathItTook) {
@@ -44,23 +57,18 @@ TEST_P(MultishotAcceptTest, LoopSaysWhichPathItTook) {
 }
 
 TEST_P(MultishotAcceptTest, OneSubmissionAcceptsEveryConnectionThenCancelEndsIt) {
-  UniqueFd listener;
-  const auto addr = testing::listen_loopback(listener);
-  ShotLog log;
-  Operation op(&log_shot, &log);
-  op.prep_accept_multishot(listener.get());
-  loop().submit(op);
+  ArmedAccept armed(loop());
 
   constexpr std::size_t kClients = 24;
   std::vector<UniqueFd> clients;
   for (std::size_t i = 0; i < kClients; ++i) {
-    clients.push_back(connect_blocking(addr));
+    clients.push_back(connect_blocking(armed.addr));
     if (i % 5 == 0) loop().run_once(0ms);  // some arrive while armed, some in bursts
   }
-  ASSERT_TRUE(run_until(loop(), [&] { return log.shots.size() >= kClients; }));
-  ASSERT_EQ(log.shots.size(), kClients);
-  EXPECT_EQ(log.finals, 0);
-  for (const auto& s : log.shots) {
+  ASSERT_TRUE(run_until(loop(), [&] { return armed.log.shots.size() >= kClients; }));
+  ASSERT_EQ(armed.log.shots.size(), kClients);
+  EXPECT_EQ(armed.log.finals, 0);
+  for (const auto& s : armed.log.shots) {
     ASSERT_TRUE(s.result.ok()) << s.result.error().message();
     EXPECT_TRUE(s.more);
     EXPECT_TRUE(s.busy);
@@ -68,47 +76,42 @@ TEST_P(MultishotAcceptTest, OneSubmissionAcceptsEveryConnectionThenCancelEndsIt)
     EXPECT_EQ(::fcntl(s.result.fd(), F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
     ::close(s.result.fd());
   }
-  EXPECT_TRUE(op.busy());
+  EXPECT_TRUE(armed.op.busy());
   EXPECT_EQ(loop().pending(), 1u);
 
-  loop().cancel(op);
-  ASSERT_TRUE(run_until(loop(), [&] { return log.finals == 1; }));
-  const testing::Shot& last = log.shots.back();
+  loop().cancel(armed.op);
+  ASSERT_TRUE(run_until(loop(), [&] { return armed.log.finals == 1; }));
+  const testing::Shot& last = armed.log.shots.back();
   EXPECT_EQ(last.result.error(), std::errc::operation_canceled);
   EXPECT_FALSE(last.more);
   EXPECT_FALSE(last.busy);
-  EXPECT_FALSE(op.busy());
+  EXPECT_FALSE(armed.op.busy());
   EXPECT_EQ(loop().pending(), 0u);
 
   // Idle means idle: a new connection is not accepted by the ended op.
-  auto late = connect_blocking(addr);
+  auto late = connect_blocking(armed.addr);
   loop().run_once(20ms);
-  EXPECT_EQ(log.shots.size(), kClients + 1);
+  EXPECT_EQ(armed.log.shots.size(), kClients + 1);
 }
 
 TEST_P(MultishotAcceptTest, ConnectionsRacingACancelAreDeliveredNotLost) {
-  UniqueFd listener;
-  const auto addr = testing::listen_loopback(listener);
-  ShotLog log;
-  Operation op(&log_shot, &log);
-  op.prep_accept_multishot(listener.get());
-  loop().submit(op);
+  ArmedAccept armed(loop());
   loop().run_once(0ms);
   constexpr int kClients = 16;
   std::vector<UniqueFd> clients;
-  for (int i = 0; i < kClients; ++i) clients.push_back(connect_blocking(addr));
-  loop().cancel(op);
-  ASSERT_TRUE(run_until(loop(), [&] { return log.finals == 1; }));
-  EXPECT_EQ(log.shots.back().result.error(), std::errc::operation_canceled);
+  for (int i = 0; i < kClients; ++i) clients.push_back(connect_blocking(armed.addr));
+  loop().cancel(armed.op);
+  ASSERT_TRUE(run_until(loop(), [&] { return armed.log.finals == 1; }));
+  EXPECT_EQ(armed.log.shots.back().result.error(), std::errc::operation_canceled);
   // Every connection went either to a callback (more() true) or stays in the backlog.
   int accepted = 0;
-  for (const auto& s : log.shots) {
+  for (const auto& s : armed.log.shots) {
     if (!s.result.ok()) continue;
     EXPECT_TRUE(s.more);
     ++accepted;
     ::close(s.result.fd());
   }
-  for (int fd; (fd = ::accept4(listener.get(), nullptr, nullptr, SOCK_NONBLOCK)) >= 0;) {
+  for (int fd; (fd = ::accept4(armed.listener.get(), nullptr, nullptr, SOCK_NONBLOCK)) >= 0;) {
     ++accepted;
     ::close(fd);
   }
@@ -161,19 +164,14 @@ TEST_P(MultishotAcceptTest, CancelFromItsOwnCallbackEndsIt) {
 }
 
 TEST_P(MultishotAcceptTest, CloseFdOfTheListenerEndsItWithEcanceled) {
-  UniqueFd listener;
-  const auto addr = testing::listen_loopback(listener);
-  ShotLog log;
-  Operation op(&log_shot, &log);
-  op.prep_accept_multishot(listener.get());
-  loop().submit(op);
-  auto client = connect_blocking(addr);
-  ASSERT_TRUE(run_until(loop(), [&] { return log.successes() == 1; }));
-  ::close(log.shots[0].result.fd());
-  loop().close_fd(listener.release());
-  ASSERT_TRUE(run_until(loop(), [&] { return log.finals == 1; }));
-  EXPECT_EQ(log.shots.back().result.error(), std::errc::operation_canceled);
-  EXPECT_FALSE(op.busy());
+  ArmedAccept armed(loop());
+  auto client = connect_blocking(armed.addr);
+  ASSERT_TRUE(run_until(loop(), [&] { return armed.log.successes() == 1; }));
+  ::close(armed.log.shots[0].result.fd());
+  loop().close_fd(armed.listener.release());
+  ASSERT_TRUE(run_until(loop(), [&] { return armed.log.finals == 1; }));
+  EXPECT_EQ(armed.log.shots.back().result.error(), std::errc::operation_canceled);
+  EXPECT_FALSE(armed.op.busy());
 }
 
 TEST_P(MultishotAcceptTest, AFinalSuccessIsResubmittedAndNoConnectionIsLost) {
@@ -240,15 +238,10 @@ TEST_P(MultishotAcceptTest, ADeadlineIsRejectedWithEinval) {
 }
 
 TEST_P(MultishotAcceptTest, DestroyingTheLoopWhileArmedRunsNoCallback) {
-  UniqueFd listener;
-  testing::listen_loopback(listener);
-  ShotLog log;
-  Operation op(&log_shot, &log);
-  op.prep_accept_multishot(listener.get());
-  loop().submit(op);
+  ArmedAccept armed(loop());
   loop().run_once(0ms);
   loop_.reset();
-  EXPECT_TRUE(log.shots.empty());
+  EXPECT_TRUE(armed.log.shots.empty());
 }
 
 }  // namespace

@@ -228,6 +228,18 @@ struct BadText {
   const char* message_part;
 };
 
+// Every text fails to parse, at its position, with a message that contains its message_part.
+template <std::size_t N>
+void expect_parse_errors(const BadText (&cases)[N]) {
+  for (const BadText& c : cases) {
+    auto topo = Topology::parse(c.text);
+    ASSERT_FALSE(topo) << c.text;
+    EXPECT_EQ(topo.error().position, c.position) << c.text << ": " << topo.error().to_string();
+    EXPECT_NE(topo.error().message.find(c.message_part), std::string::npos)
+        << c.text << ": " << topo.error().to_string();
+  }
+}
+
 TEST(Topology, TextParseErrorsNameTheProblemAndPosition) {
   const BadText cases[] = {
       {"nodes=2", 7, "missing required key 'cores_per_node'"},
@@ -245,13 +257,7 @@ TEST(Topology, TextParseErrorsNameTheProblemAndPosition) {
       {"nodes=1 cores_per_node=1 l2=big", 28, "l2: expected a size"},
       {"nodes=64 cores_per_node=32", 6, "more than the maximum"},
   };
-  for (const BadText& c : cases) {
-    auto topo = Topology::parse(c.text);
-    ASSERT_FALSE(topo) << c.text;
-    EXPECT_EQ(topo.error().position, c.position) << c.text << ": " << topo.error().to_string();
-    EXPECT_NE(topo.error().message.find(c.message_part), std::string::npos)
-        << c.text << ": " << topo.error().to_string();
-  }
+  expect_parse_errors(cases);
 }
 
 TEST(TopologyNodeLines, SimulatesTwoNodesOfTwoCoresOnTwoRealCpus) {
@@ -361,13 +367,7 @@ TEST(TopologyNodeLines, ErrorsNameTheLineAndWhatWasExpected) {
       {"node 0: 0\ncache l2=1M\ncache l3=2M", 22, "line 3: cache: already given on line 2"},
       {"node 0: 0-99999", 10, "line 1: node 0: CPU number too large"},
   };
-  for (const BadText& c : cases) {
-    auto topo = Topology::parse(c.text);
-    ASSERT_FALSE(topo) << c.text;
-    EXPECT_EQ(topo.error().position, c.position) << c.text << ": " << topo.error().to_string();
-    EXPECT_NE(topo.error().message.find(c.message_part), std::string::npos)
-        << c.text << ": " << topo.error().to_string();
-  }
+  expect_parse_errors(cases);
 }
 
 TEST(TopologyBuilder, BuildsIrregularTopologies) {

@@ -39,6 +39,21 @@ void expect_each_exactly_once(const Counters& counters) {
   }
 }
 
+// The owner's side of every test: pushes 0..kCount-1 and pops after every `pop_every`-th push,
+// then pops what the thieves left; joins them and checks that each value was taken exactly once.
+void run_owner(WorkStealingDeque<std::uintptr_t>& deque, std::uintptr_t pop_every,
+               Counters& counters, std::vector<std::thread>& thieves) {
+  for (std::uintptr_t v = 0; v < kCount; ++v) {
+    deque.push(v);
+    if (v % pop_every == pop_every - 1) {
+      if (auto popped = deque.pop()) counters.take(*popped);
+    }
+  }
+  while (auto popped = deque.pop()) counters.take(*popped);
+  for (auto& t : thieves) t.join();
+  expect_each_exactly_once(counters);
+}
+
 // One owner pushes 0..kCount-1 (popping every third push), three thieves steal one at a time.
 // A small initial capacity makes the owner grow the buffer while thieves read it.
 TEST(WorkStealingDeque, OwnerAndThreeThievesTakeEveryElementExactlyOnce) {
@@ -59,15 +74,7 @@ TEST(WorkStealingDeque, OwnerAndThreeThievesTakeEveryElementExactlyOnce) {
       }
     });
   }
-  for (std::uintptr_t v = 0; v < kCount; ++v) {
-    deque.push(v);
-    if (v % 3 == 2) {
-      if (auto popped = deque.pop()) counters.take(*popped);
-    }
-  }
-  while (auto popped = deque.pop()) counters.take(*popped);
-  for (auto& t : thieves) t.join();
-  expect_each_exactly_once(counters);
+  run_owner(deque, 3, counters, thieves);
   EXPECT_FALSE(deque.pop().has_value());
 }
 
@@ -91,13 +98,7 @@ TEST(WorkStealingDeque, RaceForTheLastElementHasOneWinner) {
       }
     });
   }
-  for (std::uintptr_t v = 0; v < kCount; ++v) {
-    deque.push(v);
-    if (auto popped = deque.pop()) counters.take(*popped);
-  }
-  while (auto popped = deque.pop()) counters.take(*popped);
-  for (auto& t : thieves) t.join();
-  expect_each_exactly_once(counters);
+  run_owner(deque, 1, counters, thieves);
 }
 
 // Thieves steal half into their own deques (steal_batch / steal_batch_and_pop), work through their
@@ -144,15 +145,7 @@ TEST(WorkStealingDeque, StealHalfIntoThievesDequesTakesEveryElementExactlyOnce) 
       }
     });
   }
-  for (std::uintptr_t v = 0; v < kCount; ++v) {
-    owner_deque.push(v);
-    if (v % 4 == 3) {
-      if (auto popped = owner_deque.pop()) counters.take(*popped);
-    }
-  }
-  while (auto popped = owner_deque.pop()) counters.take(*popped);
-  for (auto& t : thieves) t.join();
-  expect_each_exactly_once(counters);
+  run_owner(owner_deque, 4, counters, thieves);
 }
 
 }  // namespace

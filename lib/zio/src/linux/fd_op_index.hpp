@@ -31,13 +31,12 @@ struct FdOpIndex {
     return op.kind_ == OpKind::splice ? splices : heads[static_cast<std::size_t>(op.fd_)];
   }
 
-  // False when `op` names an fd number no process can have open (above kMaxFd): the caller fails
-  // the op with EBADF instead of growing the table to match a garbage number.
-  static constexpr std::size_t kMaxFd = kMaxFdNumber;  // backend.hpp
+  // False when `op` names an fd number no process can have open (kMaxFdNumber, backend.hpp): the
+  // caller fails the op with EBADF instead of growing the table to match a garbage number.
   [[nodiscard]] bool add(Operation& op) {
     if (!indexed(op)) return true;
     if (op.kind_ != OpKind::splice && static_cast<std::size_t>(op.fd_) >= heads.size()) {
-      if (static_cast<std::size_t>(op.fd_) >= kMaxFd) return false;
+      if (op.fd_ >= kMaxFdNumber) return false;
       heads.resize(std::max<std::size_t>(static_cast<std::size_t>(op.fd_) + 1, heads.size() * 2));
     }
     Operation*& head = head_of(op);
