@@ -106,7 +106,8 @@ void UringBackend::submit(Operation& op) noexcept {
   if (op.is_multishot()) {
     if (const int err = multishot_misuse(op); err != 0) return finish_locally(op, -err);
   }
-  enqueue(op);  // FIFO: once something waits in the backlog, newer ops queue behind it
+  arm_deadline(op);  // from submission, also while the op waits in the backlog for an SQE
+  enqueue(op);       // FIFO: once something waits in the backlog, newer ops queue behind it
 }
 
 void UringBackend::cancel(Operation& op) noexcept {
@@ -275,12 +276,10 @@ void UringBackend::prep(Operation& op) noexcept {
   io_uring_sqe_set_data(sqe, &op);
   op.state_ = Operation::State::in_flight;
   ++in_kernel_;
-  arm_deadline(op);
 }
 
 void UringBackend::arm_deadline(Operation& op) {
-  // Fixed at the first SQE: a splice retried after a poll keeps what is left of it.
-  if (op.timeout_ns_ <= 0 || op.deadline_ns_ != 0) return;
+  if (op.timeout_ns_ <= 0) return;
   const std::int64_t now = monotonic_ns();
   op.deadline_ns_ = op.timeout_ns_ > INT64_MAX - now ? INT64_MAX : now + op.timeout_ns_;
   deadlines_.push(op, op.deadline_ns_);
@@ -293,7 +292,7 @@ bool UringBackend::expire_deadlines(std::int64_t now) noexcept {
     deadlines_.remove(*op);
     any = true;
     op->deadline_passed_ = true;
-    if (op->state_ == Operation::State::queued) {  // still in a backlog: no SQE to cancel
+    if (op->state_ == Operation::State::queued) {  // in a backlog (SQ full): no SQE to cancel
       (op->polling_ ? splice_retry_ : backlog_).remove(*op);
       op->polling_ = false;
       finish_locally(*op, -ETIMEDOUT);

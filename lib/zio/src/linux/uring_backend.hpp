@@ -95,7 +95,7 @@ class UringBackend final : public Backend {
   void prep(Operation& op) noexcept;
   // The splice said EAGAIN: wait (POLL_ADD) for the side that is not ready, then splice again.
   void prep_poll(Operation& op) noexcept;
-  // At an op's first SQE: its deadline into the heap (a retried splice keeps the first one).
+  // At submit: the op's deadline into the heap. A splice retried after a poll keeps it.
   void arm_deadline(Operation& op);
   // Cancels every op whose deadline is at or before `now`; true if any was cancelled.
   bool expire_deadlines(std::int64_t now) noexcept;
