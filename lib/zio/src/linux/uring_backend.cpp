@@ -98,7 +98,6 @@ void UringBackend::submit(Operation& op) noexcept {
   op.polling_ = false;
   op.rearm_ = false;
   op.recv_wait_ = false;
-  op.deadline_ns_ = 0;
   op.deadline_passed_ = false;
   op.next_ = op.prev_ = nullptr;
   if (op.kind_ == OpKind::timeout) op.timeout_ns_ = 0;      // a timer's deadline is itself
@@ -112,10 +111,8 @@ void UringBackend::submit(Operation& op) noexcept {
 
 void UringBackend::cancel(Operation& op) noexcept {
   if (op.state_ == Operation::State::queued) {  // never reached the kernel (or between retries)
-    (op.polling_ ? splice_retry_ : backlog_).remove(op);
-    op.polling_ = false;
     op.cancel_requested_ = true;
-    finish_locally(op, -ECANCELED);
+    finish_queued(op, -ECANCELED);
   } else if (op.state_ == Operation::State::in_flight && !op.cancel_requested_) {
     op.cancel_requested_ = true;
     // Emulated multishot inside its callback: no SQE to cancel; after_emulated_more() ends it.
@@ -281,8 +278,7 @@ void UringBackend::prep(Operation& op) noexcept {
 void UringBackend::arm_deadline(Operation& op) {
   if (op.timeout_ns_ <= 0) return;
   const std::int64_t now = monotonic_ns();
-  op.deadline_ns_ = op.timeout_ns_ > INT64_MAX - now ? INT64_MAX : now + op.timeout_ns_;
-  deadlines_.push(op, op.deadline_ns_);
+  deadlines_.push(op, op.timeout_ns_ > INT64_MAX - now ? INT64_MAX : now + op.timeout_ns_);
 }
 
 bool UringBackend::expire_deadlines(std::int64_t now) noexcept {
@@ -293,9 +289,7 @@ bool UringBackend::expire_deadlines(std::int64_t now) noexcept {
     any = true;
     op->deadline_passed_ = true;
     if (op->state_ == Operation::State::queued) {  // in a backlog (SQ full): no SQE to cancel
-      (op->polling_ ? splice_retry_ : backlog_).remove(*op);
-      op->polling_ = false;
-      finish_locally(*op, -ETIMEDOUT);
+      finish_queued(*op, -ETIMEDOUT);
     } else if (op->state_ == Operation::State::in_flight && !op->cancel_requested_) {
       // Its CQE says ECANCELED (or the real result, if that won the race); reap() turns the
       // ECANCELED into ETIMEDOUT because the deadline passed and cancel() was not asked.
@@ -305,10 +299,11 @@ bool UringBackend::expire_deadlines(std::int64_t now) noexcept {
   return any;
 }
 
-std::int64_t UringBackend::bound_by_deadlines(std::int64_t timeout_ns) const noexcept {
+std::int64_t UringBackend::bound_by_deadlines(std::int64_t timeout_ns,
+                                              std::int64_t now) const noexcept {
   const Operation* first = deadlines_.top();
   if (first == nullptr) return timeout_ns;
-  const std::int64_t until = std::max<std::int64_t>(0, TimerHeap::expiry(*first) - monotonic_ns());
+  const std::int64_t until = std::max<std::int64_t>(0, TimerHeap::expiry(*first) - now);
   return timeout_ns < 0 || until < timeout_ns ? until : timeout_ns;
 }
 
@@ -491,8 +486,9 @@ std::size_t UringBackend::run_once(std::int64_t timeout_ns) noexcept {
     prep_cancel(*op);
   }
   if (!deadlines_.empty()) {
-    expire_deadlines(monotonic_ns());
-    timeout_ns = bound_by_deadlines(timeout_ns);
+    const std::int64_t now = monotonic_ns();
+    expire_deadlines(now);
+    timeout_ns = bound_by_deadlines(timeout_ns, now);
   }
   arm_wake();
 

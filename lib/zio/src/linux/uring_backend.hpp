@@ -76,6 +76,13 @@ class UringBackend final : public Backend {
     op.state_ = Operation::State::done;
     done_.push_back(op);
   }
+  // Ends an op that has no SQE in the kernel (state queued: in the backlog, or a splice waiting for
+  // an SQE for its readiness poll) with `res`, delivered next turn.
+  void finish_queued(Operation& op, std::int64_t res) noexcept {
+    (op.polling_ ? splice_retry_ : backlog_).remove(op);
+    op.polling_ = false;
+    finish_locally(op, res);
+  }
   // The last delivery of an op: it leaves the fd index and the deadline heap, then its callback
   // runs.
   std::size_t deliver_final(Operation& op, std::int64_t res, int buffer = -1) noexcept {
@@ -99,8 +106,9 @@ class UringBackend final : public Backend {
   void arm_deadline(Operation& op);
   // Cancels every op whose deadline is at or before `now`; true if any was cancelled.
   bool expire_deadlines(std::int64_t now) noexcept;
-  // The time run_once may wait: `timeout_ns` (< 0: forever), shortened to the earliest deadline.
-  std::int64_t bound_by_deadlines(std::int64_t timeout_ns) const noexcept;
+  // The time run_once may wait from `now`: `timeout_ns` (< 0: forever), shortened to the earliest
+  // deadline.
+  std::int64_t bound_by_deadlines(std::int64_t timeout_ns, std::int64_t now) const noexcept;
   void retry_splice_after_poll(Operation& op) noexcept;
   void poll_then_retry_splice(Operation& op) noexcept;
   // An async cancel for an in-flight op: now, or once an SQE is free. An op whose deadline

@@ -327,7 +327,6 @@ class Operation {
   Operation* fd_next_ = nullptr;  // io_uring: ops submitted on the same fd (FdOpIndex), for
   Operation* fd_prev_ = nullptr;  // close_fd to cancel them one by one
   std::int64_t result_ = 0;       // result held between completion and delivery
-  std::int64_t deadline_ns_ = 0;  // io_uring: absolute monotonic deadline, 0 = not yet computed
   std::int64_t ts_[2] = {0, 0};   // io_uring: __kernel_timespec of a TIMEOUT op, read by the
                                   // kernel at submit; ts_[0] = absolute expiry (ns) while in a
                                   // backend's heap (epoll timers and deadlines, io_uring deadlines)
