@@ -151,6 +151,21 @@ std::vector<std::string> JsonReader::string_array(std::string_view key) {
   return out;
 }
 
+std::vector<std::pair<std::string, std::string>> JsonReader::string_map(std::string_view key) {
+  const auto* value = lookup(key);
+  std::vector<std::pair<std::string, std::string>> out;
+  if (value == nullptr) return out;
+  if (!value->is_object()) fail(key, "expected object of strings, got " + describe_json(*value));
+  for (const auto& [name, item] : value->items()) {
+    if (!item.is_string()) {
+      throw ConfigError(path_of(key) + "." + name + ": expected string, got " +
+                        describe_json(item));
+    }
+    out.emplace_back(name, item.get<std::string>());
+  }
+  return out;
+}
+
 std::optional<JsonReader> JsonReader::object(std::string_view key) {
   const auto* value = lookup(key);
   if (value == nullptr) return std::nullopt;

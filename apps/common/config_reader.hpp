@@ -19,6 +19,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace zap::app {
@@ -49,6 +50,8 @@ class JsonReader {
   std::int64_t required_integer(std::string_view key, std::int64_t min, std::int64_t max);
   bool boolean(std::string_view key, bool fallback);
   std::vector<std::string> string_array(std::string_view key);
+  // An object whose values are all strings ({"md": "text/markdown"}), in key order.
+  std::vector<std::pair<std::string, std::string>> string_map(std::string_view key);
 
   // A nested object; std::nullopt when the key is absent.
   std::optional<JsonReader> object(std::string_view key);

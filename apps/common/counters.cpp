@@ -32,13 +32,18 @@ std::uint64_t read(const WorkerCounters& w, const Field& f) {
 
 Counters::Counters(std::size_t workers) : workers_(workers == 0 ? 1 : workers) {}
 
-Counters::Counters(std::vector<WorkerPlacement> placement)
-    : workers_(placement.empty() ? 1 : placement.size()), placement_(std::move(placement)) {}
+Counters::Counters(std::vector<WorkerPlacement> placement, std::vector<ExtraCounter> extras)
+    : workers_(placement.empty() ? 1 : placement.size()),
+      placement_(std::move(placement)),
+      extras_(std::move(extras)) {
+  if (extras_.size() > kMaxExtraCounters) extras_.resize(kMaxExtraCounters);
+}
 
 std::string Counters::render_json() const {
   nlohmann::json total = nlohmann::json::object();
   nlohmann::json per_worker = nlohmann::json::array();
   for (const auto& f : kFields) total[f.name] = 0;
+  for (const auto& e : extras_) total[e.name] = 0;
   for (std::size_t i = 0; i < workers_.size(); ++i) {
     nlohmann::json one = nlohmann::json::object();
     if (!placement_.empty()) {
@@ -50,6 +55,11 @@ std::string Counters::render_json() const {
       const auto v = read(*workers_[i], f);
       one[f.name] = v;
       total[f.name] = total[f.name].get<std::uint64_t>() + v;
+    }
+    for (std::size_t e = 0; e < extras_.size(); ++e) {
+      const auto v = workers_[i]->extra[e].load(std::memory_order_relaxed);
+      one[extras_[e].name] = v;
+      total[extras_[e].name] = total[extras_[e].name].get<std::uint64_t>() + v;
     }
     per_worker.push_back(std::move(one));
   }
@@ -66,6 +76,16 @@ std::string Counters::render_prometheus(const std::string& prefix) const {
     for (std::size_t i = 0; i < workers_.size(); ++i) {
       out += name + "{worker=\"" + std::to_string(i) + "\"} " +
              std::to_string(read(*workers_[i], f)) + "\n";
+    }
+  }
+  for (std::size_t e = 0; e < extras_.size(); ++e) {
+    const ExtraCounter& extra = extras_[e];
+    const std::string name = prefix + "_" + extra.name + (extra.gauge ? "" : "_total");
+    out += "# HELP " + name + " " + extra.help + "\n";
+    out += "# TYPE " + name + (extra.gauge ? " gauge\n" : " counter\n");
+    for (std::size_t i = 0; i < workers_.size(); ++i) {
+      out += name + "{worker=\"" + std::to_string(i) + "\"} " +
+             std::to_string(workers_[i]->extra[e].load(std::memory_order_relaxed)) + "\n";
     }
   }
   if (!placement_.empty()) {

@@ -14,6 +14,7 @@
 // each value to be untorn. Thread-safe.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <string>
@@ -25,6 +26,17 @@
 
 namespace zap::app {
 
+// Up to this many daemon-specific counters per worker (e.g. zap-http's responses by class).
+inline constexpr std::size_t kMaxExtraCounters = 8;
+
+// A daemon-specific counter: its name in /stats and /metrics, its help text, and whether it is
+// a gauge (else a counter, "_total" in Prometheus).
+struct ExtraCounter {
+  std::string name;
+  std::string help;
+  bool gauge = false;
+};
+
 struct WorkerCounters {
   std::atomic<std::uint64_t> connections_open{0};
   std::atomic<std::uint64_t> connections_total{0};
@@ -33,6 +45,7 @@ struct WorkerCounters {
   std::atomic<std::uint64_t> bytes_out{0};
   std::atomic<std::uint64_t> requests{0};
   std::atomic<std::uint64_t> errors{0};
+  std::array<std::atomic<std::uint64_t>, kMaxExtraCounters> extra{};  // as the Counters name them
 
   void add(std::atomic<std::uint64_t>& counter, std::uint64_t n = 1) {
     counter.fetch_add(n, std::memory_order_relaxed);
@@ -42,8 +55,9 @@ struct WorkerCounters {
 class Counters {
  public:
   explicit Counters(std::size_t workers);
-  // One worker per entry of `placement` (at least one).
-  explicit Counters(std::vector<WorkerPlacement> placement);
+  // One worker per entry of `placement` (at least one), with `extras` after the common counters
+  // (at most kMaxExtraCounters; index i is WorkerCounters::extra[i]).
+  explicit Counters(std::vector<WorkerPlacement> placement, std::vector<ExtraCounter> extras = {});
 
   WorkerCounters& worker(std::size_t index) { return *workers_[index % workers_.size()]; }
   std::size_t workers() const { return workers_.size(); }
@@ -54,6 +68,7 @@ class Counters {
  private:
   std::vector<zync::CachePadded<WorkerCounters>> workers_;
   std::vector<WorkerPlacement> placement_;  // empty, or one per worker; fixed after construction
+  std::vector<ExtraCounter> extras_;
 };
 
 }  // namespace zap::app

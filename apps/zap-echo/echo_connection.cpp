@@ -2,7 +2,6 @@
 
 #include <sys/socket.h>
 
-#include <array>
 #include <cerrno>
 #include <chrono>
 #include <memory>
@@ -75,30 +74,13 @@ zell::Task<void> echo_until_done(int fd, app::WorkerCounters& counters,
   }
 }
 
-zell::Task<void> drain_refused(int fd) {
-  ::shutdown(fd, SHUT_WR);
-  std::array<std::byte, 512> sink;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-  for (int reads = 0; reads < 128; ++reads) {
-    const auto left = deadline - std::chrono::steady_clock::now();
-    if (left <= std::chrono::steady_clock::duration::zero()) co_return;
-    zio::Result r = co_await zell::recv(fd, sink.data(), sink.size(), left);
-    if (!r || r.bytes() == 0) co_return;
-  }
-}
-
 }  // namespace
 
-// Both close through the worker's loop (zell::close), not ::close: zio's epoll backend keeps
+// It closes through the worker's loop (zell::close), not ::close: zio's epoll backend keeps
 // per-loop state about each fd number, which only a close it sees resets.
-zell::Task<void> echo_connection(zio::UniqueFd socket, ConnectionGate::Ticket ticket,
+zell::Task<void> echo_connection(zio::UniqueFd socket, app::ConnectionGate::Ticket ticket,
                                  EchoConnectionOptions options) {
   co_await echo_until_done(socket.get(), ticket.counters(), options);
-  co_await zell::close(socket.release());
-}
-
-zell::Task<void> refuse_connection(zio::UniqueFd socket) {
-  co_await drain_refused(socket.get());
   co_await zell::close(socket.release());
 }
 

@@ -26,11 +26,7 @@ struct EchoConnectionOptions {
   const std::atomic<std::int64_t>* idle_timeout_ms = nullptr;  // live value; 0: none
 };
 
-zell::Task<void> echo_connection(zio::UniqueFd socket, ConnectionGate::Ticket ticket,
+zell::Task<void> echo_connection(zio::UniqueFd socket, app::ConnectionGate::Ticket ticket,
                                  EchoConnectionOptions options);
-
-// Closes a connection refused over the limit politely: FIN first, then reads (and drops) what the
-// client had already sent, for up to a second, so that the close is not turned into a reset.
-zell::Task<void> refuse_connection(zio::UniqueFd socket);
 
 }  // namespace zap::echo

@@ -1,125 +1,100 @@
 #include "echo_server.hpp"
 
-#include <cerrno>
-
 #include <spdlog/spdlog.h>
-#include <zap/zell/io.hpp>
-#include <zap/zell/sleep.hpp>
 
 #include "echo_connection.hpp"
+#include "lingering_close.hpp"
 #include "listen_socket.hpp"
 #include "udp_echo.hpp"
 
 namespace zap::echo {
 
+namespace {
+
+std::vector<zio::SocketAddress> tcp_addresses(const EchoSettings& settings) {
+  std::vector<zio::SocketAddress> out;
+  for (const ListenerSettings& listener : settings.listeners) {
+    if (!listener.udp) out.push_back(listener.address);
+  }
+  return out;
+}
+
+}  // namespace
+
 EchoServer::EchoServer(const EchoSettings& settings, std::size_t workers, app::Counters& counters)
-    : mode_(settings.accept_mode),
-      workers_(workers == 0 ? 1 : workers),
-      buffer_size_(static_cast<std::size_t>(settings.buffer_size)),
+    : buffer_size_(static_cast<std::size_t>(settings.buffer_size)),
       idle_timeout_ms_(settings.limits.idle_timeout_ms),
       counters_(counters),
-      gate_(settings.limits.max_connections) {
-  const bool per_worker = mode_ == AcceptMode::kPerWorker;
-  const std::size_t copies = per_worker ? workers : 1;
-  for (const ListenerSettings& wanted : settings.listeners) {
-    Listener listener;
-    listener.udp = wanted.udp;
+      tcp_("echo", tcp_addresses(settings), settings.accept_mode, workers,
+           settings.limits.max_connections, counters) {
+  const bool per_worker = settings.accept_mode == app::AcceptMode::kPerWorker;
+  for (std::size_t index = 0; index < settings.listeners.size(); ++index) {
+    const ListenerSettings& wanted = settings.listeners[index];
+    udp_.push_back(wanted.udp);
+    if (!wanted.udp) continue;
+    UdpListener listener;
+    listener.config_index = index;
     zio::SocketAddress address = wanted.address;
-    for (std::size_t i = 0; i < copies; ++i) {
-      listener.sockets.push_back(wanted.udp ? app::bind_udp(address, per_worker)
-                                            : app::listen_tcp(address, per_worker));
-      // Port 0: the first socket gets a free port; its siblings must share that port.
+    for (std::size_t i = 0; i < (per_worker ? std::max<std::size_t>(workers, 1) : 1); ++i) {
+      listener.sockets.push_back(app::bind_udp(address, per_worker));
       if (i == 0) address = app::bound_address(listener.sockets.front().get());
     }
     listener.bound = address.to_string();
-    listeners_.push_back(std::move(listener));
+    udp_listeners_.push_back(std::move(listener));
   }
 }
 
 EchoServer::~EchoServer() = default;
 
 std::vector<std::string> EchoServer::bound_addresses() const {
+  const std::vector<std::string> tcp = tcp_.bound_addresses();
   std::vector<std::string> out;
-  for (const Listener& listener : listeners_) out.push_back(listener.bound);
+  std::size_t next_tcp = 0;
+  std::size_t next_udp = 0;
+  for (const bool udp : udp_)
+    out.push_back(udp ? udp_listeners_[next_udp++].bound : tcp[next_tcp++]);
   return out;
 }
 
 void EchoServer::start(zell::Runtime& runtime) {
-  for (Listener& listener : listeners_) {
+  tcp_.start(
+      runtime,
+      [this](zio::UniqueFd socket, app::ConnectionGate::Ticket ticket, std::size_t) {
+        return echo_connection(std::move(socket), std::move(ticket),
+                               EchoConnectionOptions{buffer_size_, &idle_timeout_ms_});
+      },
+      [](zio::UniqueFd socket) { return app::lingering_close(std::move(socket)); });
+  const bool pinned = tcp_.mode() == app::AcceptMode::kPerWorker;
+  for (UdpListener& listener : udp_listeners_) {
     for (std::size_t i = 0; i < listener.sockets.size(); ++i) {
-      const int fd = listener.sockets[i].get();
-      const bool pinned = mode_ == AcceptMode::kPerWorker;
-      if (listener.udp) {
-        // UDP: a loop per socket, pinned like the TCP acceptors in per_worker mode.
-        auto task = udp_echo(fd, counters_.worker(i));
-        tasks_.push_back(pinned ? runtime.spawn_on_worker(i, std::move(task))
-                                : runtime.spawn(std::move(task)));
-      } else {
-        auto task = accept_loop(fd, i, pinned);
-        tasks_.push_back(pinned ? runtime.spawn_on_worker(i, std::move(task))
-                                : runtime.spawn(std::move(task)));
-      }
+      auto task = udp_echo(listener.sockets[i].get(), counters_.worker(i));
+      udp_tasks_.push_back(pinned ? runtime.spawn_on_worker(i, std::move(task))
+                                  : runtime.spawn(std::move(task)));
     }
-    spdlog::info("echo: {} {} on {}{}", listener.udp ? "udp" : "tcp", "echo", listener.bound,
-                 mode_ == AcceptMode::kPerWorker
-                     ? " (" + std::to_string(listener.sockets.size()) + " SO_REUSEPORT sockets)"
-                     : std::string(" (shared acceptor)"));
-  }
-}
-
-zell::Task<void> EchoServer::accept_loop(int listen_fd, std::size_t pinned_worker, bool pinned) {
-  for (;;) {
-    zio::Result accepted = co_await zell::accept(listen_fd);
-    if (accepted.raw() == -ECANCELED) co_return;
-    if (!accepted) {
-      // EMFILE/ENFILE/ENOBUFS: back off instead of spinning on a full descriptor table.
-      app::WorkerCounters& here = counters_.worker(zell::current_worker_index().value_or(0));
-      here.add(here.errors);
-      spdlog::warn("echo: accept failed: {}", accepted.error().message());
-      co_await zell::sleep_for(std::chrono::milliseconds(50));
-      continue;
-    }
-    zio::UniqueFd socket(accepted.fd());
-    // per_worker: the connection stays on its acceptor's worker (shard per core). shared: the
-    // one acceptor deals connections round-robin. Either way a connection never migrates, so
-    // its socket lives in one IO loop.
-    const std::size_t worker =
-        pinned ? pinned_worker : next_worker_.fetch_add(1, std::memory_order_relaxed) % workers_;
-    app::WorkerCounters& counters = counters_.worker(worker);
-    std::optional<ConnectionGate::Ticket> ticket = gate_.try_enter(counters);
-    if (!ticket) {
-      spdlog::debug("echo: over max_connections, refusing a connection");
-      zell::spawn_on_worker(worker, refuse_connection(std::move(socket))).detach();
-      continue;
-    }
-    EchoConnectionOptions options{buffer_size_, &idle_timeout_ms_};
-    zell::spawn_on_worker(worker, echo_connection(std::move(socket), std::move(*ticket), options))
-        .detach();
+    spdlog::info("echo: udp on {}{}", listener.bound,
+                 pinned ? " (" + std::to_string(listener.sockets.size()) + " SO_REUSEPORT sockets)"
+                        : std::string(" (one socket)"));
   }
 }
 
 void EchoServer::stop_accepting() {
-  for (auto& task : tasks_) task.cancel();
-  for (auto& task : tasks_) {
+  tcp_.stop_accepting();
+  for (auto& task : udp_tasks_) task.cancel();
+  for (auto& task : udp_tasks_) {
     try {
       task.get();
     } catch (const zell::TaskCancelled&) {
-      // expected: acceptors and UDP loops end only by cancellation
+      // expected: UDP loops end only by cancellation
     } catch (const std::exception& e) {
-      spdlog::warn("echo: listener task ended with {}", e.what());
+      spdlog::warn("echo: udp task ended with {}", e.what());
     }
   }
-  tasks_.clear();
-  for (Listener& listener : listeners_) listener.sockets.clear();
-}
-
-bool EchoServer::drain(std::chrono::milliseconds grace) {
-  gate_.begin_drain();
-  return gate_.wait_idle(grace);
+  udp_tasks_.clear();
+  for (UdpListener& listener : udp_listeners_) listener.sockets.clear();
 }
 
 void EchoServer::set_limits(const EchoLimits& limits) noexcept {
-  gate_.set_limit(limits.max_connections);
+  tcp_.set_max_connections(limits.max_connections);
   idle_timeout_ms_.store(limits.idle_timeout_ms, std::memory_order_relaxed);
 }
 

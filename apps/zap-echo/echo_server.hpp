@@ -8,17 +8,15 @@
 //   bool clean = server.drain(grace);        // open connections finish, up to `grace`
 //   runtime.shutdown();                      // whatever is left is closed with its task
 //
-// Accept modes: per_worker gives every worker its own SO_REUSEPORT listener per TCP address and
-// an acceptor pinned to it (spawn_on_worker); the kernel spreads connections over them and each
-// connection stays on its acceptor's worker. shared has one listener and one acceptor, which
-// deals connections round-robin over the workers. Connections never migrate: a socket is used
-// and closed through one worker's IO loop.
+// TCP listeners are an app::StreamServer (accept modes, limits, draining: see stream_server.hpp);
+// UDP listeners get one echo loop per socket, pinned to a worker in per_worker mode.
 // Thread-safety: construct, start, stop_accepting, drain from the main thread; hurry() and
 // set_limits() from any thread.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -26,9 +24,9 @@
 #include <zap/zell/runtime.hpp>
 #include <zap/zio/fd.hpp>
 
-#include "connection_gate.hpp"
 #include "counters.hpp"
 #include "echo_settings.hpp"
+#include "stream_server.hpp"
 
 namespace zap::echo {
 
@@ -45,29 +43,26 @@ class EchoServer {
   void start(zell::Runtime& runtime);
   void stop_accepting();
   // Waits up to `grace` for the open connections to end; true if they all did.
-  bool drain(std::chrono::milliseconds grace);
+  bool drain(std::chrono::milliseconds grace) { return tcp_.drain(grace); }
   // Cuts a drain() short (a second stop signal).
-  void hurry() noexcept { gate_.end_wait(); }
+  void hurry() noexcept { tcp_.hurry(); }
   void set_limits(const EchoLimits& limits) noexcept;
-  std::int64_t open_connections() const noexcept { return gate_.open(); }
+  std::int64_t open_connections() const noexcept { return tcp_.open_connections(); }
 
  private:
-  struct Listener {
-    bool udp = false;
+  struct UdpListener {
+    std::size_t config_index = 0;        // its place among the configured listeners
     std::vector<zio::UniqueFd> sockets;  // one per worker (per_worker), else one
     std::string bound;
   };
 
-  zell::Task<void> accept_loop(int listen_fd, std::size_t pinned_worker, bool pinned);
-  AcceptMode mode_;
-  std::size_t workers_;
-  std::atomic<std::size_t> next_worker_{0};  // shared mode: round-robin (relaxed: a hint)
+  std::vector<bool> udp_;  // per configured listener: UDP (else TCP)
   std::size_t buffer_size_;
   std::atomic<std::int64_t> idle_timeout_ms_;
   app::Counters& counters_;
-  ConnectionGate gate_;
-  std::vector<Listener> listeners_;
-  std::vector<zell::JoinHandle<void>> tasks_;  // acceptors and UDP loops
+  app::StreamServer tcp_;
+  std::vector<UdpListener> udp_listeners_;
+  std::vector<zell::JoinHandle<void>> udp_tasks_;
 };
 
 }  // namespace zap::echo

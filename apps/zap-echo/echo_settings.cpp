@@ -21,9 +21,7 @@ EchoSettings read_echo_settings(const nlohmann::json& json) {
   if (root.has("listeners") && settings.listeners.empty()) {
     root.fail("listeners", "expected at least one listener");
   }
-  settings.accept_mode = root.choice("accept", {"per_worker", "shared"}, "per_worker") == "shared"
-                             ? AcceptMode::kShared
-                             : AcceptMode::kPerWorker;
+  settings.accept_mode = app::read_accept_mode(root);
   auto& limits = settings.limits;
   limits.max_connections = root.integer("max_connections", 1, 10'000'000, limits.max_connections);
   limits.idle_timeout_ms = root.integer("idle_timeout_ms", 0, 86'400'000, limits.idle_timeout_ms);
@@ -64,7 +62,7 @@ EchoSettings load_echo_settings(const EchoFlags& flags) {
   if (flags.idle_timeout_ms) settings.limits.idle_timeout_ms = *flags.idle_timeout_ms;
   if (flags.buffer_size) settings.buffer_size = *flags.buffer_size;
   if (!flags.accept.empty()) {
-    settings.accept_mode = flags.accept == "shared" ? AcceptMode::kShared : AcceptMode::kPerWorker;
+    settings.accept_mode = app::parse_accept_mode(flags.accept);
   }
   if (settings.listeners.empty()) {
     settings.listeners.push_back(

@@ -25,6 +25,7 @@
 
 #include "command_line.hpp"
 #include "daemon_settings.hpp"
+#include "stream_server.hpp"
 
 namespace zap::echo {
 
@@ -36,8 +37,6 @@ struct ListenerSettings {
   bool udp = false;
 };
 
-enum class AcceptMode { kPerWorker, kShared };
-
 // The settings SIGHUP may change while running.
 struct EchoLimits {
   std::int64_t max_connections = 10000;
@@ -47,7 +46,7 @@ struct EchoLimits {
 struct EchoSettings {
   app::DaemonSettings daemon;
   std::vector<ListenerSettings> listeners;
-  AcceptMode accept_mode = AcceptMode::kPerWorker;
+  app::AcceptMode accept_mode = app::AcceptMode::kPerWorker;
   EchoLimits limits;
   std::int64_t buffer_size = 16384;
 };

@@ -27,6 +27,23 @@ TEST(Counters, PrometheusHasTypesAndWorkerLabels) {
   EXPECT_NE(text.find("# TYPE zap_echo_connections_open gauge\n"), std::string::npos);
 }
 
+TEST(Counters, ExtraCountersAreSummedAndExportedByName) {
+  Counters counters(std::vector<WorkerPlacement>{{0, 0, 0}, {1, 1, 0}},
+                    {{"responses_2xx", "Responses with a 2xx status", false},
+                     {"cached_files", "Files held", true}});
+  counters.worker(0).add(counters.worker(0).extra[0], 2);
+  counters.worker(1).add(counters.worker(1).extra[0], 3);
+  counters.worker(1).add(counters.worker(1).extra[1], 9);
+  const auto json = nlohmann::json::parse(counters.render_json());
+  EXPECT_EQ(json["responses_2xx"], 5);
+  EXPECT_EQ(json["cached_files"], 9);
+  EXPECT_EQ(json["workers"][0]["responses_2xx"], 2);
+  const auto text = counters.render_prometheus("zap_http");
+  EXPECT_NE(text.find("# TYPE zap_http_responses_2xx_total counter\n"), std::string::npos);
+  EXPECT_NE(text.find("zap_http_responses_2xx_total{worker=\"1\"} 3\n"), std::string::npos);
+  EXPECT_NE(text.find("# TYPE zap_http_cached_files gauge\n"), std::string::npos);
+}
+
 TEST(Counters, PlacementAddsCpuAndNodeToJsonAndAnInfoMetric) {
   Counters counters(std::vector<WorkerPlacement>{{0, 0, 0}, {3, 1, 1}});
   ASSERT_EQ(counters.workers(), 2u);

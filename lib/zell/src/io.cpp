@@ -1,4 +1,4 @@
-// The IO awaitables' out-of-line parts: the worker's loop, send_all, send_file.
+// The IO awaitables' out-of-line parts: the worker's loop, writev_all, send_all, send_file.
 #include "zap/zell/io.hpp"
 
 #include <cerrno>
@@ -23,68 +23,114 @@ zio::BackendKind current_io_backend() noexcept {
   return loop != nullptr ? loop->backend() : zio::BackendKind::automatic;
 }
 
-namespace detail {
-
-namespace {
-
-// A FileSender run, awaited like an IoAwaiter.
-class SendFileAwaiter {
- public:
-  SendFileAwaiter(int socket_fd, int file_fd, std::uint64_t offset, std::uint64_t count) noexcept
-      : socket_fd_(socket_fd), file_fd_(file_fd), offset_(offset), count_(count) {}
-  bool await_ready() const noexcept { return false; }
-  bool await_suspend(std::coroutine_handle<> handle) noexcept {
-    task_ = current_task();
-    worker_ = current_worker();
-    zio::Loop* loop = worker_ != nullptr ? worker_loop(worker_) : nullptr;
-    if (loop == nullptr) {
-      result_ = zio::Result(-static_cast<std::int64_t>(ENOTSUP));
-      return false;
-    }
-    task_->resume_point = handle;
-    waiter_.owner = worker_;
-    waiter_.try_cancel = &try_cancel;
-    waiter_.context = this;
-    if (!begin_wait(task_, &waiter_)) {
-      schedule(task_);
-      return true;
-    }
-    if (std::error_code ec =
-            sender_.start(*loop, file_fd_, offset_, count_, socket_fd_, &on_done, this)) {
-      end_wait(task_);
-      result_ = zio::Result(-static_cast<std::int64_t>(ec.value()));
-      return false;
-    }
-    return true;
+WritevAllAwaiter::WritevAllAwaiter(int fd, iovec* iov, int count, IoTimeout timeout) noexcept
+    : fd_(fd), iov_(iov), count_(count), timeout_(timeout) {
+  while (count_ > 0 && iov_->iov_len == 0) {  // nothing to write is done at once (result 0)
+    ++iov_;
+    --count_;
   }
-  zio::Result await_resume() const noexcept { return result_; }
+}
 
- private:
-  static void on_done(zio::FileSender& sender, zio::Result result) {
-    auto* self = static_cast<SendFileAwaiter*>(sender.user());
-    self->result_ = result;
-    TaskHeader* task = self->task_;
-    end_wait(task);
-    schedule(task);
-  }
-  static bool try_cancel(Waiter* waiter) noexcept {
-    static_cast<SendFileAwaiter*>(waiter->context)->sender_.cancel();
+bool WritevAllAwaiter::await_suspend(std::coroutine_handle<> handle) noexcept {
+  task_ = detail::current_task();
+  detail::Worker* worker = detail::current_worker();
+  loop_ = worker != nullptr ? detail::worker_loop(worker) : nullptr;
+  if (loop_ == nullptr || task_ == nullptr) {
+    result_ = zio::Result(-static_cast<std::int64_t>(ENOTSUP));
     return false;
   }
+  task_->resume_point = handle;
+  op_.set_callback(&on_complete, this);
+  waiter_.owner = worker;
+  waiter_.try_cancel = &try_cancel;
+  waiter_.context = this;
+  if (!detail::begin_wait(task_, &waiter_)) {
+    detail::schedule(task_);  // cancelled before submitting: run once more, to be dropped
+    return true;
+  }
+  submit_rest();
+  return true;
+}
 
-  int socket_fd_;
-  int file_fd_;
-  std::uint64_t offset_;
-  std::uint64_t count_;
-  zio::FileSender sender_;
-  Waiter waiter_;
-  TaskHeader* task_ = nullptr;
-  Worker* worker_ = nullptr;
-  zio::Result result_;
-};
+void WritevAllAwaiter::submit_rest() noexcept {
+  op_.prep_writev(fd_, iov_, count_);
+  detail::set_deadline(op_, timeout_);  // prep_* cleared it
+  loop_->submit(op_);
+}
 
-}  // namespace
-}  // namespace detail
+void WritevAllAwaiter::on_complete(zio::Operation& op, zio::Result result) {
+  auto* self = static_cast<WritevAllAwaiter*>(op.user());
+  if (!result) return self->finish(result);
+  // A cancel that found this op already finished must still end the call here, not let it go
+  // on with the next writev.
+  if (self->cancelled_) return self->finish(zio::Result(-static_cast<std::int64_t>(ECANCELED)));
+  std::size_t n = result.bytes();
+  if (n == 0) return self->finish(zio::Result(-static_cast<std::int64_t>(EPIPE)));
+  self->sent_ += n;
+  while (self->count_ > 0 && n >= self->iov_->iov_len) {
+    n -= self->iov_->iov_len;
+    ++self->iov_;
+    --self->count_;
+  }
+  if (self->count_ == 0) return self->finish(zio::Result(static_cast<std::int64_t>(self->sent_)));
+  self->iov_->iov_base = static_cast<char*>(self->iov_->iov_base) + n;
+  self->iov_->iov_len -= n;
+  self->submit_rest();
+}
+
+void WritevAllAwaiter::finish(zio::Result result) noexcept {
+  result_ = result;
+  detail::TaskHeader* task = task_;
+  detail::end_wait(task);
+  detail::schedule(task);
+}
+
+// On the owning worker, under the task's wait lock: the op completes later (ECANCELED).
+bool WritevAllAwaiter::try_cancel(detail::Waiter* waiter) noexcept {
+  auto* self = static_cast<WritevAllAwaiter*>(waiter->context);
+  self->cancelled_ = true;
+  detail::loop_cancel(self->loop_, self->op_);
+  return false;
+}
+
+bool SendFileAwaiter::await_suspend(std::coroutine_handle<> handle) noexcept {
+  task_ = detail::current_task();
+  detail::Worker* worker = detail::current_worker();
+  zio::Loop* loop = worker != nullptr ? detail::worker_loop(worker) : nullptr;
+  if (loop == nullptr || task_ == nullptr) {
+    result_ = zio::Result(-static_cast<std::int64_t>(ENOTSUP));
+    return false;
+  }
+  task_->resume_point = handle;
+  waiter_.owner = worker;
+  waiter_.try_cancel = &try_cancel;
+  waiter_.context = this;
+  if (!detail::begin_wait(task_, &waiter_)) {
+    detail::schedule(task_);
+    return true;
+  }
+  sender_.set_timeout(timeout_);
+  if (std::error_code ec =
+          sender_.start(*loop, file_fd_, offset_, count_, socket_fd_, &on_done, this)) {
+    detail::end_wait(task_);
+    result_ = zio::Result(-static_cast<std::int64_t>(ec.value()));
+    return false;
+  }
+  return true;
+}
+
+void SendFileAwaiter::on_done(zio::FileSender& sender, zio::Result result) {
+  auto* self = static_cast<SendFileAwaiter*>(sender.user());
+  self->result_ = result;
+  detail::TaskHeader* task = self->task_;
+  detail::end_wait(task);
+  detail::schedule(task);
+}
+
+bool SendFileAwaiter::try_cancel(detail::Waiter* waiter) noexcept {
+  static_cast<SendFileAwaiter*>(waiter->context)->sender_.cancel();
+  return false;
+}
 
 Task<zio::Result> send_all(int fd, const void* buf, std::size_t len, IoTimeout timeout) {
   const auto* bytes = static_cast<const char*>(buf);
@@ -98,7 +144,8 @@ Task<zio::Result> send_all(int fd, const void* buf, std::size_t len, IoTimeout t
 }
 
 Task<zio::Result> send_file(int socket_fd, int file_fd, std::uint64_t offset, std::uint64_t count) {
-  co_return co_await detail::SendFileAwaiter(socket_fd, file_fd, offset, count);
+  zio::FileSender sender;  // lives in this frame: a pipe for this one send
+  co_return co_await SendFileAwaiter(sender, socket_fd, file_fd, offset, count, {});
 }
 
 }  // namespace zap::zell

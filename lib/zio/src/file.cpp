@@ -38,6 +38,7 @@ std::error_code FileSender::start(Loop& loop, int file_fd, std::uint64_t offset,
   remaining_ = count;
   sent_ = 0;
   in_pipe_ = 0;
+  cancelled_ = false;
   if (count == 0) {       // nothing to splice, but the callback still never runs inside start()
     to_pipe_.prep_nop();  // completes with 0: on_to_pipe reports the 0 bytes sent
     loop.submit(to_pipe_);
@@ -48,6 +49,7 @@ std::error_code FileSender::start(Loop& loop, int file_fd, std::uint64_t offset,
 }
 
 void FileSender::fill() noexcept {
+  if (cancelled_) return finish(Result(-static_cast<std::int64_t>(ECANCELED)));
   if (remaining_ == 0) return finish(Result(static_cast<std::int64_t>(sent_)));
   const auto chunk = static_cast<std::uint32_t>(std::min<std::uint64_t>(remaining_, kChunk));
   to_pipe_.prep_splice(file_fd_, offset_, pipe_write_.get(), Operation::kCurrentPosition, chunk,
@@ -63,26 +65,30 @@ void FileSender::on_to_pipe(Operation& op, Result r) {
   self.in_pipe_ = static_cast<std::uint32_t>(r.bytes());
   self.offset_ += r.bytes();
   self.remaining_ -= r.bytes();
-  self.to_socket_.prep_splice(self.pipe_read_.get(), Operation::kCurrentPosition, self.socket_fd_,
-                              Operation::kCurrentPosition, self.in_pipe_, SPLICE_F_MOVE);
-  self.loop_->submit(self.to_socket_);
+  self.drain_pipe();
+}
+
+void FileSender::drain_pipe() noexcept {
+  if (cancelled_) return finish(Result(-static_cast<std::int64_t>(ECANCELED)));
+  to_socket_.prep_splice(pipe_read_.get(), Operation::kCurrentPosition, socket_fd_,
+                         Operation::kCurrentPosition, in_pipe_, SPLICE_F_MOVE);
+  to_socket_.set_timeout(timeout_);  // prep_* cleared it
+  loop_->submit(to_socket_);
 }
 
 void FileSender::on_to_socket(Operation& op, Result r) {
   auto& self = *static_cast<FileSender*>(op.user());
   if (!r) return self.finish(r);
+  if (r.bytes() == 0) return self.finish(Result(-static_cast<std::int64_t>(EPIPE)));  // no progress
   self.in_pipe_ -= static_cast<std::uint32_t>(r.bytes());
   self.sent_ += r.bytes();
-  if (self.in_pipe_ > 0) {  // the socket took part of the pipe's content: send the rest
-    self.to_socket_.prep_splice(self.pipe_read_.get(), Operation::kCurrentPosition, self.socket_fd_,
-                                Operation::kCurrentPosition, self.in_pipe_, SPLICE_F_MOVE);
-    return self.loop_->submit(self.to_socket_);
-  }
+  if (self.in_pipe_ > 0) return self.drain_pipe();  // the socket took part of the pipe's content
   self.fill();
 }
 
 void FileSender::cancel() noexcept {
   if (loop_ == nullptr) return;
+  cancelled_ = true;
   loop_->cancel(to_pipe_);
   loop_->cancel(to_socket_);
 }

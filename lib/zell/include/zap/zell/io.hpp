@@ -1,5 +1,5 @@
 // Async IO for tasks: awaitables over the worker's zio::Loop -- accept, connect, recv, send,
-// writev, read, write, send_file, close -- each with an optional deadline.
+// writev, writev_all, read, write, send_file, close -- each with an optional deadline.
 //
 //   std::error_code ec;
 //   auto addr = zap::zio::SocketAddress::parse("127.0.0.1:0", ec);
@@ -34,6 +34,7 @@
 #include "zap/zell/detail/task_header.hpp"
 #include "zap/zell/task.hpp"
 #include "zap/zio/address.hpp"
+#include "zap/zio/file.hpp"
 #include "zap/zio/loop.hpp"
 #include "zap/zio/operation.hpp"
 
@@ -185,5 +186,86 @@ Task<zio::Result> send_all(int fd, const void* buf, std::size_t len, IoTimeout t
 // Sends [offset, offset + count) of `file_fd` to `socket_fd` without copying through user space
 // (zio::FileSender: splice through a pipe). Result: bytes sent, or the first error.
 Task<zio::Result> send_file(int socket_fd, int file_fd, std::uint64_t offset, std::uint64_t count);
+
+// Writes every byte of `iov[0, count)` (writev, resubmitted after a partial write from inside
+// the completion: no task resumption and no coroutine frame per step). `iov` is the caller's
+// and is advanced in place as bytes go out; it must live until the await ends. Each writev
+// carries `timeout` (a peer that takes nothing for that long fails the call with ETIMEDOUT).
+// Result: the total, or the first error. Cancellation ends it with ECANCELED.
+class WritevAllAwaiter {
+ public:
+  WritevAllAwaiter(int fd, iovec* iov, int count, IoTimeout timeout) noexcept;
+  WritevAllAwaiter(const WritevAllAwaiter&) = delete;
+  WritevAllAwaiter& operator=(const WritevAllAwaiter&) = delete;
+
+  bool await_ready() const noexcept { return count_ == 0; }
+  bool await_suspend(std::coroutine_handle<> handle) noexcept;
+  zio::Result await_resume() const noexcept { return result_; }
+
+ private:
+  static void on_complete(zio::Operation& op, zio::Result result);
+  static bool try_cancel(detail::Waiter* waiter) noexcept;
+  void submit_rest() noexcept;
+  void finish(zio::Result result) noexcept;
+
+  zio::Operation op_;
+  detail::Waiter waiter_;
+  detail::TaskHeader* task_ = nullptr;
+  zio::Loop* loop_ = nullptr;
+  zio::Result result_;
+  int fd_;
+  iovec* iov_;
+  int count_;
+  IoTimeout timeout_;
+  std::uint64_t sent_ = 0;
+  bool cancelled_ = false;  // on the owning worker only: a completion racing a cancel stops
+};
+
+[[nodiscard]] inline WritevAllAwaiter writev_all(int fd, iovec* iov, int count,
+                                                 IoTimeout timeout = {}) noexcept {
+  return WritevAllAwaiter(fd, iov, count, timeout);
+}
+
+// A zio::FileSender run, awaited: [offset, offset + count) of `file_fd` to `socket_fd`.
+// `sender` is the caller's and is reused across sends (its pipe is made once), e.g. one per
+// connection. Each splice into the socket carries `timeout`. Result: bytes sent (fewer than
+// `count` only if the file ended early), or the first error.
+class SendFileAwaiter {
+ public:
+  SendFileAwaiter(zio::FileSender& sender, int socket_fd, int file_fd, std::uint64_t offset,
+                  std::uint64_t count, IoTimeout timeout) noexcept
+      : sender_(sender),
+        socket_fd_(socket_fd),
+        file_fd_(file_fd),
+        offset_(offset),
+        count_(count),
+        timeout_(timeout) {}
+  SendFileAwaiter(const SendFileAwaiter&) = delete;
+  SendFileAwaiter& operator=(const SendFileAwaiter&) = delete;
+
+  bool await_ready() const noexcept { return false; }
+  bool await_suspend(std::coroutine_handle<> handle) noexcept;
+  zio::Result await_resume() const noexcept { return result_; }
+
+ private:
+  static void on_done(zio::FileSender& sender, zio::Result result);
+  static bool try_cancel(detail::Waiter* waiter) noexcept;
+
+  zio::FileSender& sender_;
+  int socket_fd_;
+  int file_fd_;
+  std::uint64_t offset_;
+  std::uint64_t count_;
+  IoTimeout timeout_;
+  detail::Waiter waiter_;
+  detail::TaskHeader* task_ = nullptr;
+  zio::Result result_;
+};
+
+[[nodiscard]] inline SendFileAwaiter send_file(zio::FileSender& sender, int socket_fd, int file_fd,
+                                               std::uint64_t offset, std::uint64_t count,
+                                               IoTimeout timeout = {}) noexcept {
+  return SendFileAwaiter(sender, socket_fd, file_fd, offset, count, timeout);
+}
 
 }  // namespace zap::zell

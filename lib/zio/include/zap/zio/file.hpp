@@ -20,6 +20,7 @@
 
 #include <fcntl.h>
 
+#include <chrono>
 #include <cstdint>
 #include <system_error>
 
@@ -49,6 +50,9 @@ class FileSender {
                                       std::uint64_t count, int socket_fd, Callback callback,
                                       void* user) noexcept;
   void cancel() noexcept;  // the callback then reports ECANCELED
+  // A deadline for each splice into the socket (a peer that takes nothing for this long fails
+  // the send with ETIMEDOUT); zero, the default, for none. Applies from the next start().
+  void set_timeout(std::chrono::nanoseconds timeout) noexcept { timeout_ = timeout; }
   [[nodiscard]] void* user() const noexcept { return user_; }
   [[nodiscard]] bool busy() const noexcept { return to_pipe_.busy() || to_socket_.busy(); }
 
@@ -56,6 +60,7 @@ class FileSender {
   static void on_to_pipe(Operation& op, Result r);
   static void on_to_socket(Operation& op, Result r);
   void fill() noexcept;
+  void drain_pipe() noexcept;
   void finish(Result r) noexcept;
 
   static constexpr std::uint32_t kChunk = 64 * 1024;  // one default pipe buffer
@@ -72,6 +77,8 @@ class FileSender {
   std::uint32_t in_pipe_ = 0;
   int file_fd_ = -1;
   int socket_fd_ = -1;
+  std::chrono::nanoseconds timeout_{0};
+  bool cancelled_ = false;  // a cancel that found an op already done still ends the run
 };
 
 }  // namespace zap::zio

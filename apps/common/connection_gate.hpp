@@ -22,13 +22,13 @@
 
 #include "counters.hpp"
 
-namespace zap::echo {
+namespace zap::app {
 
 class ConnectionGate {
  public:
   class Ticket {
    public:
-    Ticket(ConnectionGate* gate, app::WorkerCounters* counters) noexcept
+    Ticket(ConnectionGate* gate, WorkerCounters* counters) noexcept
         : gate_(gate), counters_(counters) {}
     Ticket(Ticket&& other) noexcept
         : gate_(std::exchange(other.gate_, nullptr)), counters_(other.counters_) {}
@@ -36,17 +36,17 @@ class ConnectionGate {
     ~Ticket() {
       if (gate_ != nullptr) gate_->leave(*counters_);
     }
-    app::WorkerCounters& counters() const noexcept { return *counters_; }
+    WorkerCounters& counters() const noexcept { return *counters_; }
 
    private:
     ConnectionGate* gate_;
-    app::WorkerCounters* counters_;
+    WorkerCounters* counters_;
   };
 
   explicit ConnectionGate(std::int64_t limit) noexcept : limit_(limit) {}
 
   // A ticket if there is room; else counts the refusal in `counters` and returns nullopt.
-  std::optional<Ticket> try_enter(app::WorkerCounters& counters) noexcept {
+  std::optional<Ticket> try_enter(WorkerCounters& counters) noexcept {
     // Relaxed: the count is a limit, not a lock; an overshoot by a racing acceptor is undone below.
     if (open_.fetch_add(1, std::memory_order_relaxed) >= limit_.load(std::memory_order_relaxed)) {
       open_.fetch_sub(1, std::memory_order_relaxed);
@@ -72,7 +72,7 @@ class ConnectionGate {
   void end_wait() noexcept { idle_.set(); }
 
  private:
-  void leave(app::WorkerCounters& counters) noexcept {
+  void leave(WorkerCounters& counters) noexcept {
     counters.connections_open.fetch_sub(1, std::memory_order_relaxed);
     // SeqCst pairs with begin_drain()/open(): either the drainer sees zero, or we see draining.
     if (open_.fetch_sub(1, std::memory_order_seq_cst) == 1 &&
@@ -87,4 +87,4 @@ class ConnectionGate {
   zync::Event idle_;
 };
 
-}  // namespace zap::echo
+}  // namespace zap::app

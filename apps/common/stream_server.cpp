@@ -1,0 +1,112 @@
+#include "stream_server.hpp"
+
+#include <cerrno>
+
+#include <spdlog/spdlog.h>
+#include <zap/zell/io.hpp>
+#include <zap/zell/sleep.hpp>
+
+#include "listen_socket.hpp"
+
+namespace zap::app {
+
+AcceptMode read_accept_mode(JsonReader& root) {
+  return parse_accept_mode(root.choice("accept", {"per_worker", "shared"}, "per_worker"));
+}
+
+AcceptMode parse_accept_mode(const std::string& text) {
+  return text == "shared" ? AcceptMode::kShared : AcceptMode::kPerWorker;
+}
+
+StreamServer::StreamServer(std::string name, const std::vector<zio::SocketAddress>& addresses,
+                           AcceptMode mode, std::size_t workers, std::int64_t max_connections,
+                           Counters& counters)
+    : name_(std::move(name)),
+      mode_(mode),
+      workers_(workers == 0 ? 1 : workers),
+      counters_(counters),
+      gate_(max_connections) {
+  const bool per_worker = mode_ == AcceptMode::kPerWorker;
+  for (zio::SocketAddress address : addresses) {
+    Listener listener;
+    for (std::size_t i = 0; i < (per_worker ? workers_ : 1); ++i) {
+      listener.sockets.push_back(listen_tcp(address, per_worker));
+      // Port 0: the first socket gets a free port; its siblings must share that port.
+      if (i == 0) address = bound_address(listener.sockets.front().get());
+    }
+    listener.bound = address.to_string();
+    listeners_.push_back(std::move(listener));
+  }
+}
+
+StreamServer::~StreamServer() = default;
+
+std::vector<std::string> StreamServer::bound_addresses() const {
+  std::vector<std::string> out;
+  for (const Listener& listener : listeners_) out.push_back(listener.bound);
+  return out;
+}
+
+void StreamServer::start(zell::Runtime& runtime, Serve serve, Refuse refuse) {
+  serve_ = std::move(serve);
+  refuse_ = std::move(refuse);
+  const bool pinned = mode_ == AcceptMode::kPerWorker;
+  for (Listener& listener : listeners_) {
+    for (std::size_t i = 0; i < listener.sockets.size(); ++i) {
+      auto task = accept_loop(listener.sockets[i].get(), i, pinned);
+      acceptors_.push_back(pinned ? runtime.spawn_on_worker(i, std::move(task))
+                                  : runtime.spawn(std::move(task)));
+    }
+    spdlog::info("{}: tcp on {}{}", name_, listener.bound,
+                 pinned ? " (" + std::to_string(listener.sockets.size()) + " SO_REUSEPORT sockets)"
+                        : std::string(" (shared acceptor)"));
+  }
+}
+
+zell::Task<void> StreamServer::accept_loop(int listen_fd, std::size_t pinned_worker, bool pinned) {
+  for (;;) {
+    zio::Result accepted = co_await zell::accept(listen_fd);
+    if (accepted.raw() == -ECANCELED) co_return;
+    if (!accepted) {
+      // EMFILE/ENFILE/ENOBUFS: back off instead of spinning on a full descriptor table.
+      WorkerCounters& here = counters_.worker(zell::current_worker_index().value_or(0));
+      here.add(here.errors);
+      spdlog::warn("{}: accept failed: {}", name_, accepted.error().message());
+      co_await zell::sleep_for(std::chrono::milliseconds(50));
+      continue;
+    }
+    zio::UniqueFd socket(accepted.fd());
+    const std::size_t worker =
+        pinned ? pinned_worker : next_worker_.fetch_add(1, std::memory_order_relaxed) % workers_;
+    WorkerCounters& counters = counters_.worker(worker);
+    std::optional<ConnectionGate::Ticket> ticket = gate_.try_enter(counters);
+    if (!ticket) {
+      spdlog::debug("{}: over max_connections, refusing a connection", name_);
+      zell::spawn_on_worker(worker, refuse_(std::move(socket))).detach();
+      continue;
+    }
+    zell::spawn_on_worker(worker, serve_(std::move(socket), std::move(*ticket), worker)).detach();
+  }
+}
+
+void StreamServer::stop_accepting() {
+  for (auto& task : acceptors_) task.cancel();
+  for (auto& task : acceptors_) {
+    try {
+      task.get();
+    } catch (const zell::TaskCancelled&) {
+      // expected: acceptors end only by cancellation
+    } catch (const std::exception& e) {
+      spdlog::warn("{}: acceptor ended with {}", name_, e.what());
+    }
+  }
+  acceptors_.clear();
+  for (Listener& listener : listeners_) listener.sockets.clear();
+}
+
+bool StreamServer::drain(std::chrono::milliseconds grace) {
+  gate_.begin_drain();
+  return gate_.wait_idle(grace);
+}
+
+}  // namespace zap::app

@@ -1,0 +1,97 @@
+// StreamServer: a daemon's TCP listeners and their acceptors on a zell Runtime -- the part every
+// zap TCP daemon shares: bind, accept (shard per core or one shared acceptor), admit up to a
+// limit, hand each connection to the daemon, and drain at shutdown.
+//
+//   StreamServer server("http", addresses, AcceptMode::kPerWorker, workers, max_conns, counters);
+//   write_port_file(path, server.bound_addresses());             // port 0 resolved
+//   server.start(runtime,
+//                [&](zio::UniqueFd s, ConnectionGate::Ticket t, std::size_t worker) {
+//                  return serve(std::move(s), std::move(t), worker); },
+//                [](zio::UniqueFd s) { return lingering_close(std::move(s)); });
+//   ... SIGTERM ...
+//   server.stop_accepting();                 // acceptors cancelled, listeners closed
+//   bool clean = server.drain(grace);        // open connections finish, up to `grace`
+//
+// Accept modes: per_worker gives every worker its own SO_REUSEPORT listener per address and an
+// acceptor pinned to it; the kernel spreads connections over them and each connection stays on
+// its acceptor's worker. shared has one listener per address and one acceptor, which deals
+// connections round-robin over the workers. Either way `serve` runs pinned to one worker (it is
+// told which) and never migrates: its socket lives in that worker's IO loop.
+// Over the limit, `refuse` gets the socket instead (also pinned). Accept errors (EMFILE, ENFILE,
+// ENOBUFS) are counted, logged, and answered by a 50 ms pause instead of a spin.
+// Thread-safety: construct, start, stop_accepting, drain from the main thread; hurry(),
+// set_max_connections() and open_connections() from any thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <zap/zell/join_handle.hpp>
+#include <zap/zell/runtime.hpp>
+#include <zap/zio/address.hpp>
+#include <zap/zio/fd.hpp>
+
+#include "config_reader.hpp"
+#include "connection_gate.hpp"
+#include "counters.hpp"
+
+namespace zap::app {
+
+enum class AcceptMode { kPerWorker, kShared };
+
+// Reads "accept": "per_worker" | "shared" (default per_worker).
+AcceptMode read_accept_mode(JsonReader& root);
+AcceptMode parse_accept_mode(const std::string& text);  // a value CLI11 has already checked
+
+class StreamServer {
+ public:
+  using Serve = std::function<zell::Task<void>(zio::UniqueFd socket, ConnectionGate::Ticket ticket,
+                                               std::size_t worker)>;
+  using Refuse = std::function<zell::Task<void>(zio::UniqueFd socket)>;
+
+  // Binds and listens now (start-up: throws std::runtime_error naming the address).
+  StreamServer(std::string name, const std::vector<zio::SocketAddress>& addresses, AcceptMode mode,
+               std::size_t workers, std::int64_t max_connections, Counters& counters);
+  ~StreamServer();
+  StreamServer(const StreamServer&) = delete;
+  StreamServer& operator=(const StreamServer&) = delete;
+
+  // "127.0.0.1:41234" for each address, in the order given (port 0 resolved).
+  std::vector<std::string> bound_addresses() const;
+  AcceptMode mode() const { return mode_; }
+
+  void start(zell::Runtime& runtime, Serve serve, Refuse refuse);
+  void stop_accepting();
+  // Waits up to `grace` for the open connections to end; true if they all did.
+  bool drain(std::chrono::milliseconds grace);
+  // Cuts a drain() short (a second stop signal).
+  void hurry() noexcept { gate_.end_wait(); }
+  void set_max_connections(std::int64_t limit) noexcept { gate_.set_limit(limit); }
+  std::int64_t open_connections() const noexcept { return gate_.open(); }
+
+ private:
+  struct Listener {
+    std::vector<zio::UniqueFd> sockets;  // one per worker (per_worker), else one
+    std::string bound;
+  };
+
+  zell::Task<void> accept_loop(int listen_fd, std::size_t pinned_worker, bool pinned);
+
+  std::string name_;
+  AcceptMode mode_;
+  std::size_t workers_;
+  std::atomic<std::size_t> next_worker_{0};  // shared mode: round-robin (relaxed: a hint)
+  Counters& counters_;
+  ConnectionGate gate_;
+  std::vector<Listener> listeners_;
+  Serve serve_;
+  Refuse refuse_;
+  std::vector<zell::JoinHandle<void>> acceptors_;
+};
+
+}  // namespace zap::app

@@ -1,0 +1,175 @@
+#include "file_cache.hpp"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace zap::http {
+
+namespace {
+
+constexpr int kOpenFlags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;  // NONBLOCK: a FIFO
+                                                                          // must not hang us
+constexpr int kReadAttempts = 3;  // a file rewritten while we read it is read again
+
+std::error_code last_error() { return {errno, std::system_category()}; }
+
+bool same_version(const struct stat& st, const CachedFile& file) {
+  return st.st_dev == file.device && st.st_ino == file.inode &&
+         static_cast<std::uint64_t>(st.st_size) == file.size &&
+         st.st_mtim.tv_sec == file.mtime.tv_sec && st.st_mtim.tv_nsec == file.mtime.tv_nsec &&
+         S_ISDIR(st.st_mode) == file.directory;
+}
+
+// The path relative to the root as openat wants it: "a/b" for "/a/b", "." for "/".
+const char* relative_c_str(const std::string& path) {
+  return path.size() <= 1 ? "." : path.c_str() + 1;
+}
+
+// Reads all `size` bytes at offset 0; false (errno set) on error or if the file ended early.
+bool read_whole(int fd, std::string& out, std::uint64_t size) {
+  out.resize(size);
+  std::uint64_t done = 0;
+  while (done < size) {
+    const ssize_t n = ::pread(fd, out.data() + done, size - done, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return false;
+    if (n == 0) {
+      errno = ESTALE;  // shrank under us
+      return false;
+    }
+    done += static_cast<std::uint64_t>(n);
+  }
+  return true;
+}
+
+}  // namespace
+
+FileCache::FileCache(int root_fd, const MimeTypes& types, Options options)
+    : root_fd_(root_fd), types_(types), options_(options), use_openat2_(!options.follow_symlinks) {}
+
+FileCache::~FileCache() = default;
+
+std::shared_ptr<const CachedFile> FileCache::open(std::string_view path, std::int64_t now_ns,
+                                                  std::error_code& ec) {
+  ec.clear();
+  if (const auto found = index_.find(path); found != index_.end()) {
+    const Lru::iterator it = found->second;
+    if (now_ns - it->checked_ns < options_.validity_ms * 1'000'000) {
+      ++hits_;
+      lru_.splice(lru_.begin(), lru_, it);
+      return it->file;
+    }
+    if (still_current(*it, ec)) {
+      ++hits_;
+      it->checked_ns = now_ns;
+      lru_.splice(lru_.begin(), lru_, it);
+      return it->file;
+    }
+    erase(it);
+    if (ec) return nullptr;  // gone (or unreadable) now
+  }
+  ++misses_;
+  std::shared_ptr<CachedFile> file = load(path, ec);
+  if (!file) return nullptr;
+  insert(path, file, now_ns);
+  return file;
+}
+
+bool FileCache::still_current(const Entry& entry, std::error_code& ec) const {
+  // stat() follows symlinks like the open did; if the path now leads elsewhere (even through a
+  // new symlink out of the root), the inode differs and load() reopens it under the same rules.
+  struct stat st {};
+  if (::fstatat(root_fd_, relative_c_str(entry.path), &st, 0) != 0) {
+    ec = last_error();
+    return false;
+  }
+  return same_version(st, *entry.file);
+}
+
+std::shared_ptr<CachedFile> FileCache::load(std::string_view path, std::error_code& ec) {
+  const std::string key(path);
+  const char* relative = relative_c_str(key);
+  int fd = -1;
+  if (use_openat2_) {
+    open_how how{};
+    how.flags = kOpenFlags;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+    fd = static_cast<int>(::syscall(SYS_openat2, root_fd_, relative, &how, sizeof how));
+    if (fd < 0 && (errno == ENOSYS || errno == EPERM)) {
+      use_openat2_ = false;  // no openat2 here (old kernel, seccomp): the documented fallback
+    }
+  }
+  if (!use_openat2_) fd = ::openat(root_fd_, relative, kOpenFlags);
+  if (fd < 0) {
+    ec = last_error();
+    return nullptr;
+  }
+  zio::UniqueFd owned(fd);
+  auto file = std::make_shared<CachedFile>();
+  for (int attempt = 0;; ++attempt) {
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+      ec = last_error();
+      return nullptr;
+    }
+    if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) {
+      ec = std::make_error_code(std::errc::permission_denied);  // FIFOs, devices, sockets
+      return nullptr;
+    }
+    file->directory = S_ISDIR(st.st_mode);
+    file->device = st.st_dev;
+    file->inode = st.st_ino;
+    file->size = file->directory ? 0 : static_cast<std::uint64_t>(st.st_size);
+    file->mtime = st.st_mtim;
+    if (file->directory || file->size > options_.max_file_in_memory) break;
+    if (!read_whole(fd, file->body, file->size)) {
+      if (errno != ESTALE || attempt + 1 == kReadAttempts) {
+        ec = last_error();
+        return nullptr;
+      }
+      continue;
+    }
+    struct stat after {};
+    if (::fstat(fd, &after) == 0 && same_version(after, *file)) {
+      file->in_memory = true;
+      break;
+    }
+    if (attempt + 1 == kReadAttempts) {  // rewritten on every try: let the client try later
+      ec = std::make_error_code(std::errc::resource_unavailable_try_again);
+      return nullptr;
+    }
+  }
+  if (!file->directory) {
+    file->content_type = types_.lookup(path);
+    file->etag_size = format_etag(file->mtime, file->size, file->etag_text).size();
+    format_http_date(file->mtime.tv_sec, file->last_modified_text);
+    if (!file->in_memory) file->fd = std::move(owned);
+  }
+  return file;
+}
+
+void FileCache::insert(std::string_view path, std::shared_ptr<const CachedFile> file,
+                       std::int64_t now_ns) {
+  const std::size_t size = file->body.size();
+  if (size > options_.max_bytes) return;  // serve it, do not keep it
+  while (!lru_.empty() &&
+         (index_.size() >= options_.max_entries || bytes_ + size > options_.max_bytes)) {
+    erase(std::prev(lru_.end()));
+  }
+  if (options_.max_entries == 0) return;
+  lru_.push_front(Entry{std::string(path), std::move(file), now_ns});
+  index_.emplace(lru_.front().path, lru_.begin());
+  bytes_ += size;
+}
+
+void FileCache::erase(Lru::iterator it) {
+  bytes_ -= it->file->body.size();
+  index_.erase(it->path);
+  lru_.erase(it);
+}
+
+}  // namespace zap::http

@@ -1,0 +1,123 @@
+// FileCache: a worker's view of the document root -- files opened beneath the root, their
+// metadata and validators, and the whole content of small files -- kept between requests and
+// revalidated against the file system at most every `validity_ms`.
+//
+//   FileCache cache(root.get(), mime_types, options);      // one per worker: no locking
+//   std::error_code ec;
+//   std::shared_ptr<const CachedFile> file = cache.open("/docs/index.html", now_ns, ec);
+//   if (!file) ... ec: ENOENT/ENOTDIR (404), EACCES/EXDEV/ELOOP (403), ENAMETOOLONG (414) ...
+//   if (file->directory) ...                                // redirect or index
+//   file->body.empty() ? send_file(file->fd.get(), ...) : send(file->body ...)
+//
+// Why: a static file server spends more on open/fstat/close than on moving a small file, and
+// nginx's answer (open_file_cache) is the same: keep what was opened, and trust it for a while.
+// With validity_ms = 0 every request revalidates with one stat() of the path (still cheaper than
+// open + fstat + read + close); a changed file (other inode, size or mtime) is reopened.
+//
+// Confinement: paths are opened with openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS) relative
+// to the root, so no symlink or ".." can reach outside it (EXDEV); with `follow_symlinks` (or on
+// a kernel without openat2, < 5.6, or a seccomp filter refusing it) plain openat is used, and
+// symlinks may point anywhere, as in nginx's default. Paths given here are already normalized
+// (see request_target.hpp), so ".." never appears in them.
+//
+// Entries are shared_ptr: a response in flight keeps its file (fd, content) alive even if the
+// entry is evicted or replaced meanwhile. Small files are read once into memory; larger ones
+// keep their descriptor open for splicing. Bounded by entry count and by bytes held in memory.
+//
+// Thread-safety: none; each worker owns its cache (connections never migrate).
+#pragma once
+
+#include <sys/stat.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <unordered_map>
+
+#include <zap/zio/fd.hpp>
+
+#include "http_date.hpp"
+#include "mime_types.hpp"
+#include "validators.hpp"
+
+namespace zap::http {
+
+struct CachedFile {
+  bool directory = false;
+  dev_t device = 0;
+  ino_t inode = 0;
+  std::uint64_t size = 0;
+  timespec mtime{};
+  std::string_view content_type;  // from the MimeTypes table
+  std::string_view etag() const { return {etag_text, etag_size}; }
+  std::string_view last_modified() const { return {last_modified_text, kHttpDateSize}; }
+  // The whole content when the file is small (size <= max_file_in_memory), else empty.
+  std::string body;
+  bool in_memory = false;
+  zio::UniqueFd fd;  // open (read-only) when the content is not in memory
+
+  char etag_text[kMaxEtagSize] = {};
+  std::size_t etag_size = 0;
+  char last_modified_text[kHttpDateSize] = {};
+};
+
+class FileCache {
+ public:
+  struct Options {
+    std::size_t max_entries = 4096;
+    std::size_t max_bytes = 64u << 20;            // content held in memory, all entries
+    std::size_t max_file_in_memory = 256u << 10;  // larger files are spliced from their fd
+    std::int64_t validity_ms = 1000;              // 0: revalidate on every request
+    bool follow_symlinks = false;                 // true: plain openat, symlinks go anywhere
+  };
+
+  // `root_fd` (an O_PATH or O_DIRECTORY descriptor) is borrowed and must outlive the cache.
+  FileCache(int root_fd, const MimeTypes& types, Options options);
+  ~FileCache();
+  FileCache(const FileCache&) = delete;
+  FileCache& operator=(const FileCache&) = delete;
+
+  // The file or directory at `path` ("/" or "/a/b", normalized; a trailing slash is allowed and
+  // requires a directory), or null with `ec` set. `now_ns`: CLOCK_MONOTONIC, for revalidation.
+  std::shared_ptr<const CachedFile> open(std::string_view path, std::int64_t now_ns,
+                                         std::error_code& ec);
+
+  std::size_t entries() const { return index_.size(); }
+  std::size_t bytes_in_memory() const { return bytes_; }
+  std::uint64_t hits() const { return hits_; }
+  std::uint64_t misses() const { return misses_; }
+
+ private:
+  struct Entry {
+    std::string path;
+    std::shared_ptr<const CachedFile> file;
+    std::int64_t checked_ns = 0;
+  };
+  using Lru = std::list<Entry>;  // most recently used first
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+
+  std::shared_ptr<CachedFile> load(std::string_view path, std::error_code& ec);
+  bool still_current(const Entry& entry, std::error_code& ec) const;
+  void erase(Lru::iterator it);
+  void insert(std::string_view path, std::shared_ptr<const CachedFile> file, std::int64_t now_ns);
+
+  int root_fd_;
+  const MimeTypes& types_;
+  Options options_;
+  bool use_openat2_;
+  Lru lru_;
+  // Keys view the Entry's own path string (list nodes never move).
+  std::unordered_map<std::string_view, Lru::iterator, Hash, std::equal_to<>> index_;
+  std::size_t bytes_ = 0;
+  std::uint64_t hits_ = 0;
+  std::uint64_t misses_ = 0;
+};
+
+}  // namespace zap::http

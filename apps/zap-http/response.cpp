@@ -1,0 +1,76 @@
+#include "response.hpp"
+
+#include <charconv>
+#include <cstring>
+
+#include "status.hpp"
+
+namespace zap::http {
+
+namespace {
+
+// Appends to a fixed buffer; remembers an overflow instead of writing past the end.
+class HeadWriter {
+ public:
+  HeadWriter(char* out, std::size_t capacity) : out_(out), capacity_(capacity) {}
+
+  HeadWriter& operator<<(std::string_view text) {
+    if (overflow_ || capacity_ - size_ < text.size()) {
+      overflow_ = true;
+      return *this;
+    }
+    std::memcpy(out_ + size_, text.data(), text.size());
+    size_ += text.size();
+    return *this;
+  }
+  HeadWriter& operator<<(std::uint64_t value) {
+    char digits[24];
+    const auto result = std::to_chars(digits, digits + sizeof digits, value);
+    return *this << std::string_view(digits, static_cast<std::size_t>(result.ptr - digits));
+  }
+  std::size_t size() const { return overflow_ ? 0 : size_; }
+
+ private:
+  char* out_;
+  std::size_t capacity_;
+  std::size_t size_ = 0;
+  bool overflow_ = false;
+};
+
+}  // namespace
+
+std::size_t write_response_head(const Response& r, const HeadContext& context, char* out,
+                                std::size_t capacity) {
+  HeadWriter w(out, capacity);
+  w << "HTTP/1.1 " << static_cast<std::uint64_t>(r.status) << " " << reason_phrase(r.status)
+    << "\r\nServer: zap-http\r\nDate: " << context.date << "\r\n";
+  // 304 and 204 carry no body and so no Content-Length / Content-Type (RFC 9110 8.6, 15.4.5).
+  if (r.status != 304 && r.status != 204) {
+    if (!r.content_type.empty()) w << "Content-Type: " << r.content_type << "\r\n";
+    w << "Content-Length: " << r.length << "\r\n";
+  }
+  if (r.validators && r.file) {
+    w << "Last-Modified: " << r.file->last_modified() << "\r\nETag: " << r.file->etag() << "\r\n";
+    if (r.status != 304) w << "Accept-Ranges: bytes\r\n";
+  }
+  if (r.content_range) {
+    if (r.status == 416) {
+      w << "Content-Range: bytes */" << r.total_size << "\r\n";
+    } else {
+      w << "Content-Range: bytes " << r.range.first << "-" << r.range.last << "/" << r.total_size
+        << "\r\n";
+    }
+  }
+  if (!r.location.empty()) w << "Location: " << r.location << "\r\n";
+  if (r.allow) w << "Allow: GET, HEAD, OPTIONS\r\n";
+  if (r.retry_later) w << "Retry-After: 1\r\n";
+  if (r.close || !context.keep_alive) {
+    w << "Connection: close\r\n";
+  } else if (context.http10) {
+    w << "Connection: keep-alive\r\n";
+  }
+  w << "\r\n";
+  return w.size();
+}
+
+}  // namespace zap::http

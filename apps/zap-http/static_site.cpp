@@ -1,0 +1,158 @@
+#include "static_site.hpp"
+
+#include <cerrno>
+
+#include "request_target.hpp"
+#include "status.hpp"
+#include "validators.hpp"
+
+namespace zap::http {
+
+namespace {
+
+constexpr std::string_view kHtml = "text/html; charset=utf-8";
+
+int status_for_open_error(std::error_code ec) {
+  switch (ec.value()) {
+    case ENOENT:
+    case ENOTDIR:
+      return 404;
+    case EACCES:
+    case EPERM:
+    case EXDEV:  // RESOLVE_BENEATH: the path leads out of the root
+    case ELOOP:  // a magic link, or a symlink loop
+      return 403;
+    case ENAMETOOLONG:
+      return 414;
+    case EMFILE:
+    case ENFILE:
+    case ENOMEM:
+    case EAGAIN:  // a file rewritten on every read attempt
+      return 503;
+    default:
+      return 500;
+  }
+}
+
+// Unreserved characters, sub-delims, ':', '@' and '/': what a path may carry unencoded.
+bool is_unreserved_path_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         std::string_view("-._~/!$&'()*+,;=:@").find(c) != std::string_view::npos;
+}
+
+// Appends `text` percent-encoded where a path segment needs it. The decoded path may hold any
+// byte but NUL (CR and LF included): encoding is what keeps it out of the header's syntax.
+void append_encoded(std::string& out, std::string_view text, bool keep_query_chars) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (is_unreserved_path_char(c) || (keep_query_chars && (c == '?' || c == '%'))) {
+      out.push_back(c);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 15]);
+    }
+  }
+}
+
+}  // namespace
+
+void error_response(int status, Response& response) {
+  response.status = status;
+  response.content_type = kHtml;
+  response.body = error_page(status);
+  response.length = response.body.size();
+  response.allow = status == 405;
+  response.retry_later = status == 503;
+}
+
+void StaticSite::respond(const RequestHead& head, std::int64_t now_ns, RequestScratch& scratch,
+                         Response& response) {
+  response.reset();
+  response.send_body = head.method != Method::kHead;
+  if (head.method == Method::kOther) return error_response(405, response);
+  std::string_view query;
+  const TargetStatus target = decode_target(head.target, scratch.path, query);
+  if (head.method == Method::kOptions && target != TargetStatus::kBad) {
+    response.status = 204;
+    response.allow = true;
+    response.send_body = false;
+    return;
+  }
+  if (target != TargetStatus::kOk) return error_response(400, response);
+
+  std::error_code ec;
+  std::shared_ptr<const CachedFile> file = cache_.open(scratch.path, now_ns, ec);
+  if (!file) return error_response(status_for_open_error(ec), response);
+  if (!file->directory) return serve_file(head, std::move(file), response);
+  if (scratch.path.back() == '/') return serve_directory(head, now_ns, scratch, response);
+
+  // A directory without its slash: relative links inside its index would resolve against the
+  // parent, so send the client to the canonical name (as nginx does).
+  scratch.location.clear();
+  append_encoded(scratch.location, scratch.path, false);
+  scratch.location.push_back('/');
+  if (!query.empty()) {
+    scratch.location.push_back('?');
+    append_encoded(scratch.location, query, true);
+  }
+  if (scratch.location.size() > kMaxLocation) return error_response(414, response);
+  error_response(301, response);
+  response.location = scratch.location;
+}
+
+void StaticSite::serve_directory(const RequestHead& head, std::int64_t now_ns,
+                                 RequestScratch& scratch, Response& response) {
+  for (const std::string& name : options_.index_files) {
+    scratch.index.assign(scratch.path).append(name);
+    std::error_code ec;
+    std::shared_ptr<const CachedFile> index = cache_.open(scratch.index, now_ns, ec);
+    if (index && !index->directory) return serve_file(head, std::move(index), response);
+    if (!index && ec.value() != ENOENT) return error_response(status_for_open_error(ec), response);
+  }
+  error_response(403, response);  // a directory without an index: no listings
+}
+
+void StaticSite::serve_file(const RequestHead& head, std::shared_ptr<const CachedFile> file,
+                            Response& response) {
+  response.validators = true;
+  response.content_type = file->content_type;
+  response.total_size = file->size;
+  response.length = file->size;
+  if (not_modified(head.if_none_match, head.if_modified_since, file->etag(), file->mtime.tv_sec)) {
+    response.status = 304;
+    response.send_body = false;
+    response.length = 0;
+    response.file = std::move(file);
+    return;
+  }
+  if (head.method == Method::kGet && !head.range.empty() &&
+      range_applies(head.if_range, file->etag(), file->mtime.tv_sec)) {
+    ByteRange range;
+    switch (parse_byte_range(head.range, file->size, range)) {
+      case RangeRequest::kSatisfiable:
+        response.status = 206;
+        response.content_range = true;
+        response.range = range;
+        response.offset = range.first;
+        response.length = range.length();
+        break;
+      case RangeRequest::kUnsatisfiable:
+        error_response(416, response);
+        response.content_range = true;
+        response.validators = false;
+        return;
+      case RangeRequest::kNone:
+        break;
+    }
+  }
+  if (file->in_memory) {
+    response.body = std::string_view(file->body).substr(response.offset, response.length);
+  } else {
+    response.body_fd = file->fd.get();
+  }
+  response.file = std::move(file);
+}
+
+}  // namespace zap::http

@@ -1,0 +1,161 @@
+#include "file_cache.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "site_fixture.hpp"
+
+namespace zap::http {
+namespace {
+
+constexpr std::int64_t kMs = 1'000'000;
+
+class FileCacheTest : public ::testing::Test {
+ protected:
+  std::shared_ptr<const CachedFile> open(FileCache& cache, std::string_view path,
+                                         std::int64_t now = 0) {
+    ec_.clear();
+    return cache.open(path, now, ec_);
+  }
+
+  SiteDir site_;
+  MimeTypes types_;
+  std::error_code ec_;
+};
+
+TEST_F(FileCacheTest, SmallFilesAreHeldInMemoryWithTheirMetadata) {
+  site_.write("a.txt", "hello");
+  site_.set_mtime("a.txt", 784111777);
+  FileCache cache(site_.fd(), types_, {});
+  auto file = open(cache, "/a.txt");
+  ASSERT_TRUE(file) << ec_.message();
+  EXPECT_FALSE(file->directory);
+  EXPECT_TRUE(file->in_memory);
+  EXPECT_EQ(file->body, "hello");
+  EXPECT_EQ(file->size, 5u);
+  EXPECT_FALSE(file->fd);
+  EXPECT_EQ(file->content_type, "text/plain; charset=utf-8");
+  EXPECT_EQ(file->last_modified(), "Sun, 06 Nov 1994 08:49:37 GMT");
+  EXPECT_EQ(file->etag().front(), '"');
+}
+
+TEST_F(FileCacheTest, LargeFilesKeepTheirDescriptorInstead) {
+  site_.write("big.bin", std::string(1000, 'x'));
+  FileCache cache(site_.fd(), types_, {.max_file_in_memory = 999});
+  auto file = open(cache, "/big.bin");
+  ASSERT_TRUE(file);
+  EXPECT_FALSE(file->in_memory);
+  EXPECT_TRUE(file->body.empty());
+  ASSERT_TRUE(file->fd);
+  char byte = 0;
+  EXPECT_EQ(::pread(file->fd.get(), &byte, 1, 999), 1);
+  EXPECT_EQ(byte, 'x');
+}
+
+TEST_F(FileCacheTest, AHitWithinTheValidityWindowTouchesNoFileSystem) {
+  site_.write("a.txt", "one");
+  FileCache cache(site_.fd(), types_, {.validity_ms = 1000});
+  auto first = open(cache, "/a.txt", 0);
+  site_.write("a.txt", "second version");
+  auto again = open(cache, "/a.txt", 999 * kMs);
+  EXPECT_EQ(again, first) << "trusted inside the window";
+  EXPECT_EQ(cache.hits(), 1u);
+  auto later = open(cache, "/a.txt", 1000 * kMs);
+  ASSERT_TRUE(later);
+  EXPECT_EQ(later->body, "second version") << "revalidated after the window";
+  EXPECT_EQ(first->body, "one") << "a response in flight keeps the old version";
+}
+
+TEST_F(FileCacheTest, ZeroValiditySeesEveryChangeAndRemoval) {
+  site_.write("a.txt", "one");
+  FileCache cache(site_.fd(), types_, {.validity_ms = 0});
+  ASSERT_TRUE(open(cache, "/a.txt"));
+  site_.write("a.txt", "two");
+  auto changed = open(cache, "/a.txt");
+  ASSERT_TRUE(changed);
+  EXPECT_EQ(changed->body, "two");
+  auto unchanged = open(cache, "/a.txt");
+  EXPECT_EQ(unchanged, changed) << "an unchanged file is a hit";
+  site_.remove("a.txt");
+  EXPECT_FALSE(open(cache, "/a.txt"));
+  EXPECT_EQ(ec_.value(), ENOENT);
+  EXPECT_EQ(cache.entries(), 0u);
+}
+
+TEST_F(FileCacheTest, DirectoriesAndErrors) {
+  site_.mkdir("docs");
+  site_.write("file", "x");
+  FileCache cache(site_.fd(), types_, {});
+  auto dir = open(cache, "/docs");
+  ASSERT_TRUE(dir);
+  EXPECT_TRUE(dir->directory);
+  auto root = open(cache, "/");
+  ASSERT_TRUE(root);
+  EXPECT_TRUE(root->directory);
+  EXPECT_FALSE(open(cache, "/missing"));
+  EXPECT_EQ(ec_.value(), ENOENT);
+  EXPECT_FALSE(open(cache, "/file/"));
+  EXPECT_EQ(ec_.value(), ENOTDIR) << "a trailing slash requires a directory";
+  EXPECT_FALSE(open(cache, "/" + std::string(5000, 'n')));
+  EXPECT_EQ(ec_.value(), ENAMETOOLONG);
+}
+
+TEST_F(FileCacheTest, ANamedPipeIsRefusedWithoutBlocking) {
+  ASSERT_EQ(::mkfifo(site_.path("fifo").c_str(), 0644), 0);
+  FileCache cache(site_.fd(), types_, {});
+  EXPECT_FALSE(open(cache, "/fifo"));
+  EXPECT_EQ(ec_.value(), EACCES);
+}
+
+TEST_F(FileCacheTest, SymlinksStayInsideTheRootUnlessFollowingIsAllowed) {
+  SiteDir outside;
+  outside.write("secret", "s3cret");
+  site_.write("inner.txt", "inner");
+  site_.symlink(site_.path("inner.txt"), "abs-inside");  // absolute: escapes lexically
+  site_.symlink("inner.txt", "rel-inside");
+  site_.symlink(outside.path("secret"), "escape");
+  site_.symlink("../" + std::string(), "up");
+  {
+    FileCache cache(site_.fd(), types_, {});
+    auto relative = open(cache, "/rel-inside");
+    ASSERT_TRUE(relative) << ec_.message();
+    EXPECT_EQ(relative->body, "inner");
+    EXPECT_FALSE(open(cache, "/escape"));
+    EXPECT_EQ(ec_.value(), EXDEV);
+    EXPECT_FALSE(open(cache, "/up/"));
+    EXPECT_EQ(ec_.value(), EXDEV);
+    EXPECT_FALSE(open(cache, "/abs-inside")) << "absolute links are refused by RESOLVE_BENEATH";
+  }
+  FileCache follow(site_.fd(), types_, {.follow_symlinks = true});
+  auto escaped = open(follow, "/escape");
+  ASSERT_TRUE(escaped);
+  EXPECT_EQ(escaped->body, "s3cret");
+}
+
+TEST_F(FileCacheTest, EvictsLeastRecentlyUsedByCountAndBytes) {
+  for (const char* name : {"a", "b", "c"}) site_.write(name, std::string(100, name[0]));
+  FileCache by_count(site_.fd(), types_, {.max_entries = 2});
+  auto a = open(by_count, "/a");
+  open(by_count, "/b");
+  open(by_count, "/a");  // a is now the most recent
+  open(by_count, "/c");  // evicts b
+  EXPECT_EQ(by_count.entries(), 2u);
+  EXPECT_EQ(by_count.hits(), 1u);
+  open(by_count, "/a");
+  EXPECT_EQ(by_count.hits(), 2u) << "a survived";
+  open(by_count, "/b");
+  EXPECT_EQ(by_count.misses(), 4u) << "b had been evicted";
+
+  FileCache by_bytes(site_.fd(), types_, {.max_bytes = 250});
+  open(by_bytes, "/a");
+  open(by_bytes, "/b");
+  open(by_bytes, "/c");
+  EXPECT_EQ(by_bytes.entries(), 2u);
+  EXPECT_LE(by_bytes.bytes_in_memory(), 250u);
+}
+
+}  // namespace
+}  // namespace zap::http

@@ -1,0 +1,186 @@
+#include "static_site.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include "site_fixture.hpp"
+
+namespace zap::http {
+namespace {
+
+class StaticSiteTest : public ::testing::Test {
+ protected:
+  StaticSiteTest() {
+    site_.write("index.html", "<h1>home</h1>");
+    site_.write("docs/index.html", "<h1>docs</h1>");
+    site_.write("docs/guide.txt", "0123456789");
+    site_.mkdir("empty");
+    site_.set_mtime("docs/guide.txt", 784111777);
+  }
+
+  // Parses `request` and asks the site; the Response is kept in response_.
+  const Response& ask(const std::string& request) {
+    request_ = request;
+    const ParseOutcome outcome = parse_request_head(request_, {}, head_);
+    EXPECT_EQ(outcome.state, ParseOutcome::kComplete) << outcome.reason;
+    site.respond(head_, 0, scratch_, response_);
+    return response_;
+  }
+  const Response& get(const std::string& target, const std::string& fields = "") {
+    return ask("GET " + target + " HTTP/1.1\r\nHost: h\r\n" + fields + "\r\n");
+  }
+
+  SiteDir site_;
+  MimeTypes types_;
+  FileCache cache_{site_.fd(), types_, {}};
+  StaticSite site{cache_, {}};
+  std::string request_;
+  RequestHead head_;
+  RequestScratch scratch_;
+  Response response_;
+};
+
+TEST_F(StaticSiteTest, ServesAFileWithValidators) {
+  const Response& r = get("/docs/guide.txt");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "0123456789");
+  EXPECT_EQ(r.length, 10u);
+  EXPECT_TRUE(r.validators);
+  EXPECT_TRUE(r.send_body);
+  EXPECT_EQ(r.content_type, "text/plain; charset=utf-8");
+}
+
+TEST_F(StaticSiteTest, HeadHasTheLengthButNoBody) {
+  const Response& r = ask("HEAD /docs/guide.txt HTTP/1.1\r\nHost: h\r\n\r\n");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.length, 10u);
+  EXPECT_FALSE(r.send_body);
+  EXPECT_EQ(r.wire_body_length(), 0u);
+}
+
+TEST_F(StaticSiteTest, DirectoriesRedirectToTheirSlashThenServeTheirIndex) {
+  const Response& redirect = get("/docs?x=1");
+  EXPECT_EQ(redirect.status, 301);
+  EXPECT_EQ(redirect.location, "/docs/?x=1");
+  EXPECT_EQ(get("/docs/").body, "<h1>docs</h1>");
+  EXPECT_EQ(get("/").body, "<h1>home</h1>");
+  EXPECT_EQ(get("/empty/").status, 403) << "no index, no listing";
+}
+
+TEST_F(StaticSiteTest, ARedirectLocationIsPercentEncoded) {
+  site_.mkdir("we ird\r\ndir");
+  const Response& r = get("/we%20ird%0D%0Adir");
+  EXPECT_EQ(r.status, 301);
+  EXPECT_EQ(r.location, "/we%20ird%0D%0Adir/");
+}
+
+TEST_F(StaticSiteTest, ErrorsMapToTheirStatuses) {
+  EXPECT_EQ(get("/nope.html").status, 404);
+  EXPECT_EQ(get("/docs/guide.txt/").status, 404);
+  EXPECT_EQ(get("/../etc/passwd").status, 400);
+  EXPECT_EQ(get("/%00").status, 400);
+  EXPECT_EQ(get("/" + std::string(5000, 'x')).status, 414);
+  site_.write("private.txt", "no");
+  ::chmod(site_.path("private.txt").c_str(), 0);
+  if (::geteuid() != 0) {  // root reads anything
+    EXPECT_EQ(get("/private.txt").status, 403);
+  }
+  const Response& missing = get("/nope.html");
+  EXPECT_EQ(missing.content_type, "text/html; charset=utf-8");
+  EXPECT_NE(missing.body.find("404 Not Found"), std::string_view::npos);
+  EXPECT_EQ(missing.length, missing.body.size());
+}
+
+TEST_F(StaticSiteTest, OtherMethodsAre405WithAllowAndOptionsIs204) {
+  const Response& post = ask("POST /index.html HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n");
+  EXPECT_EQ(post.status, 405);
+  EXPECT_TRUE(post.allow);
+  const Response& options = ask("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n");
+  EXPECT_EQ(options.status, 204);
+  EXPECT_TRUE(options.allow);
+  EXPECT_FALSE(options.send_body);
+}
+
+TEST_F(StaticSiteTest, ConditionalRequestsGet304) {
+  const std::string etag(get("/docs/guide.txt").file->etag());
+  EXPECT_EQ(get("/docs/guide.txt", "If-None-Match: " + etag + "\r\n").status, 304);
+  EXPECT_EQ(get("/docs/guide.txt", "If-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n").status,
+            304);
+  const Response& changed = get("/docs/guide.txt", "If-None-Match: \"other\"\r\n");
+  EXPECT_EQ(changed.status, 200);
+  const Response& not_modified = get("/docs/guide.txt", "If-None-Match: " + etag + "\r\n");
+  EXPECT_FALSE(not_modified.send_body);
+  EXPECT_TRUE(not_modified.validators);
+}
+
+TEST_F(StaticSiteTest, RangesGive206Or416AndIfRangeGuardsThem) {
+  const Response& part = get("/docs/guide.txt", "Range: bytes=2-4\r\n");
+  EXPECT_EQ(part.status, 206);
+  EXPECT_EQ(part.body, "234");
+  EXPECT_TRUE(part.content_range);
+  EXPECT_EQ(part.total_size, 10u);
+  EXPECT_EQ(get("/docs/guide.txt", "Range: bytes=-3\r\n").body, "789");
+  const Response& past = get("/docs/guide.txt", "Range: bytes=10-\r\n");
+  EXPECT_EQ(past.status, 416);
+  EXPECT_TRUE(past.content_range);
+  EXPECT_EQ(past.total_size, 10u);
+  EXPECT_EQ(get("/docs/guide.txt", "Range: bytes=0-1,4-5\r\n").status, 200);
+  EXPECT_EQ(get("/docs/guide.txt", "Range: bytes=2-4\r\nIf-Range: \"stale\"\r\n").status, 200);
+  const std::string etag(get("/docs/guide.txt").file->etag());
+  EXPECT_EQ(get("/docs/guide.txt", "Range: bytes=2-4\r\nIf-Range: " + etag + "\r\n").status, 206);
+  const Response& head =
+      ask("HEAD /docs/guide.txt HTTP/1.1\r\nHost: h\r\nRange: bytes=2-4\r\n\r\n");
+  EXPECT_EQ(head.status, 200) << "Range is defined for GET only";
+}
+
+TEST_F(StaticSiteTest, LargeFilesAreServedFromTheirDescriptor) {
+  site_.write("big.bin", std::string(300 << 10, 'b'));
+  const Response& r = get("/big.bin", "Range: bytes=100-199\r\n");
+  EXPECT_EQ(r.status, 206);
+  EXPECT_TRUE(r.body.empty());
+  EXPECT_GE(r.body_fd, 0);
+  EXPECT_EQ(r.offset, 100u);
+  EXPECT_EQ(r.length, 100u);
+  EXPECT_EQ(r.content_type, "application/octet-stream");
+}
+
+TEST(ResponseHead, WritesStatusLineFieldsAndConnectionHandling) {
+  Response r;
+  error_response(405, r);
+  char out[kMaxResponseHead];
+  const std::size_t n = write_response_head(
+      r, {.date = "Sun, 06 Nov 1994 08:49:37 GMT", .keep_alive = true, .http10 = true}, out,
+      sizeof out);
+  const std::string head(out, n);
+  EXPECT_EQ(head.rfind("HTTP/1.1 405 Method Not Allowed\r\n", 0), 0u) << head;
+  EXPECT_NE(head.find("\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"), std::string::npos);
+  EXPECT_NE(head.find("\r\nAllow: GET, HEAD, OPTIONS\r\n"), std::string::npos);
+  EXPECT_NE(head.find("\r\nContent-Length: " + std::to_string(r.body.size()) + "\r\n"),
+            std::string::npos);
+  EXPECT_NE(head.find("\r\nConnection: keep-alive\r\n"), std::string::npos);
+  EXPECT_EQ(head.substr(head.size() - 4), "\r\n\r\n");
+  r.close = true;
+  const std::string closing(out, write_response_head(r, {.date = "d"}, out, sizeof out));
+  EXPECT_NE(closing.find("\r\nConnection: close\r\n"), std::string::npos);
+  EXPECT_EQ(write_response_head(r, {.date = "d"}, out, 10), 0u) << "too small is reported";
+}
+
+TEST(ResponseHead, NotModifiedCarriesValidatorsButNoLength) {
+  SiteDir site;
+  site.write("f", "x");
+  MimeTypes types;
+  FileCache cache(site.fd(), types, {});
+  std::error_code ec;
+  Response r;
+  r.status = 304;
+  r.validators = true;
+  r.file = cache.open("/f", 0, ec);
+  char out[kMaxResponseHead];
+  const std::string head(out, write_response_head(r, {.date = "d"}, out, sizeof out));
+  EXPECT_EQ(head.find("Content-Length"), std::string::npos) << head;
+  EXPECT_NE(head.find("\r\nETag: \""), std::string::npos) << head;
+  EXPECT_NE(head.find("\r\nLast-Modified: "), std::string::npos) << head;
+}
+
+}  // namespace
+}  // namespace zap::http
