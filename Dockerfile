@@ -1,9 +1,10 @@
 # zap daemons in a container: a release build on Debian 12, run as an unprivileged user.
 #
 #   docker build -t zap .
-#   docker run --rm -p 7000:7000 zap                   # zap-echo, configs/echo.json, on 0.0.0.0:7000
-#   docker run --rm -p 7000:7000 -v $PWD/configs:/etc/zap zap \
-#       zap-echo --config /etc/zap/echo.json --listen 0.0.0.0:7000
+#   docker run --rm -p 8080:8080 zap                   # zap-http, the demo site, on 0.0.0.0:8080
+#   docker run --rm -p 8080:8080 -v /srv/www:/srv/www:ro zap \
+#       zap-http --config /etc/zap/http.json --root /srv/www --listen 0.0.0.0:8080
+#   docker run --rm -p 7000:7000 zap zap-echo --config /etc/zap/echo.json --listen 0.0.0.0:7000
 #
 # io_uring under Docker: the default seccomp profile blocks io_uring_setup (EPERM), so zio falls back
 # to its epoll backend and logs one line saying so. To use io_uring, run with a seccomp profile that
@@ -26,6 +27,6 @@ RUN apt-get update -qq \
 COPY --from=build /opt/zap/bin/ /usr/local/bin/
 COPY configs/ /etc/zap/
 USER zap
-EXPOSE 7000
+EXPOSE 8080
 # The example config listens on loopback; inside a container the port must face the bridge.
-CMD ["zap-echo", "--config", "/etc/zap/echo.json", "--listen", "0.0.0.0:7000"]
+CMD ["zap-http", "--config", "/etc/zap/http.json", "--listen", "0.0.0.0:8080"]

@@ -1,21 +1,23 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds the release preset and runs the main job: zap-echo on its
-# built-in config (TCP echo on 127.0.0.1:7000), until Ctrl-C.
+# Installs what is missing, builds the release preset and runs the main job: zap-http serving the
+# demo site (configs/site) on http://127.0.0.1:8080 with configs/http.json, until Ctrl-C.
 #
-#   scripts/run.sh                       # zap-echo, built-in config
-#   scripts/run.sh --config configs/echo.json --log-level debug
-#   Arguments are passed to zap-echo (see --help).
+#   scripts/run.sh                                   # zap-http, demo site
+#   scripts/run.sh --root /path/to/site              # your files instead
+#   scripts/run.sh --listen 0.0.0.0:8080 --log-level debug
+#   Arguments are passed to zap-http (see --help), after --config configs/http.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/setup.sh
 cmake --preset release >/dev/null
-cmake --build --preset release --target zap-echo zap-load
+cmake --build --preset release --target zap-http zap-echo zap-load
 
 cat >&2 <<'MSG'
-zap-echo starting (Ctrl-C stops it, draining open connections).
-Try it from another terminal:
-  build/release/apps/zap-load/zap-load --connections 8 --duration 5 127.0.0.1:7000
-  printf 'hello\n' | nc -q1 127.0.0.1 7000
+zap-http starting (Ctrl-C stops it, letting requests in progress finish).
+Open http://127.0.0.1:8080/ in a browser, or from another terminal:
+  curl -i http://127.0.0.1:8080/
+  curl -r 0-99 http://127.0.0.1:8080/docs/ranges.txt
+  curl http://127.0.0.1:9902/stats          # counters; /metrics for Prometheus
 MSG
-exec build/release/apps/zap-echo/zap-echo "$@"
+exec build/release/apps/zap-http/zap-http --config configs/http.json "$@"

@@ -2,23 +2,18 @@
 // flags, logging, a zell runtime laid out from the config, listeners, an admin endpoint, and
 // signals (SIGTERM/SIGINT drain, SIGHUP reload).
 #include <cstdio>
-#include <memory>
-#include <optional>
 
 #include <spdlog/spdlog.h>
 #include <zap/zell/runtime.hpp>
-#include <zap/zync/event.hpp>
 
-#include "address_setting.hpp"
-#include "admin_server.hpp"
 #include "command_line.hpp"
 #include "counters.hpp"
 #include "echo_server.hpp"
 #include "echo_settings.hpp"
 #include "logging.hpp"
-#include "port_file.hpp"
 #include "reload.hpp"
 #include "runtime_config.hpp"
+#include "serve_until_stopped.hpp"
 #include "signals.hpp"
 
 namespace {
@@ -62,50 +57,14 @@ int run(int argc, char** argv) {
 
   app::Counters counters(app::worker_placement(runtime, runtime_config));
   echo::EchoServer server(settings, runtime.worker_count(), counters);
-  std::unique_ptr<app::AdminServer> admin;
-  if (settings.daemon.admin_listen) {
-    admin = std::make_unique<app::AdminServer>(
-        app::parse_address_setting(*settings.daemon.admin_listen, "admin.listen"),
-        app::AdminServer::Renderers{[&] { return counters.render_json(); },
-                                    [&] { return counters.render_prometheus("zap_echo"); }});
-  }
-  std::vector<std::string> bound = server.bound_addresses();
-  if (admin) {
-    bound.push_back(admin->bound().to_string());
-    spdlog::info("admin: /stats and /metrics on http://{}", bound.back());
-  }
-
-  server.start(runtime);
-  if (admin) admin->start(runtime);
-  if (!flags.common.port_file.empty()) app::write_port_file(flags.common.port_file, bound);
-
-  zync::Event stop_requested;
   echo::Reloader reloader(flags, settings, server);
-  app::SignalWatcher signals({.on_stop =
-                                  [&](int count) {
-                                    if (count == 1) {
-                                      spdlog::info("stop requested: draining");
-                                      stop_requested.set();
-                                    } else {
-                                      spdlog::warn("second stop signal: closing connections now");
-                                      server.hurry();
-                                    }
-                                  },
-                              .on_reload = [&] { reloader.reload(); }});
-  stop_requested.wait();
-
-  server.stop_accepting();
-  const std::chrono::milliseconds grace(settings.daemon.shutdown_grace_ms);
-  spdlog::info("listeners closed; waiting up to {} ms for {} open connection(s)", grace.count(),
-               server.open_connections());
-  if (!server.drain(grace)) {
-    spdlog::warn("grace period over: closing {} connection(s)", server.open_connections());
-  }
-  if (admin) admin->stop();
-  runtime.shutdown();  // tasks still running are destroyed here, closing their sockets
-  spdlog::info("stopped");
-  spdlog::shutdown();
-  return 0;
+  return app::serve_until_stopped(server, {.program = "zap-echo",
+                                           .metrics_prefix = "zap_echo",
+                                           .daemon = settings.daemon,
+                                           .port_file = flags.common.port_file,
+                                           .runtime = runtime,
+                                           .counters = counters,
+                                           .reload = [&] { reloader.reload(); }});
 }
 
 }  // namespace

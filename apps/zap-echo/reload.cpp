@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "logging.hpp"
+#include "reload_report.hpp"
 
 namespace zap::echo {
 
@@ -19,18 +20,10 @@ bool same_listeners(const EchoSettings& a, const EchoSettings& b) {
   return true;
 }
 
-// The reload report must be seen even when the new level hides "info".
-void report(const std::string& text) {
-  spdlog::log(std::max(spdlog::level::info, spdlog::get_level()), "{}", text);
-}
-
 }  // namespace
 
 void Reloader::reload() {
-  if (flags_.common.config.empty()) {
-    report("reload: running the built-in config (no --config): nothing to reload");
-    return;
-  }
+  if (flags_.common.config.empty()) return app::log_nothing_to_reload();
   EchoSettings fresh;
   try {
     fresh = load_echo_settings(flags_);
@@ -38,42 +31,19 @@ void Reloader::reload() {
     spdlog::error("reload: {}; keeping the running config", e.what());
     return;
   }
-  std::string applied;
-  auto note = [&](const std::string& what, const auto& from, const auto& to) {
-    applied += (applied.empty() ? "" : ", ") + what + " " + fmt::format("{} -> {}", from, to);
-  };
-  if (fresh.daemon.log.level != running_.daemon.log.level) {
-    note("log.level", running_.daemon.log.level, fresh.daemon.log.level);
-  }
-  if (fresh.limits.max_connections != running_.limits.max_connections) {
-    note("max_connections", running_.limits.max_connections, fresh.limits.max_connections);
-  }
-  if (fresh.limits.idle_timeout_ms != running_.limits.idle_timeout_ms) {
-    note("idle_timeout_ms", running_.limits.idle_timeout_ms, fresh.limits.idle_timeout_ms);
-  }
-  std::string restart;
-  auto needs_restart = [&](bool changed, const char* key) {
-    if (changed) restart += (restart.empty() ? "" : ", ") + std::string(key);
-  };
-  needs_restart(!same_listeners(fresh, running_), "listeners");
-  needs_restart(fresh.accept_mode != running_.accept_mode, "accept");
-  needs_restart(fresh.buffer_size != running_.buffer_size, "buffer_size");
-  needs_restart(fresh.daemon.runtime.workers != running_.daemon.runtime.workers ||
-                    fresh.daemon.runtime.cpus != running_.daemon.runtime.cpus ||
-                    fresh.daemon.runtime.io_backend != running_.daemon.runtime.io_backend ||
-                    fresh.daemon.runtime.topology != running_.daemon.runtime.topology,
-                "runtime");
-  needs_restart(fresh.daemon.log.file != running_.daemon.log.file, "log.file");
-  needs_restart(fresh.daemon.admin_listen != running_.daemon.admin_listen, "admin");
-  needs_restart(fresh.daemon.shutdown_grace_ms != running_.daemon.shutdown_grace_ms,
-                "shutdown_grace_ms");
+  app::ReloadReport report;
+  report.compare_daemon(running_.daemon, fresh.daemon);
+  report.applied("max_connections", running_.limits.max_connections, fresh.limits.max_connections);
+  report.applied("idle_timeout_ms", running_.limits.idle_timeout_ms, fresh.limits.idle_timeout_ms);
+  report.restart_if(!same_listeners(fresh, running_), "listeners");
+  report.restart_if(fresh.accept_mode != running_.accept_mode, "accept");
+  report.restart_if(fresh.buffer_size != running_.buffer_size, "buffer_size");
 
   app::set_log_level(fresh.daemon.log.level);
   server_.set_limits(fresh.limits);
   running_.daemon.log.level = fresh.daemon.log.level;
   running_.limits = fresh.limits;
-  report("reload: applied " + (applied.empty() ? std::string("no changes") : applied) +
-         (restart.empty() ? std::string() : "; changed but needs a restart: " + restart));
+  report.log();
 }
 
 }  // namespace zap::echo

@@ -15,7 +15,7 @@
 #include <thread>
 #include <vector>
 
-#include "echo_daemon.hpp"
+#include "daemon.hpp"
 #include "process.hpp"
 #include "test_client.hpp"
 

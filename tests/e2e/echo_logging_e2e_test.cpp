@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "echo_daemon.hpp"
+#include "daemon.hpp"
 #include "process.hpp"
 #include "test_client.hpp"
 

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -167,6 +168,56 @@ HttpReply http_exchange(const std::string& address, const std::string& request) 
 
 HttpReply http_get(const std::string& address, const std::string& path) {
   return http_exchange(address, "GET " + path + " HTTP/1.1\r\nHost: test\r\n\r\n");
+}
+
+std::string HttpReply::header(const std::string& name) const {
+  std::size_t pos = headers.find("\r\n");
+  while (pos != std::string::npos) {
+    const std::size_t start = pos + 2;
+    const std::size_t end = headers.find("\r\n", start);
+    const std::string line = headers.substr(start, end == std::string::npos ? end : end - start);
+    const std::size_t colon = line.find(':');
+    if (colon == name.size() && ::strncasecmp(line.c_str(), name.c_str(), name.size()) == 0) {
+      std::size_t value = colon + 1;
+      while (value < line.size() && line[value] == ' ') ++value;
+      return line.substr(value);
+    }
+    pos = end;
+  }
+  return "";
+}
+
+HttpReply read_http_reply(Socket& socket, bool head_request, std::chrono::milliseconds deadline) {
+  const auto until = Clock::now() + deadline;
+  auto left = [&] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now());
+  };
+  HttpReply reply;
+  std::string raw;
+  while (raw.find("\r\n\r\n") == std::string::npos) {
+    const std::string byte = socket.recv_exact(1, left());  // byte by byte: never read past it
+    if (byte.empty()) return reply;
+    raw += byte;
+  }
+  if (raw.rfind("HTTP/1.1 ", 0) != 0) return reply;
+  reply.headers = raw.substr(0, raw.size() - 4);
+  const int status = std::atoi(raw.c_str() + 9);
+  const std::string length = reply.header("Content-Length");
+  const bool bodyless = head_request || status == 304 || status == 204;
+  if (!bodyless && !length.empty()) {
+    const auto n = static_cast<std::size_t>(std::stoull(length));
+    reply.body = socket.recv_exact(n, left());
+    if (reply.body.size() != n) return reply;  // incomplete: status stays 0
+  }
+  reply.status = status;
+  return reply;
+}
+
+HttpReply http_request(const std::string& address, const std::string& request) {
+  Socket s = Socket::connect(address);
+  if (!s.valid() || !s.send_all(request)) return {};
+  const bool head_request = request.rfind("HEAD ", 0) == 0;
+  return read_http_reply(s, head_request);
 }
 
 std::string pattern(std::size_t size, unsigned seed) {

@@ -52,10 +52,19 @@ struct HttpReply {
   int status = 0;  // 0: no parsable reply
   std::string headers;
   std::string body;
+  // The value of header field `name` (case-insensitive), or "" if absent.
+  std::string header(const std::string& name) const;
 };
 // Sends `request` verbatim to `address` and reads the reply until the server closes.
 HttpReply http_exchange(const std::string& address, const std::string& request);
 HttpReply http_get(const std::string& address, const std::string& path);
+
+// Reads one response from a keep-alive connection: the head, then Content-Length bytes of body
+// (none when `head_request` or the status has none). status 0 if it did not arrive in time.
+HttpReply read_http_reply(Socket& socket, bool head_request = false,
+                          std::chrono::milliseconds deadline = std::chrono::seconds(10));
+// Connects, sends `request`, reads one response (as read_http_reply), closes.
+HttpReply http_request(const std::string& address, const std::string& request);
 
 // `size` bytes that differ between offsets and seeds.
 std::string pattern(std::size_t size, unsigned seed);

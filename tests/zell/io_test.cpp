@@ -234,10 +234,10 @@ TEST_P(Io, WritevAllSendsEveryBufferInOrderThroughPartialWrites) {
     if (!pair.server) co_return "no connection";
     const std::string a = numbered(100, 'a'), b = numbered(3 << 20, 'b'), c = numbered(7, 'c');
     auto reader = zell::spawn(read_exactly(pair.server.get(), a.size() + b.size() + c.size()));
-    iovec iov[4] = {{const_cast<char*>(a.data()), a.size()},
-                    {nullptr, 0},  // empty entries are skipped
-                    {const_cast<char*>(b.data()), b.size()},
-                    {const_cast<char*>(c.data()), c.size()}};
+    const iovec iov[4] = {{const_cast<char*>(a.data()), a.size()},
+                          {nullptr, 0},  // empty entries are skipped
+                          {const_cast<char*>(b.data()), b.size()},
+                          {const_cast<char*>(c.data()), c.size()}};
     zio::Result sent = co_await zell::writev_all(pair.client.get(), iov, 4, 5s);
     if (!sent) co_return "writev_all: " + sent.error().message();
     if (sent.bytes() != a.size() + b.size() + c.size()) co_return "short count";
@@ -247,20 +247,27 @@ TEST_P(Io, WritevAllSendsEveryBufferInOrderThroughPartialWrites) {
   EXPECT_EQ(runtime_.block_on(body()), "ok");
 }
 
-TEST_P(Io, WritevAllOfNothingCompletesAtOnce) {
+TEST_P(Io, WritevAllOfNothingCompletesAtOnceAndTooManyBuffersIsAnError) {
   auto body = []() -> zell::Task<std::int64_t> {
-    iovec iov[1] = {{nullptr, 0}};
-    co_return (co_await zell::writev_all(-1, iov, 1)).raw();
+    co_return (co_await zell::writev_all(-1, {nullptr, 0}, 1s)).raw();
   };
   EXPECT_EQ(runtime_.block_on(body()), 0);
+  auto too_many = []() -> zell::Task<std::int64_t> {
+    char byte = 0;
+    const iovec one = {&byte, 1};
+    const iovec iov[5] = {one, one, one, one, one};
+    co_return (co_await zell::writev_all(-1, iov, 5)).raw();
+  };
+  EXPECT_EQ(runtime_.block_on(too_many()), -EINVAL);
 }
 
 TEST_P(Io, WritevAllFailsWithTimeoutWhenThePeerReadsNothing) {
   auto body = []() -> zell::Task<std::int64_t> {
     TcpPair pair = co_await connect_pair();
     const std::string big(64 << 20, 'x');  // far more than the socket buffers hold
-    iovec iov[1] = {{const_cast<char*>(big.data()), big.size()}};
-    co_return (co_await zell::writev_all(pair.client.get(), iov, 1, 200ms)).raw();
+    co_return (co_await zell::writev_all(pair.client.get(),
+                                         {const_cast<char*>(big.data()), big.size()}, 200ms))
+        .raw();
   };
   EXPECT_EQ(runtime_.block_on(body()), -ETIMEDOUT);
 }
@@ -268,8 +275,8 @@ TEST_P(Io, WritevAllFailsWithTimeoutWhenThePeerReadsNothing) {
 TEST_P(Io, WritevAllEndsWhenItsTaskIsCancelled) {
   auto writer = [](int fd) -> zell::Task<void> {
     const std::string big(64 << 20, 'x');
-    iovec iov[1] = {{const_cast<char*>(big.data()), big.size()}};
-    (void)co_await zell::writev_all(fd, iov, 1);  // no deadline: only the cancel ends it
+    // No deadline: only the cancel ends it.
+    (void)co_await zell::writev_all(fd, {const_cast<char*>(big.data()), big.size()}, {});
   };
   TcpPair pair = runtime_.block_on(connect_pair());
   auto handle = runtime_.spawn(writer(pair.client.get()));

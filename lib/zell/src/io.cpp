@@ -23,11 +23,14 @@ zio::BackendKind current_io_backend() noexcept {
   return loop != nullptr ? loop->backend() : zio::BackendKind::automatic;
 }
 
-WritevAllAwaiter::WritevAllAwaiter(int fd, iovec* iov, int count, IoTimeout timeout) noexcept
-    : fd_(fd), iov_(iov), count_(count), timeout_(timeout) {
-  while (count_ > 0 && iov_->iov_len == 0) {  // nothing to write is done at once (result 0)
-    ++iov_;
-    --count_;
+WritevAllAwaiter::WritevAllAwaiter(int fd, const iovec* iov, int count, IoTimeout timeout) noexcept
+    : fd_(fd), timeout_(timeout) {
+  if (count > kMaxBuffers) {
+    result_ = zio::Result(-static_cast<std::int64_t>(EINVAL));
+    return;  // count_ 0: ready at once, with the error
+  }
+  for (int i = 0; i < count; ++i) {
+    if (iov[i].iov_len > 0) iov_[count_++] = iov[i];  // nothing to write is skipped (result 0)
   }
 }
 
@@ -53,7 +56,7 @@ bool WritevAllAwaiter::await_suspend(std::coroutine_handle<> handle) noexcept {
 }
 
 void WritevAllAwaiter::submit_rest() noexcept {
-  op_.prep_writev(fd_, iov_, count_);
+  op_.prep_writev(fd_, iov_ + first_, count_ - first_);
   detail::set_deadline(op_, timeout_);  // prep_* cleared it
   loop_->submit(op_);
 }
@@ -67,14 +70,16 @@ void WritevAllAwaiter::on_complete(zio::Operation& op, zio::Result result) {
   std::size_t n = result.bytes();
   if (n == 0) return self->finish(zio::Result(-static_cast<std::int64_t>(EPIPE)));
   self->sent_ += n;
-  while (self->count_ > 0 && n >= self->iov_->iov_len) {
-    n -= self->iov_->iov_len;
-    ++self->iov_;
-    --self->count_;
+  while (self->first_ < self->count_ && n >= self->iov_[self->first_].iov_len) {
+    n -= self->iov_[self->first_].iov_len;
+    ++self->first_;
   }
-  if (self->count_ == 0) return self->finish(zio::Result(static_cast<std::int64_t>(self->sent_)));
-  self->iov_->iov_base = static_cast<char*>(self->iov_->iov_base) + n;
-  self->iov_->iov_len -= n;
+  if (self->first_ == self->count_) {
+    return self->finish(zio::Result(static_cast<std::int64_t>(self->sent_)));
+  }
+  iovec& partly = self->iov_[self->first_];
+  partly.iov_base = static_cast<char*>(partly.iov_base) + n;
+  partly.iov_len -= n;
   self->submit_rest();
 }
 

@@ -187,14 +187,19 @@ Task<zio::Result> send_all(int fd, const void* buf, std::size_t len, IoTimeout t
 // (zio::FileSender: splice through a pipe). Result: bytes sent, or the first error.
 Task<zio::Result> send_file(int socket_fd, int file_fd, std::uint64_t offset, std::uint64_t count);
 
-// Writes every byte of `iov[0, count)` (writev, resubmitted after a partial write from inside
-// the completion: no task resumption and no coroutine frame per step). `iov` is the caller's
-// and is advanced in place as bytes go out; it must live until the await ends. Each writev
-// carries `timeout` (a peer that takes nothing for that long fails the call with ETIMEDOUT).
-// Result: the total, or the first error. Cancellation ends it with ECANCELED.
+// Writes every byte of up to kMaxBuffers buffers, in order (writev, resubmitted after a partial
+// write from inside the completion: no task resumption and no coroutine frame per step). The
+// iovec entries are copied in; the memory they point at must live until the await ends. Each
+// writev carries `timeout` (a peer that takes nothing for that long fails the call with
+// ETIMEDOUT). Result: the total, or the first error (EINVAL for more than kMaxBuffers).
+// Cancellation ends it with ECANCELED.
+//
+//   zio::Result r = co_await zell::writev_all(fd, {head, head_len}, {body, body_len}, 5s);
 class WritevAllAwaiter {
  public:
-  WritevAllAwaiter(int fd, iovec* iov, int count, IoTimeout timeout) noexcept;
+  static constexpr int kMaxBuffers = 4;
+
+  WritevAllAwaiter(int fd, const iovec* iov, int count, IoTimeout timeout) noexcept;
   WritevAllAwaiter(const WritevAllAwaiter&) = delete;
   WritevAllAwaiter& operator=(const WritevAllAwaiter&) = delete;
 
@@ -214,16 +219,27 @@ class WritevAllAwaiter {
   zio::Loop* loop_ = nullptr;
   zio::Result result_;
   int fd_;
-  iovec* iov_;
-  int count_;
+  iovec iov_[kMaxBuffers] = {};
+  int first_ = 0;  // iov_[first_, count_) is still to be written
+  int count_ = 0;
   IoTimeout timeout_;
   std::uint64_t sent_ = 0;
   bool cancelled_ = false;  // on the owning worker only: a completion racing a cancel stops
 };
 
-[[nodiscard]] inline WritevAllAwaiter writev_all(int fd, iovec* iov, int count,
+[[nodiscard]] inline WritevAllAwaiter writev_all(int fd, const iovec* iov, int count,
                                                  IoTimeout timeout = {}) noexcept {
   return WritevAllAwaiter(fd, iov, count, timeout);
+}
+// One or two buffers by value (not an initializer_list: GCC 12 miscompiles its backing array
+// inside a co_await expression).
+[[nodiscard]] inline WritevAllAwaiter writev_all(int fd, iovec only, IoTimeout timeout) noexcept {
+  return WritevAllAwaiter(fd, &only, 1, timeout);
+}
+[[nodiscard]] inline WritevAllAwaiter writev_all(int fd, iovec first, iovec second,
+                                                 IoTimeout timeout) noexcept {
+  const iovec both[2] = {first, second};
+  return WritevAllAwaiter(fd, both, 2, timeout);
 }
 
 // A zio::FileSender run, awaited: [offset, offset + count) of `file_fd` to `socket_fd`.

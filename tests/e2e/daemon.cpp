@@ -1,4 +1,4 @@
-#include "echo_daemon.hpp"
+#include "daemon.hpp"
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -11,24 +11,26 @@
 namespace zap::e2e {
 
 std::string echo_binary() { return binary_from_env("ZAP_ECHO"); }
+std::string http_binary() { return binary_from_env("ZAP_HTTP"); }
 std::string load_binary() { return binary_from_env("ZAP_LOAD"); }
 std::string configs_dir() { return binary_from_env("ZAP_CONFIGS"); }
 
-EchoDaemon::EchoDaemon(const std::string& config, std::vector<std::string> extra) {
-  config_path_ = dir_.write("echo.json", config);
+Daemon::Daemon(const std::string& binary, const std::string& config,
+               std::vector<std::string> extra) {
+  config_path_ = dir_.write("config.json", config);
   std::vector<std::string> args = {"--config", config_path_, "--port-file", dir_.path("ports")};
   args.insert(args.end(), extra.begin(), extra.end());
-  process_ = std::make_unique<Process>(echo_binary(), args);
+  process_ = std::make_unique<Process>(binary, args);
   addresses_ = process_->wait_for_ports(dir_.path("ports"));
 }
 
-nlohmann::json EchoDaemon::stats() {
+nlohmann::json Daemon::stats() {
   const HttpReply reply = http_get(admin(), "/stats");
   EXPECT_EQ(reply.status, 200);
   return nlohmann::json::parse(reply.body, nullptr, false);
 }
 
-bool EchoDaemon::wait_for_stat(const std::string& key, std::uint64_t value) {
+bool Daemon::wait_for_stat(const std::string& key, std::uint64_t value) {
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (std::chrono::steady_clock::now() < until) {
     const auto s = stats();
@@ -38,7 +40,7 @@ bool EchoDaemon::wait_for_stat(const std::string& key, std::uint64_t value) {
   return false;
 }
 
-std::optional<int> EchoDaemon::stop() {
+std::optional<int> Daemon::stop() {
   process_->signal(SIGTERM);
   return process_->wait(kDeadline);
 }

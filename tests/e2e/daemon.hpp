@@ -1,5 +1,6 @@
-// EchoDaemon: a zap-echo started from a config text for an e2e test, with the addresses its port
+// Daemon: a zap daemon started from a config text for an e2e test, with the addresses its port
 // file names (listeners in config order, then admin), its /stats, and a bounded stop.
+// EchoDaemon and HttpDaemon start zap-echo and zap-http.
 //
 //   EchoDaemon echo(R"({"listeners": [{"port": 0}], "admin": {"listen": "127.0.0.1:0"}})");
 //   Socket client = Socket::connect(echo.address());
@@ -22,19 +23,20 @@
 namespace zap::e2e {
 
 std::string echo_binary();
+std::string http_binary();
 std::string load_binary();
 std::string configs_dir();
 
-class EchoDaemon {
+class Daemon {
  public:
-  // Starts zap-echo with the config and `extra` flags; throws (with its stderr) if it exits or
+  // Starts `binary` with the config and `extra` flags; throws (with its stderr) if it exits or
   // does not write its port file within kDeadline.
-  explicit EchoDaemon(const std::string& config, std::vector<std::string> extra = {});
+  Daemon(const std::string& binary, const std::string& config, std::vector<std::string> extra);
 
   Process& process() { return *process_; }
   const std::string& address(std::size_t i = 0) const { return addresses_.at(i); }
   const std::string& admin() const { return addresses_.back(); }
-  void rewrite_config(const std::string& config) { dir_.write("echo.json", config); }
+  void rewrite_config(const std::string& config) { dir_.write("config.json", config); }
 
   // GET /stats, parsed (a discarded value if it is not JSON).
   nlohmann::json stats();
@@ -48,6 +50,18 @@ class EchoDaemon {
   std::string config_path_;
   std::unique_ptr<Process> process_;
   std::vector<std::string> addresses_;
+};
+
+class EchoDaemon : public Daemon {
+ public:
+  explicit EchoDaemon(const std::string& config, std::vector<std::string> extra = {})
+      : Daemon(echo_binary(), config, std::move(extra)) {}
+};
+
+class HttpDaemon : public Daemon {
+ public:
+  explicit HttpDaemon(const std::string& config, std::vector<std::string> extra = {})
+      : Daemon(http_binary(), config, std::move(extra)) {}
 };
 
 }  // namespace zap::e2e

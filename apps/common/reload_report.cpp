@@ -1,0 +1,35 @@
+#include "reload_report.hpp"
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+namespace zap::app {
+
+void ReloadReport::compare_daemon(const DaemonSettings& running, const DaemonSettings& fresh) {
+  applied("log.level", running.log.level, fresh.log.level);
+  restart_if(fresh.runtime.workers != running.runtime.workers ||
+                 fresh.runtime.cpus != running.runtime.cpus ||
+                 fresh.runtime.io_backend != running.runtime.io_backend ||
+                 fresh.runtime.topology != running.runtime.topology,
+             "runtime");
+  restart_if(fresh.log.file != running.log.file, "log.file");
+  restart_if(fresh.admin_listen != running.admin_listen, "admin");
+  restart_if(fresh.shutdown_grace_ms != running.shutdown_grace_ms, "shutdown_grace_ms");
+}
+
+std::string ReloadReport::text() const {
+  return "reload: applied " + (applied_.empty() ? std::string("no changes") : applied_) +
+         (restart_.empty() ? std::string() : "; changed but needs a restart: " + restart_);
+}
+
+void ReloadReport::log() const {
+  spdlog::log(std::max(spdlog::level::info, spdlog::get_level()), "{}", text());
+}
+
+void log_nothing_to_reload() {
+  spdlog::log(std::max(spdlog::level::info, spdlog::get_level()),
+              "reload: running the built-in config (no --config): nothing to reload");
+}
+
+}  // namespace zap::app

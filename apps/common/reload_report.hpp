@@ -1,0 +1,46 @@
+// ReloadReport: the one log line a daemon writes after SIGHUP -- what it applied, and which
+// changed keys need a restart -- with the comparisons every daemon shares.
+//
+//   ReloadReport report;
+//   report.applied("max_connections", running.max_connections, fresh.max_connections);
+//   report.restart_if(fresh.listeners != running.listeners, "listeners");
+//   report.compare_daemon(running.daemon, fresh.daemon);   // log.level applied; runtime, ...
+//   report.log();   // "reload: applied max_connections 10 -> 20; changed but needs a restart: ..."
+//
+// The line is logged at info or above, so it is seen even when the new level hides info.
+#pragma once
+
+#include <string>
+
+#include <spdlog/fmt/fmt.h>
+
+#include "daemon_settings.hpp"
+
+namespace zap::app {
+
+class ReloadReport {
+ public:
+  // Notes `key` as applied if it changed.
+  template <typename T>
+  void applied(const std::string& key, const T& from, const T& to) {
+    if (from == to) return;
+    applied_ += (applied_.empty() ? "" : ", ") + key + " " + fmt::format("{} -> {}", from, to);
+  }
+  void restart_if(bool changed, const std::string& key) {
+    if (changed) restart_ += (restart_.empty() ? "" : ", ") + key;
+  }
+  // log.level is applied; runtime, log.file, admin and shutdown_grace_ms need a restart.
+  void compare_daemon(const DaemonSettings& running, const DaemonSettings& fresh);
+
+  std::string text() const;
+  void log() const;
+
+ private:
+  std::string applied_;
+  std::string restart_;
+};
+
+// Reports that a daemon running its built-in config has nothing to re-read.
+void log_nothing_to_reload();
+
+}  // namespace zap::app

@@ -1,0 +1,91 @@
+// serve_until_stopped: the life of a zap daemon once its server is built -- admin endpoint, port
+// file, signals, then the drain at SIGTERM/SIGINT -- shared by every daemon's main().
+//
+//   EchoServer server(settings, runtime.worker_count(), counters);
+//   Reloader reloader(flags, settings, server);
+//   return serve_until_stopped(server, {.program = "zap-echo", .metrics_prefix = "zap_echo",
+//                                       .daemon = settings.daemon, .port_file = flags.port_file,
+//                                       .runtime = runtime, .counters = counters,
+//                                       .reload = [&] { reloader.reload(); }});
+//
+// `Server` needs bound_addresses(), start(runtime), stop_accepting(), drain(grace), hurry() and
+// open_connections(). The first stop signal stops accepting and drains open connections for
+// shutdown_grace_ms; a second closes them at once. The runtime is shut down before returning.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+#include <zap/zell/runtime.hpp>
+#include <zap/zync/event.hpp>
+
+#include "address_setting.hpp"
+#include "admin_server.hpp"
+#include "counters.hpp"
+#include "daemon_settings.hpp"
+#include "port_file.hpp"
+#include "signals.hpp"
+
+namespace zap::app {
+
+struct DaemonRun {
+  const char* program;         // "zap-echo"
+  const char* metrics_prefix;  // "zap_echo"
+  const DaemonSettings& daemon;
+  const std::string& port_file;  // --port-file; empty: none
+  zell::Runtime& runtime;
+  Counters& counters;
+  std::function<void()> reload;  // SIGHUP
+};
+
+template <typename Server>
+int serve_until_stopped(Server& server, const DaemonRun& run) {
+  std::unique_ptr<AdminServer> admin;
+  if (run.daemon.admin_listen) {
+    admin = std::make_unique<AdminServer>(
+        parse_address_setting(*run.daemon.admin_listen, "admin.listen"),
+        AdminServer::Renderers{[&] { return run.counters.render_json(); },
+                               [&] { return run.counters.render_prometheus(run.metrics_prefix); }});
+  }
+  std::vector<std::string> bound = server.bound_addresses();
+  if (admin) {
+    bound.push_back(admin->bound().to_string());
+    spdlog::info("admin: /stats and /metrics on http://{}", bound.back());
+  }
+  server.start(run.runtime);
+  if (admin) admin->start(run.runtime);
+  if (!run.port_file.empty()) write_port_file(run.port_file, bound);
+
+  zync::Event stop_requested;
+  SignalWatcher signals({.on_stop =
+                             [&](int count) {
+                               if (count == 1) {
+                                 spdlog::info("stop requested: draining");
+                                 stop_requested.set();
+                               } else {
+                                 spdlog::warn("second stop signal: closing connections now");
+                                 server.hurry();
+                               }
+                             },
+                         .on_reload = run.reload});
+  stop_requested.wait();
+
+  server.stop_accepting();
+  const std::chrono::milliseconds grace(run.daemon.shutdown_grace_ms);
+  spdlog::info("listeners closed; waiting up to {} ms for {} open connection(s)", grace.count(),
+               server.open_connections());
+  if (!server.drain(grace)) {
+    spdlog::warn("grace period over: closing {} connection(s)", server.open_connections());
+  }
+  if (admin) admin->stop();
+  run.runtime.shutdown();  // tasks still running are destroyed here, closing their sockets
+  spdlog::info("stopped");
+  spdlog::shutdown();
+  return 0;
+}
+
+}  // namespace zap::app

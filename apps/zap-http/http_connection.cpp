@@ -1,0 +1,249 @@
+#include "http_connection.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <memory>
+
+#include <spdlog/spdlog.h>
+#include <zap/zell/io.hpp>
+#include <zap/zimalloc/zimalloc.hpp>
+
+#include "lingering_close.hpp"
+#include "response.hpp"
+
+namespace zap::http {
+
+namespace {
+
+using std::chrono::milliseconds;
+
+std::int64_t monotonic_ns() noexcept {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);  // vDSO; the cache and deadlines need no better
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+// A client that vanished is normal life for a server: counted, logged at debug.
+void note_failure(const zio::Result& r, app::WorkerCounters& counters) {
+  if (r.raw() == -ECANCELED) return;  // shutdown
+  if (r.raw() == -ETIMEDOUT) {
+    spdlog::debug("http: connection timed out, closing");
+    return;
+  }
+  counters.add(counters.errors);
+  if (r.raw() == -ECONNRESET || r.raw() == -EPIPE || r.raw() == -ECONNABORTED) {
+    spdlog::debug("http: client went away: {}", r.error().message());
+  } else {
+    spdlog::info("http: connection error: {}", r.error().message());
+  }
+}
+
+void count_response(app::WorkerCounters& counters, int status) {
+  const std::size_t slot = status < 300   ? kResponses1xx2xx
+                           : status < 400 ? kResponses3xx
+                           : status < 500 ? kResponses4xx
+                                          : kResponses5xx;
+  counters.add(counters.extra[slot]);
+  counters.add(counters.requests);
+}
+
+// After sending the pending output: counts it and empties `pending`; false (noted) on failure.
+bool flushed(const zio::Result& sent, std::size_t& pending, app::WorkerCounters& counters) {
+  if (!sent) {
+    note_failure(sent, counters);
+    return false;
+  }
+  counters.add(counters.bytes_out, sent.bytes());
+  pending = 0;
+  return true;
+}
+
+struct ZimallocFree {
+  void operator()(char* p) const noexcept { zimalloc::free(p); }
+};
+
+}  // namespace
+
+zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Ticket ticket,
+                                 HttpWorker& worker, HttpShared& shared) {
+  const int fd = socket.get();
+  app::WorkerCounters& counters = ticket.counters();
+  const std::size_t in_capacity = shared.parse_limits.max_head;
+  // From zimalloc, the daemons' allocator: both buffers live on this worker's thread heap.
+  const std::unique_ptr<char[], ZimallocFree> memory(
+      static_cast<char*>(zimalloc::malloc(in_capacity + kOutputCapacity)));
+  if (!memory) {
+    note_failure(zio::Result(-ENOMEM), counters);
+    co_await zell::close(socket.release());
+    co_return;
+  }
+  char* const in = memory.get();
+  char* const out = in + in_capacity;
+  std::size_t have = 0;     // request bytes received and not yet used, at in[0, have)
+  std::size_t pending = 0;  // response bytes written and not yet sent, at out[0, pending)
+  RequestHead head;
+  RequestScratch scratch;
+  Response response;
+  std::unique_ptr<zio::FileSender> file_sender;  // made on the first spliced file, then reused
+  std::int64_t served = 0;
+  std::int64_t head_deadline_ns = 0;  // when the request being received must be complete
+  // The first request must start within request_timeout of the accept.
+  head_deadline_ns =
+      monotonic_ns() + shared.request_timeout_ms.load(std::memory_order_relaxed) * 1'000'000;
+  bool linger = false;  // we end the connection: FIN, then drain what the client still sends
+  IdleConnections::Entry idle(fd);
+  shared.idle.add(worker.index, idle);
+
+  for (;;) {
+    const ParseOutcome parsed = parse_request_head({in, have}, shared.parse_limits, head);
+    if (parsed.state == ParseOutcome::kIncomplete) {
+      const milliseconds send_timeout(shared.send_timeout_ms.load(std::memory_order_relaxed));
+      // Answers to pipelined requests go out before waiting for more.
+      if (!flushed(co_await zell::writev_all(fd, {out, pending}, send_timeout), pending,
+                   counters)) {
+        break;
+      }
+      const bool between_requests = have == 0 && served > 0;
+      std::chrono::nanoseconds timeout;
+      if (between_requests) {
+        if (!shared.idle.enter_idle(idle)) break;  // draining: nothing is half-done, close
+        timeout = milliseconds(shared.keepalive_timeout_ms.load(std::memory_order_relaxed));
+      } else {
+        timeout = std::chrono::nanoseconds(head_deadline_ns - monotonic_ns());
+        if (timeout.count() <= 0) {
+          spdlog::debug("http: request head not complete within request_timeout_ms, closing");
+          break;
+        }
+      }
+      const zio::Result got = co_await zell::recv(fd, in + have, in_capacity - have, timeout);
+      if (between_requests) shared.idle.leave_idle(idle);
+      if (!got) {
+        note_failure(got, counters);
+        break;
+      }
+      if (got.bytes() == 0) break;  // the client closed (or a drain shut our read side)
+      if (have == 0 && served > 0) {
+        head_deadline_ns =
+            monotonic_ns() + shared.request_timeout_ms.load(std::memory_order_relaxed) * 1'000'000;
+      }
+      have += got.bytes();
+      counters.add(counters.bytes_in, got.bytes());
+      continue;
+    }
+
+    // A complete head, or one that is already wrong: decide the response.
+    std::size_t consumed = have;  // input this request used (all of it if malformed)
+    std::uint64_t body_left = 0;  // request body bytes still to read and drop
+    bool keep_alive = false;
+    if (parsed.state == ParseOutcome::kInvalid) {
+      spdlog::debug("http: malformed request ({}): {}", parsed.status, parsed.reason);
+      response.reset();
+      error_response(parsed.status, response);
+      response.close = true;
+    } else if (head.has_transfer_encoding || head.content_length > shared.max_request_body) {
+      // Framing this server will not read: answer and close, so no body bytes are taken for a
+      // next request.
+      response.reset();
+      error_response(head.has_transfer_encoding ? 501 : 413, response);
+      response.close = true;
+    } else {
+      consumed = parsed.head_size;
+      worker.site.respond(head, monotonic_ns(), scratch, response);
+      const std::uint64_t body_here = std::min<std::uint64_t>(have - consumed, head.content_length);
+      consumed += body_here;
+      body_left = head.content_length - body_here;
+      ++served;
+      const std::int64_t max_requests =
+          shared.max_requests_per_connection.load(std::memory_order_relaxed);
+      keep_alive = head.keep_alive && !response.close && !shared.idle.draining() &&
+                   shared.keepalive_timeout_ms.load(std::memory_order_relaxed) > 0 &&
+                   (max_requests == 0 || served < max_requests);
+    }
+    const milliseconds send_timeout(shared.send_timeout_ms.load(std::memory_order_relaxed));
+
+    // The response head, behind the answers to earlier pipelined requests.
+    if (kOutputCapacity - pending < kMaxResponseHead &&
+        !flushed(co_await zell::writev_all(fd, {out, pending}, send_timeout), pending, counters)) {
+      break;
+    }
+    pending += write_response_head(
+        response,
+        {.date = worker.date.now(), .keep_alive = keep_alive, .http10 = head.minor_version == 0},
+        out + pending, kOutputCapacity - pending);
+
+    // The request leaves the input buffer; a pipelined one behind it moves to the front.
+    std::memmove(in, in + consumed, have - consumed);
+    have -= consumed;
+    bool failed = false;
+    while (body_left > 0) {  // (then `have` is 0: the body used all the input)
+      const zio::Result got = co_await zell::recv(
+          fd, in, std::min<std::uint64_t>(in_capacity, body_left),
+          milliseconds(shared.request_timeout_ms.load(std::memory_order_relaxed)));
+      if (!got || got.bytes() == 0) {
+        if (!got) note_failure(got, counters);
+        failed = true;
+        break;
+      }
+      counters.add(counters.bytes_in, got.bytes());
+      body_left -= got.bytes();
+    }
+    if (failed) break;
+
+    // The body: copied behind the head when it fits, else written with it, or spliced.
+    const std::uint64_t body_length = response.wire_body_length();
+    if (body_length > 0 && response.body_fd < 0) {
+      if (body_length <= kOutputCapacity - pending) {
+        std::memcpy(out + pending, response.body.data(), body_length);
+        pending += body_length;
+      } else {
+        const iovec body = {const_cast<char*>(response.body.data()), response.body.size()};
+        if (!flushed(co_await zell::writev_all(fd, {out, pending}, body, send_timeout), pending,
+                     counters)) {
+          break;
+        }
+      }
+    } else if (body_length > 0) {
+      if (!flushed(co_await zell::writev_all(fd, {out, pending}, send_timeout), pending,
+                   counters)) {
+        break;
+      }
+      if (!file_sender) file_sender = std::make_unique<zio::FileSender>();
+      const zio::Result spliced = co_await zell::send_file(
+          *file_sender, fd, response.body_fd, response.offset, body_length, send_timeout);
+      if (!spliced) {
+        note_failure(spliced, counters);
+        break;
+      }
+      counters.add(counters.bytes_out, spliced.bytes());
+      if (spliced.bytes() < body_length) {
+        // The file shrank after its size was sent: the response cannot be completed, and only
+        // closing tells the client it is incomplete.
+        spdlog::warn("http: a file shrank while being sent; closing the connection");
+        counters.add(counters.errors);
+        break;
+      }
+    }
+    count_response(counters, response.status);
+    response.file.reset();  // let an evicted file go now, not at the next request
+    if (!keep_alive) {
+      linger =
+          flushed(co_await zell::writev_all(fd, {out, pending}, send_timeout), pending, counters);
+      break;
+    }
+  }
+
+  counters.extra[kFileCacheHits].store(worker.cache.hits(), std::memory_order_relaxed);
+  counters.extra[kFileCacheMisses].store(worker.cache.misses(), std::memory_order_relaxed);
+  shared.idle.remove(worker.index, idle);  // before the fd number can be reused
+  // Both close through the worker's IO loop: zio's epoll backend keeps per-loop state about
+  // each fd number, which only a close it sees resets.
+  if (linger) {
+    co_await app::lingering_close(std::move(socket));
+  } else {
+    co_await zell::close(socket.release());
+  }
+}
+
+}  // namespace zap::http

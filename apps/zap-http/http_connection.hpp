@@ -1,0 +1,42 @@
+// http_connection: one HTTP/1.1 client connection of zap-http -- read request heads, answer
+// each with a static file or an error, keep the connection alive between requests, close it
+// cleanly.
+//
+//   zell::spawn_on_worker(w, http_connection(std::move(socket), std::move(ticket), worker,
+//   shared));
+//
+// Per request: parse the head from the input buffer (parse_request_head), decide the answer
+// (StaticSite::respond), write its head into the output buffer, then the body: small bodies are
+// copied behind the head, large in-memory ones go out in the same writev, file ranges are
+// spliced (zell::send_file) right after the head. Pipelined requests already received are
+// answered before anything is sent, so their responses leave in one write. No allocation per
+// request: the two buffers (input: max_request_head bytes; output: kOutputCapacity) are made once
+// per connection, the scratch strings grow to the longest path seen.
+//
+// Time limits: keepalive_timeout between requests, request_timeout from a request's first byte
+// to the end of its head (slow-loris clients are dropped), send_timeout on every write.
+// Request bodies (rare on a static server: GET with Content-Length) are read and dropped up to
+// max_request_body; a larger one is answered 413, Transfer-Encoding 501, then the connection
+// closes. A malformed head is answered (400, 414, 431, 505) and the connection closes.
+// Closing after a response of ours is a lingering close (FIN, drain, close), so the client reads
+// the response instead of a reset. A client that vanishes (reset, broken pipe) just ends the
+// connection, counted as an error.
+//
+// The task must stay on one worker (spawn_on_worker): its socket, and its worker's file cache,
+// are used through that worker only.
+#pragma once
+
+#include <zap/zell/task.hpp>
+#include <zap/zio/fd.hpp>
+
+#include "connection_gate.hpp"
+#include "http_worker.hpp"
+
+namespace zap::http {
+
+inline constexpr std::size_t kOutputCapacity = 32 * 1024;
+
+zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Ticket ticket,
+                                 HttpWorker& worker, HttpShared& shared);
+
+}  // namespace zap::http

@@ -1,0 +1,100 @@
+#include "http_server.hpp"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include <spdlog/spdlog.h>
+
+#include "http_connection.hpp"
+#include "lingering_close.hpp"
+
+namespace zap::http {
+
+namespace {
+
+zio::UniqueFd open_root(const std::string& root) {
+  zio::UniqueFd fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) throw std::runtime_error("cannot open root \"" + root + "\": " + std::strerror(errno));
+  return fd;
+}
+
+// Over max_connections: a short 503 sent straight away (it fits any empty socket buffer), then
+// a lingering close, so the client reads it rather than a reset.
+zell::Task<void> refuse(zio::UniqueFd socket) {
+  static constexpr std::string_view kBusy =
+      "HTTP/1.1 503 Service Unavailable\r\nServer: zap-http\r\nContent-Type: text/plain\r\n"
+      "Content-Length: 20\r\nRetry-After: 1\r\nConnection: close\r\n\r\nserver at capacity.\n";
+  (void)::send(socket.get(), kBusy.data(), kBusy.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  co_await app::lingering_close(std::move(socket));
+}
+
+}  // namespace
+
+std::vector<app::ExtraCounter> http_counters() {
+  return {{"responses_2xx", "Responses with a 1xx or 2xx status", false},
+          {"responses_3xx", "Responses with a 3xx status (redirects, not modified)", false},
+          {"responses_4xx", "Responses with a 4xx status", false},
+          {"responses_5xx", "Responses with a 5xx status", false},
+          {"file_cache_hits", "Requests answered from the file cache", false},
+          {"file_cache_misses", "Requests that opened a file", false}};
+}
+
+HttpShared::HttpShared(const HttpSettings& settings, std::size_t workers)
+    : idle(workers),
+      keepalive_timeout_ms(settings.limits.keepalive_timeout_ms),
+      request_timeout_ms(settings.limits.request_timeout_ms),
+      send_timeout_ms(settings.limits.send_timeout_ms),
+      max_requests_per_connection(settings.limits.max_requests_per_connection),
+      parse_limits{static_cast<std::size_t>(settings.max_request_head), 100},
+      max_request_body(static_cast<std::uint64_t>(settings.max_request_body)) {}
+
+void HttpShared::set_limits(const HttpLimits& limits) noexcept {
+  keepalive_timeout_ms.store(limits.keepalive_timeout_ms, std::memory_order_relaxed);
+  request_timeout_ms.store(limits.request_timeout_ms, std::memory_order_relaxed);
+  send_timeout_ms.store(limits.send_timeout_ms, std::memory_order_relaxed);
+  max_requests_per_connection.store(limits.max_requests_per_connection, std::memory_order_relaxed);
+}
+
+HttpServer::HttpServer(const HttpSettings& settings, std::size_t workers, app::Counters& counters)
+    : root_(open_root(settings.root)),
+      shared_(settings, workers),
+      tcp_("http", settings.listeners, settings.accept_mode, workers,
+           settings.limits.max_connections, counters) {
+  for (const auto& [extension, type] : settings.mime_types) types_.set(extension, type);
+  types_.set_default(settings.default_type);
+  for (std::size_t i = 0; i < std::max<std::size_t>(workers, 1); ++i) {
+    workers_.push_back(std::make_unique<HttpWorker>(i, root_.get(), types_, settings));
+  }
+  std::string index;
+  for (const std::string& name : settings.index_files) index += (index.empty() ? "" : ", ") + name;
+  spdlog::info("http: serving {} (index {}, symlinks {}, file cache {} s)", settings.root, index,
+               settings.follow_symlinks ? "followed anywhere" : "confined to the root",
+               static_cast<double>(settings.file_cache.validity_ms) / 1000.0);
+}
+
+HttpServer::~HttpServer() = default;
+
+void HttpServer::start(zell::Runtime& runtime) {
+  tcp_.start(
+      runtime,
+      [this](zio::UniqueFd socket, app::ConnectionGate::Ticket ticket, std::size_t worker) {
+        return http_connection(std::move(socket), std::move(ticket), *workers_[worker], shared_);
+      },
+      [](zio::UniqueFd socket) { return refuse(std::move(socket)); });
+}
+
+bool HttpServer::drain(std::chrono::milliseconds grace) {
+  shared_.idle.begin_drain();
+  return tcp_.drain(grace);
+}
+
+void HttpServer::set_limits(const HttpLimits& limits) noexcept {
+  tcp_.set_max_connections(limits.max_connections);
+  shared_.set_limits(limits);
+}
+
+}  // namespace zap::http

@@ -1,0 +1,152 @@
+#include "http_settings.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "address_setting.hpp"
+#include "config_reader.hpp"
+
+namespace zap::http {
+
+namespace {
+
+// An index file name is one path segment: no slash, not "." or "..".
+void check_index_name(const std::string& name, const std::string& path) {
+  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos ||
+      name.find('\0') != std::string::npos) {
+    throw app::ConfigError(path + ": expected a file name, got \"" + name + "\"");
+  }
+}
+
+void read_file_cache(app::JsonReader& cache, FileCache::Options& options) {
+  options.max_entries = static_cast<std::size_t>(
+      cache.integer("entries", 0, 10'000'000, static_cast<std::int64_t>(options.max_entries)));
+  options.max_bytes = static_cast<std::size_t>(cache.integer(
+      "max_bytes", 0, std::int64_t{1} << 40, static_cast<std::int64_t>(options.max_bytes)));
+  options.max_file_in_memory = static_cast<std::size_t>(
+      cache.integer("max_file_size", 0, std::int64_t{1} << 30,
+                    static_cast<std::int64_t>(options.max_file_in_memory)));
+  options.validity_ms = cache.integer("validity_ms", 0, 86'400'000, options.validity_ms);
+  cache.finish();
+}
+
+HttpSettings read_http_settings(const nlohmann::json& json, const std::string& config_dir) {
+  app::JsonReader root(json, "");
+  HttpSettings settings;
+  settings.daemon = app::read_daemon_settings(root);
+  for (app::JsonReader& reader : root.array("listeners")) {
+    settings.listeners.push_back(app::read_host_port(reader));
+    reader.finish();
+  }
+  if (root.has("listeners") && settings.listeners.empty()) {
+    root.fail("listeners", "expected at least one listener");
+  }
+  settings.root = root.string("root", ".");
+  if (settings.root.empty()) root.fail("root", "expected a directory, got \"\"");
+  if (settings.root.front() != '/' && !config_dir.empty()) {
+    settings.root = config_dir + "/" + settings.root;
+  }
+  if (root.has("index")) {
+    settings.index_files = root.string_array("index");
+    for (std::size_t i = 0; i < settings.index_files.size(); ++i) {
+      check_index_name(settings.index_files[i], "index[" + std::to_string(i) + "]");
+    }
+  }
+  settings.follow_symlinks = root.boolean("follow_symlinks", settings.follow_symlinks);
+  settings.mime_types = root.string_map("mime_types");
+  for (const auto& [extension, type] : settings.mime_types) {
+    if (extension.empty() || extension.find_first_of("./") != std::string::npos) {
+      root.fail("mime_types." + extension, "expected an extension without a dot");
+    }
+    if (type.empty() || type.find_first_of("\r\n") != std::string::npos) {
+      root.fail("mime_types." + extension, "expected a media type on one line");
+    }
+  }
+  settings.default_type = root.string("default_type", settings.default_type);
+  if (settings.default_type.find_first_of("\r\n") != std::string::npos) {
+    root.fail("default_type", "expected a media type on one line");
+  }
+  settings.accept_mode = app::read_accept_mode(root);
+  auto& limits = settings.limits;
+  limits.max_connections = root.integer("max_connections", 1, 10'000'000, limits.max_connections);
+  limits.keepalive_timeout_ms =
+      root.integer("keepalive_timeout_ms", 0, 86'400'000, limits.keepalive_timeout_ms);
+  limits.request_timeout_ms =
+      root.integer("request_timeout_ms", 1, 86'400'000, limits.request_timeout_ms);
+  limits.send_timeout_ms = root.integer("send_timeout_ms", 1, 86'400'000, limits.send_timeout_ms);
+  limits.max_requests_per_connection =
+      root.integer("max_requests_per_connection", 0, INT64_MAX, limits.max_requests_per_connection);
+  settings.max_request_head =
+      root.integer("max_request_head", 256, 1 << 20, settings.max_request_head);
+  settings.max_request_body =
+      root.integer("max_request_body", 0, std::int64_t{1} << 40, settings.max_request_body);
+  if (auto cache = root.object("file_cache")) read_file_cache(*cache, settings.file_cache);
+  root.finish();
+  return settings;
+}
+
+// The root must be a directory we can search: found now, at --check, not at the first request.
+void check_root(const std::string& root) {
+  struct stat st {};
+  if (::stat(root.c_str(), &st) != 0) {
+    throw app::ConfigError("root: cannot use \"" + root + "\": " + std::strerror(errno));
+  }
+  if (!S_ISDIR(st.st_mode)) throw app::ConfigError("root: \"" + root + "\" is not a directory");
+  if (::access(root.c_str(), X_OK) != 0) {
+    throw app::ConfigError("root: cannot search \"" + root + "\": " + std::strerror(errno));
+  }
+}
+
+}  // namespace
+
+void add_http_flags(CLI::App& app, HttpFlags& flags) {
+  app::add_common_flags(app, flags.common, "zap-http");
+  app.add_option("-l,--listen", flags.listen,
+                 "Address ip:port to serve on (repeatable); replaces the config's listeners");
+  app.add_option("-r,--root", flags.root, "Override root (the directory served)");
+  app.add_option("--max-connections", flags.max_connections, "Override max_connections")
+      ->check(CLI::Range(1, 10'000'000));
+  app.add_option("--keepalive-timeout-ms", flags.keepalive_timeout_ms,
+                 "Override keepalive_timeout_ms (0: one request per connection)")
+      ->check(CLI::Range(0, 86'400'000));
+  app.add_option("--cache-validity-ms", flags.cache_validity_ms,
+                 "Override file_cache.validity_ms (0: check the file on every request)")
+      ->check(CLI::Range(0, 86'400'000));
+  app.add_option("--accept", flags.accept, "Override accept: per_worker or shared")
+      ->check(CLI::IsMember({"per_worker", "shared"}));
+}
+
+HttpSettings load_http_settings(const HttpFlags& flags) {
+  const std::string& path = flags.common.config;
+  const std::string config_dir =
+      path.empty() ? std::string() : std::filesystem::path(path).parent_path().string();
+  HttpSettings settings = read_http_settings(
+      path.empty() ? app::parse_json_text(kDefaultHttpConfig, "<built-in config>")
+                   : app::load_json_file(path),
+      config_dir);
+  app::apply_overrides(flags.common, settings.daemon);
+  if (!flags.listen.empty()) {
+    settings.listeners.clear();
+    for (const auto& text : flags.listen) {
+      settings.listeners.push_back(app::parse_address_setting(text, "--listen"));
+    }
+  }
+  if (!flags.root.empty()) settings.root = flags.root;
+  if (flags.max_connections) settings.limits.max_connections = *flags.max_connections;
+  if (flags.keepalive_timeout_ms)
+    settings.limits.keepalive_timeout_ms = *flags.keepalive_timeout_ms;
+  if (flags.cache_validity_ms) settings.file_cache.validity_ms = *flags.cache_validity_ms;
+  if (!flags.accept.empty()) settings.accept_mode = app::parse_accept_mode(flags.accept);
+  if (settings.listeners.empty()) {
+    settings.listeners.push_back(app::parse_address_setting("127.0.0.1:8080", "listeners"));
+  }
+  check_root(settings.root);
+  return settings;
+}
+
+}  // namespace zap::http

@@ -1,0 +1,87 @@
+// HttpSettings: zap-http's config -- the shared daemon keys plus the site, the connection limits
+// and the file cache.
+//
+//   {
+//     "listeners": [{"host": "0.0.0.0", "port": 8080}],
+//     "root": "site",                     // document root; relative: to the config file's folder
+//     "index": ["index.html"],            // tried in order for a request ending in "/"
+//     "follow_symlinks": false,           // false: nothing outside root, even through a symlink
+//     "mime_types": {"md": "text/markdown; charset=utf-8"},   // added to / override built-ins
+//     "default_type": "application/octet-stream",
+//     "accept": "per_worker",             // or "shared" (see stream_server.hpp)
+//     "max_connections": 10000,           // more are accepted, then closed at once (counted)
+//     "keepalive_timeout_ms": 60000,      // idle between requests; 0: close after each response
+//     "request_timeout_ms": 10000,        // from a request's first byte to the end of its head
+//     "send_timeout_ms": 60000,           // a client that takes no byte for this long is dropped
+//     "max_requests_per_connection": 10000,   // then "Connection: close"; 0: no limit
+//     "max_request_head": 8192,           // request line + fields; larger: 414 / 431
+//     "max_request_body": 1048576,        // bodies (of GET...) are read and dropped up to this
+//     "file_cache": {"entries": 4096, "max_bytes": 67108864, "max_file_size": 262144,
+//                    "validity_ms": 1000},
+//     "runtime": {...}, "log": {...}, "shutdown_grace_ms": 5000, "admin": {...}
+//   }
+//
+// Every key is optional; without --config the embedded kDefaultHttpConfig is used (the current
+// directory on 127.0.0.1:8080). Reading throws ConfigError naming the JSON path of the first
+// mistake; a root that is not a readable directory is one too.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <zap/zio/address.hpp>
+
+#include "command_line.hpp"
+#include "daemon_settings.hpp"
+#include "file_cache.hpp"
+#include "stream_server.hpp"
+
+namespace zap::http {
+
+inline constexpr const char* kDefaultHttpConfig =
+    R"({"listeners": [{"host": "127.0.0.1", "port": 8080}], "root": "."})";
+
+// The settings SIGHUP may change while running.
+struct HttpLimits {
+  std::int64_t max_connections = 10000;
+  std::int64_t keepalive_timeout_ms = 60000;
+  std::int64_t request_timeout_ms = 10000;
+  std::int64_t send_timeout_ms = 60000;
+  std::int64_t max_requests_per_connection = 10000;
+};
+
+struct HttpSettings {
+  app::DaemonSettings daemon;
+  std::vector<zio::SocketAddress> listeners;
+  std::string root;  // absolute or relative to the working directory (already resolved)
+  std::vector<std::string> index_files = {"index.html"};
+  bool follow_symlinks = false;
+  std::vector<std::pair<std::string, std::string>> mime_types;
+  std::string default_type = "application/octet-stream";
+  app::AcceptMode accept_mode = app::AcceptMode::kPerWorker;
+  HttpLimits limits;
+  std::int64_t max_request_head = 8192;
+  std::int64_t max_request_body = 1 << 20;
+  FileCache::Options file_cache;
+};
+
+// zap-http's command line: the common flags plus overrides of its own keys.
+struct HttpFlags {
+  app::CommonFlags common;
+  std::vector<std::string> listen;  // replaces "listeners"
+  std::string root;
+  std::optional<std::int64_t> max_connections;
+  std::optional<std::int64_t> keepalive_timeout_ms;
+  std::optional<std::int64_t> cache_validity_ms;
+  std::string accept;
+};
+
+void add_http_flags(CLI::App& app, HttpFlags& flags);
+
+// Reads flags.common.config (or the embedded default when empty) and applies the flags on top.
+HttpSettings load_http_settings(const HttpFlags& flags);
+
+}  // namespace zap::http

@@ -1,0 +1,54 @@
+#include "reload.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "logging.hpp"
+#include "reload_report.hpp"
+
+namespace zap::http {
+
+void Reloader::reload() {
+  if (flags_.common.config.empty()) return app::log_nothing_to_reload();
+  HttpSettings fresh;
+  try {
+    fresh = load_http_settings(flags_);
+  } catch (const std::exception& e) {
+    spdlog::error("reload: {}; keeping the running config", e.what());
+    return;
+  }
+  const HttpLimits& was = running_.limits;
+  const HttpLimits& now = fresh.limits;
+  app::ReloadReport report;
+  report.compare_daemon(running_.daemon, fresh.daemon);
+  report.applied("max_connections", was.max_connections, now.max_connections);
+  report.applied("keepalive_timeout_ms", was.keepalive_timeout_ms, now.keepalive_timeout_ms);
+  report.applied("request_timeout_ms", was.request_timeout_ms, now.request_timeout_ms);
+  report.applied("send_timeout_ms", was.send_timeout_ms, now.send_timeout_ms);
+  report.applied("max_requests_per_connection", was.max_requests_per_connection,
+                 now.max_requests_per_connection);
+  report.restart_if(fresh.listeners != running_.listeners, "listeners");
+  report.restart_if(fresh.accept_mode != running_.accept_mode, "accept");
+  report.restart_if(fresh.root != running_.root || fresh.index_files != running_.index_files ||
+                        fresh.follow_symlinks != running_.follow_symlinks,
+                    "root/index/follow_symlinks");
+  report.restart_if(
+      fresh.mime_types != running_.mime_types || fresh.default_type != running_.default_type,
+      "mime_types/default_type");
+  report.restart_if(fresh.max_request_head != running_.max_request_head ||
+                        fresh.max_request_body != running_.max_request_body,
+                    "max_request_head/max_request_body");
+  const FileCache::Options& a = running_.file_cache;
+  const FileCache::Options& b = fresh.file_cache;
+  report.restart_if(a.max_entries != b.max_entries || a.max_bytes != b.max_bytes ||
+                        a.max_file_in_memory != b.max_file_in_memory ||
+                        a.validity_ms != b.validity_ms,
+                    "file_cache");
+
+  app::set_log_level(fresh.daemon.log.level);
+  server_.set_limits(fresh.limits);
+  running_.daemon.log.level = fresh.daemon.log.level;
+  running_.limits = fresh.limits;
+  report.log();
+}
+
+}  // namespace zap::http

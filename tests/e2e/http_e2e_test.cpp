@@ -1,0 +1,303 @@
+// zap-http end to end: the real daemon on 127.0.0.1 with a kernel-chosen port, a document root
+// made per test, and raw sockets for what curl would hide (pipelining, malformed heads, slow or
+// vanishing clients). Every wait is bounded.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include "daemon.hpp"
+#include "process.hpp"
+#include "test_client.hpp"
+
+namespace zap::e2e {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A document root with a few files, removed afterwards.
+class Site {
+ public:
+  Site() { std::filesystem::create_directories(root_ + "/docs"); }
+  ~Site() { std::filesystem::remove_all(dir_.path("")); }
+  const std::string& root() const { return root_; }
+  std::string write(const std::string& relative, const std::string& content) const {
+    const std::string path = root_ + "/" + relative;
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+    std::ofstream(path + ".tmp", std::ios::binary) << content;
+    std::filesystem::rename(path + ".tmp", path);
+    return path;
+  }
+
+ private:
+  TempDir dir_;
+  std::string root_ = dir_.path("www");
+};
+
+// A config serving `site` on a free port with an admin listener, two workers on `backend`, and
+// `extra` keys (text starting with a comma).
+std::string http_config(const Site& site, const std::string& extra = "",
+                        const std::string& backend = "auto") {
+  return R"({"listeners": [{"port": 0}], "root": ")" + site.root() +
+         R"(", "admin": {"listen": "127.0.0.1:0"}, "runtime": {"workers": 2, "io_backend": ")" +
+         backend + "\"}" + extra + "}";
+}
+
+std::string get(const std::string& target, const std::string& fields = "") {
+  return "GET " + target + " HTTP/1.1\r\nHost: test\r\n" + fields + "\r\n";
+}
+
+class HttpBackends : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(HttpBackends, ServesFilesRangesRedirectsAndErrors) {
+  Site site;
+  site.write("index.html", "<h1>home</h1>");
+  site.write("docs/index.html", "<h1>docs</h1>");
+  const std::string big = pattern(3 << 20, 7);  // spliced from disk, not cached in memory
+  site.write("big.bin", big);
+  HttpDaemon http(http_config(site, "", GetParam()));
+  const HttpReply home = http_request(http.address(), get("/"));
+  EXPECT_EQ(home.status, 200);
+  EXPECT_EQ(home.body, "<h1>home</h1>");
+  EXPECT_EQ(home.header("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_EQ(home.header("Server"), "zap-http");
+  EXPECT_FALSE(home.header("ETag").empty());
+  EXPECT_FALSE(home.header("Date").empty());
+
+  const HttpReply head = http_request(http.address(), "HEAD /big.bin HTTP/1.1\r\nHost: t\r\n\r\n");
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.header("Content-Length"), std::to_string(big.size()));
+  EXPECT_TRUE(head.body.empty());
+
+  const HttpReply whole = http_request(http.address(), get("/big.bin"));
+  EXPECT_EQ(whole.status, 200);
+  EXPECT_TRUE(whole.body == big) << "the spliced body differs";
+
+  const HttpReply part =
+      http_request(http.address(), get("/big.bin", "Range: bytes=1000-1999\r\n"));
+  EXPECT_EQ(part.status, 206);
+  EXPECT_EQ(part.header("Content-Range"), "bytes 1000-1999/" + std::to_string(big.size()));
+  EXPECT_TRUE(part.body == big.substr(1000, 1000));
+
+  const HttpReply redirect = http_request(http.address(), get("/docs"));
+  EXPECT_EQ(redirect.status, 301);
+  EXPECT_EQ(redirect.header("Location"), "/docs/");
+  EXPECT_EQ(http_request(http.address(), get("/docs/")).body, "<h1>docs</h1>");
+  EXPECT_EQ(http_request(http.address(), get("/missing")).status, 404);
+  EXPECT_EQ(
+      http_request(http.address(), "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc")
+          .status,
+      405);
+  EXPECT_EQ(http.stop(), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, HttpBackends, ::testing::Values("epoll", "io_uring"),
+                         [](const auto& param_info) { return param_info.param; });
+
+TEST(HttpKeepAlive, PipelinedRequestsAreAnsweredInOrderOnOneConnection) {
+  Site site;
+  for (int i = 0; i < 20; ++i) site.write("f" + std::to_string(i), "file " + std::to_string(i));
+  HttpDaemon http(http_config(site));
+  Socket s = Socket::connect(http.address());
+  std::string burst;
+  for (int round = 0; round < 5; ++round) {
+    for (int i = 0; i < 20; ++i) burst += get("/f" + std::to_string(i));
+  }
+  ASSERT_TRUE(s.send_all(burst));  // 100 requests in one write
+  for (int round = 0; round < 5; ++round) {
+    for (int i = 0; i < 20; ++i) {
+      const HttpReply reply = read_http_reply(s);
+      ASSERT_EQ(reply.status, 200) << "round " << round << " file " << i;
+      EXPECT_EQ(reply.body, "file " + std::to_string(i));
+    }
+  }
+  // Still open for more; an HTTP/1.0 request without keep-alive ends it.
+  ASSERT_TRUE(s.send_all("GET /f1 HTTP/1.0\r\n\r\n"));
+  const HttpReply last = read_http_reply(s);
+  EXPECT_EQ(last.status, 200);
+  EXPECT_EQ(last.header("Connection"), "close");
+  EXPECT_TRUE(s.recv_until_closed().closed);
+  EXPECT_TRUE(http.wait_for_stat("requests", 101));
+}
+
+TEST(HttpConditional, AnUnchangedFileIs304AndAChangedOneIsSent) {
+  Site site;
+  site.write("a.txt", "version 1");
+  HttpDaemon http(http_config(site, R"(, "file_cache": {"validity_ms": 0})"));
+  const HttpReply first = http_request(http.address(), get("/a.txt"));
+  ASSERT_EQ(first.status, 200);
+  const std::string etag = first.header("ETag");
+  const HttpReply same =
+      http_request(http.address(), get("/a.txt", "If-None-Match: " + etag + "\r\n"));
+  EXPECT_EQ(same.status, 304);
+  EXPECT_TRUE(same.body.empty());
+  EXPECT_EQ(same.header("ETag"), etag);
+  site.write("a.txt", "version 2 is longer");
+  const HttpReply changed =
+      http_request(http.address(), get("/a.txt", "If-None-Match: " + etag + "\r\n"));
+  EXPECT_EQ(changed.status, 200);
+  EXPECT_EQ(changed.body, "version 2 is longer");
+}
+
+struct Malformed {
+  const char* name;
+  std::string request;
+  int status;
+};
+
+TEST(HttpMalformed, EachGetsItsErrorAndTheConnectionCloses) {
+  Site site;
+  site.write("index.html", "x");
+  HttpDaemon http(http_config(site));
+  const Malformed cases[] = {
+      {"garbage", "\x16\x03\x01\x02\x00 hello", 400},
+      {"no host", "GET / HTTP/1.1\r\n\r\n", 400},
+      {"space before colon", "GET / HTTP/1.1\r\nHost : x\r\n\r\n", 400},
+      {"http/2", "GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505},
+      {"uri too long", "GET /" + std::string(20000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n", 414},
+      {"head too large", "GET / HTTP/1.1\r\nHost: x\r\nX: " + std::string(20000, 'b') + "\r\n\r\n",
+       431},
+      {"chunked body", "GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+       501},
+      {"body too large", "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\n", 413},
+      {"traversal", "GET /../../etc/passwd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 400},
+  };
+  for (const Malformed& c : cases) {
+    Socket s = Socket::connect(http.address());
+    ASSERT_TRUE(s.send_all(c.request)) << c.name;
+    const Socket::Drained answer = s.recv_until_closed();
+    EXPECT_TRUE(answer.closed) << c.name;
+    EXPECT_FALSE(answer.reset) << c.name << ": the error must arrive, not a reset";
+    EXPECT_EQ(answer.data.rfind("HTTP/1.1 " + std::to_string(c.status) + " ", 0), 0u)
+        << c.name << ": " << answer.data.substr(0, 60);
+  }
+  EXPECT_EQ(http_request(http.address(), get("/")).status, 200) << "still serving";
+}
+
+TEST(HttpConfinement, NothingOutsideTheRootIsServed) {
+  Site site;
+  TempDir outside;
+  const std::string secret = outside.write("secret.txt", "TOP SECRET");
+  site.write("ok.txt", "fine");
+  std::filesystem::create_symlink(secret, site.root() + "/link-out");
+  std::filesystem::create_symlink(outside.path(""), site.root() + "/dir-out");
+  HttpDaemon http(http_config(site));
+  for (const std::string target : {"/link-out", "/dir-out/secret.txt", "/%2e%2e/secret.txt",
+                                   "/ok.txt/../../secret.txt", "/docs/%2E%2E/%2E%2E/x"}) {
+    const HttpReply reply = http_request(http.address(), get(target));
+    EXPECT_NE(reply.status, 200) << target;
+    EXPECT_EQ(reply.body.find("TOP SECRET"), std::string::npos) << target;
+  }
+  EXPECT_EQ(http_request(http.address(), get("/link-out")).status, 403);
+  EXPECT_EQ(http_request(http.address(), get("/ok.txt")).body, "fine");
+}
+
+TEST(HttpTimeouts, ASlowLorisIsCutOffAndAnIdleConnectionClosed) {
+  Site site;
+  site.write("a", "a");
+  HttpDaemon http(http_config(site, R"(, "request_timeout_ms": 300, "keepalive_timeout_ms": 300)"));
+  Socket slow = Socket::connect(http.address());
+  ASSERT_TRUE(slow.send_all("GET /a HTTP/1.1\r\nHost: x\r\n"));  // never finishes its head
+  const auto start = Clock::now();
+  std::thread trickle([&] {
+    for (int i = 0; i < 20; ++i) {  // a byte every 100 ms would keep a per-read timer alive
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (!slow.send_all("X")) break;
+    }
+  });
+  Socket idle = Socket::connect(http.address());
+  ASSERT_TRUE(idle.send_all(get("/a")));
+  EXPECT_EQ(read_http_reply(idle).status, 200);
+  EXPECT_TRUE(idle.recv_until_closed(std::chrono::seconds(5)).closed);
+  trickle.join();
+  EXPECT_LT(Clock::now() - start, std::chrono::milliseconds(2100));
+  const Socket::Drained cut = slow.recv_until_closed(std::chrono::seconds(5));
+  EXPECT_TRUE(cut.closed);
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(3));
+}
+
+TEST(HttpSignals, SigtermClosesIdleConnectionsAtOnceAndFinishesADownload) {
+  Site site;
+  const std::string big = pattern(48 << 20, 3);
+  site.write("big.bin", big);
+  HttpDaemon http(http_config(site, R"(, "shutdown_grace_ms": 20000)"));
+  Socket idle = Socket::connect(http.address());
+  ASSERT_TRUE(idle.send_all(get("/big.bin", "Range: bytes=0-0\r\n")));
+  EXPECT_EQ(read_http_reply(idle).status, 206);
+  Socket download = Socket::connect(http.address());
+  ASSERT_TRUE(download.send_all(get("/big.bin")));
+  const std::string start = download.recv_exact(1 << 20);  // in progress, far from done
+  ASSERT_EQ(start.size(), 1u << 20);
+  const auto signalled = Clock::now();
+  http.process().signal(SIGTERM);
+  EXPECT_TRUE(idle.recv_until_closed(std::chrono::seconds(5)).closed);
+  EXPECT_LT(Clock::now() - signalled, std::chrono::seconds(2)) << "idle closed at once";
+  const Socket::Drained rest = download.recv_until_closed(std::chrono::seconds(15));
+  EXPECT_TRUE(rest.closed);
+  const std::string whole = start + rest.data;
+  const std::size_t body_start = whole.find("\r\n\r\n") + 4;
+  EXPECT_EQ(whole.size() - body_start, big.size());
+  EXPECT_TRUE(whole.compare(body_start, std::string::npos, big) == 0) << "download corrupted";
+  EXPECT_EQ(http.process().wait(kDeadline), 0);
+}
+
+TEST(HttpLimits, OverMaxConnectionsIs503AndAVanishedClientLeavesItHealthy) {
+  Site site;
+  site.write("big.bin", pattern(16 << 20, 5));
+  site.write("small", "small");
+  HttpDaemon http(http_config(site, R"(, "max_connections": 2)"));
+  Socket a = Socket::connect(http.address());
+  ASSERT_TRUE(a.send_all(get("/big.bin")));
+  EXPECT_EQ(a.recv_exact(4096).size(), 4096u);  // mid-download
+  Socket b = Socket::connect(http.address());
+  ASSERT_TRUE(b.send_all(get("/small")));
+  EXPECT_EQ(read_http_reply(b).status, 200);
+  Socket c = Socket::connect(http.address());
+  const Socket::Drained refused = c.recv_until_closed();
+  EXPECT_EQ(refused.data.rfind("HTTP/1.1 503 ", 0), 0u) << refused.data;
+  a.abort();  // vanishes mid-download with a reset
+  b = Socket();
+  EXPECT_TRUE(http.wait_for_stat("connections_open", 0));
+  const HttpReply after = http_request(http.address(), get("/small"));
+  EXPECT_EQ(after.status, 200);
+  EXPECT_EQ(after.body, "small");
+  EXPECT_EQ(http.stop(), 0);
+}
+
+TEST(HttpConfig, BadValuesExitNonZeroNamingTheirPathAndTheExampleChecks) {
+  Site site;
+  TempDir dir;
+  struct Bad {
+    std::string config;
+    std::string message;
+  };
+  const Bad cases[] = {
+      {R"({"root": "/nonexistent/zap"})", "root: cannot use \"/nonexistent/zap\""},
+      {R"({"root": ")" + site.write("file", "x") + R"("})", "is not a directory"},
+      {R"({"index": ["../x"]})", "index[0]: expected a file name"},
+      {R"({"keepalive_timeout_ms": -1})", "keepalive_timeout_ms: expected integer"},
+      {R"({"file_cache": {"validity": 5}})", "file_cache.validity: unknown key"},
+      {R"({"mime_types": {"md": 5}})", "mime_types.md: expected string"},
+  };
+  for (const Bad& c : cases) {
+    const RunResult r =
+        run_to_exit(http_binary(), {"--config", dir.write("c.json", c.config), "--check"});
+    EXPECT_NE(r.code, 0) << c.config;
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << c.config << " -> " << r.err;
+  }
+  const RunResult example =
+      run_to_exit(http_binary(), {"--config", configs_dir() + "/http.json", "--check"});
+  EXPECT_EQ(example.code, 0) << example.err;
+  const RunResult help = run_to_exit(http_binary(), {"--help"});
+  EXPECT_EQ(help.code, 0);
+  EXPECT_NE(help.out.find("--root"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace zap::e2e
