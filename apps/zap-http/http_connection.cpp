@@ -1,10 +1,15 @@
 #include "http_connection.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <memory>
+#include <string>
 
 #include <spdlog/spdlog.h>
 #include <zap/zell/io.hpp>
@@ -60,6 +65,48 @@ bool flushed(const zio::Result& sent, std::size_t& pending, app::WorkerCounters&
   return true;
 }
 
+// The request's fields an access log line needs, copied out of the input buffer (which the next
+// request reuses before the line is written, after the response went out). The strings grow to
+// the longest request seen, then are reused without allocating.
+class AccessLine {
+ public:
+  void set_client(int fd) {
+    sockaddr_storage peer{};
+    socklen_t size = sizeof peer;
+    client_ = "-";
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &size) != 0) return;
+    char text[INET6_ADDRSTRLEN] = {};
+    const void* address =
+        peer.ss_family == AF_INET6
+            ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(&peer)->sin6_addr)
+            : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(&peer)->sin_addr);
+    if (::inet_ntop(peer.ss_family, address, text, sizeof text) != nullptr) client_ = text;
+  }
+  void capture(const ParseOutcome& parsed, const RequestHead& head, std::string_view input) {
+    if (parsed.state == ParseOutcome::kComplete) {
+      request_line_.assign(head.request_line);
+      referer_.assign(head.referer);
+      user_agent_.assign(head.user_agent);
+      return;
+    }
+    // Malformed: as much of the first line as there is (bounded), escaped by the log.
+    std::string_view first = input.substr(0, std::min<std::size_t>(input.find('\n'), 256));
+    if (!first.empty() && first.back() == '\r') first.remove_suffix(1);
+    request_line_.assign(first.empty() ? std::string_view("-") : first);
+    referer_.clear();
+    user_agent_.clear();
+  }
+  AccessRecord record(int status, std::uint64_t body_bytes) const {
+    return {client_, request_line_, status, body_bytes, referer_, user_agent_};
+  }
+
+ private:
+  std::string client_ = "-";
+  std::string request_line_;
+  std::string referer_;
+  std::string user_agent_;
+};
+
 struct ZimallocFree {
   void operator()(char* p) const noexcept { zimalloc::free(p); }
 };
@@ -93,6 +140,8 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
   head_deadline_ns =
       monotonic_ns() + shared.request_timeout_ms.load(std::memory_order_relaxed) * 1'000'000;
   bool linger = false;  // we end the connection: FIN, then drain what the client still sends
+  AccessLine access_line;
+  if (worker.access) access_line.set_client(fd);
   IdleConnections::Entry idle(fd);
   shared.idle.add(worker.index, idle);
 
@@ -105,20 +154,23 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
                    counters)) {
         break;
       }
-      const bool between_requests = have == 0 && served > 0;
+      // Nothing received of a next request: idle, and a drain may end the wait. The first
+      // request's wait is bounded by request_timeout, later ones by keepalive_timeout.
+      const bool idle_wait = have == 0;
+      if (idle_wait && !shared.idle.enter_idle(idle)) break;  // draining: nothing half-done
       std::chrono::nanoseconds timeout;
-      if (between_requests) {
-        if (!shared.idle.enter_idle(idle)) break;  // draining: nothing is half-done, close
+      if (idle_wait && served > 0) {
         timeout = milliseconds(shared.keepalive_timeout_ms.load(std::memory_order_relaxed));
       } else {
         timeout = std::chrono::nanoseconds(head_deadline_ns - monotonic_ns());
         if (timeout.count() <= 0) {
           spdlog::debug("http: request head not complete within request_timeout_ms, closing");
+          if (idle_wait) shared.idle.leave_idle(idle);
           break;
         }
       }
       const zio::Result got = co_await zell::recv(fd, in + have, in_capacity - have, timeout);
-      if (between_requests) shared.idle.leave_idle(idle);
+      if (idle_wait) shared.idle.leave_idle(idle);
       if (!got) {
         note_failure(got, counters);
         break;
@@ -162,20 +214,32 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
                    (max_requests == 0 || served < max_requests);
     }
     const milliseconds send_timeout(shared.send_timeout_ms.load(std::memory_order_relaxed));
+    if (worker.access) access_line.capture(parsed, head, {in, have});
 
     // The response head, behind the answers to earlier pipelined requests.
     if (kOutputCapacity - pending < kMaxResponseHead &&
         !flushed(co_await zell::writev_all(fd, {out, pending}, send_timeout), pending, counters)) {
       break;
     }
-    pending += write_response_head(
+    const std::size_t head_size = write_response_head(
         response,
         {.date = worker.date.now(), .keep_alive = keep_alive, .http10 = head.minor_version == 0},
         out + pending, kOutputCapacity - pending);
+    if (head_size == 0) {  // cannot happen within kMaxResponseHead; never send a headless body
+      spdlog::error("http: a response head did not fit in {} bytes; closing", kMaxResponseHead);
+      counters.add(counters.errors);
+      break;
+    }
+    pending += head_size;
 
-    // The request leaves the input buffer; a pipelined one behind it moves to the front.
+    // The request leaves the input buffer; a pipelined one behind it moves to the front, and
+    // its request_timeout starts now.
     std::memmove(in, in + consumed, have - consumed);
     have -= consumed;
+    if (have > 0) {
+      head_deadline_ns =
+          monotonic_ns() + shared.request_timeout_ms.load(std::memory_order_relaxed) * 1'000'000;
+    }
     bool failed = false;
     while (body_left > 0) {  // (then `have` is 0: the body used all the input)
       const zio::Result got = co_await zell::recv(
@@ -226,6 +290,7 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
       }
     }
     count_response(counters, response.status);
+    if (worker.access) worker.access->append(access_line.record(response.status, body_length));
     response.file.reset();  // let an evicted file go now, not at the next request
     if (!keep_alive) {
       linger =

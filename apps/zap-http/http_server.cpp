@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include <spdlog/spdlog.h>
+#include <zap/zell/sleep.hpp>
 
 #include "http_connection.hpp"
 #include "lingering_close.hpp"
@@ -61,13 +62,16 @@ void HttpShared::set_limits(const HttpLimits& limits) noexcept {
 
 HttpServer::HttpServer(const HttpSettings& settings, std::size_t workers, app::Counters& counters)
     : root_(open_root(settings.root)),
+      access_log_(settings.access_log.empty() ? nullptr
+                                              : std::make_unique<AccessLog>(settings.access_log)),
       shared_(settings, workers),
       tcp_("http", settings.listeners, settings.accept_mode, workers,
            settings.limits.max_connections, counters) {
   for (const auto& [extension, type] : settings.mime_types) types_.set(extension, type);
   types_.set_default(settings.default_type);
   for (std::size_t i = 0; i < std::max<std::size_t>(workers, 1); ++i) {
-    workers_.push_back(std::make_unique<HttpWorker>(i, root_.get(), types_, settings));
+    workers_.push_back(
+        std::make_unique<HttpWorker>(i, root_.get(), types_, settings, access_log_.get()));
   }
   std::string index;
   for (const std::string& name : settings.index_files) index += (index.empty() ? "" : ", ") + name;
@@ -76,7 +80,11 @@ HttpServer::HttpServer(const HttpSettings& settings, std::size_t workers, app::C
                static_cast<double>(settings.file_cache.validity_ms) / 1000.0);
 }
 
-HttpServer::~HttpServer() = default;
+HttpServer::~HttpServer() {
+  // Stop the flushers if the runtime still runs; each buffer writes what is left when its
+  // worker state is destroyed (after the runtime's threads are gone).
+  for (auto& flusher : flushers_) flusher.cancel();
+}
 
 void HttpServer::start(zell::Runtime& runtime) {
   tcp_.start(
@@ -85,6 +93,32 @@ void HttpServer::start(zell::Runtime& runtime) {
         return http_connection(std::move(socket), std::move(ticket), *workers_[worker], shared_);
       },
       [](zio::UniqueFd socket) { return refuse(std::move(socket)); });
+  if (access_log_) {
+    for (auto& worker : workers_) {
+      flushers_.push_back(runtime.spawn_on_worker(worker->index, flush_access_log(*worker)));
+    }
+    spdlog::info("http: access log {}", access_log_->path());
+  }
+}
+
+// Lines of a quiet worker are written within a second: busy workers write as they go (see
+// AccessLog::Buffer::append), this catches the last lines before a pause.
+zell::Task<void> HttpServer::flush_access_log(HttpWorker& worker) {
+  bool failing = false;
+  for (;;) {
+    co_await zell::sleep_for(std::chrono::seconds(1));
+    const bool ok = worker.access->flush();
+    if (const int error = worker.access->take_error(); error != 0 && !failing) {
+      spdlog::warn("http: access log write failed ({}); lines are dropped until it works",
+                   std::strerror(error));
+    }
+    if (ok && failing) spdlog::info("http: access log writes work again");
+    failing = !ok;
+  }
+}
+
+std::string HttpServer::reopen_access_log() {
+  return access_log_ ? access_log_->reopen() : std::string();
 }
 
 bool HttpServer::drain(std::chrono::milliseconds grace) {

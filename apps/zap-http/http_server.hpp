@@ -25,6 +25,7 @@
 #include <zap/zell/runtime.hpp>
 #include <zap/zio/fd.hpp>
 
+#include "access_log.hpp"
 #include "counters.hpp"
 #include "http_settings.hpp"
 #include "http_worker.hpp"
@@ -47,14 +48,20 @@ class HttpServer {
   bool drain(std::chrono::milliseconds grace);
   void hurry() noexcept { tcp_.hurry(); }
   void set_limits(const HttpLimits& limits) noexcept;
+  // Reopens the access log (after logrotate moved it); "" if done or there is none, else why not.
+  std::string reopen_access_log();
   std::int64_t open_connections() const noexcept { return tcp_.open_connections(); }
 
  private:
+  zell::Task<void> flush_access_log(HttpWorker& worker);
+
   zio::UniqueFd root_;
   MimeTypes types_;
+  std::unique_ptr<AccessLog> access_log_;  // null: none
   HttpShared shared_;
   std::vector<std::unique_ptr<HttpWorker>> workers_;
   app::StreamServer tcp_;
+  std::vector<zell::JoinHandle<void>> flushers_;
 };
 
 }  // namespace zap::http

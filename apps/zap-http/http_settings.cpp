@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "access_log.hpp"
 #include "address_setting.hpp"
 #include "config_reader.hpp"
 
@@ -15,12 +16,28 @@ namespace zap::http {
 
 namespace {
 
+// `path` as given if absolute (or without a config file), else relative to the config's folder.
+std::string relative_to(const std::string& config_dir, const std::string& path) {
+  if (path.front() == '/' || config_dir.empty()) return path;
+  return config_dir + "/" + path;
+}
+
 // An index file name is one path segment: no slash, not "." or "..".
 void check_index_name(const std::string& name, const std::string& path) {
   if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos ||
       name.find('\0') != std::string::npos) {
     throw app::ConfigError(path + ": expected a file name, got \"" + name + "\"");
   }
+}
+
+// A Content-Type value we can put in a response head: printable, one line, and short enough
+// that every head fits in kMaxResponseHead.
+bool is_header_value(const std::string& text) {
+  if (text.empty() || text.size() > 200) return false;
+  for (const char c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return false;
+  }
+  return true;
 }
 
 void read_file_cache(app::JsonReader& cache, FileCache::Options& options) {
@@ -48,9 +65,7 @@ HttpSettings read_http_settings(const nlohmann::json& json, const std::string& c
   }
   settings.root = root.string("root", ".");
   if (settings.root.empty()) root.fail("root", "expected a directory, got \"\"");
-  if (settings.root.front() != '/' && !config_dir.empty()) {
-    settings.root = config_dir + "/" + settings.root;
-  }
+  settings.root = relative_to(config_dir, settings.root);
   if (root.has("index")) {
     settings.index_files = root.string_array("index");
     for (std::size_t i = 0; i < settings.index_files.size(); ++i) {
@@ -63,13 +78,13 @@ HttpSettings read_http_settings(const nlohmann::json& json, const std::string& c
     if (extension.empty() || extension.find_first_of("./") != std::string::npos) {
       root.fail("mime_types." + extension, "expected an extension without a dot");
     }
-    if (type.empty() || type.find_first_of("\r\n") != std::string::npos) {
-      root.fail("mime_types." + extension, "expected a media type on one line");
+    if (!is_header_value(type)) {
+      root.fail("mime_types." + extension, "expected a media type (one line, 1-200 characters)");
     }
   }
   settings.default_type = root.string("default_type", settings.default_type);
-  if (settings.default_type.find_first_of("\r\n") != std::string::npos) {
-    root.fail("default_type", "expected a media type on one line");
+  if (!is_header_value(settings.default_type)) {
+    root.fail("default_type", "expected a media type (one line, 1-200 characters)");
   }
   settings.accept_mode = app::read_accept_mode(root);
   auto& limits = settings.limits;
@@ -86,6 +101,10 @@ HttpSettings read_http_settings(const nlohmann::json& json, const std::string& c
   settings.max_request_body =
       root.integer("max_request_body", 0, std::int64_t{1} << 40, settings.max_request_body);
   if (auto cache = root.object("file_cache")) read_file_cache(*cache, settings.file_cache);
+  settings.access_log = root.string("access_log", "");
+  if (!settings.access_log.empty()) {
+    settings.access_log = relative_to(config_dir, settings.access_log);
+  }
   root.finish();
   return settings;
 }
@@ -119,6 +138,8 @@ void add_http_flags(CLI::App& app, HttpFlags& flags) {
       ->check(CLI::Range(0, 86'400'000));
   app.add_option("--accept", flags.accept, "Override accept: per_worker or shared")
       ->check(CLI::IsMember({"per_worker", "shared"}));
+  app.add_option("--access-log", flags.access_log,
+                 "Override access_log (file of nginx-style combined lines; off: none)");
 }
 
 HttpSettings load_http_settings(const HttpFlags& flags) {
@@ -142,10 +163,16 @@ HttpSettings load_http_settings(const HttpFlags& flags) {
     settings.limits.keepalive_timeout_ms = *flags.keepalive_timeout_ms;
   if (flags.cache_validity_ms) settings.file_cache.validity_ms = *flags.cache_validity_ms;
   if (!flags.accept.empty()) settings.accept_mode = app::parse_accept_mode(flags.accept);
+  if (flags.access_log == "off") {
+    settings.access_log.clear();
+  } else if (!flags.access_log.empty()) {
+    settings.access_log = flags.access_log;
+  }
   if (settings.listeners.empty()) {
     settings.listeners.push_back(app::parse_address_setting("127.0.0.1:8080", "listeners"));
   }
   check_root(settings.root);
+  if (!settings.access_log.empty()) AccessLog probe(settings.access_log);  // like nginx -t: opens
   return settings;
 }
 

@@ -18,6 +18,8 @@
 //     "max_request_body": 1048576,        // bodies (of GET...) are read and dropped up to this
 //     "file_cache": {"entries": 4096, "max_bytes": 67108864, "max_file_size": 262144,
 //                    "validity_ms": 1000},
+//     "access_log": "",                   // a file for nginx-style "combined" lines; "" = none
+//                                         // (relative: to the config file's folder)
 //     "runtime": {...}, "log": {...}, "shutdown_grace_ms": 5000, "admin": {...}
 //   }
 //
@@ -66,6 +68,7 @@ struct HttpSettings {
   std::int64_t max_request_head = 8192;
   std::int64_t max_request_body = 1 << 20;
   FileCache::Options file_cache;
+  std::string access_log;  // "" = off; else resolved like root
 };
 
 // zap-http's command line: the common flags plus overrides of its own keys.
@@ -77,6 +80,7 @@ struct HttpFlags {
   std::optional<std::int64_t> keepalive_timeout_ms;
   std::optional<std::int64_t> cache_validity_ms;
   std::string accept;
+  std::string access_log;  // "off" disables the config's
 };
 
 void add_http_flags(CLI::App& app, HttpFlags& flags);

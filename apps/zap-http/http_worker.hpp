@@ -1,15 +1,17 @@
 // What zap-http's connections share: HttpShared across the whole server (limits that SIGHUP may
 // change, the idle-connection registry), HttpWorker per worker (its file cache, the site rules
-// over it, its Date header clock). A connection uses the HttpWorker of the worker it is pinned
-// to, so nothing in it is locked.
+// over it, its Date header clock, its access log buffer). A connection uses the HttpWorker of the
+// worker it is pinned to, so nothing in it is locked.
 #pragma once
 
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <ctime>
+#include <memory>
 #include <string_view>
 
+#include "access_log.hpp"
 #include "file_cache.hpp"
 #include "http_date.hpp"
 #include "http_settings.hpp"
@@ -63,16 +65,20 @@ class DateClock {
 };
 
 struct HttpWorker {
+  // `access_log` may be null (no access log).
   HttpWorker(std::size_t worker_index, int root_fd, const MimeTypes& types,
-             const HttpSettings& settings)
+             const HttpSettings& settings, AccessLog* access_log)
       : index(worker_index),
         cache(root_fd, types, settings.file_cache),
-        site(cache, SiteOptions{settings.index_files}) {}
+        site(cache, SiteOptions{settings.index_files}),
+        access(access_log != nullptr ? std::make_unique<AccessLog::Buffer>(*access_log) : nullptr) {
+  }
 
   const std::size_t index;
   FileCache cache;
   StaticSite site;
   DateClock date;
+  std::unique_ptr<AccessLog::Buffer> access;  // null: no access log
 };
 
 }  // namespace zap::http

@@ -8,6 +8,11 @@
 namespace zap::http {
 
 void Reloader::reload() {
+  // First, whatever the config says: logrotate moved the file and sent SIGHUP.
+  if (const std::string error = server_.reopen_access_log(); !error.empty()) {
+    spdlog::error("reload: cannot reopen the access log {}: {}; still writing the old file",
+                  running_.access_log, error);
+  }
   if (flags_.common.config.empty()) return app::log_nothing_to_reload();
   HttpSettings fresh;
   try {
@@ -43,6 +48,8 @@ void Reloader::reload() {
                         a.max_file_in_memory != b.max_file_in_memory ||
                         a.validity_ms != b.validity_ms,
                     "file_cache");
+
+  report.restart_if(fresh.access_log != running_.access_log, "access_log");
 
   app::set_log_level(fresh.daemon.log.level);
   server_.set_limits(fresh.limits);

@@ -1,6 +1,7 @@
 // Reloader: what zap-http does on SIGHUP -- re-read the config file, apply what can change while
-// running (log.level, max_connections and the connection timeouts), log what it applied, and say
-// which changed keys need a restart. A config that fails to load changes nothing.
+// running (log.level, max_connections and the connection timeouts), reopen the access log (for
+// logrotate), log what it applied, and say which changed keys need a restart. A config that
+// fails to load changes nothing.
 // Thread-safety: reload() from one thread at a time (the signal thread).
 #pragma once
 

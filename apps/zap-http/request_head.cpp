@@ -56,6 +56,7 @@ bool plausible_prefix(std::string_view partial) {
 }
 
 ParseOutcome parse_request_line(std::string_view line, RequestHead& head) {
+  head.request_line = line;
   const std::size_t sp1 = line.find(' ');
   if (sp1 == 0 || sp1 == std::string_view::npos) return invalid(400, "malformed request line");
   head.method_name = line.substr(0, sp1);

@@ -29,6 +29,7 @@ enum class Method : std::uint8_t { kGet, kHead, kOptions, kOther };
 
 struct RequestHead {
   Method method = Method::kGet;
+  std::string_view request_line;  // "GET /a HTTP/1.1", without its line end (for logs)
   std::string_view method_name;
   std::string_view target;  // as sent: origin-form, absolute-form or "*"
   int minor_version = 1;    // HTTP/1.<minor_version>; only 0 and 1 are accepted

@@ -230,6 +230,7 @@ TEST(HttpSignals, SigtermClosesIdleConnectionsAtOnceAndFinishesADownload) {
   Socket idle = Socket::connect(http.address());
   ASSERT_TRUE(idle.send_all(get("/big.bin", "Range: bytes=0-0\r\n")));
   EXPECT_EQ(read_http_reply(idle).status, 206);
+  Socket silent = Socket::connect(http.address());  // connected, has sent nothing yet
   Socket download = Socket::connect(http.address());
   ASSERT_TRUE(download.send_all(get("/big.bin")));
   const std::string start = download.recv_exact(1 << 20);  // in progress, far from done
@@ -237,7 +238,8 @@ TEST(HttpSignals, SigtermClosesIdleConnectionsAtOnceAndFinishesADownload) {
   const auto signalled = Clock::now();
   http.process().signal(SIGTERM);
   EXPECT_TRUE(idle.recv_until_closed(std::chrono::seconds(5)).closed);
-  EXPECT_LT(Clock::now() - signalled, std::chrono::seconds(2)) << "idle closed at once";
+  EXPECT_TRUE(silent.recv_until_closed(std::chrono::seconds(5)).closed);
+  EXPECT_LT(Clock::now() - signalled, std::chrono::seconds(2)) << "idle ones closed at once";
   const Socket::Drained rest = download.recv_until_closed(std::chrono::seconds(15));
   EXPECT_TRUE(rest.closed);
   const std::string whole = start + rest.data;
@@ -270,6 +272,41 @@ TEST(HttpLimits, OverMaxConnectionsIs503AndAVanishedClientLeavesItHealthy) {
   EXPECT_EQ(http.stop(), 0);
 }
 
+TEST(HttpAccessLog, EveryResponseIsLoggedAndSighupReopensTheFile) {
+  Site site;
+  site.write("a.txt", "aaaa");
+  TempDir logs;
+  const std::string log_path = logs.path("access.log");
+  HttpDaemon http(http_config(site, R"(, "access_log": ")" + log_path + "\""));
+  EXPECT_EQ(http_request(http.address(), get("/a.txt", "User-Agent: e2e-agent\r\n")).status, 200);
+  EXPECT_EQ(http_request(http.address(), get("/missing")).status, 404);
+  Socket bad = Socket::connect(http.address());
+  ASSERT_TRUE(bad.send_all("BROKEN\r\n\r\n"));
+  EXPECT_TRUE(bad.recv_until_closed().closed);
+  // Rotate: move the file away, SIGHUP, and later lines go to a new file at the path.
+  auto wait_for_text = [](const std::string& path, const std::string& text) {
+    const auto until = Clock::now() + std::chrono::seconds(10);
+    while (Clock::now() < until) {
+      if (read_file(path).find(text) != std::string::npos) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  };
+  ASSERT_TRUE(wait_for_text(log_path, "\"BROKEN\" 400 ")) << read_file(log_path);
+  const std::string before = read_file(log_path);
+  EXPECT_NE(before.find("\"GET /a.txt HTTP/1.1\" 200 4 \"-\" \"e2e-agent\""), std::string::npos)
+      << before;
+  EXPECT_NE(before.find("\"GET /missing HTTP/1.1\" 404 "), std::string::npos) << before;
+  EXPECT_EQ(before.rfind("127.0.0.1 - - [", 0), 0u) << before;
+  std::filesystem::rename(log_path, log_path + ".1");
+  http.process().signal(SIGHUP);
+  ASSERT_TRUE(http.process().wait_for_log("reload:", kDeadline));
+  EXPECT_EQ(http_request(http.address(), get("/a.txt?after")).status, 200);
+  EXPECT_EQ(http.stop(), 0);  // flushes what is left
+  EXPECT_NE(read_file(log_path).find("/a.txt?after"), std::string::npos);
+  EXPECT_EQ(read_file(log_path + ".1").find("/a.txt?after"), std::string::npos);
+}
+
 TEST(HttpConfig, BadValuesExitNonZeroNamingTheirPathAndTheExampleChecks) {
   Site site;
   TempDir dir;
@@ -284,6 +321,7 @@ TEST(HttpConfig, BadValuesExitNonZeroNamingTheirPathAndTheExampleChecks) {
       {R"({"keepalive_timeout_ms": -1})", "keepalive_timeout_ms: expected integer"},
       {R"({"file_cache": {"validity": 5}})", "file_cache.validity: unknown key"},
       {R"({"mime_types": {"md": 5}})", "mime_types.md: expected string"},
+      {R"({"access_log": "/nonexistent/zap/access.log"})", "access_log: cannot open"},
   };
   for (const Bad& c : cases) {
     const RunResult r =
