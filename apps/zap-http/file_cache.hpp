@@ -7,7 +7,7 @@
 //   std::shared_ptr<const CachedFile> file = cache.open("/docs/index.html", now_ns, ec);
 //   if (!file) ... ec: ENOENT/ENOTDIR (404), EACCES/EXDEV/ELOOP (403), ENAMETOOLONG (414) ...
 //   if (file->directory) ...                                // redirect or index
-//   file->body.empty() ? send_file(file->fd.get(), ...) : send(file->body ...)
+//   file->in_memory ? send(file->body ...) : sendfile(socket, file->fd.get(), ...)
 //
 // Why: a static file server spends more on open/fstat/close than on moving a small file, and
 // nginx's answer (open_file_cache) is the same: keep what was opened, and trust it for a while.
@@ -70,7 +70,7 @@ class FileCache {
   struct Options {
     std::size_t max_entries = 4096;
     std::size_t max_bytes = 64u << 20;            // content held in memory, all entries
-    std::size_t max_file_in_memory = 256u << 10;  // larger files are spliced from their fd
+    std::size_t max_file_in_memory = 256u << 10;  // larger files are sent from their fd
     std::int64_t validity_ms = 1000;              // 0: revalidate on every request
     bool follow_symlinks = false;                 // true: plain openat, symlinks go anywhere
   };

@@ -7,11 +7,11 @@
 //
 // Per request: parse the head from the input buffer (parse_request_head), decide the answer
 // (StaticSite::respond), write its head into the output buffer, then the body: small bodies are
-// copied behind the head, large in-memory ones go out in the same writev, file ranges are
-// spliced (zell::send_file) right after the head. Pipelined requests already received are
-// answered before anything is sent, so their responses leave in one write. No allocation per
-// request: the two buffers (input: max_request_head bytes; output: kOutputCapacity) are made once
-// per connection, the scratch strings grow to the longest path seen.
+// copied behind the head, large in-memory ones go out in the same writev, file ranges follow the
+// head with sendfile(2), waiting with zell::poll when the socket is full. Pipelined requests
+// already received are answered before anything is sent, so their responses leave in one write. No
+// allocation per request: the two buffers (input: max_request_head bytes; output: kOutputCapacity)
+// are made once per connection, the scratch strings grow to the longest path seen.
 //
 // Time limits: keepalive_timeout between requests, request_timeout from a request's first byte
 // to the end of its head (slow-loris clients are dropped), send_timeout on every write.

@@ -162,3 +162,86 @@ TEST_P(SocketReadinessTest, FdNumberReusedBehindTheLoopsBackStillWorks) {
 
 }  // namespace
 }  // namespace zap::zio
+
+namespace zap::zio {
+namespace {
+
+class PollTest : public testing::BackendTest {};
+ZIO_INSTANTIATE_BACKENDS(PollTest);
+
+// prep_poll: completes when the side asked for is ready, with the mask; the caller then does the
+// IO itself (here plain send/recv behind the loop's back, as with sendfile).
+TEST_P(PollTest, WaitsForTheSideAskedForAndReportsTheMask) {
+  UniqueFd listener;
+  const auto addr = testing::listen_loopback(listener);
+  auto [client, server] = testing::connected_pair(loop(), listener.get(), addr);
+  testing::Outcome readable, writable;
+  Operation read_op(&testing::record, &readable), write_op(&testing::record, &writable);
+  write_op.prep_poll(server.get(), POLLOUT);
+  loop().submit(write_op);
+  ASSERT_TRUE(testing::run_until(
+      loop(), [&] { return writable.calls == 1; }, 2s));
+  EXPECT_TRUE(writable.result.raw() & POLLOUT) << writable.result.error().message();
+
+  read_op.prep_poll(server.get(), POLLIN);
+  loop().submit(read_op);
+  loop().run_once(50ms);
+  EXPECT_EQ(readable.calls, 0) << "nothing to read yet";
+  ASSERT_EQ(::send(client.get(), "x", 1, 0), 1);
+  ASSERT_TRUE(testing::run_until(
+      loop(), [&] { return readable.calls == 1; }, 2s));
+  EXPECT_TRUE(readable.result.raw() & POLLIN) << readable.result.error().message();
+}
+
+TEST_P(PollTest, AFullSocketIsWritableAgainOnlyOnceThePeerReads) {
+  UniqueFd listener;
+  const auto addr = testing::listen_loopback(listener);
+  auto [client, server] = testing::connected_pair(loop(), listener.get(), addr);
+  const std::string chunk(1 << 16, 'f');
+  std::size_t queued = 0;
+  for (;;) {  // fill the send and receive buffers, behind the loop's back
+    const ssize_t n = ::send(server.get(), chunk.data(), chunk.size(), MSG_DONTWAIT);
+    if (n < 0) break;
+    queued += static_cast<std::size_t>(n);
+  }
+  ASSERT_EQ(errno, EAGAIN);
+  testing::Outcome writable;
+  Operation op(&testing::record, &writable);
+  op.prep_poll(server.get(), POLLOUT);
+  loop().submit(op);
+  loop().run_once(50ms);
+  EXPECT_EQ(writable.calls, 0) << "a full socket is not writable";
+  std::string sink(1 << 16, '\0');
+  ASSERT_TRUE(testing::run_until(
+      loop(),
+      [&] {
+        while (writable.calls == 0 && queued > 0) {
+          const ssize_t n = ::recv(client.get(), sink.data(), sink.size(), MSG_DONTWAIT);
+          if (n <= 0) break;
+          queued -= static_cast<std::size_t>(n);
+        }
+        return writable.calls == 1;
+      },
+      5s));
+  EXPECT_TRUE(writable.result.raw() & POLLOUT);
+}
+
+TEST_P(PollTest, BothDirectionsIsInvalidAndADeadlineEndsTheWait) {
+  UniqueFd listener;
+  const auto addr = testing::listen_loopback(listener);
+  auto [client, server] = testing::connected_pair(loop(), listener.get(), addr);
+  testing::Outcome both, late;
+  Operation both_op(&testing::record, &both), late_op(&testing::record, &late);
+  both_op.prep_poll(server.get(), POLLIN | POLLOUT);
+  loop().submit(both_op);
+  late_op.prep_poll(server.get(), POLLIN);
+  late_op.set_timeout(50ms);
+  loop().submit(late_op);
+  ASSERT_TRUE(testing::run_until(
+      loop(), [&] { return both.calls == 1 && late.calls == 1; }, 2s));
+  EXPECT_EQ(both.result.raw(), -EINVAL);
+  EXPECT_EQ(late.result.raw(), -ETIMEDOUT);
+}
+
+}  // namespace
+}  // namespace zap::zio

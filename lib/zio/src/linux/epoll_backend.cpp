@@ -1,6 +1,7 @@
 // epoll backend: the event loop. See epoll_backend.hpp for the model; epoll_ops.cpp for syscalls.
 #include "linux/epoll_backend.hpp"
 
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -168,7 +169,10 @@ void EpollBackend::submit(Operation& op) noexcept {
   } else {
     const int fd = op.fd_;
     if (fd < 0) return complete(op, -EBADF);
-    const bool write = is_write_side(op.kind_);
+    if (op.kind_ == OpKind::poll && !op.valid_poll()) return complete(op, -EINVAL);
+    // A poll waits with the ops of the side it asks for.
+    const bool write =
+        op.kind_ == OpKind::poll ? (op.flags_ & POLLOUT) != 0 : is_write_side(op.kind_);
     FdState& s = state(fd);
     OpList& fifo = write ? s.writers : s.readers;
     if (fifo.empty() && (s.unpollable || (write ? s.write_ready : s.read_ready))) {

@@ -1,5 +1,6 @@
 // The epoll backend's syscalls: each op performed once, non-blocking, returning -errno.
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -125,6 +126,13 @@ std::int64_t EpollBackend::perform(Operation& op) noexcept {
         res = result_of(::splice(op.fd_, at_position ? nullptr : &in_off, op.fd2_,
                                  op.offset2_ == Operation::kCurrentPosition ? nullptr : &out_off,
                                  op.len_, op.flags_ | SPLICE_F_NONBLOCK));
+        break;
+      }
+      case OpKind::poll: {
+        // The truth, not the loop's readiness hints: those may be stale for IO done outside zio.
+        pollfd pfd{op.fd_, static_cast<short>(op.flags_), 0};
+        res = ::poll(&pfd, 1, 0) < 0 ? -errno : (pfd.revents != 0 ? pfd.revents : -EAGAIN);
+        if (res > 0 && (pfd.revents & POLLNVAL)) res = -EBADF;
         break;
       }
       case OpKind::nop:

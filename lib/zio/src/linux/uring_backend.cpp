@@ -75,6 +75,8 @@ int opcode_of(OpKind kind) {
       return IORING_OP_ACCEPT;
     case OpKind::recv_multishot:
       return IORING_OP_RECV;
+    case OpKind::poll:
+      return IORING_OP_POLL_ADD;
     case OpKind::none:
       break;
   }
@@ -105,6 +107,7 @@ void UringBackend::submit(Operation& op) noexcept {
   if (op.is_multishot()) {
     if (const int err = multishot_misuse(op); err != 0) return finish_locally(op, -err);
   }
+  if (op.kind_ == OpKind::poll && !op.valid_poll()) return finish_locally(op, -EINVAL);
   arm_deadline(op);  // from submission, also while the op waits in the backlog for an SQE
   enqueue(op);       // FIFO: once something waits in the backlog, newer ops queue behind it
 }
@@ -167,7 +170,7 @@ std::error_code UringBackend::init(const LoopOptions& options) {
   }
   for (const int op : options.io_uring_disabled_opcodes)
     if (op >= 0 && op < IORING_OP_LAST) supported_[op] = false;
-  for (int k = static_cast<int>(OpKind::nop); k <= static_cast<int>(OpKind::recv_multishot); ++k) {
+  for (int k = static_cast<int>(OpKind::nop); k <= static_cast<int>(OpKind::poll); ++k) {
     const int code = opcode_of(static_cast<OpKind>(k));
     if (code >= 0 && !supported_[code]) missing += " " + std::to_string(code);
   }
@@ -266,6 +269,9 @@ void UringBackend::prep(Operation& op) noexcept {
     case OpKind::accept_multishot:
     case OpKind::recv_multishot:
       prep_multishot(op, sqe);
+      break;
+    case OpKind::poll:
+      io_uring_prep_poll_add(sqe, op.fd_, op.flags_);
       break;
     case OpKind::none:
       break;

@@ -1,5 +1,5 @@
 // Async IO for tasks: awaitables over the worker's zio::Loop -- accept, connect, recv, send,
-// writev, writev_all, read, write, send_file, close -- each with an optional deadline.
+// writev, writev_all, read, write, send_file, poll, close -- each with an optional deadline.
 //
 //   std::error_code ec;
 //   auto addr = zap::zio::SocketAddress::parse("127.0.0.1:0", ec);
@@ -175,6 +175,14 @@ using IoTimeout = std::chrono::nanoseconds;  // 0: no deadline
 }
 [[nodiscard]] inline IoAwaiter shutdown(int fd, int how) noexcept {
   return IoAwaiter([&](zio::Operation& op) { op.prep_shutdown(fd, how); });
+}
+// Waits until `fd` is ready for POLLIN or POLLOUT (zio::Operation::prep_poll), for IO the task
+// then does itself (e.g. sendfile(2) to a non-blocking socket). Result::raw(): the ready mask.
+[[nodiscard]] inline IoAwaiter poll(int fd, short events, IoTimeout timeout = {}) noexcept {
+  return IoAwaiter([&](zio::Operation& op) {
+    op.prep_poll(fd, events);
+    detail::set_deadline(op, timeout);
+  });
 }
 // Closes `fd` through the loop (cancel its other operations first: see zio::Loop::close_fd).
 [[nodiscard]] inline IoAwaiter close(int fd) noexcept {

@@ -25,6 +25,8 @@
 // Loop's thread.
 #pragma once
 
+#include <poll.h>
+
 #include <sys/types.h>
 #include <sys/uio.h>
 
@@ -99,6 +101,7 @@ enum class OpKind : std::uint8_t {
   splice,
   accept_multishot,  // one callback per accepted connection; see prep_accept_multishot
   recv_multishot,    // one callback per received chunk, into a BufferRing buffer
+  poll,              // readiness: completes with the revents mask; see prep_poll
 };
 
 class Operation {
@@ -255,7 +258,22 @@ class Operation {
     flags_ = splice_flags;
   }
 
+  // Waits until `fd` is ready for `events` -- POLLIN or POLLOUT, one direction (both: EINVAL) --
+  // and completes with the ready mask (Result::raw(), > 0; POLLERR/POLLHUP may be in it whatever
+  // was asked) without transferring anything: for IO the caller performs itself, such as
+  // sendfile(2) to a non-blocking socket or a library's own read. One-shot: resubmit to wait
+  // again.
+  void prep_poll(int fd, short events) noexcept {
+    reset(OpKind::poll, fd);
+    flags_ = static_cast<std::uint16_t>(events);
+  }
+
   // --- request fields, read by the backends.
+  // A poll asks for exactly one of POLLIN / POLLOUT (what both backends can wait for alike).
+  [[nodiscard]] bool valid_poll() const noexcept {
+    const std::uint32_t direction = flags_ & (POLLIN | POLLOUT);
+    return direction == POLLIN || direction == POLLOUT;
+  }
   [[nodiscard]] int fd() const noexcept { return fd_; }
   [[nodiscard]] void* addr() const noexcept { return addr_; }
   [[nodiscard]] std::uint32_t len() const noexcept { return len_; }
