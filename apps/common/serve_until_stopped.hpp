@@ -40,6 +40,9 @@ struct DaemonRun {
   zell::Runtime& runtime;
   Counters& counters;
   std::function<void()> reload;  // SIGHUP
+  // /stats and /metrics; empty: the counters' own renderings.
+  std::function<std::string()> render_stats = {};
+  std::function<std::string()> render_metrics = {};
 };
 
 template <typename Server>
@@ -48,8 +51,11 @@ int serve_until_stopped(Server& server, const DaemonRun& run) {
   if (run.daemon.admin_listen) {
     admin = std::make_unique<AdminServer>(
         parse_address_setting(*run.daemon.admin_listen, "admin.listen"),
-        AdminServer::Renderers{[&] { return run.counters.render_json(); },
-                               [&] { return run.counters.render_prometheus(run.metrics_prefix); }});
+        AdminServer::Renderers{
+            run.render_stats ? run.render_stats : [&] { return run.counters.render_json(); },
+            run.render_metrics
+                ? run.render_metrics
+                : [&] { return run.counters.render_prometheus(run.metrics_prefix); }});
   }
   std::vector<std::string> bound = server.bound_addresses();
   if (admin) {

@@ -12,15 +12,23 @@ namespace zap::e2e {
 
 std::string echo_binary() { return binary_from_env("ZAP_ECHO"); }
 std::string http_binary() { return binary_from_env("ZAP_HTTP"); }
+std::string proxy_binary() { return binary_from_env("ZAP_PROXY"); }
 std::string load_binary() { return binary_from_env("ZAP_LOAD"); }
 std::string configs_dir() { return binary_from_env("ZAP_CONFIGS"); }
 
-Daemon::Daemon(const std::string& binary, const std::string& config,
-               std::vector<std::string> extra) {
+Daemon::Daemon(const std::string& binary, const std::string& config, std::vector<std::string> extra,
+               std::vector<std::string> launcher) {
   config_path_ = dir_.write("config.json", config);
   std::vector<std::string> args = {"--config", config_path_, "--port-file", dir_.path("ports")};
   args.insert(args.end(), extra.begin(), extra.end());
-  process_ = std::make_unique<Process>(binary, args);
+  if (launcher.empty()) {
+    process_ = std::make_unique<Process>(binary, args);
+  } else {
+    std::vector<std::string> launched(launcher.begin() + 1, launcher.end());
+    launched.push_back(binary);
+    launched.insert(launched.end(), args.begin(), args.end());
+    process_ = std::make_unique<Process>(launcher.front(), launched);
+  }
   addresses_ = process_->wait_for_ports(dir_.path("ports"));
 }
 

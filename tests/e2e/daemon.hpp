@@ -24,14 +24,17 @@ namespace zap::e2e {
 
 std::string echo_binary();
 std::string http_binary();
+std::string proxy_binary();
 std::string load_binary();
 std::string configs_dir();
 
 class Daemon {
  public:
   // Starts `binary` with the config and `extra` flags; throws (with its stderr) if it exits or
-  // does not write its port file within kDeadline.
-  Daemon(const std::string& binary, const std::string& config, std::vector<std::string> extra);
+  // does not write its port file within kDeadline. A `launcher` runs it (e.g. {"/usr/sbin/ip",
+  // "netns", "exec", "ns1"} to start it inside a network namespace).
+  Daemon(const std::string& binary, const std::string& config, std::vector<std::string> extra,
+         std::vector<std::string> launcher = {});
 
   Process& process() { return *process_; }
   const std::string& address(std::size_t i = 0) const { return addresses_.at(i); }
@@ -56,6 +59,12 @@ class EchoDaemon : public Daemon {
  public:
   explicit EchoDaemon(const std::string& config, std::vector<std::string> extra = {})
       : Daemon(echo_binary(), config, std::move(extra)) {}
+};
+
+class ProxyDaemon : public Daemon {
+ public:
+  explicit ProxyDaemon(const std::string& config, std::vector<std::string> extra = {})
+      : Daemon(proxy_binary(), config, std::move(extra)) {}
 };
 
 class HttpDaemon : public Daemon {

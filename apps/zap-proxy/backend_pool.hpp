@@ -1,0 +1,106 @@
+// BackendPool: zap-proxy's servers, their health, and the choice of one for each new connection.
+//
+//   BackendPool pool(settings.backends, Balance::kLeastConnections, {.fall = 3});
+//   Backend* b = pool.pick(client_address, tried);   // nullptr: every backend down or tried
+//   ... connect to b->address ...
+//   pool.connect_failed(*b);                          // live traffic feeds the health state too
+//   pool.check_result(*b, ok);                        // the health checker's verdicts
+//
+// Balancing (over the backends that are up and not yet tried for this connection):
+//   round_robin        in turn, each backend `weight` times per cycle, interleaved smoothly
+//                      (weights 5,1,1 give a a b a c a a, not a a a a a b c); the turn of a
+//                      backend that is down goes to the others by weight;
+//   least_connections  the fewest open connections per unit of weight, ties in turn;
+//   source             by the client's IP address (rendezvous hashing): a client keeps its
+//                      backend while that backend is up, and only the clients of a backend that
+//                      goes down move.
+// Health: a backend goes down after `fall` consecutive failures (health checks, or connects of
+// live connections when checks are on), and up again after `rise` consecutive successful checks.
+// Without health checks every backend stays up; failed connects are retried elsewhere.
+//
+// Thread-safety: pick(), connect_failed(), check_result() and the counters are thread-safe
+// (atomics); the set of backends is fixed at construction. At most 64 backends.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <zap/zio/address.hpp>
+#include <zap/zync/cache_padded.hpp>
+
+namespace zap::proxy {
+
+inline constexpr std::size_t kMaxBackends = 64;
+
+enum class Balance { kRoundRobin, kLeastConnections, kSource };
+
+struct BackendSettings {
+  zio::SocketAddress address;
+  std::int64_t weight = 1;
+};
+
+struct HealthRules {
+  int rise = 2;
+  int fall = 3;
+  bool passive = true;  // failed connects of live traffic count as failures
+};
+
+struct Backend {
+  zio::SocketAddress address;
+  std::string name;  // "10.0.0.2:8080"
+  std::uint32_t weight = 1;
+  std::size_t index = 0;
+
+  // Relaxed unless said otherwise: statistics and hints, nothing is ordered by them.
+  std::atomic<bool> up{true};
+  std::atomic<std::int64_t> active{0};
+  std::atomic<std::uint64_t> connections{0};
+  std::atomic<std::uint64_t> connect_failures{0};
+  std::atomic<std::uint64_t> bytes_to_backend{0};
+  std::atomic<std::uint64_t> bytes_from_backend{0};
+  std::atomic<int> failures_in_a_row{0};
+  std::atomic<int> successes_in_a_row{0};
+};
+
+class BackendPool {
+ public:
+  BackendPool(const std::vector<BackendSettings>& backends, Balance balance, HealthRules rules);
+
+  std::size_t size() const { return backends_.size(); }
+  Backend& at(std::size_t i) { return *backends_[i]; }
+  const Backend& at(std::size_t i) const { return *backends_[i]; }
+  Balance balance() const { return balance_; }
+
+  // A backend that is up and whose bit is not set in `tried`, or nullptr. `client` is used by
+  // the source balance only.
+  Backend* pick(const zio::SocketAddress& client, std::uint64_t tried);
+
+  // Health verdicts. Each returns true if it changed the backend's state (the caller logs it).
+  bool check_result(Backend& backend, bool ok);
+  bool connect_failed(Backend& backend);
+  void connect_succeeded(Backend& backend);
+
+  std::size_t up_count() const;
+
+ private:
+  bool eligible(const Backend& b, std::uint64_t tried) const {
+    return b.up.load(std::memory_order_relaxed) && (tried & (std::uint64_t{1} << b.index)) == 0;
+  }
+  Backend* pick_round_robin(std::uint64_t tried);
+  Backend* pick_least_connections(std::uint64_t tried);
+  Backend* pick_source(const zio::SocketAddress& client, std::uint64_t tried);
+  bool record_failure(Backend& backend);
+
+  std::vector<std::unique_ptr<zync::CachePadded<Backend>>> storage_;
+  std::vector<Backend*> backends_;
+  Balance balance_;
+  HealthRules rules_;
+  std::vector<std::uint8_t> schedule_;  // round robin: backend indices, smoothly interleaved
+  zync::CachePadded<std::atomic<std::uint64_t>> cursor_{0};
+};
+
+}  // namespace zap::proxy

@@ -1,0 +1,89 @@
+// zap-proxy: a TCP (layer 4) proxy on the zap runtime -- what HAProxy's "mode tcp" does: a pool
+// of backends, round-robin / least-connections / source balancing, TCP health checks, connect
+// retries on another backend, half-close passed through, idle timeouts and per-backend stats.
+#include <cstdio>
+
+#include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
+#include <zap/zell/runtime.hpp>
+
+#include "command_line.hpp"
+#include "counters.hpp"
+#include "logging.hpp"
+#include "proxy_server.hpp"
+#include "proxy_settings.hpp"
+#include "reload.hpp"
+#include "runtime_config.hpp"
+#include "serve_until_stopped.hpp"
+#include "signals.hpp"
+
+namespace {
+
+using namespace zap;
+
+constexpr const char* kFooter = R"(
+zap-proxy needs backends: in a config (see configs/proxy.json for every key) or with --backend.
+Without --config it listens on 127.0.0.1:9000, one worker per CPU, round robin, health checks
+every 2 s.
+
+Signals: SIGTERM/SIGINT stop accepting and let relayed connections finish for
+shutdown_grace_ms (a second signal closes them at once); SIGHUP re-reads --config and applies
+log.level, max_connections, connect_timeout_ms, idle_timeout_ms and retries.
+
+Examples:
+  zap-proxy --listen 0.0.0.0:80 --backend 10.0.0.2:8080 --backend 10.0.0.3:8080
+  zap-proxy --config configs/proxy.json --check
+  zap-proxy --config configs/proxy.json --admin 127.0.0.1:9903)";
+
+int run(int argc, char** argv) {
+  app::SignalWatcher::block_signals();  // before any thread exists, so every thread inherits it
+
+  CLI::App cli{"zap-proxy: TCP load-balancing proxy on the zap runtime"};
+  cli.footer(kFooter);
+  proxy::ProxyFlags flags;
+  proxy::add_proxy_flags(cli, flags);
+  CLI11_PARSE(cli, argc, argv);
+
+  const proxy::ProxySettings settings = proxy::load_proxy_settings(flags);
+  const zell::RuntimeConfig runtime_config =
+      app::to_runtime_config(settings.daemon.runtime, "proxy");
+  if (flags.common.check) {
+    std::printf("zap-proxy: config %s is valid\n",
+                flags.common.config.empty() ? "<built-in>" : flags.common.config.c_str());
+    return 0;
+  }
+
+  app::setup_logging("zap-proxy", settings.daemon.log);
+  zell::Runtime runtime(runtime_config);
+  spdlog::info("zap-proxy {} starting: {}", ZAP_VERSION_STRING,
+               app::describe_runtime(runtime_config, runtime.worker_count()));
+
+  app::Counters counters(app::worker_placement(runtime, runtime_config), proxy::proxy_counters());
+  proxy::ProxyServer server(settings, runtime.worker_count(), counters);
+  proxy::Reloader reloader(flags, settings, server);
+  return app::serve_until_stopped(server, {.program = "zap-proxy",
+                                           .metrics_prefix = "zap_proxy",
+                                           .daemon = settings.daemon,
+                                           .port_file = flags.common.port_file,
+                                           .runtime = runtime,
+                                           .counters = counters,
+                                           .reload = [&] { reloader.reload(); },
+                                           .render_stats =
+                                               [&] {
+                                                 nlohmann::json stats =
+                                                     nlohmann::json::parse(counters.render_json());
+                                                 stats["backends"] = server.render_backends_json();
+                                                 return stats.dump(2) + "\n";
+                                               },
+                                           .render_metrics =
+                                               [&] {
+                                                 return counters.render_prometheus("zap_proxy") +
+                                                        server.render_backends_prometheus();
+                                               }});
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return zap::app::guarded_main("zap-proxy", [&] { return run(argc, argv); });
+}

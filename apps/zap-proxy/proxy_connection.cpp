@@ -1,0 +1,198 @@
+#include "proxy_connection.hpp"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <chrono>
+#include <memory>
+
+#include <spdlog/spdlog.h>
+#include <zap/zell/io.hpp>
+#include <zap/zell/runtime.hpp>
+#include <zap/zimalloc/zimalloc.hpp>
+#include <zap/zio/socket.hpp>
+
+namespace zap::proxy {
+
+namespace {
+
+using std::chrono::milliseconds;
+
+std::int64_t monotonic_ns() noexcept {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+bool peer_went_away(const zio::Result& r) {
+  return r.raw() == -ECONNRESET || r.raw() == -EPIPE || r.raw() == -ECONNABORTED;
+}
+
+// Shared by the two directions of one connection. Both run on the same worker (spawn_local), one
+// at a time, so plain fields need no synchronisation.
+struct Relay {
+  int client = -1;
+  int server = -1;
+  Backend* backend = nullptr;
+  app::WorkerCounters* counters = nullptr;
+  const ProxyShared* shared = nullptr;
+  std::int64_t last_activity_ns = 0;
+  bool aborted = false;  // an error or a timeout ended the relay: both sides are shut down
+};
+
+struct ZimallocFree {
+  void operator()(std::byte* p) const noexcept { zimalloc::free(p); }
+};
+
+// Ends both directions at once: a pending recv on either socket completes with 0 bytes.
+void abort_relay(Relay& relay) {
+  if (relay.aborted) return;
+  relay.aborted = true;
+  ::shutdown(relay.client, SHUT_RDWR);
+  ::shutdown(relay.server, SHUT_RDWR);
+}
+
+void note_failure(const zio::Result& r, Relay& relay) {
+  if (r.raw() == -ECANCELED) return;
+  relay.counters->add(relay.counters->errors);
+  if (peer_went_away(r)) {
+    spdlog::debug("proxy: a peer went away: {}", r.error().message());
+  } else {
+    spdlog::info("proxy: relay error: {}", r.error().message());
+  }
+}
+
+// One direction: everything received from `from` is sent to `to`, in order; `from`'s FIN
+// becomes `to`'s FIN.
+zell::Task<void> pump(Relay& relay, bool to_backend) {
+  const int from = to_backend ? relay.client : relay.server;
+  const int to = to_backend ? relay.server : relay.client;
+  const std::size_t size = relay.shared->buffer_size;
+  const std::unique_ptr<std::byte[], ZimallocFree> buffer(
+      static_cast<std::byte*>(zimalloc::malloc(size)));
+  if (!buffer) {
+    note_failure(zio::Result(-ENOMEM), relay);
+    co_return abort_relay(relay);
+  }
+  for (;;) {
+    const std::int64_t idle_ms = relay.shared->idle_timeout_ms.load(std::memory_order_relaxed);
+    const zio::Result got = co_await zell::recv(from, buffer.get(), size, milliseconds(idle_ms));
+    if (got.raw() == -ETIMEDOUT) {
+      // Quiet here; if the other direction moved data meanwhile, the connection is not idle.
+      if (!relay.aborted && monotonic_ns() - relay.last_activity_ns < idle_ms * 1'000'000) continue;
+      spdlog::debug("proxy: connection idle for {} ms, closing", idle_ms);
+      co_return abort_relay(relay);
+    }
+    if (!got) {
+      if (!relay.aborted) note_failure(got, relay);
+      co_return abort_relay(relay);
+    }
+    if (got.bytes() == 0) {
+      if (!relay.aborted) ::shutdown(to, SHUT_WR);  // pass the FIN on
+      co_return;
+    }
+    relay.last_activity_ns = monotonic_ns();
+    const zio::Result sent =
+        co_await zell::writev_all(to, {buffer.get(), got.bytes()}, milliseconds(idle_ms));
+    if (!sent) {
+      if (!relay.aborted) note_failure(sent, relay);
+      co_return abort_relay(relay);
+    }
+    app::WorkerCounters& c = *relay.counters;
+    if (to_backend) {
+      c.add(c.bytes_in, got.bytes());
+      relay.backend->bytes_to_backend.fetch_add(got.bytes(), std::memory_order_relaxed);
+    } else {
+      c.add(c.bytes_out, got.bytes());
+      relay.backend->bytes_from_backend.fetch_add(got.bytes(), std::memory_order_relaxed);
+    }
+  }
+}
+
+// A connected socket to a backend, trying up to 1 + retries of them; null if none answered.
+zell::Task<zio::UniqueFd> connect_backend(ProxyShared& shared, const zio::SocketAddress& client,
+                                          app::WorkerCounters& counters, Backend*& chosen) {
+  std::uint64_t tried = 0;
+  const std::int64_t attempts = 1 + shared.retries.load(std::memory_order_relaxed);
+  const milliseconds timeout(shared.connect_timeout_ms.load(std::memory_order_relaxed));
+  for (std::int64_t attempt = 0; attempt < attempts; ++attempt) {
+    Backend* backend = shared.pool.pick(client, tried);
+    if (backend == nullptr) break;
+    tried |= std::uint64_t{1} << backend->index;
+    std::error_code ec;
+    zio::UniqueFd socket = zio::open_socket(backend->address.family(), SOCK_STREAM, ec);
+    if (ec) {  // EMFILE and friends: this client cannot be served now
+      spdlog::warn("proxy: cannot open a socket to a backend: {}", ec.message());
+      break;
+    }
+    const zio::Result connected = co_await zell::connect(socket.get(), backend->address, timeout);
+    if (connected) {
+      shared.pool.connect_succeeded(*backend);
+      chosen = backend;
+      co_return socket;
+    }
+    counters.add(counters.extra[kConnectFailures]);
+    spdlog::debug("proxy: connect to {} failed: {}", backend->name, connected.error().message());
+    if (shared.pool.connect_failed(*backend)) {
+      spdlog::warn("proxy: backend {} is down (connects failing: {})", backend->name,
+                   connected.error().message());
+    }
+    co_await zell::close(socket.release());
+  }
+  co_return zio::UniqueFd();
+}
+
+}  // namespace
+
+std::vector<app::ExtraCounter> proxy_counters() {
+  return {{"backend_connect_failures", "Connects to a backend that failed", false},
+          {"no_backend", "Clients closed because no backend could be reached", false}};
+}
+
+ProxyShared::ProxyShared(const ProxySettings& settings, BackendPool& backend_pool)
+    : pool(backend_pool),
+      connect_timeout_ms(settings.limits.connect_timeout_ms),
+      idle_timeout_ms(settings.limits.idle_timeout_ms),
+      retries(settings.limits.retries),
+      buffer_size(static_cast<std::size_t>(settings.buffer_size)) {}
+
+void ProxyShared::set_limits(const ProxyLimits& limits) noexcept {
+  connect_timeout_ms.store(limits.connect_timeout_ms, std::memory_order_relaxed);
+  idle_timeout_ms.store(limits.idle_timeout_ms, std::memory_order_relaxed);
+  retries.store(limits.retries, std::memory_order_relaxed);
+}
+
+zell::Task<void> proxy_connection(zio::UniqueFd client, app::ConnectionGate::Ticket ticket,
+                                  ProxyShared& shared) {
+  app::WorkerCounters& counters = ticket.counters();
+  std::error_code ec;
+  const zio::SocketAddress peer = zio::peer_address(client.get(), ec);  // for "source" balance
+  Backend* backend = nullptr;
+  zio::UniqueFd server = co_await connect_backend(shared, peer, counters, backend);
+  if (!server) {
+    counters.add(counters.extra[kNoBackend]);
+    spdlog::debug("proxy: no backend reachable; closing the client");
+    co_await zell::close(client.release());
+    co_return;
+  }
+  backend->active.fetch_add(1, std::memory_order_relaxed);
+  backend->connections.fetch_add(1, std::memory_order_relaxed);
+  counters.add(counters.requests);
+  // Relayed bytes must not wait for Nagle: the endpoints decided when to send them.
+  (void)zio::set_nodelay(client.get(), true);
+  (void)zio::set_nodelay(server.get(), true);
+
+  Relay relay{client.get(), server.get(), backend, &counters, &shared, monotonic_ns(), false};
+  zell::JoinHandle<void> back = zell::spawn_local(pump(relay, false));
+  co_await pump(relay, true);
+  try {
+    co_await back;  // the relay lives in this frame: wait for the other direction
+  } catch (const zell::TaskCancelled&) {
+    // shutdown: the runtime is going away with both directions
+  }
+  backend->active.fetch_sub(1, std::memory_order_relaxed);
+  co_await zell::close(server.release());
+  co_await zell::close(client.release());
+}
+
+}  // namespace zap::proxy

@@ -1,0 +1,54 @@
+// proxy_connection: one client of zap-proxy -- pick a backend, connect (retrying others when a
+// connect fails), then relay bytes both ways until both sides have finished.
+//
+//   zell::spawn_on_worker(w, proxy_connection(std::move(client), std::move(ticket), shared));
+//
+// The relay is two directions on the connection's worker: this task carries client -> backend,
+// a spawn_local task backend -> client, each with its own buffer (buffer_size, from zimalloc).
+// Bytes go out in the order they came in, each direction independently, and every byte received
+// is sent before its direction ends. A FIN is passed on as a FIN (shutdown SHUT_WR), so
+// half-closed protocols work; the connection ends when both directions have. A reset or error on
+// either side ends both (the other side gets a FIN). idle_timeout applies to the connection:
+// it closes when neither side has sent anything for that long, not when one direction is quiet
+// while the other streams. No backend up, or every connect failed: the client is closed at once.
+// Connect attempts: 1 + retries, each on a backend not tried yet, each within connect_timeout.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include <zap/zell/task.hpp>
+#include <zap/zio/fd.hpp>
+
+#include "backend_pool.hpp"
+#include "connection_gate.hpp"
+#include "counters.hpp"
+#include "proxy_settings.hpp"
+
+namespace zap::proxy {
+
+// zap-proxy's extra counters (app::WorkerCounters::extra), in this order.
+enum ProxyCounter : std::size_t {
+  kConnectFailures,  // connects to a backend that failed (each retry counts)
+  kNoBackend,        // clients closed because no backend could be reached
+};
+std::vector<app::ExtraCounter> proxy_counters();
+
+// What every connection reads; the atomics are the limits SIGHUP may change (relaxed: each is
+// read once per use and orders nothing).
+struct ProxyShared {
+  ProxyShared(const ProxySettings& settings, BackendPool& backend_pool);
+  void set_limits(const ProxyLimits& limits) noexcept;
+
+  BackendPool& pool;
+  std::atomic<std::int64_t> connect_timeout_ms;
+  std::atomic<std::int64_t> idle_timeout_ms;
+  std::atomic<std::int64_t> retries;
+  const std::size_t buffer_size;
+};
+
+zell::Task<void> proxy_connection(zio::UniqueFd client, app::ConnectionGate::Ticket ticket,
+                                  ProxyShared& shared);
+
+}  // namespace zap::proxy

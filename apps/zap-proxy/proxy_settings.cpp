@@ -1,0 +1,137 @@
+#include "proxy_settings.hpp"
+
+#include "address_setting.hpp"
+#include "config_reader.hpp"
+
+namespace zap::proxy {
+
+namespace {
+
+const std::vector<std::string>& balance_names() {
+  static const std::vector<std::string> names = {"round_robin", "least_connections", "source"};
+  return names;
+}
+
+Balance parse_balance(const std::string& text) {
+  if (text == "least_connections") return Balance::kLeastConnections;
+  if (text == "source") return Balance::kSource;
+  return Balance::kRoundRobin;
+}
+
+ProxySettings read_proxy_settings(const nlohmann::json& json) {
+  app::JsonReader root(json, "");
+  ProxySettings settings;
+  settings.daemon = app::read_daemon_settings(root);
+  for (app::JsonReader& reader : root.array("listeners")) {
+    settings.listeners.push_back(app::read_host_port(reader));
+    reader.finish();
+  }
+  if (root.has("listeners") && settings.listeners.empty()) {
+    root.fail("listeners", "expected at least one listener");
+  }
+  for (app::JsonReader& reader : root.array("backends")) {
+    BackendSettings backend;
+    backend.address = app::read_host_port(reader);
+    if (backend.address.port() == 0) reader.fail("port", "expected integer 1-65535, got 0");
+    backend.weight = reader.integer("weight", 1, 256, backend.weight);
+    reader.finish();
+    settings.backends.push_back(backend);
+  }
+  if (settings.backends.size() > kMaxBackends) {
+    root.fail("backends", "at most " + std::to_string(kMaxBackends) + " backends");
+  }
+  settings.balance =
+      parse_balance(root.choice("balance", balance_names(), to_string(settings.balance)));
+  if (auto check = root.object("health_check")) {
+    auto& h = settings.health_check;
+    h.enabled = check->boolean("enabled", h.enabled);
+    h.interval_ms = check->integer("interval_ms", 10, 3'600'000, h.interval_ms);
+    h.timeout_ms = check->integer("timeout_ms", 1, 3'600'000, h.timeout_ms);
+    h.rise = check->integer("rise", 1, 100, h.rise);
+    h.fall = check->integer("fall", 1, 100, h.fall);
+    check->finish();
+  }
+  auto& limits = settings.limits;
+  limits.max_connections = root.integer("max_connections", 1, 10'000'000, limits.max_connections);
+  limits.connect_timeout_ms =
+      root.integer("connect_timeout_ms", 1, 3'600'000, limits.connect_timeout_ms);
+  limits.idle_timeout_ms = root.integer("idle_timeout_ms", 0, 86'400'000, limits.idle_timeout_ms);
+  limits.retries = root.integer("retries", 0, 63, limits.retries);
+  settings.buffer_size = root.integer("buffer_size", 1024, 16 << 20, settings.buffer_size);
+  settings.accept_mode = app::read_accept_mode(root);
+  root.finish();
+  return settings;
+}
+
+}  // namespace
+
+const char* to_string(Balance balance) {
+  switch (balance) {
+    case Balance::kRoundRobin:
+      return "round_robin";
+    case Balance::kLeastConnections:
+      return "least_connections";
+    case Balance::kSource:
+      return "source";
+  }
+  return "?";
+}
+
+void add_proxy_flags(CLI::App& app, ProxyFlags& flags) {
+  app::add_common_flags(app, flags.common, "zap-proxy");
+  app.add_option("-l,--listen", flags.listen,
+                 "Address ip:port to accept on (repeatable); replaces the config's listeners");
+  app.add_option("-b,--backend", flags.backend,
+                 "Backend ip:port (repeatable, weight 1); replaces the config's backends");
+  app.add_option("--balance", flags.balance, "Override balance")
+      ->check(CLI::IsMember(balance_names()));
+  app.add_option("--max-connections", flags.max_connections, "Override max_connections")
+      ->check(CLI::Range(1, 10'000'000));
+  app.add_option("--idle-timeout-ms", flags.idle_timeout_ms, "Override idle_timeout_ms (0: none)")
+      ->check(CLI::Range(0, 86'400'000));
+  app.add_flag("--no-health-check", flags.no_health_check, "Disable the health checks");
+  app.add_option("--accept", flags.accept, "Override accept: per_worker or shared")
+      ->check(CLI::IsMember({"per_worker", "shared"}));
+}
+
+ProxySettings load_proxy_settings(const ProxyFlags& flags) {
+  const std::string& path = flags.common.config;
+  ProxySettings settings = read_proxy_settings(
+      path.empty() ? app::parse_json_text("{}", "<built-in config>") : app::load_json_file(path));
+  app::apply_overrides(flags.common, settings.daemon);
+  if (!flags.listen.empty()) {
+    settings.listeners.clear();
+    for (const auto& text : flags.listen) {
+      settings.listeners.push_back(app::parse_address_setting(text, "--listen"));
+    }
+  }
+  if (!flags.backend.empty()) {
+    settings.backends.clear();
+    for (const auto& text : flags.backend) {
+      BackendSettings backend;
+      backend.address = app::parse_address_setting(text, "--backend");
+      if (backend.address.port() == 0) {
+        throw app::ConfigError("--backend: expected a port 1-65535, got \"" + text + "\"");
+      }
+      settings.backends.push_back(backend);
+    }
+    if (settings.backends.size() > kMaxBackends) {
+      throw app::ConfigError("--backend: at most " + std::to_string(kMaxBackends) + " backends");
+    }
+  }
+  if (!flags.balance.empty()) settings.balance = parse_balance(flags.balance);
+  if (flags.max_connections) settings.limits.max_connections = *flags.max_connections;
+  if (flags.idle_timeout_ms) settings.limits.idle_timeout_ms = *flags.idle_timeout_ms;
+  if (flags.no_health_check) settings.health_check.enabled = false;
+  if (!flags.accept.empty()) settings.accept_mode = app::parse_accept_mode(flags.accept);
+  if (settings.backends.empty()) {
+    throw app::ConfigError(
+        "backends: at least one backend is required (in the config, or --backend ip:port)");
+  }
+  if (settings.listeners.empty()) {
+    settings.listeners.push_back(app::parse_address_setting("127.0.0.1:9000", "listeners"));
+  }
+  return settings;
+}
+
+}  // namespace zap::proxy

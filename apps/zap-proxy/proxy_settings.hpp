@@ -1,0 +1,85 @@
+// ProxySettings: zap-proxy's config -- the shared daemon keys plus listeners, the backend pool,
+// balancing, health checks and the connection limits.
+//
+//   {
+//     "listeners": [{"host": "0.0.0.0", "port": 9000}],
+//     "backends": [{"host": "10.0.0.2", "port": 8080, "weight": 2},
+//                  {"host": "10.0.0.3", "port": 8080}],          // required: 1-64 backends
+//     "balance": "round_robin",       // or "least_connections", "source"
+//     "health_check": {"enabled": true, "interval_ms": 2000, "timeout_ms": 1000,
+//                      "rise": 2, "fall": 3},                     // TCP connect checks
+//     "connect_timeout_ms": 3000,     // per attempt
+//     "retries": 2,                   // further backends tried when a connect fails
+//     "idle_timeout_ms": 300000,      // neither side sent anything for this long: closed
+//     "max_connections": 10000,       // more are accepted, then closed at once (counted)
+//     "buffer_size": 16384,           // per direction per connection
+//     "accept": "per_worker",
+//     "runtime": {...}, "log": {...}, "shutdown_grace_ms": 5000, "admin": {...}
+//   }
+//
+// Every key but "backends" is optional. Reading throws ConfigError naming the JSON path of the
+// first mistake.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <zap/zio/address.hpp>
+
+#include "backend_pool.hpp"
+#include "command_line.hpp"
+#include "daemon_settings.hpp"
+#include "stream_server.hpp"
+
+namespace zap::proxy {
+
+struct HealthCheckSettings {
+  bool enabled = true;
+  std::int64_t interval_ms = 2000;
+  std::int64_t timeout_ms = 1000;
+  std::int64_t rise = 2;
+  std::int64_t fall = 3;
+};
+
+// The settings SIGHUP may change while running.
+struct ProxyLimits {
+  std::int64_t max_connections = 10000;
+  std::int64_t connect_timeout_ms = 3000;
+  std::int64_t idle_timeout_ms = 300000;
+  std::int64_t retries = 2;
+};
+
+struct ProxySettings {
+  app::DaemonSettings daemon;
+  std::vector<zio::SocketAddress> listeners;
+  std::vector<BackendSettings> backends;
+  Balance balance = Balance::kRoundRobin;
+  HealthCheckSettings health_check;
+  ProxyLimits limits;
+  std::int64_t buffer_size = 16384;
+  app::AcceptMode accept_mode = app::AcceptMode::kPerWorker;
+};
+
+const char* to_string(Balance balance);
+
+// zap-proxy's command line: the common flags plus overrides of its own keys.
+struct ProxyFlags {
+  app::CommonFlags common;
+  std::vector<std::string> listen;   // replaces "listeners"
+  std::vector<std::string> backend;  // replaces "backends" (weight 1 each)
+  std::string balance;
+  std::optional<std::int64_t> max_connections;
+  std::optional<std::int64_t> idle_timeout_ms;
+  bool no_health_check = false;
+  std::string accept;
+};
+
+void add_proxy_flags(CLI::App& app, ProxyFlags& flags);
+
+// Reads flags.common.config (there is no useful built-in config: without one, --backend is
+// required) and applies the flags on top.
+ProxySettings load_proxy_settings(const ProxyFlags& flags);
+
+}  // namespace zap::proxy

@@ -1,0 +1,339 @@
+// zap-proxy end to end: real zap-echo backends behind a real zap-proxy on 127.0.0.1 (and, where
+// network namespaces can be made, backends on hosts of their own), driven by zap-load and raw
+// sockets. Every wait is bounded.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "daemon.hpp"
+#include "process.hpp"
+#include "test_client.hpp"
+
+namespace zap::e2e {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::unique_ptr<EchoDaemon> echo_backend(const std::string& listen = "127.0.0.1:0") {
+  const auto colon = listen.rfind(':');
+  return std::make_unique<EchoDaemon>(
+      R"({"listeners": [{"host": ")" + listen.substr(0, colon) + R"(", "port": )" +
+      listen.substr(colon + 1) +
+      R"(}], "admin": {"listen": "127.0.0.1:0"}, "runtime": {"workers": 1}})");
+}
+
+// "host:port" -> {"host": "...", "port": N, ...}
+std::string backend_json(const std::string& address, int weight = 1) {
+  const auto colon = address.rfind(':');
+  return R"({"host": ")" + address.substr(0, colon) + R"(", "port": )" + address.substr(colon + 1) +
+         R"(, "weight": )" + std::to_string(weight) + "}";
+}
+
+std::string proxy_config(const std::vector<std::string>& backends, const std::string& extra = "",
+                         const std::string& backend = "auto") {
+  std::string list;
+  for (const std::string& b : backends) list += (list.empty() ? "" : ", ") + b;
+  return R"({"listeners": [{"port": 0}], "backends": [)" + list +
+         R"(], "admin": {"listen": "127.0.0.1:0"}, "runtime": {"workers": 2, "io_backend": ")" +
+         backend + "\"}" + extra + "}";
+}
+
+// A loopback port where nothing listens (a connect is refused), held bound (not listening) until
+// released for a server to take. Below the ephemeral range (32768 and up by default), so that no
+// outgoing connect can pick it as its own port and connect to itself.
+class DeadPort {
+ public:
+  DeadPort() {
+    for (int port = 20000 + ::getpid() % 5000; fd_ < 0 && port < 32000; port += 7) {
+      fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);  // not into the daemons we fork
+      sockaddr_in a{};
+      a.sin_family = AF_INET;
+      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      a.sin_port = htons(static_cast<std::uint16_t>(port));
+      if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+        address_ = "127.0.0.1:" + std::to_string(port);
+      } else {
+        release();
+      }
+    }
+  }
+  ~DeadPort() { release(); }
+  const std::string& address() const { return address_; }
+  void release() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_ = -1;
+  std::string address_;
+};
+
+// Connections the proxy relayed to backend `index` (health checks are not counted).
+std::uint64_t relayed_to(Daemon& proxy, std::size_t index) {
+  return proxy.stats()["backends"][index]["connections"].get<std::uint64_t>();
+}
+
+std::uint64_t connections_of(Daemon& echo) {
+  return echo.stats().value("connections_total", std::uint64_t{0});
+}
+
+// One short echo exchange through `address`; true if the bytes came back.
+bool echo_once(const std::string& address, const std::string& text = "ping") {
+  Socket s = Socket::connect(address);
+  return s.valid() && s.send_all(text) && s.recv_exact(text.size()) == text;
+}
+
+template <typename Pred>
+bool eventually(Pred done, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+  const auto until = Clock::now() + limit;
+  while (Clock::now() < until) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return done();
+}
+
+class ProxyBackends : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ProxyBackends, LoadThroughTheProxyVerifiesEveryByteAndReachesEveryBackend) {
+  auto a = echo_backend();
+  auto b = echo_backend();
+  ProxyDaemon proxy(
+      proxy_config({backend_json(a->address()), backend_json(b->address())}, "", GetParam()));
+  const RunResult load =
+      run_to_exit(load_binary(), {proxy.address(), "-c", "16", "-s", "1000", "-p", "2", "-n",
+                                  "20000", "--io-backend", GetParam(), "--no-progress"});
+  ASSERT_EQ(load.code, 0) << load.out << load.err;
+  EXPECT_NE(load.out.find("verify failures  0"), std::string::npos) << load.out;
+  EXPECT_EQ(relayed_to(proxy, 0), 8u) << "round robin";
+  EXPECT_EQ(relayed_to(proxy, 1), 8u) << "round robin";
+  EXPECT_GE(connections_of(*a), 8u);
+  const auto stats = proxy.stats();
+  EXPECT_EQ(stats["backends"].size(), 2u);
+  EXPECT_EQ(stats["errors"], 0);
+  EXPECT_EQ(proxy.stop(), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ProxyBackends, ::testing::Values("epoll", "io_uring"),
+                         [](const auto& param_info) { return param_info.param; });
+
+TEST(ProxyBalance, RoundRobinFollowsWeights) {
+  auto a = echo_backend();
+  auto b = echo_backend();
+  ProxyDaemon proxy(proxy_config({backend_json(a->address(), 2), backend_json(b->address(), 1)}));
+  for (int i = 0; i < 30; ++i) ASSERT_TRUE(echo_once(proxy.address())) << i;
+  EXPECT_EQ(relayed_to(proxy, 0), 20u);
+  EXPECT_EQ(relayed_to(proxy, 1), 10u);
+}
+
+TEST(ProxyHealth, ADownBackendGetsNothingAndComesBackWhenItListensAgain) {
+  auto a = echo_backend();
+  DeadPort dead;
+  ProxyDaemon proxy(proxy_config(
+      {backend_json(a->address()), backend_json(dead.address())},
+      R"(, "health_check": {"interval_ms": 50, "timeout_ms": 500, "rise": 2, "fall": 2})"));
+  ASSERT_TRUE(eventually([&] { return proxy.stats()["backends"][1]["up"] == false; }))
+      << "the refused backend must be marked down";
+  ASSERT_TRUE(proxy.process().wait_for_log("is down", kDeadline));
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(echo_once(proxy.address())) << i;
+  EXPECT_EQ(proxy.stats()["backends"][1]["connections"], 0);
+
+  dead.release();
+  auto revived = echo_backend(dead.address());
+  ASSERT_TRUE(eventually([&] { return proxy.stats()["backends"][1]["up"] == true; }));
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(echo_once(proxy.address())) << i;
+  EXPECT_GT(relayed_to(proxy, 1), 0u);
+  EXPECT_TRUE(eventually([&] { return connections_of(*revived) > 0; }));
+}
+
+TEST(ProxyRetry, AFailedConnectIsRetriedOnAnotherBackend) {
+  auto a = echo_backend();
+  DeadPort dead;
+  ProxyDaemon proxy(proxy_config({backend_json(dead.address()), backend_json(a->address())},
+                                 R"(, "health_check": {"enabled": false})"));
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(echo_once(proxy.address())) << i;
+  const auto stats = proxy.stats();
+  EXPECT_EQ(stats["no_backend"], 0);
+  EXPECT_EQ(stats["backend_connect_failures"], 5) << "every other connection tried the dead one";
+  EXPECT_EQ(stats["backends"][0]["up"], true) << "without checks, nothing marks it down";
+}
+
+TEST(ProxyRelay, NoReachableBackendClosesTheClientAtOnce) {
+  DeadPort dead;
+  ProxyDaemon proxy(proxy_config({backend_json(dead.address())},
+                                 R"(, "health_check": {"enabled": false}, "retries": 0)"));
+  Socket s = Socket::connect(proxy.address());
+  const auto start = Clock::now();
+  EXPECT_TRUE(s.recv_until_closed(std::chrono::seconds(5)).closed);
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(2));
+  EXPECT_TRUE(proxy.wait_for_stat("no_backend", 1));
+}
+
+TEST(ProxyRelay, HalfCloseIsPassedOnAndEveryByteComesBack) {
+  auto a = echo_backend();
+  ProxyDaemon proxy(proxy_config({backend_json(a->address())}));
+  Socket s = Socket::connect(proxy.address());
+  const std::string data = pattern(4 << 20, 11);
+  std::thread writer([&] {
+    s.send_all(data, std::chrono::seconds(20));
+    s.shutdown_write();  // the echo sees EOF only through the proxy's FIN
+  });
+  const Socket::Drained back = s.recv_until_closed(std::chrono::seconds(20));
+  writer.join();
+  EXPECT_TRUE(back.closed);
+  EXPECT_FALSE(back.reset);
+  EXPECT_EQ(back.data.size(), data.size());
+  EXPECT_TRUE(back.data == data) << "relayed bytes differ";
+}
+
+TEST(ProxyRelay, AnIdleConnectionIsClosedButAStreamingOneIsNot) {
+  auto a = echo_backend();
+  ProxyDaemon proxy(proxy_config({backend_json(a->address())}, R"(, "idle_timeout_ms": 300)"));
+  Socket idle = Socket::connect(proxy.address());
+  ASSERT_TRUE(idle.send_all("x"));
+  ASSERT_EQ(idle.recv_exact(1), "x");
+  Socket busy = Socket::connect(proxy.address());
+  const auto start = Clock::now();
+  for (int i = 0; i < 15; ++i) {  // a message every 100 ms for 1.5 s: never idle for 300 ms
+    ASSERT_TRUE(busy.send_all("y")) << i;
+    ASSERT_EQ(busy.recv_exact(1), "y") << i;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(idle.recv_until_closed(std::chrono::seconds(1)).closed);
+  EXPECT_GT(Clock::now() - start, std::chrono::milliseconds(1400));
+}
+
+TEST(ProxySignals, SigtermLetsARelayedConnectionFinishThenExitsZero) {
+  auto a = echo_backend();
+  ProxyDaemon proxy(proxy_config({backend_json(a->address())}, R"(, "shutdown_grace_ms": 10000)"));
+  Socket s = Socket::connect(proxy.address());
+  ASSERT_TRUE(s.send_all("before"));
+  ASSERT_EQ(s.recv_exact(6), "before");
+  proxy.process().signal(SIGTERM);
+  ASSERT_TRUE(proxy.process().wait_for_log("waiting up to", kDeadline));
+  EXPECT_FALSE(Socket::connect(proxy.address(), std::chrono::milliseconds(500)).valid())
+      << "no longer accepting";
+  ASSERT_TRUE(s.send_all("after"));
+  EXPECT_EQ(s.recv_exact(5), "after") << "an open connection keeps being relayed";
+  s.shutdown_write();
+  EXPECT_TRUE(s.recv_until_closed().closed);
+  EXPECT_EQ(proxy.process().wait(kDeadline), 0);
+}
+
+TEST(ProxyConfig, MistakesExitNonZeroAndTheExampleChecks) {
+  TempDir dir;
+  const RunResult none = run_to_exit(proxy_binary(), {"--listen", "127.0.0.1:0"});
+  EXPECT_NE(none.code, 0);
+  EXPECT_NE(none.err.find("backends: at least one backend is required"), std::string::npos)
+      << none.err;
+  const RunResult bad = run_to_exit(
+      proxy_binary(),
+      {"--config", dir.write("c.json", R"({"backends": [{"port": 80, "wieght": 2}]})"), "--check"});
+  EXPECT_NE(bad.code, 0);
+  EXPECT_NE(bad.err.find("backends[0].wieght: unknown key"), std::string::npos) << bad.err;
+  const RunResult example =
+      run_to_exit(proxy_binary(), {"--config", configs_dir() + "/proxy.json", "--check"});
+  EXPECT_EQ(example.code, 0) << example.err;
+}
+
+// Several hosts on one machine: two network namespaces, each a host with its own address and a
+// zap-echo, joined to this namespace by veth pairs; zap-proxy here balances over them.
+class Namespaces {
+ public:
+  Namespaces() {
+    for (const char* candidate : {"/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"}) {
+      if (::access(candidate, X_OK) == 0) ip_ = candidate;
+    }
+    prefix_ = "zapt" + std::to_string(::getpid() % 100000);
+  }
+  ~Namespaces() {
+    for (const std::string& ns : made_) run({"netns", "del", ns});
+  }
+  const std::string& ip() const { return ip_; }
+  // Makes namespace `index` (1-based) with address 10.<s>.<index>.2, reachable from here at
+  // 10.<s>.<index>.1. False (with the reason in `why`) if this machine does not allow it.
+  bool make(int index, std::string& why) {
+    if (ip_.empty()) {
+      why = "no ip(8) (iproute2)";
+      return false;
+    }
+    if (::geteuid() != 0) {
+      why = "not root: cannot make network namespaces";
+      return false;
+    }
+    const std::string ns = name(index);
+    const std::string host = prefix_ + "h" + std::to_string(index);
+    const std::string peer = prefix_ + "p" + std::to_string(index);
+    const std::string net = subnet(index);
+    if (!run({"netns", "add", ns})) {
+      why = "ip netns add failed";
+      return false;
+    }
+    made_.push_back(ns);
+    const bool ok = run({"link", "add", host, "type", "veth", "peer", "name", peer}) &&
+                    run({"link", "set", peer, "netns", ns}) &&
+                    run({"addr", "add", net + ".1/24", "dev", host}) &&
+                    run({"link", "set", host, "up"}) &&
+                    run({"netns", "exec", ns, ip_, "addr", "add", net + ".2/24", "dev", peer}) &&
+                    run({"netns", "exec", ns, ip_, "link", "set", peer, "up"}) &&
+                    run({"netns", "exec", ns, ip_, "link", "set", "lo", "up"});
+    if (!ok) why = "setting up the veth pair failed";
+    return ok;
+  }
+  std::string name(int index) const { return prefix_ + "n" + std::to_string(index); }
+  std::string address(int index) const { return subnet(index) + ".2"; }
+  std::vector<std::string> launcher(int index) const { return {ip_, "netns", "exec", name(index)}; }
+
+ private:
+  std::string subnet(int index) const {
+    return "10." + std::to_string(200 + ::getpid() % 50) + "." + std::to_string(index);
+  }
+  bool run(const std::vector<std::string>& args) {
+    try {
+      return run_to_exit(ip_, args).code == 0;
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+
+  std::string ip_;
+  std::string prefix_;
+  std::vector<std::string> made_;
+};
+
+TEST(ProxyMultiHost, BalancesOverBackendsOnTwoHostsOfTheirOwn) {
+  Namespaces hosts;
+  std::string why;
+  if (!hosts.make(1, why) || !hosts.make(2, why)) GTEST_SKIP() << why;
+  std::vector<std::unique_ptr<Daemon>> echoes;
+  for (int i = 1; i <= 2; ++i) {
+    echoes.push_back(std::make_unique<Daemon>(echo_binary(),
+                                              R"({"listeners": [{"host": ")" + hosts.address(i) +
+                                                  R"(", "port": 7000}],
+            "admin": {"listen": ")" + hosts.address(i) +
+                                                  R"(:9901"}, "runtime": {"workers": 1}})",
+                                              std::vector<std::string>{}, hosts.launcher(i)));
+  }
+  ProxyDaemon proxy(proxy_config(
+      {backend_json(hosts.address(1) + ":7000"), backend_json(hosts.address(2) + ":7000")}));
+  const RunResult load = run_to_exit(
+      load_binary(), {proxy.address(), "-c", "8", "-s", "512", "-n", "4000", "--no-progress"});
+  ASSERT_EQ(load.code, 0) << load.out << load.err;
+  EXPECT_NE(load.out.find("verify failures  0"), std::string::npos) << load.out;
+  EXPECT_EQ(relayed_to(proxy, 0), 4u);
+  EXPECT_EQ(relayed_to(proxy, 1), 4u);
+  for (auto& echo : echoes) EXPECT_GE(connections_of(*echo), 4u);
+}
+
+}  // namespace
+}  // namespace zap::e2e

@@ -1,0 +1,82 @@
+#include "proxy_settings.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "config_error.hpp"
+
+namespace zap::proxy {
+namespace {
+
+// Loads `json` as a config file (and `extra` flags) the way zap-proxy does.
+ProxySettings load(const std::string& json, std::vector<std::string> extra = {}) {
+  char path[] = "/tmp/zap-proxy-settings-XXXXXX";
+  const int fd = ::mkstemp(path);
+  ::close(fd);
+  std::ofstream(path) << json;
+  CLI::App cli;
+  ProxyFlags flags;
+  add_proxy_flags(cli, flags);
+  std::vector<std::string> args = {"zap-proxy", "--config", path};
+  args.insert(args.end(), extra.begin(), extra.end());
+  std::vector<const char*> argv;
+  for (const auto& a : args) argv.push_back(a.c_str());
+  cli.parse(static_cast<int>(argv.size()), argv.data());
+  struct Remove {
+    const char* p;
+    ~Remove() { ::unlink(p); }
+  } remove{path};
+  return load_proxy_settings(flags);
+}
+
+TEST(ProxySettings, ReadsBackendsBalanceAndHealthChecks) {
+  const ProxySettings s = load(R"({
+    "listeners": [{"port": 0}],
+    "backends": [{"host": "10.0.0.2", "port": 8080, "weight": 3}, {"port": 8081}],
+    "balance": "least_connections",
+    "health_check": {"interval_ms": 500, "rise": 1},
+    "retries": 0, "idle_timeout_ms": 1000})");
+  ASSERT_EQ(s.backends.size(), 2u);
+  EXPECT_EQ(s.backends[0].address.to_string(), "10.0.0.2:8080");
+  EXPECT_EQ(s.backends[0].weight, 3);
+  EXPECT_EQ(s.backends[1].address.to_string(), "127.0.0.1:8081");
+  EXPECT_EQ(s.balance, Balance::kLeastConnections);
+  EXPECT_EQ(s.health_check.interval_ms, 500);
+  EXPECT_EQ(s.health_check.rise, 1);
+  EXPECT_EQ(s.health_check.fall, 3);
+  EXPECT_EQ(s.limits.retries, 0);
+}
+
+TEST(ProxySettings, FlagsReplaceBackendsAndTurnChecksOff) {
+  const ProxySettings s =
+      load(R"({"backends": [{"port": 1}]})", {"--backend", "127.0.0.1:7", "--backend", "[::1]:8",
+                                              "--no-health-check", "--balance", "source"});
+  ASSERT_EQ(s.backends.size(), 2u);
+  EXPECT_EQ(s.backends[1].address.to_string(), "[::1]:8");
+  EXPECT_FALSE(s.health_check.enabled);
+  EXPECT_EQ(s.balance, Balance::kSource);
+}
+
+TEST(ProxySettings, MistakesNameTheirPath) {
+  using app::error_of;
+  EXPECT_EQ(error_of([] { load("{}"); }),
+            "backends: at least one backend is required (in the config, or --backend ip:port)");
+  EXPECT_EQ(error_of([] { load(R"({"backends": [{"port": 0}]})"); }),
+            "backends[0].port: expected integer 1-65535, got 0");
+  EXPECT_EQ(error_of([] { load(R"({"backends": [{"port": 80, "weight": 0}]})"); }),
+            "backends[0].weight: expected integer 1-256, got 0");
+  EXPECT_EQ(error_of([] { load(R"({"backends": [{"port": 80}], "balance": "random"})"); }),
+            "balance: expected one of \"round_robin\", \"least_connections\", \"source\", got "
+            "\"random\"");
+  EXPECT_EQ(error_of([] { load(R"({"backends": [{"port": 80}], "health_check": {"rize": 1}})"); }),
+            "health_check.rize: unknown key");
+  std::string many = R"({"backends": [)";
+  for (int i = 1; i <= 65; ++i)
+    many += (i > 1 ? "," : "") + std::string(R"({"port": )") + std::to_string(i) + "}";
+  EXPECT_EQ(error_of([&] { load(many + "]}"); }), "backends: at most 64 backends");
+}
+
+}  // namespace
+}  // namespace zap::proxy
