@@ -17,6 +17,7 @@
 #include "zap/zell/sleep.hpp"
 #include "zap/zell/timeout.hpp"
 #include "zap/zio/file.hpp"
+#include "zap/zio/pipe.hpp"
 #include "zap/zio/socket.hpp"
 
 namespace zell = zap::zell;
@@ -259,6 +260,24 @@ TEST_P(Io, WritevAllOfNothingCompletesAtOnceAndTooManyBuffersIsAnError) {
     co_return (co_await zell::writev_all(-1, iov, 5)).raw();
   };
   EXPECT_EQ(runtime_.block_on(too_many()), -EINVAL);
+}
+
+TEST_P(Io, WritevAllWorksOnAPipeToo) {
+  auto body = []() -> zell::Task<std::string> {
+    std::error_code ec;
+    zio::Pipe pipe = zio::make_pipe(ec);
+    if (ec) co_return "pipe: " + ec.message();
+    const std::string text = "through a pipe, which is not a socket";
+    const zio::Result sent = co_await zell::writev_all(
+        pipe.write_end.get(), {const_cast<char*>(text.data()), text.size()}, 5s);
+    if (!sent || sent.bytes() != text.size()) co_return "writev_all: " + sent.error().message();
+    std::string back(text.size(), '\0');
+    const zio::Result got = co_await zell::read(pipe.read_end.get(), back.data(), back.size());
+    if (!got) co_return "read: " + got.error().message();
+    back.resize(got.bytes());
+    co_return back == text ? "ok" : "mismatch: " + back;
+  };
+  EXPECT_EQ(runtime_.block_on(body()), "ok");
 }
 
 TEST_P(Io, WritevAllFailsWithTimeoutWhenThePeerReadsNothing) {

@@ -56,13 +56,23 @@ bool WritevAllAwaiter::await_suspend(std::coroutine_handle<> handle) noexcept {
 }
 
 void WritevAllAwaiter::submit_rest() noexcept {
-  op_.prep_writev(fd_, iov_ + first_, count_ - first_);
+  // One buffer left (the common case): a send, whose kernel path is shorter than writev's (no
+  // iovec import, no generic VFS write). Not a socket (ENOTSOCK): writev from then on.
+  if (count_ - first_ == 1 && !not_socket_) {
+    op_.prep_send(fd_, iov_[first_].iov_base, iov_[first_].iov_len);
+  } else {
+    op_.prep_writev(fd_, iov_ + first_, count_ - first_);
+  }
   detail::set_deadline(op_, timeout_);  // prep_* cleared it
   loop_->submit(op_);
 }
 
 void WritevAllAwaiter::on_complete(zio::Operation& op, zio::Result result) {
   auto* self = static_cast<WritevAllAwaiter*>(op.user());
+  if (result.raw() == -ENOTSOCK && !self->not_socket_ && !self->cancelled_) {
+    self->not_socket_ = true;  // a pipe or a file: the same bytes again, with writev
+    return self->submit_rest();
+  }
   if (!result) return self->finish(result);
   // A cancel that found this op already finished must still end the call here, not let it go
   // on with the next writev.

@@ -195,8 +195,9 @@ Task<zio::Result> send_all(int fd, const void* buf, std::size_t len, IoTimeout t
 // (zio::FileSender: splice through a pipe). Result: bytes sent, or the first error.
 Task<zio::Result> send_file(int socket_fd, int file_fd, std::uint64_t offset, std::uint64_t count);
 
-// Writes every byte of up to kMaxBuffers buffers, in order (writev, resubmitted after a partial
-// write from inside the completion: no task resumption and no coroutine frame per step). The
+// Writes every byte of up to kMaxBuffers buffers, in order (writev -- or send when one buffer is
+// left, cheaper on a socket -- resubmitted after a partial write from inside the completion: no
+// task resumption and no coroutine frame per step). Works on pipes and files too. The
 // iovec entries are copied in; the memory they point at must live until the await ends. Each
 // writev carries `timeout` (a peer that takes nothing for that long fails the call with
 // ETIMEDOUT). Result: the total, or the first error (EINVAL for more than kMaxBuffers).
@@ -232,7 +233,8 @@ class WritevAllAwaiter {
   int count_ = 0;
   IoTimeout timeout_;
   std::uint64_t sent_ = 0;
-  bool cancelled_ = false;  // on the owning worker only: a completion racing a cancel stops
+  bool cancelled_ = false;   // on the owning worker only: a completion racing a cancel stops
+  bool not_socket_ = false;  // a send said ENOTSOCK: writev only
 };
 
 [[nodiscard]] inline WritevAllAwaiter writev_all(int fd, const iovec* iov, int count,
