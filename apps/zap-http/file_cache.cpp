@@ -49,7 +49,17 @@ bool read_whole(int fd, std::string& out, std::uint64_t size) {
 }  // namespace
 
 FileCache::FileCache(int root_fd, const MimeTypes& types, Options options)
-    : root_fd_(root_fd), types_(types), options_(options), use_openat2_(!options.follow_symlinks) {}
+    : root_fd_(root_fd), types_(types), options_(options), use_openat2_(false) {
+  if (options_.follow_symlinks) return;
+  // Decided once, here: an error of openat2 for some path later (EPERM from a security module,
+  // a FUSE server) must not quietly turn confinement off for good.
+  open_how how{};
+  how.flags = O_RDONLY | O_CLOEXEC | O_DIRECTORY;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+  const int probe = static_cast<int>(::syscall(SYS_openat2, root_fd_, ".", &how, sizeof how));
+  if (probe >= 0) ::close(probe);
+  use_openat2_ = probe >= 0 || (errno != ENOSYS && errno != EPERM);
+}
 
 FileCache::~FileCache() = default;
 
@@ -99,11 +109,9 @@ std::shared_ptr<CachedFile> FileCache::load(std::string_view path, std::error_co
     how.flags = kOpenFlags;
     how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
     fd = static_cast<int>(::syscall(SYS_openat2, root_fd_, relative, &how, sizeof how));
-    if (fd < 0 && (errno == ENOSYS || errno == EPERM)) {
-      use_openat2_ = false;  // no openat2 here (old kernel, seccomp): the documented fallback
-    }
+  } else {
+    fd = ::openat(root_fd_, relative, kOpenFlags);
   }
-  if (!use_openat2_) fd = ::openat(root_fd_, relative, kOpenFlags);
   if (fd < 0) {
     ec = last_error();
     return nullptr;

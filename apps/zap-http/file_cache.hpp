@@ -86,6 +86,9 @@ class FileCache {
   std::shared_ptr<const CachedFile> open(std::string_view path, std::int64_t now_ns,
                                          std::error_code& ec);
 
+  // True if paths are opened with openat2(RESOLVE_BENEATH): confined to the root. False with
+  // follow_symlinks, or where openat2 is missing (kernel < 5.6) or refused (seccomp).
+  bool confined() const { return use_openat2_; }
   std::size_t entries() const { return index_.size(); }
   std::size_t bytes_in_memory() const { return bytes_; }
   std::uint64_t hits() const { return hits_; }
@@ -111,7 +114,7 @@ class FileCache {
   int root_fd_;
   const MimeTypes& types_;
   Options options_;
-  bool use_openat2_;
+  bool use_openat2_;  // decided at construction, never changed
   Lru lru_;
   // Keys view the Entry's own path string (list nodes never move).
   std::unordered_map<std::string_view, Lru::iterator, Hash, std::equal_to<>> index_;

@@ -15,6 +15,7 @@
 
 #include <spdlog/spdlog.h>
 #include <zap/zell/io.hpp>
+#include <zap/zell/yield.hpp>
 #include <zap/zimalloc/zimalloc.hpp>
 
 #include "lingering_close.hpp"
@@ -111,6 +112,8 @@ class AccessLine {
 
 // Bytes asked of one sendfile(2): the kernel moves what the socket takes and returns.
 constexpr std::uint64_t kSendfileChunk = std::uint64_t{1} << 30;
+// A file sent without the socket ever filling up yields the worker after this many bytes.
+constexpr std::uint64_t kYieldEvery = std::uint64_t{4} << 20;
 
 struct ZimallocFree {
   void operator()(char* p) const noexcept { zimalloc::free(p); }
@@ -139,15 +142,18 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
   RequestScratch scratch;
   Response response;
   std::int64_t served = 0;
-  std::int64_t head_deadline_ns = 0;  // when the request being received must be complete
-  // The first request must start within request_timeout of the accept.
-  head_deadline_ns =
+  // When the request being received must be complete; the first one's clock starts at accept.
+  std::int64_t head_deadline_ns =
       monotonic_ns() + shared.request_timeout_ms.load(std::memory_order_relaxed) * 1'000'000;
-  bool linger = false;  // we end the connection: FIN, then drain what the client still sends
+  // How the connection ends: we end it (the default) with a lingering close -- FIN, then drain
+  // what the client still sends, so a response it has not read yet is not destroyed by a
+  // reset -- or the client ended it (closed, reset, stopped reading), and a plain close will do.
+  bool linger = true;
+  std::int64_t keepalive_ms = 0;  // for the wait before the next request; read once per request
   AccessLine access_line;
   if (worker.access) access_line.set_client(fd);
-  IdleConnections::Entry idle(fd);
-  shared.idle.add(worker.index, idle);
+  IdleConnections::Registration registration(shared.idle, worker.index, fd);
+  IdleConnections::Entry& idle = registration.entry();
 
   for (;;) {
     const ParseOutcome parsed = parse_request_head({in, have}, shared.parse_limits, head);
@@ -156,6 +162,7 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
       // Answers to pipelined requests go out before waiting for more.
       if (!flushed(co_await zell::writev_all(fd, {out, pending}, send_timeout), pending,
                    counters)) {
+        linger = false;
         break;
       }
       // Nothing received of a next request: idle, and a drain may end the wait. The first
@@ -164,7 +171,7 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
       if (idle_wait && !shared.idle.enter_idle(idle)) break;  // draining: nothing half-done
       std::chrono::nanoseconds timeout;
       if (idle_wait && served > 0) {
-        timeout = milliseconds(shared.keepalive_timeout_ms.load(std::memory_order_relaxed));
+        timeout = milliseconds(keepalive_ms);  // > 0: else the last response closed
       } else {
         timeout = std::chrono::nanoseconds(head_deadline_ns - monotonic_ns());
         if (timeout.count() <= 0) {
@@ -177,9 +184,13 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
       if (idle_wait) shared.idle.leave_idle(idle);
       if (!got) {
         note_failure(got, counters);
+        linger = got.raw() == -ETIMEDOUT;  // we end an idle or slow client; else it is gone
         break;
       }
-      if (got.bytes() == 0) break;  // the client closed (or a drain shut our read side)
+      if (got.bytes() == 0) {  // the client closed (or a drain shut our read side)
+        linger = false;
+        break;
+      }
       if (have == 0 && served > 0) {
         head_deadline_ns =
             monotonic_ns() + shared.request_timeout_ms.load(std::memory_order_relaxed) * 1'000'000;
@@ -191,7 +202,6 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
 
     // A complete head, or one that is already wrong: decide the response.
     std::size_t consumed = have;  // input this request used (all of it if malformed)
-    std::uint64_t body_left = 0;  // request body bytes still to read and drop
     bool keep_alive = false;
     if (parsed.state == ParseOutcome::kInvalid) {
       spdlog::debug("http: malformed request ({}): {}", parsed.status, parsed.reason);
@@ -203,19 +213,24 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
       // next request.
       response.reset();
       error_response(head.has_transfer_encoding ? 501 : 413, response);
+      response.send_body = head.method != Method::kHead;
       response.close = true;
     } else {
       consumed = parsed.head_size;
       worker.site.respond(head, monotonic_ns(), scratch, response);
+      // A body (rare: a static server reads none) is dropped if it came with the head; if
+      // more of it is still to come, the response closes the connection and the lingering
+      // close drains it -- never wait for it first: with "Expect: 100-continue" the client
+      // waits for us, and a body trickling in would hold the connection.
       const std::uint64_t body_here = std::min<std::uint64_t>(have - consumed, head.content_length);
       consumed += body_here;
-      body_left = head.content_length - body_here;
+      const bool body_pending = body_here < head.content_length;
       ++served;
       const std::int64_t max_requests =
           shared.max_requests_per_connection.load(std::memory_order_relaxed);
-      keep_alive = head.keep_alive && !response.close && !shared.idle.draining() &&
-                   shared.keepalive_timeout_ms.load(std::memory_order_relaxed) > 0 &&
-                   (max_requests == 0 || served < max_requests);
+      keepalive_ms = shared.keepalive_timeout_ms.load(std::memory_order_relaxed);
+      keep_alive = head.keep_alive && !response.close && !body_pending && !shared.idle.draining() &&
+                   keepalive_ms > 0 && (max_requests == 0 || served < max_requests);
     }
     const milliseconds send_timeout(shared.send_timeout_ms.load(std::memory_order_relaxed));
     if (worker.access) access_line.capture(parsed, head, {in, have});
@@ -223,6 +238,7 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
     // The response head, behind the answers to earlier pipelined requests.
     if (kOutputCapacity - pending < kMaxResponseHead &&
         !flushed(co_await zell::writev_all(fd, {out, pending}, send_timeout), pending, counters)) {
+      linger = false;
       break;
     }
     const std::size_t head_size = write_response_head(
@@ -244,21 +260,6 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
       head_deadline_ns =
           monotonic_ns() + shared.request_timeout_ms.load(std::memory_order_relaxed) * 1'000'000;
     }
-    bool failed = false;
-    while (body_left > 0) {  // (then `have` is 0: the body used all the input)
-      const zio::Result got = co_await zell::recv(
-          fd, in, std::min<std::uint64_t>(in_capacity, body_left),
-          milliseconds(shared.request_timeout_ms.load(std::memory_order_relaxed)));
-      if (!got || got.bytes() == 0) {
-        if (!got) note_failure(got, counters);
-        failed = true;
-        break;
-      }
-      counters.add(counters.bytes_in, got.bytes());
-      body_left -= got.bytes();
-    }
-    if (failed) break;
-
     // The body: copied behind the head when it fits, else written with it, or sendfile(2).
     const std::uint64_t body_length = response.wire_body_length();
     if (body_length > 0 && response.body_fd < 0) {
@@ -269,6 +270,7 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
         const iovec body = {const_cast<char*>(response.body.data()), response.body.size()};
         if (!flushed(co_await zell::writev_all(fd, {out, pending}, body, send_timeout), pending,
                      counters)) {
+          linger = false;
           break;
         }
       }
@@ -285,19 +287,29 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
       }
       if (!flushed(co_await zell::writev_all(fd, {out, pending}, send_timeout), pending,
                    counters)) {
+        linger = false;
         break;
       }
       off_t offset = static_cast<off_t>(response.offset);
       std::uint64_t left = body_length;
+      std::uint64_t since_yield = 0;
       zio::Result failure;
       while (left > 0) {
         const ssize_t n = ::sendfile(fd, response.body_fd, &offset, std::min(left, kSendfileChunk));
         if (n > 0) {
           left -= static_cast<std::uint64_t>(n);
           counters.add(counters.bytes_out, static_cast<std::uint64_t>(n));
+          // A client that keeps up would keep this worker to itself until the file ends: let
+          // the worker's other connections (and a cancellation) in now and then.
+          since_yield += static_cast<std::uint64_t>(n);
+          if (since_yield >= kYieldEvery && left > 0) {
+            since_yield = 0;
+            co_await zell::yield();
+          }
         } else if (n == 0) {
           break;  // the file ended early: it shrank after its size was sent
         } else if (errno == EAGAIN) {
+          since_yield = 0;
           const zio::Result ready = co_await zell::poll(fd, POLLOUT, send_timeout);
           if (!ready) {
             failure = ready;
@@ -310,12 +322,14 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
       }
       if (!failure.ok()) {
         note_failure(failure, counters);
+        linger = false;
         break;
       }
       if (left > 0) {
-        // Only closing tells the client that the response is incomplete.
+        // Only closing at once tells the client that the response is incomplete.
         spdlog::warn("http: a file shrank while being sent; closing the connection");
         counters.add(counters.errors);
+        linger = false;
         break;
       }
     }
@@ -331,7 +345,7 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
 
   counters.extra[kFileCacheHits].store(worker.cache.hits(), std::memory_order_relaxed);
   counters.extra[kFileCacheMisses].store(worker.cache.misses(), std::memory_order_relaxed);
-  shared.idle.remove(worker.index, idle);  // before the fd number can be reused
+  registration.remove();  // before the fd number can be reused
   // Both close through the worker's IO loop: zio's epoll backend keeps per-loop state about
   // each fd number, which only a close it sees resets.
   if (linger) {

@@ -15,9 +15,12 @@
 //
 // Time limits: keepalive_timeout between requests, request_timeout from a request's first byte
 // to the end of its head (slow-loris clients are dropped), send_timeout on every write.
-// Request bodies (rare on a static server: GET with Content-Length) are read and dropped up to
-// max_request_body; a larger one is answered 413, Transfer-Encoding 501, then the connection
-// closes. A malformed head is answered (400, 414, 431, 505) and the connection closes.
+// A request body (rare on a static server: a GET with Content-Length) that came with its head
+// is dropped; if more of it is still to come, the response says "Connection: close" and the
+// lingering close drains the rest -- the server never waits for a body first (a client sending
+// "Expect: 100-continue" waits for the response). Bodies over max_request_body are answered 413,
+// Transfer-Encoding 501, and the connection closes. A malformed head is answered (400, 414,
+// 431, 505) and the connection closes.
 // Closing after a response of ours is a lingering close (FIN, drain, close), so the client reads
 // the response instead of a reset. A client that vanishes (reset, broken pipe) just ends the
 // connection, counted as an error.

@@ -75,8 +75,14 @@ HttpServer::HttpServer(const HttpSettings& settings, std::size_t workers, app::C
   }
   std::string index;
   for (const std::string& name : settings.index_files) index += (index.empty() ? "" : ", ") + name;
+  if (!settings.follow_symlinks && !workers_.front()->cache.confined()) {
+    spdlog::warn(
+        "http: openat2 is not available (kernel < 5.6, or refused by a seccomp filter): "
+        "symlinks under {} may lead out of it",
+        settings.root);
+  }
   spdlog::info("http: serving {} (index {}, symlinks {}, file cache {} s)", settings.root, index,
-               settings.follow_symlinks ? "followed anywhere" : "confined to the root",
+               workers_.front()->cache.confined() ? "confined to the root" : "followed anywhere",
                static_cast<double>(settings.file_cache.validity_ms) / 1000.0);
 }
 

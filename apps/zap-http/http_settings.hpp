@@ -15,7 +15,7 @@
 //     "send_timeout_ms": 60000,           // a client that takes no byte for this long is dropped
 //     "max_requests_per_connection": 10000,   // then "Connection: close"; 0: no limit
 //     "max_request_head": 8192,           // request line + fields; larger: 414 / 431
-//     "max_request_body": 1048576,        // bodies (of GET...) are read and dropped up to this
+//     "max_request_body": 1048576,        // larger request bodies: 413; smaller ones are dropped
 //     "file_cache": {"entries": 4096, "max_bytes": 67108864, "max_file_size": 262144,
 //                    "validity_ms": 1000},
 //     "access_log": "",                   // a file for nginx-style "combined" lines; "" = none

@@ -2,13 +2,12 @@
 // requests, at once, instead of waiting out their keep-alive timeout.
 //
 //   IdleConnections idle(workers);
-//   IdleConnections::Entry entry(fd);           // in the connection's frame
-//   idle.add(worker, entry);
-//   if (!idle.enter_idle(entry)) ... draining: close instead of waiting for a request ...
+//   IdleConnections::Registration registration(idle, worker, fd);   // in the connection's frame
+//   if (!idle.enter_idle(registration.entry())) ... draining: close, do not wait for a request ...
 //   co_await recv(...);                          // ends with 0 bytes if drained meanwhile
-//   idle.leave_idle(entry);
+//   idle.leave_idle(registration.entry());
 //   ...
-//   idle.remove(worker, entry);                  // before the fd is closed
+//   registration.remove();                       // before the fd is closed
 //
 //   idle.begin_drain();                          // main thread, at SIGTERM
 //
@@ -44,6 +43,31 @@ class IdleConnections {
   };
 
   explicit IdleConnections(std::size_t workers) : lists_(workers == 0 ? 1 : workers) {}
+
+  // An Entry added for its lifetime: removed by remove() (before the fd is closed) or at the
+  // latest by the destructor, so that a frame destroyed on any path never leaves it linked.
+  class Registration {
+   public:
+    Registration(IdleConnections& registry, std::size_t worker, int fd)
+        : registry_(registry), worker_(worker), entry_(fd) {
+      registry_.add(worker_, entry_);
+    }
+    ~Registration() { remove(); }
+    Registration(const Registration&) = delete;
+    Registration& operator=(const Registration&) = delete;
+    Entry& entry() { return entry_; }
+    void remove() noexcept {
+      if (!linked_) return;
+      linked_ = false;
+      registry_.remove(worker_, entry_);
+    }
+
+   private:
+    IdleConnections& registry_;
+    std::size_t worker_;
+    Entry entry_;
+    bool linked_ = true;
+  };
 
   void add(std::size_t worker, Entry& entry) noexcept;
   void remove(std::size_t worker, Entry& entry) noexcept;

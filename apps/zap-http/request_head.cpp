@@ -169,6 +169,7 @@ ParseOutcome parse_request_head(std::string_view data, const ParseLimits& limits
     pos += data[pos] == '\r' ? 2 : 1;
   }
   if (pos >= limits.max_head) return invalid(400, "too many empty lines");
+  if (pos + 1 == data.size() && data[pos] == '\r') return {};  // an empty line's CR, LF to come
 
   const Line request_line = line_at(data, pos);
   if (!request_line.complete) {

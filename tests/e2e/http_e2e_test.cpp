@@ -180,6 +180,36 @@ TEST(HttpMalformed, EachGetsItsErrorAndTheConnectionCloses) {
   EXPECT_EQ(http_request(http.address(), get("/")).status, 200) << "still serving";
 }
 
+TEST(HttpBodies, AResponseNeverWaitsForARequestBody) {
+  Site site;
+  site.write("a.txt", "aaaa");
+  HttpDaemon http(http_config(site));
+  // The client announces a body and waits for us before sending it (Expect: 100-continue).
+  Socket waiting = Socket::connect(http.address());
+  ASSERT_TRUE(waiting.send_all(
+      "POST /a.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\nExpect: 100-continue\r\n\r\n"));
+  const auto start = Clock::now();
+  const HttpReply answer = read_http_reply(waiting, false, std::chrono::seconds(5));
+  EXPECT_EQ(answer.status, 405);
+  EXPECT_EQ(answer.header("Connection"), "close") << "the unread body cannot stay on the line";
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(1));
+  EXPECT_TRUE(waiting.recv_until_closed(std::chrono::seconds(5)).closed);
+
+  // A body that came with its head is dropped and the connection goes on.
+  Socket whole = Socket::connect(http.address());
+  ASSERT_TRUE(whole.send_all("GET /a.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nxyz" +
+                             get("/a.txt")));
+  EXPECT_EQ(read_http_reply(whole).body, "aaaa");
+  EXPECT_EQ(read_http_reply(whole).body, "aaaa") << "the body was not taken for a request";
+
+  // HEAD gets no body even with an error that closes the connection.
+  Socket head = Socket::connect(http.address());
+  ASSERT_TRUE(head.send_all("HEAD / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"));
+  const Socket::Drained reply = head.recv_until_closed();
+  EXPECT_EQ(reply.data.rfind("HTTP/1.1 501 ", 0), 0u) << reply.data;
+  EXPECT_EQ(reply.data.size(), reply.data.find("\r\n\r\n") + 4) << "a HEAD answer has no body";
+}
+
 TEST(HttpConfinement, NothingOutsideTheRootIsServed) {
   Site site;
   TempDir outside;

@@ -53,6 +53,13 @@ TEST(RequestHead, BareLineFeedsAndLeadingEmptyLinesAreAccepted) {
   EXPECT_EQ(head.target, "/");
 }
 
+TEST(RequestHead, AnEmptyLineSplitBetweenItsCrAndLfIsIncomplete) {
+  RequestHead head;
+  EXPECT_EQ(parse("\r", head).state, ParseOutcome::kIncomplete);
+  EXPECT_EQ(parse("\r\n\r", head).state, ParseOutcome::kIncomplete);
+  EXPECT_EQ(parse("\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n", head).state, ParseOutcome::kComplete);
+}
+
 TEST(RequestHead, KeepAliveFollowsVersionAndConnection) {
   RequestHead head;
   ASSERT_EQ(parse("GET / HTTP/1.0\r\n\r\n", head).state, ParseOutcome::kComplete);
