@@ -168,8 +168,9 @@ ParseOutcome parse_request_head(std::string_view data, const ParseLimits& limits
                                                      data[pos + 1] == '\n'))) {
     pos += data[pos] == '\r' ? 2 : 1;
   }
+  if (pos + 1 == data.size() && data[pos] == '\r') ++pos;  // an empty line's CR, its LF to come
   if (pos >= limits.max_head) return invalid(400, "too many empty lines");
-  if (pos + 1 == data.size() && data[pos] == '\r') return {};  // an empty line's CR, LF to come
+  if (pos >= data.size()) return {};
 
   const Line request_line = line_at(data, pos);
   if (!request_line.complete) {

@@ -60,6 +60,15 @@ TEST(RequestHead, AnEmptyLineSplitBetweenItsCrAndLfIsIncomplete) {
   EXPECT_EQ(parse("\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n", head).state, ParseOutcome::kComplete);
 }
 
+TEST(RequestHead, EmptyLinesThatFillTheBufferAreRefused) {
+  ParseLimits limits;
+  limits.max_head = 64;
+  RequestHead head;
+  // Found by the fuzzer: 63 LFs and a CR once waited for more input with the buffer full.
+  EXPECT_EQ(parse(std::string(63, '\n') + "\r", head, limits).status, 400);
+  EXPECT_EQ(parse(std::string(64, '\n'), head, limits).status, 400);
+}
+
 TEST(RequestHead, KeepAliveFollowsVersionAndConnection) {
   RequestHead head;
   ASSERT_EQ(parse("GET / HTTP/1.0\r\n\r\n", head).state, ParseOutcome::kComplete);
