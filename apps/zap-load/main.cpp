@@ -31,10 +31,12 @@ Examples:
   zap-load 127.0.0.1:7000 -c 16 -s 1024 -p 8 -n 100000      # pipelined, fixed request count
   zap-load 127.0.0.1:7000 -c 64 -r 50000 -d 10 --json -     # fixed rate, JSON on stdout)";
 
-// The whole run's numbers, summed over the connections.
+// The whole run's numbers, summed over the connections. The latency histograms belong to the
+// connections' tasks until they have finished: merge them (`final`) only then -- the progress
+// line reads the live atomics alone.
 load::LoadSummary summarize(const std::vector<load::ConnectionReport>& reports,
                             const std::vector<zync::CachePadded<load::LiveCounters>>& live,
-                            double elapsed_s) {
+                            double elapsed_s, bool final) {
   load::LoadSummary s;
   s.elapsed_s = elapsed_s;
   for (std::size_t i = 0; i < reports.size(); ++i) {
@@ -44,6 +46,7 @@ load::LoadSummary summarize(const std::vector<load::ConnectionReport>& reports,
     s.bytes_in += c.bytes_in.load(std::memory_order_relaxed);
     s.errors += c.errors.load(std::memory_order_relaxed);
     s.verify_failures += c.verify_failures.load(std::memory_order_relaxed);
+    if (!final) continue;
     s.latency.merge(reports[i].latency);
     if (!reports[i].first_error.empty()) {
       if (s.first_error.empty()) s.first_error = reports[i].first_error;
@@ -98,7 +101,8 @@ int run(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     const std::int64_t now = load::steady_now_ns();
     if (now - last_ns < 1'000'000'000) continue;
-    const load::LoadSummary so_far = summarize(reports, live, double(now - plan.start_ns) / 1e9);
+    const load::LoadSummary so_far =
+        summarize(reports, live, double(now - plan.start_ns) / 1e9, false);
     if (options.progress) {
       load::print_progress(stderr, so_far.elapsed_s, so_far.requests - last_requests,
                            so_far.bytes_in - last_bytes, double(now - last_ns) / 1e9, so_far.errors,
@@ -112,7 +116,7 @@ int run(int argc, char** argv) {
   const double elapsed = double(load::steady_now_ns() - plan.start_ns) / 1e9;
   runtime.shutdown();
 
-  const load::LoadSummary summary = summarize(reports, live, elapsed);
+  const load::LoadSummary summary = summarize(reports, live, elapsed, true);
   load::print_table(stdout, options, summary);
   if (!options.json.empty()) {
     const std::string json = load::render_json(options, summary);

@@ -87,8 +87,8 @@ Backend* BackendPool::pick_round_robin(std::uint64_t tried) {
   // Relaxed: the cursor only spreads choices; a race gives two clients the same turn.
   // A retry (tried != 0) takes no turn: the turns stay the clients', so a dead backend that is
   // not marked down (no health checks) costs each client at most one failed connect, not all.
-  const std::uint64_t turn =
-      tried == 0 ? cursor_->fetch_add(1, std::memory_order_relaxed) : mix(tried) ^ tried;
+  const std::uint64_t turn = tried == 0 ? cursor_->fetch_add(1, std::memory_order_relaxed)
+                                        : retry_cursor_->fetch_add(1, std::memory_order_relaxed);
   Backend* scheduled = backends_[schedule_[turn % schedule_.size()]];
   if (tried == 0 && eligible(*scheduled, tried)) return scheduled;
   // The scheduled backend is down (or this is a retry): one of the eligible others, by weight at
@@ -164,6 +164,7 @@ void BackendPool::connect_succeeded(Backend& backend) {
 }
 
 bool BackendPool::record_failure(Backend& backend) {
+  backend.successes_in_a_row.store(0, std::memory_order_relaxed);  // rise counts from here
   const int failures = backend.failures_in_a_row.fetch_add(1, std::memory_order_relaxed) + 1;
   return failures >= rules_.fall && backend.up.exchange(false, std::memory_order_relaxed);
 }

@@ -101,6 +101,8 @@ class BackendPool {
   HealthRules rules_;
   std::vector<std::uint8_t> schedule_;  // round robin: backend indices, smoothly interleaved
   zync::CachePadded<std::atomic<std::uint64_t>> cursor_{0};
+  zync::CachePadded<std::atomic<std::uint64_t>> retry_cursor_{
+      0};  // retries: not the clients' turns
 };
 
 }  // namespace zap::proxy

@@ -5,12 +5,16 @@
 #include <cerrno>
 #include <chrono>
 #include <memory>
+#include <optional>
+#include <utility>
 
 #include <spdlog/spdlog.h>
 #include <zap/zell/io.hpp>
 #include <zap/zell/runtime.hpp>
 #include <zap/zimalloc/zimalloc.hpp>
 #include <zap/zio/socket.hpp>
+
+#include "lingering_close.hpp"
 
 namespace zap::proxy {
 
@@ -36,7 +40,8 @@ struct Relay {
   Backend* backend = nullptr;
   app::WorkerCounters* counters = nullptr;
   const ProxyShared* shared = nullptr;
-  std::int64_t last_activity_ns = 0;
+  std::int64_t last_activity_ns = 0;  // the last byte received or fully sent, either way
+  int writes_in_flight = 0;           // a write in progress is activity, however slow
   bool aborted = false;  // an error or a timeout ended the relay: both sides are shut down
 };
 
@@ -45,25 +50,33 @@ struct ZimallocFree {
 };
 
 // Ends both directions at once: a pending recv on either socket completes with 0 bytes.
-void abort_relay(Relay& relay) {
+void abort_relay(Relay& relay) noexcept {
   if (relay.aborted) return;
   relay.aborted = true;
   ::shutdown(relay.client, SHUT_RDWR);
   ::shutdown(relay.server, SHUT_RDWR);
 }
 
-void note_failure(const zio::Result& r, Relay& relay) {
+// Counts and logs; never throws (the relay's state must not be unwound from under the other
+// direction).
+void note_failure(const zio::Result& r, Relay& relay) noexcept {
   if (r.raw() == -ECANCELED) return;
   relay.counters->add(relay.counters->errors);
-  if (peer_went_away(r)) {
-    spdlog::debug("proxy: a peer went away: {}", r.error().message());
-  } else {
-    spdlog::info("proxy: relay error: {}", r.error().message());
+  try {
+    if (peer_went_away(r)) {
+      spdlog::debug("proxy: a peer went away: {}", r.error().message());
+    } else {
+      spdlog::info("proxy: relay error: {}", r.error().message());
+    }
+  } catch (...) {
+    // out of memory for a log line: the count above stands
   }
 }
 
 // One direction: everything received from `from` is sent to `to`, in order; `from`'s FIN
-// becomes `to`'s FIN.
+// becomes `to`'s FIN. A failed write ends this direction only: `to` can take no more, but what
+// `to` still sends the other way is relayed until it ends. A failed read (a reset) or the idle
+// timeout ends both. Never throws.
 zell::Task<void> pump(Relay& relay, bool to_backend) {
   const int from = to_backend ? relay.client : relay.server;
   const int to = to_backend ? relay.server : relay.client;
@@ -75,12 +88,20 @@ zell::Task<void> pump(Relay& relay, bool to_backend) {
     co_return abort_relay(relay);
   }
   for (;;) {
-    const std::int64_t idle_ms = relay.shared->idle_timeout_ms.load(std::memory_order_relaxed);
-    const zio::Result got = co_await zell::recv(from, buffer.get(), size, milliseconds(idle_ms));
+    const std::int64_t idle_ns =
+        relay.shared->idle_timeout_ms.load(std::memory_order_relaxed) * 1'000'000;
+    // Wait no longer than the connection may stay idle from its last activity (0: no limit).
+    const std::int64_t quiet_ns = monotonic_ns() - relay.last_activity_ns;
+    const std::chrono::nanoseconds wait(
+        idle_ns == 0 ? 0 : std::max<std::int64_t>(idle_ns - quiet_ns, 1'000'000));
+    const zio::Result got = co_await zell::recv(from, buffer.get(), size, wait);
     if (got.raw() == -ETIMEDOUT) {
-      // Quiet here; if the other direction moved data meanwhile, the connection is not idle.
-      if (!relay.aborted && monotonic_ns() - relay.last_activity_ns < idle_ms * 1'000'000) continue;
-      spdlog::debug("proxy: connection idle for {} ms, closing", idle_ms);
+      // Quiet here; the connection is idle only if the other direction was quiet too.
+      if (!relay.aborted &&
+          (relay.writes_in_flight > 0 || monotonic_ns() - relay.last_activity_ns < idle_ns)) {
+        continue;
+      }
+      spdlog::debug("proxy: connection idle for {} ms, closing", idle_ns / 1'000'000);
       co_return abort_relay(relay);
     }
     if (!got) {
@@ -92,11 +113,16 @@ zell::Task<void> pump(Relay& relay, bool to_backend) {
       co_return;
     }
     relay.last_activity_ns = monotonic_ns();
-    const zio::Result sent =
-        co_await zell::writev_all(to, {buffer.get(), got.bytes()}, milliseconds(idle_ms));
+    ++relay.writes_in_flight;
+    // The write's own deadline: a peer that takes nothing for the idle time is gone.
+    const zio::Result sent = co_await zell::writev_all(to, {buffer.get(), got.bytes()},
+                                                       std::chrono::nanoseconds(idle_ns));
+    --relay.writes_in_flight;
+    relay.last_activity_ns = monotonic_ns();
     if (!sent) {
       if (!relay.aborted) note_failure(sent, relay);
-      co_return abort_relay(relay);
+      if (sent.raw() == -ETIMEDOUT) co_return abort_relay(relay);
+      co_return;  // `to` is gone for writing; the other direction may still have bytes for us
     }
     app::WorkerCounters& c = *relay.counters;
     if (to_backend) {
@@ -109,9 +135,30 @@ zell::Task<void> pump(Relay& relay, bool to_backend) {
   }
 }
 
+// Holds a backend's count of connections (picked or relaying) until destroyed.
+class ActiveConnection {
+ public:
+  explicit ActiveConnection(Backend& backend) : backend_(&backend) {
+    backend_->active.fetch_add(1, std::memory_order_relaxed);
+  }
+  ActiveConnection(ActiveConnection&& other) noexcept
+      : backend_(std::exchange(other.backend_, nullptr)) {}
+  ActiveConnection& operator=(ActiveConnection&&) = delete;
+  ~ActiveConnection() {
+    if (backend_ != nullptr) backend_->active.fetch_sub(1, std::memory_order_relaxed);
+  }
+  Backend* backend() const { return backend_; }
+
+ private:
+  Backend* backend_;
+};
+
 // A connected socket to a backend, trying up to 1 + retries of them; null if none answered.
+// A backend counts the connection as active from its pick, so that least_connections sees the
+// connects in progress (a backend that swallows SYNs must not attract every new client).
 zell::Task<zio::UniqueFd> connect_backend(ProxyShared& shared, const zio::SocketAddress& client,
-                                          app::WorkerCounters& counters, Backend*& chosen) {
+                                          app::WorkerCounters& counters,
+                                          std::optional<ActiveConnection>& chosen) {
   std::uint64_t tried = 0;
   const std::int64_t attempts = 1 + shared.retries.load(std::memory_order_relaxed);
   const milliseconds timeout(shared.connect_timeout_ms.load(std::memory_order_relaxed));
@@ -119,6 +166,7 @@ zell::Task<zio::UniqueFd> connect_backend(ProxyShared& shared, const zio::Socket
     Backend* backend = shared.pool.pick(client, tried);
     if (backend == nullptr) break;
     tried |= std::uint64_t{1} << backend->index;
+    ActiveConnection active(*backend);
     std::error_code ec;
     zio::UniqueFd socket = zio::open_socket(backend->address.family(), SOCK_STREAM, ec);
     if (ec) {  // EMFILE and friends: this client cannot be served now
@@ -128,7 +176,7 @@ zell::Task<zio::UniqueFd> connect_backend(ProxyShared& shared, const zio::Socket
     const zio::Result connected = co_await zell::connect(socket.get(), backend->address, timeout);
     if (connected) {
       shared.pool.connect_succeeded(*backend);
-      chosen = backend;
+      chosen.emplace(std::move(active));
       co_return socket;
     }
     counters.add(counters.extra[kConnectFailures]);
@@ -167,32 +215,43 @@ zell::Task<void> proxy_connection(zio::UniqueFd client, app::ConnectionGate::Tic
   app::WorkerCounters& counters = ticket.counters();
   std::error_code ec;
   const zio::SocketAddress peer = zio::peer_address(client.get(), ec);  // for "source" balance
-  Backend* backend = nullptr;
-  zio::UniqueFd server = co_await connect_backend(shared, peer, counters, backend);
+  std::optional<ActiveConnection> active;
+  zio::UniqueFd server = co_await connect_backend(shared, peer, counters, active);
   if (!server) {
     counters.add(counters.extra[kNoBackend]);
     spdlog::debug("proxy: no backend reachable; closing the client");
     co_await zell::close(client.release());
     co_return;
   }
-  backend->active.fetch_add(1, std::memory_order_relaxed);
-  backend->connections.fetch_add(1, std::memory_order_relaxed);
+  Backend& backend = *active->backend();
+  backend.connections.fetch_add(1, std::memory_order_relaxed);
   counters.add(counters.requests);
-  // Relayed bytes must not wait for Nagle: the endpoints decided when to send them.
-  (void)zio::set_nodelay(client.get(), true);
-  (void)zio::set_nodelay(server.get(), true);
+  // Relayed bytes must not wait for Nagle: the endpoints decided when to send them. Keepalive
+  // probes find a peer that vanished while the connection is quiet (with idle_timeout_ms 0,
+  // nothing else would).
+  for (const int fd : {client.get(), server.get()}) {
+    (void)zio::set_nodelay(fd, true);
+    (void)zio::set_keepalive(fd, zio::KeepAlive{});
+  }
 
-  Relay relay{client.get(), server.get(), backend, &counters, &shared, monotonic_ns(), false};
+  Relay relay{client.get(), server.get(), &backend, &counters, &shared, monotonic_ns()};
+  // The relay lives in this frame: both directions must have ended before it goes.
   zell::JoinHandle<void> back = zell::spawn_local(pump(relay, false));
-  co_await pump(relay, true);
+  co_await pump(relay, true);  // never throws
   try {
-    co_await back;  // the relay lives in this frame: wait for the other direction
+    co_await back;
   } catch (const zell::TaskCancelled&) {
     // shutdown: the runtime is going away with both directions
   }
-  backend->active.fetch_sub(1, std::memory_order_relaxed);
-  co_await zell::close(server.release());
-  co_await zell::close(client.release());
+  if (relay.aborted) {
+    co_await zell::close(server.release());
+    co_await zell::close(client.release());
+  } else {
+    // Both directions ended on their own; what a peer still sends (after a write to it failed)
+    // is drained, so that closing does not reset what the other direction delivered last.
+    co_await app::lingering_close(std::move(server));
+    co_await app::lingering_close(std::move(client));
+  }
 }
 
 }  // namespace zap::proxy

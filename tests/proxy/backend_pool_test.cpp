@@ -44,6 +44,17 @@ TEST(RoundRobin, TheTurnsOfADownBackendAreSharedByTheOthers) {
   EXPECT_NEAR(count[1], 1500, 150);
 }
 
+TEST(RoundRobin, RetriesAwayFromADeadBackendAreSharedByTheOthers) {
+  // No health checks: the dead backend stays "up" and keeps its turns; the clients that draw it
+  // retry, and those retries must not all land on one neighbour.
+  BackendPool pool(backends({1, 1, 1}), Balance::kRoundRobin, {.passive = false});
+  std::map<std::size_t, int> count;
+  for (int i = 0; i < 3000; ++i) ++count[pool.pick(kClient, std::uint64_t{1} << 0)->index];
+  EXPECT_EQ(count[0], 0);
+  EXPECT_NEAR(count[1], 1500, 150);
+  EXPECT_NEAR(count[2], 1500, 150);
+}
+
 TEST(Pick, SkipsTriedBackendsAndGivesNullWhenNoneIsLeft) {
   for (const Balance balance :
        {Balance::kRoundRobin, Balance::kLeastConnections, Balance::kSource}) {
@@ -120,6 +131,16 @@ TEST(Health, FallAndRiseCountConsecutiveVerdicts) {
   EXPECT_TRUE(pool.check_result(b, true)) << "second success in a row: up";
   EXPECT_TRUE(b.up.load());
   EXPECT_EQ(pool.up_count(), 1u);
+}
+
+TEST(Health, APassiveFailureRestartsTheRiseCount) {
+  BackendPool pool(backends({1}), Balance::kRoundRobin, {.rise = 2, .fall = 1});
+  Backend& b = pool.at(0);
+  for (int i = 0; i < 10; ++i) pool.check_result(b, true);
+  EXPECT_TRUE(pool.connect_failed(b));
+  EXPECT_FALSE(b.up.load());
+  EXPECT_FALSE(pool.check_result(b, true)) << "one good check is not `rise` of them";
+  EXPECT_TRUE(pool.check_result(b, true));
 }
 
 TEST(Health, FailedConnectsCountOnlyWhenPassiveChecksAreOn) {
