@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <stdexcept>
+
 namespace zap::app {
 
 namespace {
@@ -36,7 +38,16 @@ Counters::Counters(std::vector<WorkerPlacement> placement, std::vector<ExtraCoun
     : workers_(placement.empty() ? 1 : placement.size()),
       placement_(std::move(placement)),
       extras_(std::move(extras)) {
-  if (extras_.size() > kMaxExtraCounters) extras_.resize(kMaxExtraCounters);
+  // A programming error, found at start-up: more extras than WorkerCounters has room for, or
+  // one that would overwrite a common counter in /stats.
+  if (extras_.size() > kMaxExtraCounters) {
+    throw std::invalid_argument("Counters: more than kMaxExtraCounters extra counters");
+  }
+  for (const ExtraCounter& extra : extras_) {
+    for (const Field& f : kFields) {
+      if (extra.name == f.name) throw std::invalid_argument("Counters: extra " + extra.name);
+    }
+  }
 }
 
 std::string Counters::render_json() const {

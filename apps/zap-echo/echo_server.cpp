@@ -33,7 +33,6 @@ EchoServer::EchoServer(const EchoSettings& settings, std::size_t workers, app::C
     udp_.push_back(wanted.udp);
     if (!wanted.udp) continue;
     UdpListener listener;
-    listener.config_index = index;
     zio::SocketAddress address = wanted.address;
     for (std::size_t i = 0; i < (per_worker ? std::max<std::size_t>(workers, 1) : 1); ++i) {
       listener.sockets.push_back(app::bind_udp(address, per_worker));

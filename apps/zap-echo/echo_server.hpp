@@ -16,7 +16,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -51,7 +50,6 @@ class EchoServer {
 
  private:
   struct UdpListener {
-    std::size_t config_index = 0;        // its place among the configured listeners
     std::vector<zio::UniqueFd> sockets;  // one per worker (per_worker), else one
     std::string bound;
   };

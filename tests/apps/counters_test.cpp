@@ -44,6 +44,14 @@ TEST(Counters, ExtraCountersAreSummedAndExportedByName) {
   EXPECT_NE(text.find("# TYPE zap_http_cached_files gauge\n"), std::string::npos);
 }
 
+TEST(Counters, ExtrasThatDoNotFitOrShadowACommonCounterAreRefused) {
+  EXPECT_THROW(Counters(std::vector<WorkerPlacement>{{0, 0, 0}}, {{"errors", "clash", false}}),
+               std::invalid_argument);
+  std::vector<ExtraCounter> many(kMaxExtraCounters + 1, ExtraCounter{"x", "x", false});
+  for (std::size_t i = 0; i < many.size(); ++i) many[i].name = "x" + std::to_string(i);
+  EXPECT_THROW(Counters(std::vector<WorkerPlacement>{{0, 0, 0}}, many), std::invalid_argument);
+}
+
 TEST(Counters, PlacementAddsCpuAndNodeToJsonAndAnInfoMetric) {
   Counters counters(std::vector<WorkerPlacement>{{0, 0, 0}, {3, 1, 1}});
   ASSERT_EQ(counters.workers(), 2u);

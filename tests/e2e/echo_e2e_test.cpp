@@ -307,6 +307,22 @@ TEST(EchoListeners, SharedAcceptorTcpAndUdpEcho) {
   EXPECT_EQ(echo.stop(), 0);
 }
 
+TEST(EchoListeners, ThePortFileListsListenersInConfigOrderWhateverTheirProtocol) {
+  EchoDaemon echo(R"({"listeners": [{"port": 0, "protocol": "udp"}, {"port": 0},
+                                    {"port": 0, "protocol": "udp"}]})");
+  for (const std::size_t udp_index : {0u, 2u}) {
+    Socket udp = Socket::udp(echo.address(udp_index));
+    ASSERT_TRUE(udp.valid());
+    ASSERT_EQ(::send(udp.fd(), "dgram", 5, 0), 5);
+    EXPECT_EQ(udp.recv_exact(5, std::chrono::seconds(5)), "dgram") << udp_index;
+  }
+  Socket tcp = Socket::connect(echo.address(1));
+  ASSERT_TRUE(tcp.valid()) << "the second listener is the TCP one";
+  expect_echo(tcp, 1000, 3);
+  tcp = Socket();
+  EXPECT_EQ(echo.stop(), 0);
+}
+
 TEST(EchoListeners, Ipv6LoopbackWhenAvailable) {
   const int probe = ::socket(AF_INET6, SOCK_STREAM, 0);
   sockaddr_in6 addr{};

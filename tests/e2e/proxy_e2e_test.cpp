@@ -257,7 +257,10 @@ class Namespaces {
     prefix_ = "zapt" + std::to_string(::getpid() % 100000);
   }
   ~Namespaces() {
+    // Deleting a namespace deletes the veth end inside it, and with it the pair; a pair whose
+    // end never moved in is deleted here.
     for (const std::string& ns : made_) run({"netns", "del", ns});
+    for (const std::string& link : links_) run({"link", "del", link});
   }
   const std::string& ip() const { return ip_; }
   // Makes namespace `index` (1-based) with address 10.<s>.<index>.2, reachable from here at
@@ -280,8 +283,12 @@ class Namespaces {
       return false;
     }
     made_.push_back(ns);
-    const bool ok = run({"link", "add", host, "type", "veth", "peer", "name", peer}) &&
-                    run({"link", "set", peer, "netns", ns}) &&
+    if (!run({"link", "add", host, "type", "veth", "peer", "name", peer})) {
+      why = "ip link add veth failed";
+      return false;
+    }
+    links_.push_back(host);
+    const bool ok = run({"link", "set", peer, "netns", ns}) &&
                     run({"addr", "add", net + ".1/24", "dev", host}) &&
                     run({"link", "set", host, "up"}) &&
                     run({"netns", "exec", ns, ip_, "addr", "add", net + ".2/24", "dev", peer}) &&
@@ -309,6 +316,7 @@ class Namespaces {
   std::string ip_;
   std::string prefix_;
   std::vector<std::string> made_;
+  std::vector<std::string> links_;
 };
 
 TEST(ProxyMultiHost, BalancesOverBackendsOnTwoHostsOfTheirOwn) {

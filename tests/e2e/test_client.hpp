@@ -61,6 +61,8 @@ HttpReply http_get(const std::string& address, const std::string& path);
 
 // Reads one response from a keep-alive connection: the head, then Content-Length bytes of body
 // (none when `head_request` or the status has none). status 0 if it did not arrive in time.
+// Only for responses with a Content-Length (zap-http always sends one): a body delimited by the
+// close would be left unread.
 HttpReply read_http_reply(Socket& socket, bool head_request = false,
                           std::chrono::milliseconds deadline = std::chrono::seconds(10));
 // Connects, sends `request`, reads one response (as read_http_reply), closes.

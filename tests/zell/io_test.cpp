@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -292,16 +293,34 @@ TEST_P(Io, WritevAllFailsWithTimeoutWhenThePeerReadsNothing) {
 }
 
 TEST_P(Io, WritevAllEndsWhenItsTaskIsCancelled) {
-  auto writer = [](int fd) -> zell::Task<void> {
-    const std::string big(64 << 20, 'x');
+  const std::string big(64 << 20, 'x');
+  auto writer = [](int fd, const std::string& bytes) -> zell::Task<void> {
     // No deadline: only the cancel ends it.
-    (void)co_await zell::writev_all(fd, {const_cast<char*>(big.data()), big.size()}, {});
+    (void)co_await zell::writev_all(fd, {const_cast<char*>(bytes.data()), bytes.size()}, {});
   };
   TcpPair pair = runtime_.block_on(connect_pair());
-  auto handle = runtime_.spawn(writer(pair.client.get()));
-  runtime_.block_on([]() -> zell::Task<void> { co_await zell::sleep_for(50ms); }());
+  auto handle = runtime_.spawn(writer(pair.client.get(), big));
+  // Cancel only once the write is under way: some bytes have reached the peer.
+  pollfd arrived{pair.server.get(), POLLIN, 0};
+  ASSERT_EQ(::poll(&arrived, 1, 5000), 1);  // (the accepted socket is non-blocking)
+  char first[1024];
+  ASSERT_GT(::recv(pair.server.get(), first, sizeof first, 0), 0);
   handle.cancel();
   EXPECT_THROW(handle.get(), zell::TaskCancelled);
+}
+
+TEST_P(Io, PollWaitsForReadiness) {
+  auto body = []() -> zell::Task<std::string> {
+    TcpPair pair = co_await connect_pair();
+    const zio::Result writable = co_await zell::poll(pair.client.get(), POLLOUT, 5s);
+    if (writable.raw() <= 0 || !(writable.raw() & POLLOUT)) co_return "not writable";
+    const zio::Result quiet = co_await zell::poll(pair.server.get(), POLLIN, 50ms);
+    if (quiet.raw() != -ETIMEDOUT) co_return "readable with nothing sent";
+    if (::send(pair.client.get(), "x", 1, 0) != 1) co_return "send";
+    const zio::Result readable = co_await zell::poll(pair.server.get(), POLLIN, 5s);
+    co_return readable.raw() > 0 && (readable.raw() & POLLIN) ? "ok" : "not readable";
+  };
+  EXPECT_EQ(runtime_.block_on(body()), "ok");
 }
 
 TEST_P(Io, SendFileReusesItsSenderAndTimesOutOnAPeerThatReadsNothing) {

@@ -51,7 +51,7 @@ class FileSender {
                                       void* user) noexcept;
   void cancel() noexcept;  // the callback then reports ECANCELED
   // A deadline for each splice into the socket (a peer that takes nothing for this long fails
-  // the send with ETIMEDOUT); zero, the default, for none. Applies from the next start().
+  // the send with ETIMEDOUT); zero, the default, for none. Applies from the next splice.
   void set_timeout(std::chrono::nanoseconds timeout) noexcept { timeout_ = timeout; }
   [[nodiscard]] void* user() const noexcept { return user_; }
   [[nodiscard]] bool busy() const noexcept { return to_pipe_.busy() || to_socket_.busy(); }
