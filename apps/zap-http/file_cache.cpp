@@ -68,15 +68,15 @@ std::shared_ptr<const CachedFile> FileCache::open(std::string_view path, std::in
   ec.clear();
   if (const auto found = index_.find(path); found != index_.end()) {
     const Lru::iterator it = found->second;
-    if (now_ns - it->checked_ns < options_.validity_ms * 1'000'000) {
+    const bool trusted = now_ns - it->checked_ns < options_.validity_ms * 1'000'000;
+    if (trusted || still_current(*it, ec)) {
       ++hits_;
+      if (!trusted) it->checked_ns = now_ns;
       lru_.splice(lru_.begin(), lru_, it);
-      return it->file;
-    }
-    if (still_current(*it, ec)) {
-      ++hits_;
-      it->checked_ns = now_ns;
-      lru_.splice(lru_.begin(), lru_, it);
+      if (it->file->missing != 0) {
+        ec = std::error_code(it->file->missing, std::system_category());
+        return nullptr;
+      }
       return it->file;
     }
     erase(it);
@@ -84,7 +84,14 @@ std::shared_ptr<const CachedFile> FileCache::open(std::string_view path, std::in
   }
   ++misses_;
   std::shared_ptr<CachedFile> file = load(path, ec);
-  if (!file) return nullptr;
+  if (!file) {
+    if (ec.value() == ENOENT || ec.value() == ENOTDIR) {
+      auto absent = std::make_shared<CachedFile>();
+      absent->missing = ec.value();
+      insert(path, std::move(absent), now_ns);
+    }
+    return nullptr;
+  }
   insert(path, file, now_ns);
   return file;
 }
@@ -95,9 +102,13 @@ bool FileCache::still_current(const Entry& entry, std::error_code& ec) const {
   struct stat st {};
   if (::fstatat(root_fd_, relative_c_str(entry.path), &st, 0) != 0) {
     ec = last_error();
+    if (entry.file->missing != 0 && (errno == ENOENT || errno == ENOTDIR)) {
+      ec.clear();
+      return true;  // still missing: the negative entry stands
+    }
     return false;
   }
-  return same_version(st, *entry.file);
+  return entry.file->missing == 0 && same_version(st, *entry.file);
 }
 
 std::shared_ptr<CachedFile> FileCache::load(std::string_view path, std::error_code& ec) {

@@ -12,7 +12,8 @@
 // Why: a static file server spends more on open/fstat/close than on moving a small file, and
 // nginx's answer (open_file_cache) is the same: keep what was opened, and trust it for a while.
 // With validity_ms = 0 every request revalidates with one stat() of the path (still cheaper than
-// open + fstat + read + close); a changed file (other inode, size or mtime) is reopened.
+// open + fstat + read + close); a changed file (other inode, size or mtime) is reopened. That a
+// path does not exist is cached the same way (and checked again the same way).
 //
 // Confinement: paths are opened with openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS) relative
 // to the root, so no symlink or ".." can reach outside it (EXDEV); with `follow_symlinks` (or on
@@ -47,6 +48,10 @@
 namespace zap::http {
 
 struct CachedFile {
+  // A negative entry: the path did not exist (ENOENT, ENOTDIR) when last looked at. Kept like the
+  // others, so that a flood of requests for a missing file (or for the .gz variant a file does
+  // not have) costs no open() each.
+  int missing = 0;
   bool directory = false;
   dev_t device = 0;
   ino_t inode = 0;

@@ -241,10 +241,12 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
       linger = false;
       break;
     }
-    const std::size_t head_size = write_response_head(
-        response,
-        {.date = worker.date.now(), .keep_alive = keep_alive, .http10 = head.minor_version == 0},
-        out + pending, kOutputCapacity - pending);
+    const std::size_t head_size = write_response_head(response,
+                                                      {.date = worker.date.now(),
+                                                       .keep_alive = keep_alive,
+                                                       .http10 = head.minor_version == 0,
+                                                       .extra_headers = shared.extra_headers},
+                                                      out + pending, kOutputCapacity - pending);
     if (head_size == 0) {  // cannot happen within kMaxResponseHead; never send a headless body
       spdlog::error("http: a response head did not fit in {} bytes; closing", kMaxResponseHead);
       counters.add(counters.errors);

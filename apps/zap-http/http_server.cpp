@@ -51,7 +51,8 @@ HttpShared::HttpShared(const HttpSettings& settings, std::size_t workers)
       send_timeout_ms(settings.limits.send_timeout_ms),
       max_requests_per_connection(settings.limits.max_requests_per_connection),
       parse_limits{static_cast<std::size_t>(settings.max_request_head), 100},
-      max_request_body(static_cast<std::uint64_t>(settings.max_request_body)) {}
+      max_request_body(static_cast<std::uint64_t>(settings.max_request_body)),
+      extra_headers(settings.rendered_headers) {}
 
 void HttpShared::set_limits(const HttpLimits& limits) noexcept {
   keepalive_timeout_ms.store(limits.keepalive_timeout_ms, std::memory_order_relaxed);

@@ -4,13 +4,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 
 #include "access_log.hpp"
 #include "address_setting.hpp"
+#include "ascii.hpp"
 #include "config_reader.hpp"
+#include "response.hpp"
 
 namespace zap::http {
 
@@ -86,6 +89,26 @@ HttpSettings read_http_settings(const nlohmann::json& json, const std::string& c
   if (!is_header_value(settings.default_type)) {
     root.fail("default_type", "expected a media type (one line, 1-200 characters)");
   }
+  settings.headers = root.string_map("headers");
+  for (const auto& [name, value] : settings.headers) {
+    const std::string path = "headers." + name;
+    if (name.empty() || !std::all_of(name.begin(), name.end(), is_token_char)) {
+      root.fail(path, "expected a header field name (a token)");
+    }
+    if (!is_header_value(value) && !value.empty()) {
+      root.fail(path, "expected a field value (one line, 1-200 characters)");
+    }
+    for (const char* ours : {"content-length", "content-type", "content-range", "content-encoding",
+                             "connection", "transfer-encoding", "date", "etag", "last-modified",
+                             "location", "server", "vary", "accept-ranges"}) {
+      if (equals_ignore_case(name, ours)) root.fail(path, "is set by zap-http itself");
+    }
+    settings.rendered_headers += name + ": " + value + "\r\n";
+  }
+  if (settings.rendered_headers.size() > kMaxExtraHeaders) {
+    root.fail("headers", "at most " + std::to_string(kMaxExtraHeaders) + " bytes in all");
+  }
+  settings.gzip_static = root.boolean("gzip_static", settings.gzip_static);
   settings.accept_mode = app::read_accept_mode(root);
   auto& limits = settings.limits;
   limits.max_connections = root.integer("max_connections", 1, 10'000'000, limits.max_connections);

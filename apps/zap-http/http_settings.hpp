@@ -8,6 +8,8 @@
 //     "follow_symlinks": false,           // false: nothing outside root, even through a symlink
 //     "mime_types": {"md": "text/markdown; charset=utf-8"},   // added to / override built-ins
 //     "default_type": "application/octet-stream",
+//     "headers": {"Cache-Control": "max-age=3600"},   // added to 2xx/3xx responses
+//     "gzip_static": false,               // serve <file>.gz to clients that accept gzip
 //     "accept": "per_worker",             // or "shared" (see stream_server.hpp)
 //     "max_connections": 10000,           // more are accepted, then closed at once (counted)
 //     "keepalive_timeout_ms": 60000,      // idle between requests; 0: close after each response
@@ -63,6 +65,9 @@ struct HttpSettings {
   bool follow_symlinks = false;
   std::vector<std::pair<std::string, std::string>> mime_types;
   std::string default_type = "application/octet-stream";
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string rendered_headers;  // "Name: value\r\n" for each of `headers`
+  bool gzip_static = false;
   app::AcceptMode accept_mode = app::AcceptMode::kPerWorker;
   HttpLimits limits;
   std::int64_t max_request_head = 8192;

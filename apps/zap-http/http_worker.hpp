@@ -44,6 +44,7 @@ struct HttpShared {
   std::atomic<std::int64_t> max_requests_per_connection;
   const ParseLimits parse_limits;
   const std::uint64_t max_request_body;
+  const std::string extra_headers;  // the config's "headers", rendered
 };
 
 // The Date header's text for the current second, formatted once per second per worker.
@@ -70,7 +71,7 @@ struct HttpWorker {
              const HttpSettings& settings, AccessLog* access_log)
       : index(worker_index),
         cache(root_fd, types, settings.file_cache),
-        site(cache, SiteOptions{settings.index_files}),
+        site(cache, SiteOptions{settings.index_files, settings.gzip_static}),
         access(access_log != nullptr ? std::make_unique<AccessLog::Buffer>(*access_log) : nullptr) {
   }
 

@@ -132,6 +132,8 @@ ParseOutcome apply_field(std::string_view name, std::string_view value, RequestH
     head.range = value;
   } else if (equals_ignore_case(name, "if-range")) {
     head.if_range = value;
+  } else if (equals_ignore_case(name, "accept-encoding")) {
+    head.accept_encoding = value;
   } else if (equals_ignore_case(name, "user-agent")) {
     head.user_agent = value;
   } else if (equals_ignore_case(name, "referer")) {

@@ -43,6 +43,7 @@ struct RequestHead {
   std::string_view if_modified_since;
   std::string_view range;
   std::string_view if_range;
+  std::string_view accept_encoding;
   std::string_view user_agent;
   std::string_view referer;
 };

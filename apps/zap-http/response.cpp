@@ -49,6 +49,8 @@ std::size_t write_response_head(const Response& r, const HeadContext& context, c
     if (!r.content_type.empty()) w << "Content-Type: " << r.content_type << "\r\n";
     w << "Content-Length: " << r.length << "\r\n";
   }
+  if (!r.content_encoding.empty()) w << "Content-Encoding: " << r.content_encoding << "\r\n";
+  if (r.vary_encoding) w << "Vary: Accept-Encoding\r\n";
   if (r.validators && r.file) {
     w << "Last-Modified: " << r.file->last_modified() << "\r\nETag: " << r.file->etag() << "\r\n";
     if (r.status != 304) w << "Accept-Ranges: bytes\r\n";
@@ -64,6 +66,7 @@ std::size_t write_response_head(const Response& r, const HeadContext& context, c
   if (!r.location.empty()) w << "Location: " << r.location << "\r\n";
   if (r.allow) w << "Allow: GET, HEAD, OPTIONS\r\n";
   if (r.retry_later) w << "Retry-After: 1\r\n";
+  if (r.status < 400) w << context.extra_headers;
   if (r.close || !context.keep_alive) {
     w << "Connection: close\r\n";
   } else if (context.http10) {

@@ -23,12 +23,15 @@ namespace zap::http {
 // The longest Location we send (a longer redirect target is answered 414), and a bound on the
 // whole head: every other field is short and of bounded size.
 inline constexpr std::size_t kMaxLocation = 4096;
-inline constexpr std::size_t kMaxResponseHead = kMaxLocation + 1024;
+inline constexpr std::size_t kMaxExtraHeaders = 2048;  // the config's "headers", rendered
+inline constexpr std::size_t kMaxResponseHead = kMaxLocation + kMaxExtraHeaders + 1024;
 
 struct Response {
   int status = 200;
   std::shared_ptr<const CachedFile> file;  // keeps `body` / `body_fd` alive until sent
   std::string_view content_type;
+  std::string_view content_encoding;  // "gzip" for a precompressed variant, else empty
+  bool vary_encoding = false;         // "Vary: Accept-Encoding": a .gz variant exists
   // The body: `body` bytes from memory, or else `length` bytes of `body_fd` from `offset`.
   std::string_view body;
   int body_fd = -1;
@@ -53,6 +56,9 @@ struct HeadContext {
   std::string_view date;  // IMF-fixdate of now
   bool keep_alive = true;
   bool http10 = false;  // the request was HTTP/1.0: keep-alive must be announced
+  // Configured header lines ("Name: value\r\n"...), added to 2xx and 3xx responses (as nginx's
+  // add_header): caching policy belongs to what was served, not to errors.
+  std::string_view extra_headers = {};
 };
 
 // Writes the status line and header fields; 0 if `capacity` is too small.

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 
+#include "ascii.hpp"
 #include "request_target.hpp"
 #include "status.hpp"
 #include "validators.hpp"
@@ -58,6 +59,29 @@ void append_encoded(std::string& out, std::string_view text, bool keep_query_cha
 
 }  // namespace
 
+bool accepts_gzip(std::string_view accept_encoding) {
+  bool star = false;
+  while (!accept_encoding.empty()) {
+    const std::size_t comma = accept_encoding.find(',');
+    std::string_view item = trim_ows(accept_encoding.substr(0, comma));
+    accept_encoding =
+        comma == std::string_view::npos ? std::string_view() : accept_encoding.substr(comma + 1);
+    std::string_view coding = item;
+    bool refused = false;  // ";q=0", ";q=0.0", ... : "not acceptable"
+    if (const std::size_t semi = item.find(';'); semi != std::string_view::npos) {
+      coding = trim_ows(item.substr(0, semi));
+      std::string_view q = trim_ows(item.substr(semi + 1));
+      if (starts_with_ignore_case(q, "q=")) {
+        q.remove_prefix(2);
+        refused = !q.empty() && q.find_first_not_of("0.") == std::string_view::npos;
+      }
+    }
+    if (equals_ignore_case(coding, "gzip") || equals_ignore_case(coding, "x-gzip")) return !refused;
+    if (coding == "*") star = !refused;
+  }
+  return star;
+}
+
 void error_response(int status, Response& response) {
   response.status = status;
   response.content_type = kHtml;
@@ -85,7 +109,9 @@ void StaticSite::respond(const RequestHead& head, std::int64_t now_ns, RequestSc
   std::error_code ec;
   std::shared_ptr<const CachedFile> file = cache_.open(scratch.path, now_ns, ec);
   if (!file) return error_response(status_for_open_error(ec), response);
-  if (!file->directory) return serve_file(head, std::move(file), response);
+  if (!file->directory) {
+    return serve_file(head, scratch.path, now_ns, scratch, std::move(file), response);
+  }
   if (scratch.path.back() == '/') return serve_directory(head, now_ns, scratch, response);
 
   // A directory without its slash: relative links inside its index would resolve against the
@@ -108,16 +134,31 @@ void StaticSite::serve_directory(const RequestHead& head, std::int64_t now_ns,
     scratch.index.assign(scratch.path).append(name);
     std::error_code ec;
     std::shared_ptr<const CachedFile> index = cache_.open(scratch.index, now_ns, ec);
-    if (index && !index->directory) return serve_file(head, std::move(index), response);
+    if (index && !index->directory) {
+      return serve_file(head, scratch.index, now_ns, scratch, std::move(index), response);
+    }
     if (!index && ec.value() != ENOENT) return error_response(status_for_open_error(ec), response);
   }
   error_response(403, response);  // a directory without an index: no listings
 }
 
-void StaticSite::serve_file(const RequestHead& head, std::shared_ptr<const CachedFile> file,
+void StaticSite::serve_file(const RequestHead& head, std::string_view path, std::int64_t now_ns,
+                            RequestScratch& scratch, std::shared_ptr<const CachedFile> file,
                             Response& response) {
+  response.content_type = file->content_type;  // the original's, for either variant
+  if (options_.gzip_static) {
+    scratch.variant.assign(path).append(".gz");
+    std::error_code ec;  // (a missing variant is a cached negative entry: no open per request)
+    std::shared_ptr<const CachedFile> gz = cache_.open(scratch.variant, now_ns, ec);
+    if (gz && !gz->directory) {
+      response.vary_encoding = true;
+      if (accepts_gzip(head.accept_encoding)) {
+        response.content_encoding = "gzip";
+        file = std::move(gz);
+      }
+    }
+  }
   response.validators = true;
-  response.content_type = file->content_type;
   response.total_size = file->size;
   response.length = file->size;
   if (not_modified(head.if_none_match, head.if_modified_since, file->etag(), file->mtime.tv_sec)) {

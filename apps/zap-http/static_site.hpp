@@ -16,6 +16,7 @@
 //   memory: 503 with Retry-After (the condition is the server's and passes).
 //   Conditional GET/HEAD: If-None-Match / If-Modified-Since -> 304. Range (GET only, honouring
 //   If-Range): one range -> 206, past the end -> 416, several -> 200 with everything.
+//   With gzip_static, a file's precompressed "<file>.gz" is served to clients that accept gzip.
 //
 // Thread-safety: one per worker, like its FileCache.
 #pragma once
@@ -32,7 +33,14 @@ namespace zap::http {
 
 struct SiteOptions {
   std::vector<std::string> index_files = {"index.html"};
+  // Serve "<file>.gz", when it exists and the client accepts gzip, in place of <file> (nginx's
+  // gzip_static): Content-Encoding: gzip, the original's Content-Type, its own validators, and
+  // "Vary: Accept-Encoding" on both variants.
+  bool gzip_static = false;
 };
+
+// True if an Accept-Encoding field value accepts gzip ("gzip", "x-gzip" or "*", not at q=0).
+bool accepts_gzip(std::string_view accept_encoding);
 
 // Per-connection strings the responses point into; they grow to the longest request seen and
 // are then reused without allocating.
@@ -40,6 +48,7 @@ struct RequestScratch {
   std::string path;      // the decoded, normalized path
   std::string index;     // path + index file name
   std::string location;  // a redirect target
+  std::string variant;   // path + ".gz"
 };
 
 class StaticSite {
@@ -50,7 +59,8 @@ class StaticSite {
                Response& response);
 
  private:
-  void serve_file(const RequestHead& head, std::shared_ptr<const CachedFile> file,
+  void serve_file(const RequestHead& head, std::string_view path, std::int64_t now_ns,
+                  RequestScratch& scratch, std::shared_ptr<const CachedFile> file,
                   Response& response);
   void serve_directory(const RequestHead& head, std::int64_t now_ns, RequestScratch& scratch,
                        Response& response);

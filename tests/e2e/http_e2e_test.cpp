@@ -337,6 +337,25 @@ TEST(HttpAccessLog, EveryResponseIsLoggedAndSighupReopensTheFile) {
   EXPECT_EQ(read_file(log_path + ".1").find("/a.txt?after"), std::string::npos);
 }
 
+TEST(HttpHeaders, ConfiguredHeadersAndPrecompressedFilesReachTheClient) {
+  Site site;
+  site.write("app.js", "console.log(1)");
+  site.write("app.js.gz", "pretend-gzip-bytes");
+  HttpDaemon http(http_config(
+      site, R"(, "gzip_static": true, "headers": {"Cache-Control": "public, max-age=600"})"));
+  const HttpReply gz =
+      http_request(http.address(), get("/app.js", "Accept-Encoding: gzip, deflate\r\n"));
+  EXPECT_EQ(gz.status, 200);
+  EXPECT_EQ(gz.body, "pretend-gzip-bytes");
+  EXPECT_EQ(gz.header("Content-Encoding"), "gzip");
+  EXPECT_EQ(gz.header("Vary"), "Accept-Encoding");
+  EXPECT_EQ(gz.header("Cache-Control"), "public, max-age=600");
+  const HttpReply plain = http_request(http.address(), get("/app.js"));
+  EXPECT_EQ(plain.body, "console.log(1)");
+  EXPECT_EQ(plain.header("Content-Encoding"), "");
+  EXPECT_EQ(http_request(http.address(), get("/missing")).header("Cache-Control"), "");
+}
+
 TEST(HttpConfig, BadValuesExitNonZeroNamingTheirPathAndTheExampleChecks) {
   Site site;
   TempDir dir;
@@ -352,6 +371,8 @@ TEST(HttpConfig, BadValuesExitNonZeroNamingTheirPathAndTheExampleChecks) {
       {R"({"file_cache": {"validity": 5}})", "file_cache.validity: unknown key"},
       {R"({"mime_types": {"md": 5}})", "mime_types.md: expected string"},
       {R"({"access_log": "/nonexistent/zap/access.log"})", "access_log: cannot open"},
+      {R"({"headers": {"Content-Length": "5"}})", "headers.Content-Length: is set by zap-http"},
+      {R"({"headers": {"Bad Name": "x"}})", "headers.Bad Name: expected a header field name"},
   };
   for (const Bad& c : cases) {
     const RunResult r =

@@ -85,6 +85,22 @@ TEST_F(FileCacheTest, ZeroValiditySeesEveryChangeAndRemoval) {
   EXPECT_EQ(cache.entries(), 0u);
 }
 
+TEST_F(FileCacheTest, AMissingFileIsRememberedForTheValidityWindowToo) {
+  FileCache cache(site_.fd(), types_, {.validity_ms = 1000});
+  EXPECT_FALSE(open(cache, "/later.txt", 0));
+  EXPECT_EQ(ec_.value(), ENOENT);
+  EXPECT_EQ(cache.misses(), 1u);
+  site_.write("later.txt", "here now");
+  EXPECT_FALSE(open(cache, "/later.txt", 500 * kMs)) << "the negative entry is trusted";
+  EXPECT_EQ(ec_.value(), ENOENT);
+  EXPECT_EQ(cache.hits(), 1u) << "no open() for a known-missing file";
+  auto found = open(cache, "/later.txt", 1000 * kMs);
+  ASSERT_TRUE(found) << "revalidated after the window";
+  EXPECT_EQ(found->body, "here now");
+  EXPECT_FALSE(open(cache, "/a-file-as/directory", 0));
+  EXPECT_EQ(ec_.value(), ENOENT);
+}
+
 TEST_F(FileCacheTest, DirectoriesAndErrors) {
   site_.mkdir("docs");
   site_.write("file", "x");

@@ -144,6 +144,73 @@ TEST_F(StaticSiteTest, LargeFilesAreServedFromTheirDescriptor) {
   EXPECT_EQ(r.content_type, "application/octet-stream");
 }
 
+TEST(AcceptsGzip, FollowsCodingsAndQValues) {
+  EXPECT_TRUE(accepts_gzip("gzip"));
+  EXPECT_TRUE(accepts_gzip("deflate, GZIP;q=0.5, br"));
+  EXPECT_TRUE(accepts_gzip("x-gzip"));
+  EXPECT_TRUE(accepts_gzip("*"));
+  EXPECT_FALSE(accepts_gzip(""));
+  EXPECT_FALSE(accepts_gzip("br, deflate"));
+  EXPECT_FALSE(accepts_gzip("gzip;q=0"));
+  EXPECT_FALSE(accepts_gzip("gzip; q=0.000"));
+  EXPECT_FALSE(accepts_gzip("*, gzip;q=0")) << "an explicit refusal beats the wildcard";
+  EXPECT_FALSE(accepts_gzip("*;q=0"));
+}
+
+TEST(GzipStatic, ThePrecompressedVariantGoesToClientsThatAcceptIt) {
+  SiteDir dir;
+  dir.write("app.js", "plain");
+  dir.write("app.js.gz", "GZIPPED");
+  dir.write("other.css", "no variant");
+  MimeTypes types;
+  FileCache cache(dir.fd(), types, {});
+  StaticSite site(cache, {.gzip_static = true});
+  RequestScratch scratch;
+  auto ask = [&](const std::string& request) {
+    RequestHead head;
+    EXPECT_EQ(parse_request_head(request, {}, head).state, ParseOutcome::kComplete);
+    Response response;
+    site.respond(head, 0, scratch, response);
+    return response;
+  };
+  const Response gz = ask("GET /app.js HTTP/1.1\r\nHost: h\r\nAccept-Encoding: gzip, br\r\n\r\n");
+  EXPECT_EQ(gz.body, "GZIPPED");
+  EXPECT_EQ(gz.content_encoding, "gzip");
+  EXPECT_EQ(gz.content_type, "text/javascript; charset=utf-8") << "the original's type";
+  EXPECT_TRUE(gz.vary_encoding);
+  const Response plain = ask("GET /app.js HTTP/1.1\r\nHost: h\r\n\r\n");
+  EXPECT_EQ(plain.body, "plain");
+  EXPECT_TRUE(plain.content_encoding.empty());
+  EXPECT_TRUE(plain.vary_encoding) << "caches must know the response varies";
+  EXPECT_NE(plain.file->etag(), gz.file->etag());
+  const Response none = ask("GET /other.css HTTP/1.1\r\nHost: h\r\nAccept-Encoding: gzip\r\n\r\n");
+  EXPECT_EQ(none.body, "no variant");
+  EXPECT_FALSE(none.vary_encoding);
+  StaticSite off(cache, {});
+  RequestHead head;
+  parse_request_head("GET /app.js HTTP/1.1\r\nHost: h\r\nAccept-Encoding: gzip\r\n\r\n", {}, head);
+  Response response;
+  off.respond(head, 0, scratch, response);
+  EXPECT_EQ(response.body, "plain") << "gzip_static is off by default";
+}
+
+TEST(ResponseHead, ConfiguredHeadersGoOnSuccessesAndRedirectsOnly) {
+  char out[kMaxResponseHead];
+  Response ok;
+  ok.status = 200;
+  const std::string extra = "Cache-Control: max-age=60\r\nX-Frame-Options: DENY\r\n";
+  const std::string head(
+      out, write_response_head(ok, {.date = "d", .extra_headers = extra}, out, sizeof out));
+  EXPECT_NE(head.find("\r\nCache-Control: max-age=60\r\nX-Frame-Options: DENY\r\n"),
+            std::string::npos)
+      << head;
+  Response missing;
+  error_response(404, missing);
+  const std::string error_head(
+      out, write_response_head(missing, {.date = "d", .extra_headers = extra}, out, sizeof out));
+  EXPECT_EQ(error_head.find("Cache-Control"), std::string::npos) << error_head;
+}
+
 TEST(ResponseHead, WritesStatusLineFieldsAndConnectionHandling) {
   Response r;
   error_response(405, r);
