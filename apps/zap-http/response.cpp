@@ -15,6 +15,7 @@ class HeadWriter {
   HeadWriter(char* out, std::size_t capacity) : out_(out), capacity_(capacity) {}
 
   HeadWriter& operator<<(std::string_view text) {
+    if (text.empty()) return *this;  // (its data() may be null: no memcpy from it)
     if (overflow_ || capacity_ - size_ < text.size()) {
       overflow_ = true;
       return *this;
