@@ -42,20 +42,14 @@ struct Relay {
   const ProxyShared* shared = nullptr;
   std::int64_t last_activity_ns = 0;  // the last byte received or fully sent, either way
   int writes_in_flight = 0;           // a write in progress is activity, however slow
-  bool aborted = false;  // an error or a timeout ended the relay: both sides are shut down
+  bool timed_out = false;             // idle: both directions were ended at once
+  // The two directions' tasks (index: to_backend), so that one can end the other.
+  zell::JoinHandle<void>* direction[2] = {nullptr, nullptr};
 };
 
 struct ZimallocFree {
   void operator()(std::byte* p) const noexcept { zimalloc::free(p); }
 };
-
-// Ends both directions at once: a pending recv on either socket completes with 0 bytes.
-void abort_relay(Relay& relay) noexcept {
-  if (relay.aborted) return;
-  relay.aborted = true;
-  ::shutdown(relay.client, SHUT_RDWR);
-  ::shutdown(relay.server, SHUT_RDWR);
-}
 
 // Counts and logs; never throws (the relay's state must not be unwound from under the other
 // direction).
@@ -73,19 +67,26 @@ void note_failure(const zio::Result& r, Relay& relay) noexcept {
   }
 }
 
-// One direction: everything received from `from` is sent to `to`, in order; `from`'s FIN
-// becomes `to`'s FIN. A failed write ends this direction only: `to` can take no more, but what
-// `to` still sends the other way is relayed until it ends. A failed read (a reset) or the idle
-// timeout ends both. Never throws.
+// One direction: everything received from `from` is sent to `to`, in order.
+//   `from` sends a FIN:   `to` gets a FIN; the other direction goes on (half-close).
+//   `from` resets:        `to` gets a FIN after all that was relayed, and the other direction,
+//                         which could only write to the dead `from`, is ended.
+//   a write to `to` fails: this direction ends; the other goes on delivering what `to` had
+//                         already sent (it ends when `to`'s stream does).
+//   idle timeout:         both directions end.
+// Never throws.
 zell::Task<void> pump(Relay& relay, bool to_backend) {
   const int from = to_backend ? relay.client : relay.server;
   const int to = to_backend ? relay.server : relay.client;
+  zell::JoinHandle<void>* other = relay.direction[to_backend ? 0 : 1];
   const std::size_t size = relay.shared->buffer_size;
   const std::unique_ptr<std::byte[], ZimallocFree> buffer(
       static_cast<std::byte*>(zimalloc::malloc(size)));
   if (!buffer) {
     note_failure(zio::Result(-ENOMEM), relay);
-    co_return abort_relay(relay);
+    ::shutdown(to, SHUT_WR);
+    other->cancel();
+    co_return;
   }
   for (;;) {
     const std::int64_t idle_ns =
@@ -97,19 +98,20 @@ zell::Task<void> pump(Relay& relay, bool to_backend) {
     const zio::Result got = co_await zell::recv(from, buffer.get(), size, wait);
     if (got.raw() == -ETIMEDOUT) {
       // Quiet here; the connection is idle only if the other direction was quiet too.
-      if (!relay.aborted &&
-          (relay.writes_in_flight > 0 || monotonic_ns() - relay.last_activity_ns < idle_ns)) {
+      if (relay.writes_in_flight > 0 || monotonic_ns() - relay.last_activity_ns < idle_ns) {
         continue;
       }
       spdlog::debug("proxy: connection idle for {} ms, closing", idle_ns / 1'000'000);
-      co_return abort_relay(relay);
+      relay.timed_out = true;
+      other->cancel();
+      co_return;
     }
-    if (!got) {
-      if (!relay.aborted) note_failure(got, relay);
-      co_return abort_relay(relay);
-    }
-    if (got.bytes() == 0) {
-      if (!relay.aborted) ::shutdown(to, SHUT_WR);  // pass the FIN on
+    if (!got || got.bytes() == 0) {
+      ::shutdown(to, SHUT_WR);  // pass the end on, after everything relayed so far
+      if (!got) {
+        note_failure(got, relay);
+        other->cancel();  // it could only write to `from`, which is gone
+      }
       co_return;
     }
     relay.last_activity_ns = monotonic_ns();
@@ -120,9 +122,12 @@ zell::Task<void> pump(Relay& relay, bool to_backend) {
     --relay.writes_in_flight;
     relay.last_activity_ns = monotonic_ns();
     if (!sent) {
-      if (!relay.aborted) note_failure(sent, relay);
-      if (sent.raw() == -ETIMEDOUT) co_return abort_relay(relay);
-      co_return;  // `to` is gone for writing; the other direction may still have bytes for us
+      note_failure(sent, relay);
+      if (sent.raw() == -ETIMEDOUT) {
+        relay.timed_out = true;
+        other->cancel();
+      }
+      co_return;  // `to` takes no more; the other direction may still have bytes from it
     }
     app::WorkerCounters& c = *relay.counters;
     if (to_backend) {
@@ -235,20 +240,26 @@ zell::Task<void> proxy_connection(zio::UniqueFd client, app::ConnectionGate::Tic
   }
 
   Relay relay{client.get(), server.get(), &backend, &counters, &shared, monotonic_ns()};
-  // The relay lives in this frame: both directions must have ended before it goes.
-  zell::JoinHandle<void> back = zell::spawn_local(pump(relay, false));
-  co_await pump(relay, true);  // never throws
-  try {
-    co_await back;
-  } catch (const zell::TaskCancelled&) {
-    // shutdown: the runtime is going away with both directions
+  // Both directions are tasks of this worker, so that either can end the other; the relay lives
+  // in this frame, so both must have ended before it goes. (Spawned, they first run when this
+  // task waits below: relay.direction is filled in by then.)
+  zell::JoinHandle<void> up = zell::spawn_local(pump(relay, true));
+  zell::JoinHandle<void> down = zell::spawn_local(pump(relay, false));
+  relay.direction[1] = &up;
+  relay.direction[0] = &down;
+  for (zell::JoinHandle<void>* direction : {&up, &down}) {
+    try {
+      co_await *direction;
+    } catch (const zell::TaskCancelled&) {
+      // ended by the other direction (or by the runtime's shutdown)
+    }
   }
-  if (relay.aborted) {
+  if (relay.timed_out) {
     co_await zell::close(server.release());
     co_await zell::close(client.release());
   } else {
-    // Both directions ended on their own; what a peer still sends (after a write to it failed)
-    // is drained, so that closing does not reset what the other direction delivered last.
+    // What a peer still sends (after its stream ended the other way, or after a write to it
+    // failed) is drained, so that closing does not reset what it was sent last.
     co_await app::lingering_close(std::move(server));
     co_await app::lingering_close(std::move(client));
   }

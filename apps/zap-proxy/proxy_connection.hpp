@@ -3,14 +3,17 @@
 //
 //   zell::spawn_on_worker(w, proxy_connection(std::move(client), std::move(ticket), shared));
 //
-// The relay is two directions on the connection's worker: this task carries client -> backend,
-// a spawn_local task backend -> client, each with its own buffer (buffer_size, from zimalloc).
-// Bytes go out in the order they came in, each direction independently, and every byte received
-// is sent before its direction ends. A FIN is passed on as a FIN (shutdown SHUT_WR), so
-// half-closed protocols work; the connection ends when both directions have. A reset or error on
-// either side ends both (the other side gets a FIN). idle_timeout applies to the connection:
-// it closes when neither side has sent anything for that long, not when one direction is quiet
-// while the other streams. No backend up, or every connect failed: the client is closed at once.
+// The relay is two directions on the connection's worker, each a spawn_local task with its own
+// buffer (buffer_size, from zimalloc). Bytes go out in the order they came in, each direction
+// independently, and every byte received is sent before its direction ends. A FIN is passed on
+// as a FIN (shutdown SHUT_WR), so half-closed protocols work; the connection ends when both
+// directions have. A peer that resets: the other side gets a FIN after everything relayed, and
+// the direction toward the dead peer ends. A write that fails ends only its own direction: what
+// the other side still has for us is delivered. The sockets close lingering (FIN, drain), so a
+// late byte from a peer never turns the close into a reset that destroys what was sent last.
+// idle_timeout applies to the connection: it closes when neither side has moved a byte for that
+// long, not when one direction is quiet while the other streams. No backend up, or every connect
+// failed: the client is closed at once.
 // Connect attempts: 1 + retries, each on a backend not tried yet, each within connect_timeout.
 #pragma once
 

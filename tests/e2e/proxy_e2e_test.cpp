@@ -3,11 +3,14 @@
 // sockets. Every wait is bounded.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <memory>
@@ -194,6 +197,56 @@ TEST(ProxyRelay, HalfCloseIsPassedOnAndEveryByteComesBack) {
   EXPECT_FALSE(back.reset);
   EXPECT_EQ(back.data.size(), data.size());
   EXPECT_TRUE(back.data == data) << "relayed bytes differ";
+}
+
+// A backend answers, then closes with the client's further bytes unread (so its kernel resets the
+// connection), while most of its answer still waits inside the proxy for a slow client. The
+// proxy's next write to the backend fails; the answer must still reach the client whole.
+TEST(ProxyRelay, AFailedWriteToTheBackendDoesNotCutWhatTheBackendAlreadySent) {
+  const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(listener, 4), 0);
+  socklen_t size = sizeof a;
+  ::getsockname(listener, reinterpret_cast<sockaddr*>(&a), &size);
+  const std::string backend_address = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+  const std::string answer = pattern(64 << 10, 21);
+  std::atomic<bool> backend_closed{false};
+  std::thread backend([&] {
+    const int conn = ::accept(listener, nullptr, nullptr);
+    char request[3];
+    ::recv(conn, request, sizeof request, MSG_WAITALL);  // "req"; what follows stays unread
+    ::send(conn, answer.data(), answer.size(), 0);
+    for (int unsent = 1, i = 0; unsent > 0 && i < 500; ++i) {  // all of it handed to the proxy
+      ::ioctl(conn, SIOCOUTQ, &unsent);
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    ::close(conn);  // unread input: the kernel answers with a reset
+    backend_closed = true;
+  });
+  ProxyDaemon proxy(
+      proxy_config({backend_json(backend_address)}, R"(, "health_check": {"enabled": false})"));
+  const int client = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const int small = 4096;  // a slow, small reader: the answer piles up in the proxy
+  ::setsockopt(client, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  sockaddr_in p{};
+  p.sin_family = AF_INET;
+  p.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  p.sin_port = htons(static_cast<std::uint16_t>(std::stoi(proxy.address().substr(10))));
+  ASSERT_EQ(::connect(client, reinterpret_cast<sockaddr*>(&p), sizeof p), 0);
+  Socket s(client);
+  ASSERT_TRUE(s.send_all("req" + std::string(1000, 'u')));
+  ASSERT_TRUE(eventually([&] { return backend_closed.load(); }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the reset reaches the proxy
+  ASSERT_TRUE(s.send_all("more"));  // the proxy's write of this to the backend fails
+  const Socket::Drained got = s.recv_until_closed(std::chrono::seconds(10));
+  backend.join();
+  ::close(listener);
+  EXPECT_TRUE(got.closed);
+  EXPECT_EQ(got.data.size(), answer.size());
+  EXPECT_TRUE(got.data == answer) << "the answer was cut or corrupted";
 }
 
 TEST(ProxyRelay, AnIdleConnectionIsClosedButAStreamingOneIsNot) {
