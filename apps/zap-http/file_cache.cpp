@@ -1,10 +1,12 @@
 #include "file_cache.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 namespace zap::http {
@@ -114,15 +116,7 @@ bool FileCache::still_current(const Entry& entry, std::error_code& ec) const {
 std::shared_ptr<CachedFile> FileCache::load(std::string_view path, std::error_code& ec) {
   const std::string key(path);
   const char* relative = relative_c_str(key);
-  int fd = -1;
-  if (use_openat2_) {
-    open_how how{};
-    how.flags = kOpenFlags;
-    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-    fd = static_cast<int>(::syscall(SYS_openat2, root_fd_, relative, &how, sizeof how));
-  } else {
-    fd = ::openat(root_fd_, relative, kOpenFlags);
-  }
+  const int fd = open_beneath(relative, kOpenFlags);
   if (fd < 0) {
     ec = last_error();
     return nullptr;
@@ -169,6 +163,52 @@ std::shared_ptr<CachedFile> FileCache::load(std::string_view path, std::error_co
     if (!file->in_memory) file->fd = std::move(owned);
   }
   return file;
+}
+
+int FileCache::open_beneath(const char* relative, int flags) const {
+  if (!use_openat2_) return ::openat(root_fd_, relative, flags);
+  open_how how{};
+  how.flags = static_cast<std::uint64_t>(flags);
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+  return static_cast<int>(::syscall(SYS_openat2, root_fd_, relative, &how, sizeof how));
+}
+
+std::error_code FileCache::list_directory(std::string_view path, std::size_t limit,
+                                          std::vector<DirectoryEntry>& out, bool& truncated) const {
+  out.clear();
+  truncated = false;
+  const std::string key(path);
+  const int fd = open_beneath(relative_c_str(key), O_RDONLY | O_CLOEXEC | O_DIRECTORY);
+  if (fd < 0) return last_error();
+  DIR* dir = ::fdopendir(fd);  // owns fd from here
+  if (dir == nullptr) {
+    const std::error_code ec = last_error();
+    ::close(fd);
+    return ec;
+  }
+  while (const dirent* e = ::readdir(dir)) {
+    if (e->d_name[0] == '.') continue;  // ".", "..", and hidden files (as nginx's autoindex)
+    if (out.size() == limit) {
+      truncated = true;
+      break;
+    }
+    DirectoryEntry entry;
+    entry.name = e->d_name;
+    struct stat st {};
+    // Relative to the directory itself: a symlink is shown as what it points to, if it can be
+    // stat()ed; its target is never opened from here.
+    if (::fstatat(::dirfd(dir), e->d_name, &st, 0) == 0) {
+      entry.directory = S_ISDIR(st.st_mode);
+      entry.size = static_cast<std::uint64_t>(st.st_size);
+      entry.mtime = st.st_mtim.tv_sec;
+    }
+    out.push_back(std::move(entry));
+  }
+  ::closedir(dir);
+  std::sort(out.begin(), out.end(), [](const DirectoryEntry& a, const DirectoryEntry& b) {
+    return a.directory != b.directory ? a.directory : a.name < b.name;
+  });
+  return {};
 }
 
 void FileCache::insert(std::string_view path, std::shared_ptr<const CachedFile> file,

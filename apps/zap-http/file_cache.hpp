@@ -38,6 +38,7 @@
 #include <string_view>
 #include <system_error>
 #include <unordered_map>
+#include <vector>
 
 #include <zap/zio/fd.hpp>
 
@@ -70,6 +71,14 @@ struct CachedFile {
   char last_modified_text[kHttpDateSize] = {};
 };
 
+// One entry of a directory listing.
+struct DirectoryEntry {
+  std::string name;
+  bool directory = false;
+  std::uint64_t size = 0;
+  std::int64_t mtime = 0;  // seconds since the epoch; 0 if unknown
+};
+
 class FileCache {
  public:
   struct Options {
@@ -90,6 +99,12 @@ class FileCache {
   // requires a directory), or null with `ec` set. `now_ns`: CLOCK_MONOTONIC, for revalidation.
   std::shared_ptr<const CachedFile> open(std::string_view path, std::int64_t now_ns,
                                          std::error_code& ec);
+
+  // The entries of the directory at `path` (normalized, ending in "/"), opened under the same
+  // confinement rules as files, without those whose name starts with '.', sorted directories
+  // first, then by name; at most `limit` (`truncated` says if there were more). Not cached.
+  std::error_code list_directory(std::string_view path, std::size_t limit,
+                                 std::vector<DirectoryEntry>& out, bool& truncated) const;
 
   // True if paths are opened with openat2(RESOLVE_BENEATH): confined to the root. False with
   // follow_symlinks, or where openat2 is missing (kernel < 5.6) or refused (seccomp).
@@ -112,6 +127,7 @@ class FileCache {
   };
 
   std::shared_ptr<CachedFile> load(std::string_view path, std::error_code& ec);
+  int open_beneath(const char* relative, int flags) const;
   bool still_current(const Entry& entry, std::error_code& ec) const;
   void erase(Lru::iterator it);
   void insert(std::string_view path, std::shared_ptr<const CachedFile> file, std::int64_t now_ns);

@@ -109,6 +109,7 @@ HttpSettings read_http_settings(const nlohmann::json& json, const std::string& c
     root.fail("headers", "at most " + std::to_string(kMaxExtraHeaders) + " bytes in all");
   }
   settings.gzip_static = root.boolean("gzip_static", settings.gzip_static);
+  settings.autoindex = root.boolean("autoindex", settings.autoindex);
   settings.accept_mode = app::read_accept_mode(root);
   auto& limits = settings.limits;
   limits.max_connections = root.integer("max_connections", 1, 10'000'000, limits.max_connections);

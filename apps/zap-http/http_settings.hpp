@@ -10,6 +10,7 @@
 //     "default_type": "application/octet-stream",
 //     "headers": {"Cache-Control": "max-age=3600"},   // added to 2xx/3xx responses
 //     "gzip_static": false,               // serve <file>.gz to clients that accept gzip
+//     "autoindex": false,                 // list a directory that has no index file (else 403)
 //     "accept": "per_worker",             // or "shared" (see stream_server.hpp)
 //     "max_connections": 10000,           // more are accepted, then closed at once (counted)
 //     "keepalive_timeout_ms": 60000,      // idle between requests; 0: close after each response
@@ -68,6 +69,7 @@ struct HttpSettings {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string rendered_headers;  // "Name: value\r\n" for each of `headers`
   bool gzip_static = false;
+  bool autoindex = false;
   app::AcceptMode accept_mode = app::AcceptMode::kPerWorker;
   HttpLimits limits;
   std::int64_t max_request_head = 8192;

@@ -71,7 +71,7 @@ struct HttpWorker {
              const HttpSettings& settings, AccessLog* access_log)
       : index(worker_index),
         cache(root_fd, types, settings.file_cache),
-        site(cache, SiteOptions{settings.index_files, settings.gzip_static}),
+        site(cache, SiteOptions{settings.index_files, settings.gzip_static, settings.autoindex}),
         access(access_log != nullptr ? std::make_unique<AccessLog::Buffer>(*access_log) : nullptr) {
   }
 

@@ -39,8 +39,10 @@ void Reloader::reload() {
   report.restart_if(
       fresh.mime_types != running_.mime_types || fresh.default_type != running_.default_type,
       "mime_types/default_type");
-  report.restart_if(fresh.headers != running_.headers || fresh.gzip_static != running_.gzip_static,
-                    "headers/gzip_static");
+  report.restart_if(fresh.headers != running_.headers ||
+                        fresh.gzip_static != running_.gzip_static ||
+                        fresh.autoindex != running_.autoindex,
+                    "headers/gzip_static/autoindex");
   report.restart_if(fresh.max_request_head != running_.max_request_head ||
                         fresh.max_request_body != running_.max_request_body,
                     "max_request_head/max_request_body");

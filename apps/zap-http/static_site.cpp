@@ -3,6 +3,7 @@
 #include <cerrno>
 
 #include "ascii.hpp"
+#include "http_date.hpp"
 #include "request_target.hpp"
 #include "status.hpp"
 #include "validators.hpp"
@@ -55,6 +56,67 @@ void append_encoded(std::string& out, std::string_view text, bool keep_query_cha
       out.push_back(kHex[u & 15]);
     }
   }
+}
+
+// More entries than this are cut from a listing (and the page says so).
+constexpr std::size_t kMaxListing = 10000;
+
+void append_html_escaped(std::string& out, std::string_view text) {
+  for (const char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+}
+
+// An autoindex page: a table of names (linked), modification times and sizes.
+void render_listing(std::string_view path, const std::vector<DirectoryEntry>& entries,
+                    bool truncated, std::string& out) {
+  out.assign("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Index of ");
+  append_html_escaped(out, path);
+  out += "</title></head><body>\n<h1>Index of ";
+  append_html_escaped(out, path);
+  out += "</h1>\n<table>\n";
+  if (path != "/") out += "<tr><td><a href=\"../\">../</a></td><td></td><td></td></tr>\n";
+  for (const DirectoryEntry& e : entries) {
+    // "./" first: a name like "javascript:x" must stay a relative link, not become a scheme.
+    out += "<tr><td><a href=\"./";
+    std::string href;
+    append_encoded(href, e.name, false);
+    append_html_escaped(out, href);  // (sub-delims like '&' stay unencoded in a URL)
+    if (e.directory) out.push_back('/');
+    out += "\">";
+    append_html_escaped(out, e.name);
+    if (e.directory) out.push_back('/');
+    out += "</a></td><td>";
+    if (e.mtime > 0) {
+      char date[kHttpDateSize];
+      format_http_date(e.mtime, date);
+      out.append(date, kHttpDateSize);
+    }
+    out += "</td><td>";
+    out += e.directory ? std::string("-") : std::to_string(e.size);
+    out += "</td></tr>\n";
+  }
+  out += "</table>\n";
+  if (truncated) out += "<p>(more than " + std::to_string(kMaxListing) + " entries: cut)</p>\n";
+  out += "</body></html>\n";
 }
 
 }  // namespace
@@ -139,7 +201,17 @@ void StaticSite::serve_directory(const RequestHead& head, std::int64_t now_ns,
     }
     if (!index && ec.value() != ENOENT) return error_response(status_for_open_error(ec), response);
   }
-  error_response(403, response);  // a directory without an index: no listings
+  if (!options_.autoindex) return error_response(403, response);  // no index, no listings
+  bool truncated = false;
+  if (const std::error_code ec =
+          cache_.list_directory(scratch.path, kMaxListing, scratch.entries, truncated)) {
+    return error_response(status_for_open_error(ec), response);
+  }
+  render_listing(scratch.path, scratch.entries, truncated, scratch.listing);
+  response.status = 200;
+  response.content_type = kHtml;
+  response.body = scratch.listing;
+  response.length = scratch.listing.size();
 }
 
 void StaticSite::serve_file(const RequestHead& head, std::string_view path, std::int64_t now_ns,

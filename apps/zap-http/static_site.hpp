@@ -11,7 +11,7 @@
 //   The target is decoded and normalized (request_target.hpp); one that is malformed or climbs
 //   above the root is 400.
 //   A directory asked for without its trailing slash is redirected (301) to it; with the slash,
-//   the first existing index file is served, else 403 (no listings).
+//   the first existing index file is served, else a listing (autoindex) or 403.
 //   Missing: 404. Not readable, outside the root, not a regular file: 403. Out of descriptors or
 //   memory: 503 with Retry-After (the condition is the server's and passes).
 //   Conditional GET/HEAD: If-None-Match / If-Modified-Since -> 304. Range (GET only, honouring
@@ -37,6 +37,9 @@ struct SiteOptions {
   // gzip_static): Content-Encoding: gzip, the original's Content-Type, its own validators, and
   // "Vary: Accept-Encoding" on both variants.
   bool gzip_static = false;
+  // A directory without an index file gets an HTML listing instead of a 403 (nginx's autoindex;
+  // names starting with '.' are not listed).
+  bool autoindex = false;
 };
 
 // True if an Accept-Encoding field value accepts gzip ("gzip", "x-gzip" or "*", not at q=0).
@@ -49,6 +52,8 @@ struct RequestScratch {
   std::string index;     // path + index file name
   std::string location;  // a redirect target
   std::string variant;   // path + ".gz"
+  std::string listing;   // an autoindex page
+  std::vector<DirectoryEntry> entries;
 };
 
 class StaticSite {

@@ -144,6 +144,42 @@ TEST_F(StaticSiteTest, LargeFilesAreServedFromTheirDescriptor) {
   EXPECT_EQ(r.content_type, "application/octet-stream");
 }
 
+TEST(Autoindex, ListsADirectoryWithoutAnIndexSafely) {
+  SiteDir dir;
+  dir.write("pub/b.txt", "12345");
+  dir.write("pub/a <b>&\".txt", "x");
+  dir.write("pub/javascript:alert(1)", "x");
+  dir.write("pub/.hidden", "secret");
+  dir.mkdir("pub/sub");
+  MimeTypes types;
+  FileCache cache(dir.fd(), types, {});
+  StaticSite listing(cache, {.autoindex = true});
+  StaticSite closed(cache, {});
+  RequestScratch scratch;
+  RequestHead head;
+  ASSERT_EQ(parse_request_head("GET /pub/ HTTP/1.1\r\nHost: h\r\n\r\n", {}, head).state,
+            ParseOutcome::kComplete);
+  Response response;
+  closed.respond(head, 0, scratch, response);
+  EXPECT_EQ(response.status, 403) << "off by default";
+  listing.respond(head, 0, scratch, response);
+  ASSERT_EQ(response.status, 200);
+  EXPECT_EQ(response.content_type, "text/html; charset=utf-8");
+  const std::string page(response.body);
+  EXPECT_EQ(response.length, page.size());
+  EXPECT_NE(page.find("<title>Index of /pub/</title>"), std::string::npos) << page;
+  EXPECT_NE(page.find("<a href=\"./sub/\">sub/</a>"), std::string::npos) << page;
+  EXPECT_LT(page.find("sub/"), page.find("b.txt")) << "directories first";
+  EXPECT_NE(page.find("<a href=\"./b.txt\">b.txt</a></td><td>"), std::string::npos) << page;
+  EXPECT_NE(page.find("<td>5</td>"), std::string::npos) << "the size";
+  EXPECT_NE(page.find("href=\"./a%20%3Cb%3E&amp;%22.txt\">a &lt;b&gt;&amp;&quot;.txt</a>"),
+            std::string::npos)
+      << page;
+  EXPECT_NE(page.find("href=\"./javascript:alert(1)\""), std::string::npos) << "stays relative";
+  EXPECT_EQ(page.find("hidden"), std::string::npos) << "dot files are not listed";
+  EXPECT_NE(page.find("<a href=\"../\">../</a>"), std::string::npos);
+}
+
 TEST(AcceptsGzip, FollowsCodingsAndQValues) {
   EXPECT_TRUE(accepts_gzip("gzip"));
   EXPECT_TRUE(accepts_gzip("deflate, GZIP;q=0.5, br"));
