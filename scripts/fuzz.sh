@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzzes zap-http's request parsers with libFuzzer under AddressSanitizer + UBSan (clang). It
+# Fuzzes zap-http's request parsers (and the PROXY protocol parser) with libFuzzer under AddressSanitizer + UBSan (clang). It
 # starts from tests/http/fuzz_corpus, works in build/fuzz/corpus, and at the end merges into
 # tests/http/fuzz_corpus only the inputs that reach new code (commit those: ctest replays that
 # corpus in every build, as http_request_fuzz_replay).
@@ -18,8 +18,10 @@ sources=(tests/http/request_fuzz.cpp)
 for s in request_head request_target byte_range http_date validators; do
   sources+=("apps/zap-http/$s.cpp")
 done
+sources+=(apps/common/proxy_protocol.cpp lib/zio/src/address.cpp)
 clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-  -Iapps/zap-http "${sources[@]}" -o "$out/request_fuzzer"
+  -Iapps/zap-http -Iapps/common -Ilib/zio/include -Ilib/zio/src "${sources[@]}" \
+  -o "$out/request_fuzzer"
 "$out/request_fuzzer" -max_total_time="$seconds" -max_len=4096 -timeout=5 \
   -artifact_prefix="$out/" "$out/corpus" "$corpus"
 "$out/request_fuzzer" -merge=1 -max_len=512 "$corpus" "$out/corpus" 2>&1 | tail -1

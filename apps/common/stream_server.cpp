@@ -51,9 +51,10 @@ void StreamServer::start(zell::Runtime& runtime, Serve serve, Refuse refuse) {
   serve_ = std::move(serve);
   refuse_ = std::move(refuse);
   const bool pinned = mode_ == AcceptMode::kPerWorker;
-  for (Listener& listener : listeners_) {
+  for (std::size_t l = 0; l < listeners_.size(); ++l) {
+    Listener& listener = listeners_[l];
     for (std::size_t i = 0; i < listener.sockets.size(); ++i) {
-      auto task = accept_loop(listener.sockets[i].get(), i, pinned);
+      auto task = accept_loop(listener.sockets[i].get(), l, i, pinned);
       acceptors_.push_back(pinned ? runtime.spawn_on_worker(i, std::move(task))
                                   : runtime.spawn(std::move(task)));
     }
@@ -63,7 +64,8 @@ void StreamServer::start(zell::Runtime& runtime, Serve serve, Refuse refuse) {
   }
 }
 
-zell::Task<void> StreamServer::accept_loop(int listen_fd, std::size_t pinned_worker, bool pinned) {
+zell::Task<void> StreamServer::accept_loop(int listen_fd, std::size_t listener,
+                                           std::size_t pinned_worker, bool pinned) {
   for (;;) {
     zio::Result accepted = co_await zell::accept(listen_fd);
     if (accepted.raw() == -ECANCELED) co_return;
@@ -85,7 +87,8 @@ zell::Task<void> StreamServer::accept_loop(int listen_fd, std::size_t pinned_wor
       zell::spawn_on_worker(worker, refuse_(std::move(socket))).detach();
       continue;
     }
-    zell::spawn_on_worker(worker, serve_(std::move(socket), std::move(*ticket), worker)).detach();
+    zell::spawn_on_worker(worker, serve_(std::move(socket), std::move(*ticket), worker, listener))
+        .detach();
   }
 }
 

@@ -5,8 +5,8 @@
 //   StreamServer server("http", addresses, AcceptMode::kPerWorker, workers, max_conns, counters);
 //   write_port_file(path, server.bound_addresses());             // port 0 resolved
 //   server.start(runtime,
-//                [&](zio::UniqueFd s, ConnectionGate::Ticket t, std::size_t worker) {
-//                  return serve(std::move(s), std::move(t), worker); },
+//                [&](zio::UniqueFd s, ConnectionGate::Ticket t, std::size_t worker,
+//                    std::size_t listener) { return serve(std::move(s), std::move(t), worker); },
 //                [](zio::UniqueFd s) { return lingering_close(std::move(s)); });
 //   ... SIGTERM ...
 //   server.stop_accepting();                 // acceptors cancelled, listeners closed
@@ -16,7 +16,8 @@
 // acceptor pinned to it; the kernel spreads connections over them and each connection stays on
 // its acceptor's worker. shared has one listener per address and one acceptor, which deals
 // connections round-robin over the workers. Either way `serve` runs pinned to one worker (it is
-// told which) and never migrates: its socket lives in that worker's IO loop.
+// told which) and never migrates: its socket lives in that worker's IO loop. It is also told which
+// listener accepted the connection (its index in `addresses`).
 // Over the limit, `refuse` gets the socket instead (also pinned). Accept errors (EMFILE, ENFILE,
 // ENOBUFS) are counted, logged, and answered by a 50 ms pause instead of a spin.
 // Thread-safety: construct, start, stop_accepting, drain from the main thread; hurry(),
@@ -51,7 +52,7 @@ AcceptMode parse_accept_mode(const std::string& text);  // a value CLI11 has alr
 class StreamServer {
  public:
   using Serve = std::function<zell::Task<void>(zio::UniqueFd socket, ConnectionGate::Ticket ticket,
-                                               std::size_t worker)>;
+                                               std::size_t worker, std::size_t listener)>;
   using Refuse = std::function<zell::Task<void>(zio::UniqueFd socket)>;
 
   // Binds and listens now (start-up: throws std::runtime_error naming the address).
@@ -80,7 +81,8 @@ class StreamServer {
     std::string bound;
   };
 
-  zell::Task<void> accept_loop(int listen_fd, std::size_t pinned_worker, bool pinned);
+  zell::Task<void> accept_loop(int listen_fd, std::size_t listener, std::size_t pinned_worker,
+                               bool pinned);
 
   std::string name_;
   AcceptMode mode_;

@@ -58,7 +58,7 @@ std::vector<std::string> EchoServer::bound_addresses() const {
 void EchoServer::start(zell::Runtime& runtime) {
   tcp_.start(
       runtime,
-      [this](zio::UniqueFd socket, app::ConnectionGate::Ticket ticket, std::size_t) {
+      [this](zio::UniqueFd socket, app::ConnectionGate::Ticket ticket, std::size_t, std::size_t) {
         return echo_connection(std::move(socket), std::move(ticket),
                                EchoConnectionOptions{buffer_size_, &idle_timeout_ms_});
       },

@@ -17,8 +17,10 @@
 #include <zap/zell/io.hpp>
 #include <zap/zell/yield.hpp>
 #include <zap/zimalloc/zimalloc.hpp>
+#include <zap/zio/socket.hpp>
 
 #include "lingering_close.hpp"
+#include "proxy_protocol.hpp"
 #include "response.hpp"
 
 namespace zap::http {
@@ -73,17 +75,19 @@ bool flushed(const zio::Result& sent, std::size_t& pending, app::WorkerCounters&
 // the longest request seen, then are reused without allocating.
 class AccessLine {
  public:
-  void set_client(int fd) {
-    sockaddr_storage peer{};
-    socklen_t size = sizeof peer;
+  // The IP address alone, as nginx's $remote_addr; "-" for anything else.
+  void set_client(const zio::SocketAddress& peer) {
     client_ = "-";
-    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &size) != 0) return;
+    const void* ip = nullptr;
+    if (peer.family() == AF_INET6) {
+      ip = &reinterpret_cast<const sockaddr_in6*>(peer.data())->sin6_addr;
+    } else if (peer.family() == AF_INET) {
+      ip = &reinterpret_cast<const sockaddr_in*>(peer.data())->sin_addr;
+    }
     char text[INET6_ADDRSTRLEN] = {};
-    const void* address =
-        peer.ss_family == AF_INET6
-            ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(&peer)->sin6_addr)
-            : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(&peer)->sin_addr);
-    if (::inet_ntop(peer.ss_family, address, text, sizeof text) != nullptr) client_ = text;
+    if (ip != nullptr && ::inet_ntop(peer.family(), ip, text, sizeof text) != nullptr) {
+      client_ = text;
+    }
   }
   void capture(const ParseOutcome& parsed, const RequestHead& head, std::string_view input) {
     if (parsed.state == ParseOutcome::kComplete) {
@@ -119,10 +123,49 @@ struct ZimallocFree {
   void operator()(char* p) const noexcept { zimalloc::free(p); }
 };
 
+// Receives the PROXY protocol header that must open the connection, by `deadline_ns`, and takes
+// it out of the input buffer (what came behind it stays: the first request). The client it names
+// goes to the access log; a header naming none (LOCAL, UNKNOWN) leaves the socket's peer there.
+// False (logged, counted) if the connection must close: no valid header in time.
+zell::Task<bool> receive_proxy_header(int fd, char* in, std::size_t capacity, std::size_t& have,
+                                      std::int64_t deadline_ns, app::WorkerCounters& counters,
+                                      AccessLine* access_line) {
+  for (;;) {
+    const app::ProxyHeader header = app::parse_proxy_header({in, have});
+    if (header.state == app::ProxyHeader::kComplete) {
+      if (access_line != nullptr && !header.source.empty()) access_line->set_client(header.source);
+      std::memmove(in, in + header.size, have - header.size);
+      have -= header.size;
+      co_return true;
+    }
+    const char* problem = header.reason;
+    if (header.state == app::ProxyHeader::kIncomplete && have == capacity) {
+      problem = "larger than max_request_head";  // (a v2 header with many TLVs)
+    }
+    const std::int64_t left_ns = deadline_ns - monotonic_ns();
+    if (header.state == app::ProxyHeader::kIncomplete && *problem == '\0' && left_ns <= 0) {
+      problem = "not complete within request_timeout_ms";
+    }
+    if (*problem != '\0') {
+      counters.add(counters.errors);
+      spdlog::debug("http: no valid PROXY protocol header ({}), closing", problem);
+      co_return false;
+    }
+    const zio::Result got =
+        co_await zell::recv(fd, in + have, capacity - have, std::chrono::nanoseconds(left_ns));
+    if (!got || got.bytes() == 0) {
+      note_failure(got, counters);
+      co_return false;
+    }
+    have += got.bytes();
+    counters.add(counters.bytes_in, got.bytes());
+  }
+}
+
 }  // namespace
 
 zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Ticket ticket,
-                                 HttpWorker& worker, HttpShared& shared) {
+                                 HttpWorker& worker, HttpShared& shared, bool proxy_protocol) {
   const int fd = socket.get();
   app::WorkerCounters& counters = ticket.counters();
   const std::size_t in_capacity = shared.parse_limits.max_head;
@@ -151,7 +194,16 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
   bool linger = true;
   std::int64_t keepalive_ms = 0;  // for the wait before the next request; read once per request
   AccessLine access_line;
-  if (worker.access) access_line.set_client(fd);
+  if (worker.access) {
+    std::error_code ec;
+    access_line.set_client(zio::peer_address(fd, ec));
+  }
+  if (proxy_protocol &&
+      !co_await receive_proxy_header(fd, in, in_capacity, have, head_deadline_ns, counters,
+                                     worker.access ? &access_line : nullptr)) {
+    co_await zell::close(socket.release());  // nothing was answered: nothing to linger for
+    co_return;
+  }
   IdleConnections::Registration registration(shared.idle, worker.index, fd);
   IdleConnections::Entry& idle = registration.entry();
 

@@ -3,7 +3,7 @@
 // cleanly.
 //
 //   zell::spawn_on_worker(w, http_connection(std::move(socket), std::move(ticket), worker,
-//   shared));
+//   shared, /*proxy_protocol=*/false));
 //
 // Per request: parse the head from the input buffer (parse_request_head), decide the answer
 // (StaticSite::respond), write its head into the output buffer, then the body: small bodies are
@@ -25,6 +25,11 @@
 // the response instead of a reset. A client that vanishes (reset, broken pipe) just ends the
 // connection, counted as an error.
 //
+// proxy_protocol (the listener's "proxy_protocol": behind zap-proxy or HAProxy with send_proxy):
+// the connection must start with a PROXY protocol header (v1 or v2), received within
+// request_timeout; its client address is then the one the access log shows. A connection
+// without a valid header is closed without an answer (counted as an error), as nginx does.
+//
 // The task must stay on one worker (spawn_on_worker): its socket, and its worker's file cache,
 // are used through that worker only.
 #pragma once
@@ -40,6 +45,6 @@ namespace zap::http {
 inline constexpr std::size_t kOutputCapacity = 32 * 1024;
 
 zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Ticket ticket,
-                                 HttpWorker& worker, HttpShared& shared);
+                                 HttpWorker& worker, HttpShared& shared, bool proxy_protocol);
 
 }  // namespace zap::http

@@ -67,7 +67,9 @@ HttpServer::HttpServer(const HttpSettings& settings, std::size_t workers, app::C
                                               : std::make_unique<AccessLog>(settings.access_log)),
       shared_(settings, workers),
       tcp_("http", settings.listeners, settings.accept_mode, workers,
-           settings.limits.max_connections, counters) {
+           settings.limits.max_connections, counters),
+      proxy_protocol_(settings.proxy_protocol) {
+  proxy_protocol_.resize(settings.listeners.size(), false);
   for (const auto& [extension, type] : settings.mime_types) types_.set(extension, type);
   types_.set_default(settings.default_type);
   for (std::size_t i = 0; i < std::max<std::size_t>(workers, 1); ++i) {
@@ -96,8 +98,10 @@ HttpServer::~HttpServer() {
 void HttpServer::start(zell::Runtime& runtime) {
   tcp_.start(
       runtime,
-      [this](zio::UniqueFd socket, app::ConnectionGate::Ticket ticket, std::size_t worker) {
-        return http_connection(std::move(socket), std::move(ticket), *workers_[worker], shared_);
+      [this](zio::UniqueFd socket, app::ConnectionGate::Ticket ticket, std::size_t worker,
+             std::size_t listener) {
+        return http_connection(std::move(socket), std::move(ticket), *workers_[worker], shared_,
+                               proxy_protocol_[listener]);
       },
       [](zio::UniqueFd socket) { return refuse(std::move(socket)); });
   if (access_log_) {

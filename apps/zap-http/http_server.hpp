@@ -62,6 +62,7 @@ class HttpServer {
   std::vector<std::unique_ptr<HttpWorker>> workers_;
   app::StreamServer tcp_;
   std::vector<zell::JoinHandle<void>> flushers_;
+  std::vector<bool> proxy_protocol_;  // by listener: connections start with a PROXY header
 };
 
 }  // namespace zap::http

@@ -61,6 +61,7 @@ HttpSettings read_http_settings(const nlohmann::json& json, const std::string& c
   settings.daemon = app::read_daemon_settings(root);
   for (app::JsonReader& reader : root.array("listeners")) {
     settings.listeners.push_back(app::read_host_port(reader));
+    settings.proxy_protocol.push_back(reader.boolean("proxy_protocol", false));
     reader.finish();
   }
   if (root.has("listeners") && settings.listeners.empty()) {
@@ -177,8 +178,10 @@ HttpSettings load_http_settings(const HttpFlags& flags) {
   app::apply_overrides(flags.common, settings.daemon);
   if (!flags.listen.empty()) {
     settings.listeners.clear();
+    settings.proxy_protocol.clear();
     for (const auto& text : flags.listen) {
       settings.listeners.push_back(app::parse_address_setting(text, "--listen"));
+      settings.proxy_protocol.push_back(false);
     }
   }
   if (!flags.root.empty()) settings.root = flags.root;
@@ -194,6 +197,7 @@ HttpSettings load_http_settings(const HttpFlags& flags) {
   }
   if (settings.listeners.empty()) {
     settings.listeners.push_back(app::parse_address_setting("127.0.0.1:8080", "listeners"));
+    settings.proxy_protocol.push_back(false);
   }
   check_root(settings.root);
   if (!settings.access_log.empty()) AccessLog probe(settings.access_log);  // like nginx -t: opens

@@ -2,7 +2,8 @@
 // and the file cache.
 //
 //   {
-//     "listeners": [{"host": "0.0.0.0", "port": 8080}],
+//     "listeners": [{"host": "0.0.0.0", "port": 8080,
+//                    "proxy_protocol": false}],   // true: behind a proxy that sends PROXY v1/v2
 //     "root": "site",                     // document root; relative: to the config file's folder
 //     "index": ["index.html"],            // tried in order for a request ending in "/"
 //     "follow_symlinks": false,           // false: nothing outside root, even through a symlink
@@ -61,6 +62,8 @@ struct HttpLimits {
 struct HttpSettings {
   app::DaemonSettings daemon;
   std::vector<zio::SocketAddress> listeners;
+  // proxy_protocol[i]: connections to listeners[i] start with a PROXY protocol header.
+  std::vector<bool> proxy_protocol;
   std::string root;  // absolute or relative to the working directory (already resolved)
   std::vector<std::string> index_files = {"index.html"};
   bool follow_symlinks = false;

@@ -31,7 +31,9 @@ void Reloader::reload() {
   report.applied("send_timeout_ms", was.send_timeout_ms, now.send_timeout_ms);
   report.applied("max_requests_per_connection", was.max_requests_per_connection,
                  now.max_requests_per_connection);
-  report.restart_if(fresh.listeners != running_.listeners, "listeners");
+  report.restart_if(
+      fresh.listeners != running_.listeners || fresh.proxy_protocol != running_.proxy_protocol,
+      "listeners");
   report.restart_if(fresh.accept_mode != running_.accept_mode, "accept");
   report.restart_if(fresh.root != running_.root || fresh.index_files != running_.index_files ||
                         fresh.follow_symlinks != running_.follow_symlinks,

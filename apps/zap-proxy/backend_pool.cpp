@@ -64,6 +64,7 @@ BackendPool::BackendPool(const std::vector<BackendSettings>& backends, Balance b
     b.address = backends[i].address;
     b.name = b.address.to_string();
     b.weight = static_cast<std::uint32_t>(backends[i].weight);
+    b.send_proxy = backends[i].send_proxy;
     b.index = i;
     backends_.push_back(&b);
   }

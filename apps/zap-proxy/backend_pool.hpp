@@ -32,6 +32,8 @@
 #include <zap/zio/address.hpp>
 #include <zap/zync/cache_padded.hpp>
 
+#include "proxy_protocol.hpp"
+
 namespace zap::proxy {
 
 inline constexpr std::size_t kMaxBackends = 64;
@@ -41,6 +43,8 @@ enum class Balance { kRoundRobin, kLeastConnections, kSource };
 struct BackendSettings {
   zio::SocketAddress address;
   std::int64_t weight = 1;
+  // The PROXY protocol header sent first on every connection to it (proxy_protocol.hpp).
+  app::ProxyProtocol send_proxy = app::ProxyProtocol::kOff;
 };
 
 struct HealthRules {
@@ -54,6 +58,7 @@ struct Backend {
   std::string name;  // "10.0.0.2:8080"
   std::uint32_t weight = 1;
   std::size_t index = 0;
+  app::ProxyProtocol send_proxy = app::ProxyProtocol::kOff;
 
   // Relaxed unless said otherwise: statistics and hints, nothing is ordered by them.
   std::atomic<bool> up{true};

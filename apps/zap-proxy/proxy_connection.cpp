@@ -15,6 +15,7 @@
 #include <zap/zio/socket.hpp>
 
 #include "lingering_close.hpp"
+#include "proxy_protocol.hpp"
 
 namespace zap::proxy {
 
@@ -237,6 +238,22 @@ zell::Task<void> proxy_connection(zio::UniqueFd client, app::ConnectionGate::Tic
   for (const int fd : {client.get(), server.get()}) {
     (void)zio::set_nodelay(fd, true);
     (void)zio::set_keepalive(fd, zio::KeepAlive{});
+  }
+
+  if (backend.send_proxy != app::ProxyProtocol::kOff) {
+    // Before any of the client's bytes: who the client is, and the address it connected to.
+    const zio::SocketAddress local = zio::local_address(client.get(), ec);
+    char header[app::kMaxProxyHeader];
+    const std::size_t size = app::write_proxy_header(backend.send_proxy, peer, local, header);
+    const milliseconds timeout(shared.connect_timeout_ms.load(std::memory_order_relaxed));
+    const zio::Result sent = co_await zell::writev_all(server.get(), {header, size}, timeout);
+    if (!sent) {
+      counters.add(counters.errors);
+      spdlog::debug("proxy: PROXY header to {} not sent: {}", backend.name, sent.error().message());
+      co_await zell::close(server.release());
+      co_await zell::close(client.release());
+      co_return;
+    }
   }
 
   Relay relay{client.get(), server.get(), &backend, &counters, &shared, monotonic_ns()};

@@ -15,6 +15,8 @@
 // long, not when one direction is quiet while the other streams. No backend up, or every connect
 // failed: the client is closed at once.
 // Connect attempts: 1 + retries, each on a backend not tried yet, each within connect_timeout.
+// A backend with send_proxy gets a PROXY protocol header (v1/v2: the client's address and the one
+// it connected to) before any of the client's bytes; if that write fails, both sides are closed.
 #pragma once
 
 #include <atomic>

@@ -39,7 +39,7 @@ ProxyServer::~ProxyServer() {
 void ProxyServer::start(zell::Runtime& runtime) {
   tcp_.start(
       runtime,
-      [this](zio::UniqueFd socket, app::ConnectionGate::Ticket ticket, std::size_t) {
+      [this](zio::UniqueFd socket, app::ConnectionGate::Ticket ticket, std::size_t, std::size_t) {
         return proxy_connection(std::move(socket), std::move(ticket), shared_);
       },
       // Over max_connections: closed at once. A TCP proxy has no protocol to refuse politely in.
@@ -59,6 +59,14 @@ zell::Task<void> ProxyServer::check_health(Backend& backend) {
     zio::Result result(-static_cast<std::int64_t>(ec.value()));
     if (!ec) {
       result = co_await zell::connect(socket.get(), backend.address, timeout);
+      if (result.ok() && backend.send_proxy != app::ProxyProtocol::kOff) {
+        // A backend that expects a PROXY header gets one on checks too (HAProxy's
+        // check-send-proxy): LOCAL, the proxy's own connection. Without it the backend would
+        // count every check as a broken client. A new socket's buffer takes it whole.
+        char header[app::kMaxProxyHeader];
+        const std::size_t size = app::write_proxy_local_header(backend.send_proxy, header);
+        (void)::send(socket.get(), header, size, MSG_NOSIGNAL | MSG_DONTWAIT);
+      }
       co_await zell::close(socket.release());
     }
     if (pool_.check_result(backend, result.ok())) {

@@ -12,6 +12,14 @@ const std::vector<std::string>& balance_names() {
   return names;
 }
 
+// "send_proxy": "off" | "v1" | "v2", at the top (every backend's default) or on one backend.
+app::ProxyProtocol read_send_proxy(app::JsonReader& reader, app::ProxyProtocol fallback) {
+  app::ProxyProtocol version = fallback;
+  (void)app::parse_proxy_protocol(
+      reader.choice("send_proxy", {"off", "v1", "v2"}, to_string(fallback)), version);
+  return version;
+}
+
 Balance parse_balance(const std::string& text) {
   if (text == "least_connections") return Balance::kLeastConnections;
   if (text == "source") return Balance::kSource;
@@ -29,11 +37,13 @@ ProxySettings read_proxy_settings(const nlohmann::json& json) {
   if (root.has("listeners") && settings.listeners.empty()) {
     root.fail("listeners", "expected at least one listener");
   }
+  settings.send_proxy = read_send_proxy(root, settings.send_proxy);
   for (app::JsonReader& reader : root.array("backends")) {
     BackendSettings backend;
     backend.address = app::read_host_port(reader);
     if (backend.address.port() == 0) reader.fail("port", "expected integer 1-65535, got 0");
     backend.weight = reader.integer("weight", 1, 256, backend.weight);
+    backend.send_proxy = read_send_proxy(reader, settings.send_proxy);
     reader.finish();
     settings.backends.push_back(backend);
   }
@@ -92,6 +102,9 @@ void add_proxy_flags(CLI::App& app, ProxyFlags& flags) {
   app.add_flag("--no-health-check", flags.no_health_check, "Disable the health checks");
   app.add_option("--accept", flags.accept, "Override accept: per_worker or shared")
       ->check(CLI::IsMember({"per_worker", "shared"}));
+  app.add_option("--send-proxy", flags.send_proxy,
+                 "PROXY protocol header to every backend: off, v1 or v2 (overrides send_proxy)")
+      ->check(CLI::IsMember({"off", "v1", "v2"}));
 }
 
 ProxySettings load_proxy_settings(const ProxyFlags& flags) {
@@ -110,6 +123,7 @@ ProxySettings load_proxy_settings(const ProxyFlags& flags) {
     for (const auto& text : flags.backend) {
       BackendSettings backend;
       backend.address = app::parse_address_setting(text, "--backend");
+      backend.send_proxy = settings.send_proxy;
       if (backend.address.port() == 0) {
         throw app::ConfigError("--backend: expected a port 1-65535, got \"" + text + "\"");
       }
@@ -124,6 +138,10 @@ ProxySettings load_proxy_settings(const ProxyFlags& flags) {
   if (flags.idle_timeout_ms) settings.limits.idle_timeout_ms = *flags.idle_timeout_ms;
   if (flags.no_health_check) settings.health_check.enabled = false;
   if (!flags.accept.empty()) settings.accept_mode = app::parse_accept_mode(flags.accept);
+  if (!flags.send_proxy.empty()) {
+    (void)app::parse_proxy_protocol(flags.send_proxy, settings.send_proxy);  // CLI11 checked it
+    for (BackendSettings& backend : settings.backends) backend.send_proxy = settings.send_proxy;
+  }
   if (settings.backends.empty()) {
     throw app::ConfigError(
         "backends: at least one backend is required (in the config, or --backend ip:port)");

@@ -13,6 +13,8 @@
 //     "idle_timeout_ms": 300000,      // neither side sent anything for this long: closed
 //     "max_connections": 10000,       // more are accepted, then closed at once (counted)
 //     "buffer_size": 16384,           // per direction per connection
+//     "send_proxy": "off",            // "v1"/"v2": a PROXY protocol header tells each backend
+//                                     // who the client is; also per backend
 //     "accept": "per_worker",
 //     "runtime": {...}, "log": {...}, "shutdown_grace_ms": 5000, "admin": {...}
 //   }
@@ -60,6 +62,8 @@ struct ProxySettings {
   ProxyLimits limits;
   std::int64_t buffer_size = 16384;
   app::AcceptMode accept_mode = app::AcceptMode::kPerWorker;
+  // The top-level "send_proxy": every backend's unless it sets its own; --backend's too.
+  app::ProxyProtocol send_proxy = app::ProxyProtocol::kOff;
 };
 
 const char* to_string(Balance balance);
@@ -74,6 +78,7 @@ struct ProxyFlags {
   std::optional<std::int64_t> idle_timeout_ms;
   bool no_health_check = false;
   std::string accept;
+  std::string send_proxy;  // every backend's PROXY protocol header: off, v1, v2
 };
 
 void add_proxy_flags(CLI::App& app, ProxyFlags& flags);

@@ -13,7 +13,8 @@ bool same_backends(const ProxySettings& a, const ProxySettings& b) {
   if (a.backends.size() != b.backends.size()) return false;
   for (std::size_t i = 0; i < a.backends.size(); ++i) {
     if (!(a.backends[i].address == b.backends[i].address) ||
-        a.backends[i].weight != b.backends[i].weight) {
+        a.backends[i].weight != b.backends[i].weight ||
+        a.backends[i].send_proxy != b.backends[i].send_proxy) {
       return false;
     }
   }

@@ -337,6 +337,59 @@ TEST(HttpAccessLog, EveryResponseIsLoggedAndSighupReopensTheFile) {
   EXPECT_EQ(read_file(log_path + ".1").find("/a.txt?after"), std::string::npos);
 }
 
+// A listener with "proxy_protocol": the header's client goes to the access log; a connection
+// without a valid header is closed unanswered; the header may arrive in pieces.
+TEST(HttpProxyProtocol, TheHeadersClientIsLoggedAndOneWithoutAHeaderIsClosed) {
+  Site site;
+  site.write("a.txt", "aaaa");
+  TempDir logs;
+  const std::string log_path = logs.path("access.log");
+  HttpDaemon http(R"({"listeners": [{"port": 0, "proxy_protocol": true}, {"port": 0}], "root": ")" +
+                  site.root() + R"(", "access_log": ")" + log_path +
+                  R"(", "admin": {"listen": "127.0.0.1:0"}, "runtime": {"workers": 2}})");
+  const std::string v1 = "PROXY TCP4 192.0.2.7 127.0.0.1 5555 80\r\n";
+  EXPECT_EQ(http_request(http.address(0), v1 + get("/a.txt?v1")).body, "aaaa");
+  const std::string v2 = std::string("\r\n\r\n\0\r\nQUIT\n\x21\x21\x00\x24", 16) +
+                         std::string("\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x09", 16) +
+                         std::string(16, '\0') + std::string("\x12\x34\x00\x50", 4);
+  EXPECT_EQ(http_request(http.address(0), v2 + get("/a.txt?v2")).body, "aaaa");
+  const std::string local = std::string("\r\n\r\n\0\r\nQUIT\n\x20\x00\x00\x00", 16);
+  EXPECT_EQ(http_request(http.address(0), local + get("/a.txt?local")).body, "aaaa");
+  {  // in pieces: the header split, then the request behind it
+    Socket s = Socket::connect(http.address(0));
+    ASSERT_TRUE(s.send_all(v1.substr(0, 9)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ASSERT_TRUE(s.send_all(v1.substr(9) + get("/a.txt?split")));
+    EXPECT_EQ(read_http_reply(s).body, "aaaa");
+  }
+  for (const std::string& bad : {get("/a.txt?no-header"), std::string("PROXY TCP4 junk\r\n"),
+                                 std::string("PROXY TCP4 1.2.3.4 5.6.7.8 1 2\n")}) {
+    Socket s = Socket::connect(http.address(0));
+    ASSERT_TRUE(s.send_all(bad));
+    const Socket::Drained got = s.recv_until_closed();
+    EXPECT_TRUE(got.closed) << bad;
+    EXPECT_EQ(got.data, "") << bad;
+  }
+  // The other listener expects no header: a PROXY line there is a malformed request.
+  EXPECT_EQ(http_request(http.address(1), get("/a.txt?plain")).body, "aaaa");
+  EXPECT_EQ(http_request(http.address(1), v1 + get("/a.txt")).status, 400);
+  EXPECT_EQ(http.stop(), 0);
+  const std::string log = read_file(log_path);
+  // Each request's line, by its target: it starts with the client the header named.
+  auto line_of = [&log](const std::string& target) {
+    const std::size_t at = log.find("GET /a.txt" + target + " HTTP/1.1\" 200 4 ");
+    if (at == std::string::npos) return std::string();
+    const std::size_t start = log.rfind('\n', at);
+    return log.substr(start == std::string::npos ? 0 : start + 1, at - start);
+  };
+  EXPECT_EQ(line_of("?v1").rfind("192.0.2.7 - - [", 0), 0u) << log;
+  EXPECT_EQ(line_of("?v2").rfind("2001:db8::9 - - [", 0), 0u) << log;
+  EXPECT_EQ(line_of("?local").rfind("127.0.0.1 - - [", 0), 0u) << log;  // LOCAL: the socket's
+  EXPECT_EQ(line_of("?split").rfind("192.0.2.7 - - [", 0), 0u) << log;
+  EXPECT_EQ(line_of("?plain").rfind("127.0.0.1 - - [", 0), 0u) << log;
+  EXPECT_EQ(log.find("?no-header"), std::string::npos) << log;
+}
+
 TEST(HttpHeaders, ConfiguredHeadersAndPrecompressedFilesReachTheClient) {
   Site site;
   site.write("app.js", "console.log(1)");

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
@@ -281,6 +282,74 @@ TEST(ProxySignals, SigtermLetsARelayedConnectionFinishThenExitsZero) {
   s.shutdown_write();
   EXPECT_TRUE(s.recv_until_closed().closed);
   EXPECT_EQ(proxy.process().wait(kDeadline), 0);
+}
+
+// The client, seen by each backend through its PROXY header: a client on 127.0.0.2 (the tests'
+// other connections come from 127.0.0.1) and the proxy's own address, where it connected.
+TEST(ProxyProtocol, EachBackendLearnsTheClientFromAV1OrV2Header) {
+  Listener v1_backend;
+  Listener v2_backend;
+  // The top-level send_proxy (v2) is every backend's default; the first sets its own (v1).
+  ProxyDaemon proxy(proxy_config({R"({"host": "127.0.0.1", "port": )" +
+                                      v1_backend.address().substr(10) + R"(, "send_proxy": "v1"})",
+                                  backend_json(v2_backend.address())},
+                                 R"(, "send_proxy": "v2", "health_check": {"enabled": false})"));
+  const std::string proxy_port = proxy.address().substr(10);
+  for (Listener* backend : {&v1_backend, &v2_backend}) {  // round robin: one each, in order
+    Socket client = Socket::connect_from("127.0.0.2:0", proxy.address());
+    ASSERT_TRUE(client.valid());
+    sockaddr_in local{};
+    socklen_t size = sizeof local;
+    ::getsockname(client.fd(), reinterpret_cast<sockaddr*>(&local), &size);
+    const unsigned client_port = ntohs(local.sin_port);
+    ASSERT_TRUE(client.send_all("hello"));
+    Socket conn = backend->accept();
+    ASSERT_TRUE(conn.valid());
+    if (backend == &v1_backend) {
+      const std::string expected = "PROXY TCP4 127.0.0.2 127.0.0.1 " + std::to_string(client_port) +
+                                   " " + proxy_port + "\r\nhello";
+      EXPECT_EQ(conn.recv_exact(expected.size()), expected);
+    } else {
+      const std::string got = conn.recv_exact(28 + 5);
+      ASSERT_EQ(got.size(), 33u);
+      EXPECT_EQ(got.substr(0, 16), std::string("\r\n\r\n\0\r\nQUIT\n\x21\x11\x00\x0c", 16));
+      EXPECT_EQ(got.substr(16, 8), std::string("\x7f\x00\x00\x02\x7f\x00\x00\x01", 8));
+      EXPECT_EQ((static_cast<unsigned char>(got[24]) << 8) | static_cast<unsigned char>(got[25]),
+                client_port);
+      EXPECT_EQ(std::to_string((static_cast<unsigned char>(got[26]) << 8) |
+                               static_cast<unsigned char>(got[27])),
+                proxy_port);
+      EXPECT_EQ(got.substr(28), "hello");
+    }
+    ASSERT_TRUE(conn.send_all("world"));  // and then it is a relay like any other
+    EXPECT_EQ(client.recv_exact(5), "world");
+  }
+}
+
+// The architecture's "zap-http hosts behind zap-proxy": the web server logs the real client.
+TEST(ProxyProtocol, ZapHttpBehindZapProxyLogsTheRealClient) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.path("www"));
+  dir.write("www/index.html", "hi from behind the proxy");
+  const std::string log_path = dir.path("access.log");
+  HttpDaemon http(R"({"listeners": [{"port": 0, "proxy_protocol": true}], "root": ")" +
+                  dir.path("www") + R"(", "access_log": ")" + log_path +
+                  R"(", "admin": {"listen": "127.0.0.1:0"}, "runtime": {"workers": 1}})");
+  // Health checks every 10 ms: they send LOCAL headers, which zap-http takes as clean closes.
+  ProxyDaemon proxy(proxy_config({backend_json(http.address())},
+                                 R"(, "send_proxy": "v2", "health_check": {"interval_ms": 10})"));
+  Socket client = Socket::connect_from("127.0.0.2:0", proxy.address());
+  ASSERT_TRUE(client.send_all("GET / HTTP/1.1\r\nHost: t\r\nUser-Agent: behind\r\n\r\n"));
+  const HttpReply reply = read_http_reply(client);
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_EQ(reply.body, "hi from behind the proxy");
+  client = Socket();
+  ASSERT_TRUE(eventually([&] { return http.stats().value("connections_total", 0) >= 10; }));
+  EXPECT_EQ(http.stats().value("errors", 1), 0) << http.stats().dump();
+  EXPECT_EQ(http.stop(), 0);  // writes what the access log buffered
+  const std::string log = read_file(log_path);
+  EXPECT_EQ(log.rfind("127.0.0.2 - - [", 0), 0u) << log;
+  EXPECT_NE(log.find("\"GET / HTTP/1.1\" 200 24 \"-\" \"behind\""), std::string::npos) << log;
 }
 
 TEST(ProxyConfig, MistakesExitNonZeroAndTheExampleChecks) {

@@ -54,11 +54,24 @@ bool wait_for(int fd, short events, Clock::time_point until) {
 }  // namespace
 
 Socket Socket::connect(const std::string& address, std::chrono::milliseconds deadline) {
+  return connect_from("", address, deadline);
+}
+
+Socket Socket::connect_from(const std::string& source, const std::string& address,
+                            std::chrono::milliseconds deadline) {
   sockaddr_storage addr;
   socklen_t len = 0;
   if (!parse(address, addr, len)) return {};
   Socket s(::socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!s.valid()) return {};
+  if (!source.empty()) {
+    sockaddr_storage local;
+    socklen_t local_len = 0;
+    if (!parse(source, local, local_len) ||
+        ::bind(s.fd_, reinterpret_cast<sockaddr*>(&local), local_len) != 0) {
+      return {};
+    }
+  }
   if (::connect(s.fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0) {
     if (errno != EINPROGRESS) return {};
     if (!wait_for(s.fd_, POLLOUT, Clock::now() + deadline)) return {};
@@ -68,6 +81,24 @@ Socket Socket::connect(const std::string& address, std::chrono::milliseconds dea
     if (error != 0) return {};
   }
   return s;
+}
+
+Listener::Listener() : socket_(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t size = sizeof a;
+  if (::bind(socket_.fd(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      ::listen(socket_.fd(), 16) != 0 ||
+      ::getsockname(socket_.fd(), reinterpret_cast<sockaddr*>(&a), &size) != 0) {
+    return;  // address() stays empty: the test's connects fail
+  }
+  address_ = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+}
+
+Socket Listener::accept(std::chrono::milliseconds deadline) {
+  if (!wait_for(socket_.fd(), POLLIN, Clock::now() + deadline)) return {};
+  return Socket(::accept4(socket_.fd(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
 }
 
 Socket Socket::udp(const std::string& address) {

@@ -16,6 +16,10 @@ class Socket {
   // TCP connect to "ip:port" / "[v6]:port"; an invalid Socket (fd() < 0) if it fails.
   static Socket connect(const std::string& address,
                         std::chrono::milliseconds deadline = std::chrono::seconds(5));
+  // The same from the local address `source` ("127.0.0.2:0": a client the daemon can tell apart
+  // from the tests' other loopback connections).
+  static Socket connect_from(const std::string& source, const std::string& address,
+                             std::chrono::milliseconds deadline = std::chrono::seconds(5));
   // A UDP socket connected to `address`.
   static Socket udp(const std::string& address);
 
@@ -46,6 +50,19 @@ class Socket {
 
  private:
   int fd_ = -1;
+};
+
+// A TCP listener on 127.0.0.1 and a kernel-chosen port: a backend the test plays itself.
+class Listener {
+ public:
+  Listener();
+  const std::string& address() const { return address_; }
+  // The next connection, or an invalid Socket if none came within `deadline`.
+  Socket accept(std::chrono::milliseconds deadline = std::chrono::seconds(10));
+
+ private:
+  Socket socket_;
+  std::string address_;
 };
 
 struct HttpReply {

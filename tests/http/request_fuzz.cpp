@@ -1,7 +1,8 @@
 // Fuzz target for zap-http's request-facing parsers: whatever bytes a client sends must give a
 // well-formed outcome -- never a crash, an out-of-bounds view, or a path that climbs above the
 // root. The input is one request head; its parts also feed the target, range, date and validator
-// parsers. Built two ways:
+// parsers. The same bytes, as what opens a connection, feed the PROXY protocol parser. Built two
+// ways:
 //   scripts/fuzz.sh [seconds]        libFuzzer + ASan + UBSan (clang), mutating from the corpus
 //   ctest -R http_request_fuzz       every file of tests/http/fuzz_corpus replayed (any build)
 #include <cstddef>
@@ -12,6 +13,7 @@
 
 #include "byte_range.hpp"
 #include "http_date.hpp"
+#include "proxy_protocol.hpp"
 #include "request_head.hpp"
 #include "request_target.hpp"
 #include "validators.hpp"
@@ -61,6 +63,43 @@ void check_fields(const RequestHead& head) {
   (void)range_applies(head.if_range, tag, 784111777);
 }
 
+// A header either needs more bytes (and then fits in the buffer that waits for it), is refused,
+// or is complete within the input; its addresses are a pair of one family, and write back as a
+// header that parses to the same pair.
+void check_proxy_header(std::string_view input) {
+  using zap::app::ProxyHeader;
+  const ProxyHeader h = zap::app::parse_proxy_header(input);
+  switch (h.state) {
+    case ProxyHeader::kIncomplete:
+      if (input.size() >= zap::app::kMaxParsedProxyHeader) violated();
+      break;
+    case ProxyHeader::kInvalid:
+      if (h.reason == nullptr || *h.reason == '\0') violated();
+      break;
+    case ProxyHeader::kComplete: {
+      if (h.size == 0 || h.size > input.size() || h.size > zap::app::kMaxParsedProxyHeader) {
+        violated();
+      }
+      if (h.source.empty()) {
+        if (!h.destination.empty()) violated();
+        break;
+      }
+      if (h.source.family() != h.destination.family()) violated();
+      if (h.source.family() != AF_INET && h.source.family() != AF_INET6) violated();
+      char out[zap::app::kMaxProxyHeader];
+      const std::size_t n = zap::app::write_proxy_header(h.version, h.source, h.destination, out);
+      const ProxyHeader again = zap::app::parse_proxy_header({out, n});
+      if (again.state != ProxyHeader::kComplete || again.size != n) violated();
+      // (An IPv4-mapped pair comes back as IPv4, by design.)
+      if (again.source.family() == h.source.family() &&
+          (!(again.source == h.source) || !(again.destination == h.destination))) {
+        violated();
+      }
+      break;
+    }
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -89,5 +128,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
   }
   check_target(input.substr(0, 512));  // the target decoder on raw bytes too
+  check_proxy_header(input);
   return 0;
 }

@@ -59,6 +59,24 @@ TEST(ProxySettings, FlagsReplaceBackendsAndTurnChecksOff) {
   EXPECT_EQ(s.balance, Balance::kSource);
 }
 
+TEST(ProxySettings, SendProxyIsEveryBackendsDefaultUnlessOneSetsItsOwn) {
+  const ProxySettings none = load(R"({"backends": [{"port": 1}]})");
+  EXPECT_EQ(none.backends[0].send_proxy, app::ProxyProtocol::kOff);
+  const ProxySettings s = load(R"({"send_proxy": "v2",
+    "backends": [{"port": 1}, {"port": 2, "send_proxy": "v1"}, {"port": 3, "send_proxy": "off"}]})");
+  EXPECT_EQ(s.backends[0].send_proxy, app::ProxyProtocol::kV2);
+  EXPECT_EQ(s.backends[1].send_proxy, app::ProxyProtocol::kV1);
+  EXPECT_EQ(s.backends[2].send_proxy, app::ProxyProtocol::kOff);
+  // --backend takes the config's send_proxy; --send-proxy sets every backend's.
+  const ProxySettings flag_backends =
+      load(R"({"send_proxy": "v1", "backends": [{"port": 1}]})", {"--backend", "127.0.0.1:7"});
+  EXPECT_EQ(flag_backends.backends[0].send_proxy, app::ProxyProtocol::kV1);
+  const ProxySettings flag = load(R"({"backends": [{"port": 1}, {"port": 2, "send_proxy": "v1"}]})",
+                                  {"--send-proxy", "v2"});
+  EXPECT_EQ(flag.backends[0].send_proxy, app::ProxyProtocol::kV2);
+  EXPECT_EQ(flag.backends[1].send_proxy, app::ProxyProtocol::kV2);
+}
+
 TEST(ProxySettings, MistakesNameTheirPath) {
   using app::error_of;
   EXPECT_EQ(error_of([] { load("{}"); }),
@@ -72,6 +90,8 @@ TEST(ProxySettings, MistakesNameTheirPath) {
             "\"random\"");
   EXPECT_EQ(error_of([] { load(R"({"backends": [{"port": 80}], "health_check": {"rize": 1}})"); }),
             "health_check.rize: unknown key");
+  EXPECT_EQ(error_of([] { load(R"({"backends": [{"port": 80, "send_proxy": "v3"}]})"); }),
+            "backends[0].send_proxy: expected one of \"off\", \"v1\", \"v2\", got \"v3\"");
   std::string many = R"({"backends": [)";
   for (int i = 1; i <= 65; ++i)
     many += (i > 1 ? "," : "") + std::string(R"({"port": )") + std::to_string(i) + "}";
