@@ -20,7 +20,7 @@
 #include <zap/zio/socket.hpp>
 
 #include "lingering_close.hpp"
-#include "proxy_protocol.hpp"
+#include "receive_proxy_header.hpp"
 #include "response.hpp"
 
 namespace zap::http {
@@ -123,45 +123,6 @@ struct ZimallocFree {
   void operator()(char* p) const noexcept { zimalloc::free(p); }
 };
 
-// Receives the PROXY protocol header that must open the connection, by `deadline_ns`, and takes
-// it out of the input buffer (what came behind it stays: the first request). The client it names
-// goes to the access log; a header naming none (LOCAL, UNKNOWN) leaves the socket's peer there.
-// False (logged, counted) if the connection must close: no valid header in time.
-zell::Task<bool> receive_proxy_header(int fd, char* in, std::size_t capacity, std::size_t& have,
-                                      std::int64_t deadline_ns, app::WorkerCounters& counters,
-                                      AccessLine* access_line) {
-  for (;;) {
-    const app::ProxyHeader header = app::parse_proxy_header({in, have});
-    if (header.state == app::ProxyHeader::kComplete) {
-      if (access_line != nullptr && !header.source.empty()) access_line->set_client(header.source);
-      std::memmove(in, in + header.size, have - header.size);
-      have -= header.size;
-      co_return true;
-    }
-    const char* problem = header.reason;
-    if (header.state == app::ProxyHeader::kIncomplete && have == capacity) {
-      problem = "larger than max_request_head";  // (a v2 header with many TLVs)
-    }
-    const std::int64_t left_ns = deadline_ns - monotonic_ns();
-    if (header.state == app::ProxyHeader::kIncomplete && *problem == '\0' && left_ns <= 0) {
-      problem = "not complete within request_timeout_ms";
-    }
-    if (*problem != '\0') {
-      counters.add(counters.errors);
-      spdlog::debug("http: no valid PROXY protocol header ({}), closing", problem);
-      co_return false;
-    }
-    const zio::Result got =
-        co_await zell::recv(fd, in + have, capacity - have, std::chrono::nanoseconds(left_ns));
-    if (!got || got.bytes() == 0) {
-      note_failure(got, counters);
-      co_return false;
-    }
-    have += got.bytes();
-    counters.add(counters.bytes_in, got.bytes());
-  }
-}
-
 }  // namespace
 
 zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Ticket ticket,
@@ -198,11 +159,19 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
     std::error_code ec;
     access_line.set_client(zio::peer_address(fd, ec));
   }
-  if (proxy_protocol &&
-      !co_await receive_proxy_header(fd, in, in_capacity, have, head_deadline_ns, counters,
-                                     worker.access ? &access_line : nullptr)) {
-    co_await zell::close(socket.release());  // nothing was answered: nothing to linger for
-    co_return;
+  if (proxy_protocol) {
+    // The proxy's header first; what came behind it is the first request's start. The client it
+    // names is the one the access log shows (a LOCAL or UNKNOWN header names none).
+    const app::ProxyHeader header = co_await app::receive_proxy_header(
+        fd, in, in_capacity, have, std::chrono::nanoseconds(head_deadline_ns - monotonic_ns()));
+    if (header.state != app::ProxyHeader::kComplete) {
+      counters.add(counters.errors);
+      spdlog::debug("http: no valid PROXY protocol header ({}), closing", header.reason);
+      co_await zell::close(socket.release());  // nothing was answered: nothing to linger for
+      co_return;
+    }
+    counters.add(counters.bytes_in, header.size + have);
+    if (worker.access && !header.source.empty()) access_line.set_client(header.source);
   }
   IdleConnections::Registration registration(shared.idle, worker.index, fd);
   IdleConnections::Entry& idle = registration.entry();

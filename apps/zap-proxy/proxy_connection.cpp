@@ -16,6 +16,7 @@
 
 #include "lingering_close.hpp"
 #include "proxy_protocol.hpp"
+#include "receive_proxy_header.hpp"
 
 namespace zap::proxy {
 
@@ -217,10 +218,31 @@ void ProxyShared::set_limits(const ProxyLimits& limits) noexcept {
 }
 
 zell::Task<void> proxy_connection(zio::UniqueFd client, app::ConnectionGate::Ticket ticket,
-                                  ProxyShared& shared) {
+                                  ProxyShared& shared, bool accept_proxy) {
   app::WorkerCounters& counters = ticket.counters();
   std::error_code ec;
-  const zio::SocketAddress peer = zio::peer_address(client.get(), ec);  // for "source" balance
+  // Who the client is ("source" balance, send_proxy), and the address it connected to.
+  zio::SocketAddress peer = zio::peer_address(client.get(), ec);
+  zio::SocketAddress local = zio::local_address(client.get(), ec);
+  // What the client sent behind its PROXY header (accept_proxy): its first bytes, relayed first.
+  char early[app::kMaxParsedProxyHeader];
+  std::size_t early_size = 0;
+  if (accept_proxy) {
+    const app::ProxyHeader header = co_await app::receive_proxy_header(
+        client.get(), early, sizeof early, early_size,
+        milliseconds(shared.connect_timeout_ms.load(std::memory_order_relaxed)));
+    if (header.state != app::ProxyHeader::kComplete) {
+      counters.add(counters.errors);
+      spdlog::debug("proxy: no valid PROXY protocol header from a client ({}); closing",
+                    header.reason);
+      co_await zell::close(client.release());
+      co_return;
+    }
+    if (!header.source.empty()) {  // LOCAL / UNKNOWN: the connection's own endpoints stand
+      peer = header.source;
+      local = header.destination;
+    }
+  }
   std::optional<ActiveConnection> active;
   zio::UniqueFd server = co_await connect_backend(shared, peer, counters, active);
   if (!server) {
@@ -240,20 +262,23 @@ zell::Task<void> proxy_connection(zio::UniqueFd client, app::ConnectionGate::Tic
     (void)zio::set_keepalive(fd, zio::KeepAlive{});
   }
 
-  if (backend.send_proxy != app::ProxyProtocol::kOff) {
-    // Before any of the client's bytes: who the client is, and the address it connected to.
-    const zio::SocketAddress local = zio::local_address(client.get(), ec);
-    char header[app::kMaxProxyHeader];
-    const std::size_t size = app::write_proxy_header(backend.send_proxy, peer, local, header);
+  // Before the relay: the PROXY header for the backend (who the client is, and the address it
+  // connected to), then what the client sent behind its own header.
+  char header[app::kMaxProxyHeader];
+  const std::size_t header_size = app::write_proxy_header(backend.send_proxy, peer, local, header);
+  if (header_size + early_size > 0) {
     const milliseconds timeout(shared.connect_timeout_ms.load(std::memory_order_relaxed));
-    const zio::Result sent = co_await zell::writev_all(server.get(), {header, size}, timeout);
+    const zio::Result sent = co_await zell::writev_all(server.get(), {header, header_size},
+                                                       {early, early_size}, timeout);
     if (!sent) {
       counters.add(counters.errors);
-      spdlog::debug("proxy: PROXY header to {} not sent: {}", backend.name, sent.error().message());
+      spdlog::debug("proxy: first bytes to {} not sent: {}", backend.name, sent.error().message());
       co_await zell::close(server.release());
       co_await zell::close(client.release());
       co_return;
     }
+    counters.add(counters.bytes_in, early_size);
+    backend.bytes_to_backend.fetch_add(early_size, std::memory_order_relaxed);
   }
 
   Relay relay{client.get(), server.get(), &backend, &counters, &shared, monotonic_ns()};

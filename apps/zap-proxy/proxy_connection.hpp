@@ -15,6 +15,10 @@
 // long, not when one direction is quiet while the other streams. No backend up, or every connect
 // failed: the client is closed at once.
 // Connect attempts: 1 + retries, each on a backend not tried yet, each within connect_timeout.
+// accept_proxy (the listener's "proxy_protocol"): the client's connection must start with a PROXY
+// protocol header (v1/v2) within connect_timeout; the client it names stands for the peer -- in
+// "source" balancing and in the header sent on -- and the bytes behind it are relayed as the
+// client's first. No valid header: closed before any backend is tried (counted as an error).
 // A backend with send_proxy gets a PROXY protocol header (v1/v2: the client's address and the one
 // it connected to) before any of the client's bytes; if that write fails, both sides are closed.
 #pragma once
@@ -54,6 +58,6 @@ struct ProxyShared {
 };
 
 zell::Task<void> proxy_connection(zio::UniqueFd client, app::ConnectionGate::Ticket ticket,
-                                  ProxyShared& shared);
+                                  ProxyShared& shared, bool accept_proxy);
 
 }  // namespace zap::proxy

@@ -19,7 +19,9 @@ ProxyServer::ProxyServer(const ProxySettings& settings, std::size_t workers,
                       static_cast<int>(settings.health_check.fall), settings.health_check.enabled}),
       shared_(settings, pool_),
       tcp_("proxy", settings.listeners, settings.accept_mode, workers,
-           settings.limits.max_connections, counters) {
+           settings.limits.max_connections, counters),
+      proxy_protocol_(settings.proxy_protocol) {
+  proxy_protocol_.resize(settings.listeners.size(), false);
   std::string names;
   for (std::size_t i = 0; i < pool_.size(); ++i) {
     names += (i == 0 ? "" : ", ") + pool_.at(i).name +
@@ -39,8 +41,10 @@ ProxyServer::~ProxyServer() {
 void ProxyServer::start(zell::Runtime& runtime) {
   tcp_.start(
       runtime,
-      [this](zio::UniqueFd socket, app::ConnectionGate::Ticket ticket, std::size_t, std::size_t) {
-        return proxy_connection(std::move(socket), std::move(ticket), shared_);
+      [this](zio::UniqueFd socket, app::ConnectionGate::Ticket ticket, std::size_t,
+             std::size_t listener) {
+        return proxy_connection(std::move(socket), std::move(ticket), shared_,
+                                proxy_protocol_[listener]);
       },
       // Over max_connections: closed at once. A TCP proxy has no protocol to refuse politely in.
       [](zio::UniqueFd socket) -> zell::Task<void> { co_await zell::close(socket.release()); });

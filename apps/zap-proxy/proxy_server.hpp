@@ -60,6 +60,7 @@ class ProxyServer {
   ProxyShared shared_;
   app::StreamServer tcp_;
   std::vector<zell::JoinHandle<void>> checkers_;
+  std::vector<bool> proxy_protocol_;  // by listener: connections start with a PROXY header
 };
 
 }  // namespace zap::proxy

@@ -32,6 +32,7 @@ ProxySettings read_proxy_settings(const nlohmann::json& json) {
   settings.daemon = app::read_daemon_settings(root);
   for (app::JsonReader& reader : root.array("listeners")) {
     settings.listeners.push_back(app::read_host_port(reader));
+    settings.proxy_protocol.push_back(reader.boolean("proxy_protocol", false));
     reader.finish();
   }
   if (root.has("listeners") && settings.listeners.empty()) {
@@ -114,8 +115,10 @@ ProxySettings load_proxy_settings(const ProxyFlags& flags) {
   app::apply_overrides(flags.common, settings.daemon);
   if (!flags.listen.empty()) {
     settings.listeners.clear();
+    settings.proxy_protocol.clear();
     for (const auto& text : flags.listen) {
       settings.listeners.push_back(app::parse_address_setting(text, "--listen"));
+      settings.proxy_protocol.push_back(false);
     }
   }
   if (!flags.backend.empty()) {
@@ -148,6 +151,7 @@ ProxySettings load_proxy_settings(const ProxyFlags& flags) {
   }
   if (settings.listeners.empty()) {
     settings.listeners.push_back(app::parse_address_setting("127.0.0.1:9000", "listeners"));
+    settings.proxy_protocol.push_back(false);
   }
   return settings;
 }

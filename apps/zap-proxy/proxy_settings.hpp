@@ -2,7 +2,8 @@
 // balancing, health checks and the connection limits.
 //
 //   {
-//     "listeners": [{"host": "0.0.0.0", "port": 9000}],
+//     "listeners": [{"host": "0.0.0.0", "port": 9000,
+//                    "proxy_protocol": false}],  // true: behind a proxy that sends PROXY v1/v2
 //     "backends": [{"host": "10.0.0.2", "port": 8080, "weight": 2},
 //                  {"host": "10.0.0.3", "port": 8080}],          // required: 1-64 backends
 //     "balance": "round_robin",       // or "least_connections", "source"
@@ -56,6 +57,9 @@ struct ProxyLimits {
 struct ProxySettings {
   app::DaemonSettings daemon;
   std::vector<zio::SocketAddress> listeners;
+  // proxy_protocol[i]: connections to listeners[i] start with a PROXY protocol header, whose
+  // client stands for the connection's peer (for "source" balancing and send_proxy).
+  std::vector<bool> proxy_protocol;
   std::vector<BackendSettings> backends;
   Balance balance = Balance::kRoundRobin;
   HealthCheckSettings health_check;

@@ -45,7 +45,9 @@ void Reloader::reload() {
   report.applied("connect_timeout_ms", was.connect_timeout_ms, now.connect_timeout_ms);
   report.applied("idle_timeout_ms", was.idle_timeout_ms, now.idle_timeout_ms);
   report.applied("retries", was.retries, now.retries);
-  report.restart_if(fresh.listeners != running_.listeners, "listeners");
+  report.restart_if(
+      fresh.listeners != running_.listeners || fresh.proxy_protocol != running_.proxy_protocol,
+      "listeners");
   report.restart_if(!same_backends(fresh, running_), "backends");
   report.restart_if(fresh.balance != running_.balance, "balance");
   report.restart_if(!same_health_check(fresh.health_check, running_.health_check), "health_check");

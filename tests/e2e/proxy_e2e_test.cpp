@@ -326,6 +326,40 @@ TEST(ProxyProtocol, EachBackendLearnsTheClientFromAV1OrV2Header) {
   }
 }
 
+// A listener behind another proxy: the client its header names is the one passed on (v1 to the
+// first backend), the bytes behind the header are the client's first (also to the second
+// backend, which gets no header), and a client without a header never reaches a backend.
+TEST(ProxyProtocol, AClientSideHeaderIsBelievedAndPassedOn) {
+  Listener with_header;
+  Listener without;
+  ProxyDaemon proxy(R"({"listeners": [{"port": 0, "proxy_protocol": true}],
+      "backends": [{"host": "127.0.0.1", "port": )" +
+                    with_header.address().substr(10) + R"(, "send_proxy": "v1"}, )" +
+                    backend_json(without.address()) + R"(],
+      "health_check": {"enabled": false}, "admin": {"listen": "127.0.0.1:0"},
+      "runtime": {"workers": 1}})");
+  const std::string incoming = "PROXY TCP4 192.0.2.7 198.51.100.1 5555 443\r\n";
+  for (Listener* backend : {&with_header, &without}) {
+    Socket client = Socket::connect(proxy.address());
+    ASSERT_TRUE(client.send_all(incoming + "hello"));  // one segment: header and first bytes
+    Socket conn = backend->accept();
+    ASSERT_TRUE(conn.valid());
+    const std::string expected = backend == &with_header ? incoming + "hello" : "hello";
+    EXPECT_EQ(conn.recv_exact(expected.size()), expected);
+    ASSERT_TRUE(conn.send_all("world"));
+    EXPECT_EQ(client.recv_exact(5), "world");
+  }
+  for (const std::string& bad : {std::string("hello"), std::string("PROXY TCP4 x\r\nhello")}) {
+    Socket client = Socket::connect(proxy.address());
+    ASSERT_TRUE(client.send_all(bad));
+    const Socket::Drained got = client.recv_until_closed();
+    EXPECT_TRUE(got.closed) << bad;
+    EXPECT_EQ(got.data, "") << bad;
+  }
+  EXPECT_FALSE(with_header.accept(std::chrono::milliseconds(200)).valid());
+  EXPECT_FALSE(without.accept(std::chrono::milliseconds(200)).valid());
+}
+
 // The architecture's "zap-http hosts behind zap-proxy": the web server logs the real client.
 TEST(ProxyProtocol, ZapHttpBehindZapProxyLogsTheRealClient) {
   TempDir dir;

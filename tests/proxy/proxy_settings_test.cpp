@@ -62,6 +62,11 @@ TEST(ProxySettings, FlagsReplaceBackendsAndTurnChecksOff) {
 TEST(ProxySettings, SendProxyIsEveryBackendsDefaultUnlessOneSetsItsOwn) {
   const ProxySettings none = load(R"({"backends": [{"port": 1}]})");
   EXPECT_EQ(none.backends[0].send_proxy, app::ProxyProtocol::kOff);
+  EXPECT_EQ(none.proxy_protocol, std::vector<bool>{false});  // the default listener's
+  const ProxySettings accepting =
+      load(R"({"listeners": [{"port": 0, "proxy_protocol": true}, {"port": 0}],
+               "backends": [{"port": 1}]})");
+  EXPECT_EQ(accepting.proxy_protocol, (std::vector<bool>{true, false}));
   const ProxySettings s = load(R"({"send_proxy": "v2",
     "backends": [{"port": 1}, {"port": 2, "send_proxy": "v1"}, {"port": 3, "send_proxy": "off"}]})");
   EXPECT_EQ(s.backends[0].send_proxy, app::ProxyProtocol::kV2);
