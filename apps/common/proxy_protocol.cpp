@@ -186,7 +186,10 @@ ProxyHeader parse_v1(std::string_view input) {
   unsigned char ips[2][16] = {};
   for (int i = 0; i < 2; ++i) {
     char text[INET6_ADDRSTRLEN] = {};
-    if (fields[1 + i].size() >= sizeof text) return invalid("v1 header with a bad address");
+    // (A NUL inside would end inet_pton's text early and let what follows it through.)
+    if (fields[1 + i].size() >= sizeof text || fields[1 + i].find('\0') != std::string_view::npos) {
+      return invalid("v1 header with a bad address");
+    }
     std::memcpy(text, fields[1 + i].data(), fields[1 + i].size());
     if (::inet_pton(family, text, ips[i]) != 1) return invalid("v1 header with a bad address");
   }
@@ -206,8 +209,12 @@ ProxyHeader parse_v2(std::string_view input) {
   const auto family = static_cast<unsigned char>(input[13]);
   const std::size_t length = get_be16(input.data() + 14);
   if ((command >> 4) != 2) return invalid("v2 header with a version other than 2");
-  if (command != kV2Local && command != kV2Proxy)
+  if (command != kV2Local && command != kV2Proxy) {
     return invalid("v2 header with an unknown command");
+  }
+  // Address family UNSPEC, INET, INET6, UNIX (high nibble) and protocol UNSPEC, STREAM, DGRAM
+  // (low): anything else is unassigned, and the spec has receivers refuse it.
+  if ((family >> 4) > 3 || (family & 0x0f) > 2) return invalid("v2 header with an unknown family");
   if (kV2HeadSize + length > kMaxParsedProxyHeader) return invalid("v2 header too long");
   if (input.size() < kV2HeadSize + length) return {};
   ProxyHeader h;

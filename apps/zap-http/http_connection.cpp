@@ -159,22 +159,32 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
     std::error_code ec;
     access_line.set_client(zio::peer_address(fd, ec));
   }
+  IdleConnections::Registration registration(shared.idle, worker.index, fd);
+  IdleConnections::Entry& idle = registration.entry();
   if (proxy_protocol) {
     // The proxy's header first; what came behind it is the first request's start. The client it
-    // names is the one the access log shows (a LOCAL or UNKNOWN header names none).
-    const app::ProxyHeader header = co_await app::receive_proxy_header(
-        fd, in, in_capacity, have, std::chrono::nanoseconds(head_deadline_ns - monotonic_ns()));
+    // names is the one the access log shows (a LOCAL or UNKNOWN header names none). Waiting for
+    // it is idle: a drain ends the wait (the header then counts as missing).
+    bool waited = shared.idle.enter_idle(idle);
+    app::ProxyHeaderReceipt receipt;
+    if (waited) {
+      receipt = co_await app::receive_proxy_header(
+          fd, in, in_capacity, have, std::chrono::nanoseconds(head_deadline_ns - monotonic_ns()));
+      shared.idle.leave_idle(idle);
+    }
+    const app::ProxyHeader& header = receipt.header;
     if (header.state != app::ProxyHeader::kComplete) {
-      counters.add(counters.errors);
-      spdlog::debug("http: no valid PROXY protocol header ({}), closing", header.reason);
+      if (waited && !receipt.silent_close) {
+        counters.add(counters.errors);
+        spdlog::debug("http: no valid PROXY protocol header ({}), closing", header.reason);
+      }
+      registration.remove();
       co_await zell::close(socket.release());  // nothing was answered: nothing to linger for
       co_return;
     }
     counters.add(counters.bytes_in, header.size + have);
     if (worker.access && !header.source.empty()) access_line.set_client(header.source);
   }
-  IdleConnections::Registration registration(shared.idle, worker.index, fd);
-  IdleConnections::Entry& idle = registration.entry();
 
   for (;;) {
     const ParseOutcome parsed = parse_request_head({in, have}, shared.parse_limits, head);

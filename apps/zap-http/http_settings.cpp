@@ -150,8 +150,10 @@ void check_root(const std::string& root) {
 
 void add_http_flags(CLI::App& app, HttpFlags& flags) {
   app::add_common_flags(app, flags.common, "zap-http");
-  app.add_option("-l,--listen", flags.listen,
-                 "Address ip:port to serve on (repeatable); replaces the config's listeners");
+  app.add_option(
+      "-l,--listen", flags.listen,
+      "Address ip:port to serve on (repeatable); replaces the config's listeners (and their "
+      "proxy_protocol)");
   app.add_option("-r,--root", flags.root, "Override root (the directory served)");
   app.add_option("--max-connections", flags.max_connections, "Override max_connections")
       ->check(CLI::Range(1, 10'000'000));

@@ -228,13 +228,16 @@ zell::Task<void> proxy_connection(zio::UniqueFd client, app::ConnectionGate::Tic
   char early[app::kMaxParsedProxyHeader];
   std::size_t early_size = 0;
   if (accept_proxy) {
-    const app::ProxyHeader header = co_await app::receive_proxy_header(
+    const app::ProxyHeaderReceipt receipt = co_await app::receive_proxy_header(
         client.get(), early, sizeof early, early_size,
         milliseconds(shared.connect_timeout_ms.load(std::memory_order_relaxed)));
+    const app::ProxyHeader& header = receipt.header;
     if (header.state != app::ProxyHeader::kComplete) {
-      counters.add(counters.errors);
-      spdlog::debug("proxy: no valid PROXY protocol header from a client ({}); closing",
-                    header.reason);
+      if (!receipt.silent_close) {  // a TCP probe of the load balancer in front is no error
+        counters.add(counters.errors);
+        spdlog::debug("proxy: no valid PROXY protocol header from a client ({}); closing",
+                      header.reason);
+      }
       co_await zell::close(client.release());
       co_return;
     }

@@ -90,8 +90,10 @@ const char* to_string(Balance balance) {
 
 void add_proxy_flags(CLI::App& app, ProxyFlags& flags) {
   app::add_common_flags(app, flags.common, "zap-proxy");
-  app.add_option("-l,--listen", flags.listen,
-                 "Address ip:port to accept on (repeatable); replaces the config's listeners");
+  app.add_option(
+      "-l,--listen", flags.listen,
+      "Address ip:port to accept on (repeatable); replaces the config's listeners (and their "
+      "proxy_protocol)");
   app.add_option("-b,--backend", flags.backend,
                  "Backend ip:port (repeatable, weight 1); replaces the config's backends");
   app.add_option("--balance", flags.balance, "Override balance")

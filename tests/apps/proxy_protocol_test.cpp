@@ -146,6 +146,9 @@ TEST(ProxyProtocol, RefusesWhatIsNotAHeader) {
            v2_head + std::string("\x21\x11\x00\x08", 4) + std::string(8, '\0'),  // short block
            v2_head + std::string("\x21\x21\x00\x20", 4) + std::string(32, '\0'),
            v2_head + std::string("\x21\x11\x02\x01", 4),  // longer than accepted
+           v2_head + std::string("\x21\x41\x00\x00", 4),  // family 4: unassigned
+           v2_head + std::string("\x21\x13\x00\x00", 4),  // protocol 3: unassigned
+           std::string("PROXY TCP4 1.2.3.4\0junk 5.6.7.8 1 2\r\n", 37),
            std::string("\r\n\r\n\0\r\nQUIX\n", 12),
        }) {
     const ProxyHeader h = parse_proxy_header(bad);
@@ -156,6 +159,28 @@ TEST(ProxyProtocol, RefusesWhatIsNotAHeader) {
     EXPECT_EQ(h.state, ProxyHeader::kInvalid) << bad;
     EXPECT_STRNE(h.reason, "");
   }
+}
+
+TEST(ProxyProtocol, SizeLimitsAreExact) {
+  // v1: a line of 107 bytes with its CRLF is the most; 108 is refused, whatever it holds.
+  const std::string v1_107 = "PROXY UNKNOWN " + std::string(91, 'x') + "\r\n";
+  ASSERT_EQ(v1_107.size(), 107u);
+  EXPECT_EQ(parse_proxy_header(v1_107).state, ProxyHeader::kComplete);
+  const std::string v1_108 = "PROXY UNKNOWN " + std::string(92, 'x') + "\r\n";
+  EXPECT_EQ(parse_proxy_header(v1_108).state, ProxyHeader::kInvalid);
+  EXPECT_EQ(parse_proxy_header(v1_108.substr(0, 107)).state, ProxyHeader::kInvalid);
+  EXPECT_EQ(parse_proxy_header(v1_108.substr(0, 106)).state, ProxyHeader::kIncomplete);
+  // v2: 16 + 512 bytes (addresses and TLVs) is the most accepted.
+  auto v2 = [](std::size_t payload) {
+    std::string h("\r\n\r\n\0\r\nQUIT\n\x21\x11", 14);
+    h += static_cast<char>(payload >> 8);
+    h += static_cast<char>(payload & 0xff);
+    return h + std::string(payload, '\x01');
+  };
+  EXPECT_EQ(parse_proxy_header(v2(512)).state, ProxyHeader::kComplete);
+  EXPECT_EQ(parse_proxy_header(v2(512)).size, kMaxParsedProxyHeader);
+  EXPECT_EQ(parse_proxy_header(v2(513)).state, ProxyHeader::kInvalid);
+  EXPECT_EQ(parse_proxy_header(v2(513).substr(0, 16)).state, ProxyHeader::kInvalid);
 }
 
 TEST(ProxyProtocol, ParsesSettingNames) {

@@ -346,7 +346,8 @@ TEST(HttpProxyProtocol, TheHeadersClientIsLoggedAndOneWithoutAHeaderIsClosed) {
   const std::string log_path = logs.path("access.log");
   HttpDaemon http(R"({"listeners": [{"port": 0, "proxy_protocol": true}, {"port": 0}], "root": ")" +
                   site.root() + R"(", "access_log": ")" + log_path +
-                  R"(", "admin": {"listen": "127.0.0.1:0"}, "runtime": {"workers": 2}})");
+                  R"(", "request_timeout_ms": 60000,
+                  "admin": {"listen": "127.0.0.1:0"}, "runtime": {"workers": 2}})");
   const std::string v1 = "PROXY TCP4 192.0.2.7 127.0.0.1 5555 80\r\n";
   EXPECT_EQ(http_request(http.address(0), v1 + get("/a.txt?v1")).body, "aaaa");
   const std::string v2 = std::string("\r\n\r\n\0\r\nQUIT\n\x21\x21\x00\x24", 16) +
@@ -362,14 +363,18 @@ TEST(HttpProxyProtocol, TheHeadersClientIsLoggedAndOneWithoutAHeaderIsClosed) {
     ASSERT_TRUE(s.send_all(v1.substr(9) + get("/a.txt?split")));
     EXPECT_EQ(read_http_reply(s).body, "aaaa");
   }
+  // Refused at once (request_timeout is a minute): closed, nothing answered, each an error.
   for (const std::string& bad : {get("/a.txt?no-header"), std::string("PROXY TCP4 junk\r\n"),
                                  std::string("PROXY TCP4 1.2.3.4 5.6.7.8 1 2\n")}) {
     Socket s = Socket::connect(http.address(0));
     ASSERT_TRUE(s.send_all(bad));
-    const Socket::Drained got = s.recv_until_closed();
+    const Socket::Drained got = s.recv_until_closed(std::chrono::seconds(2));
     EXPECT_TRUE(got.closed) << bad;
     EXPECT_EQ(got.data, "") << bad;
   }
+  Socket::connect(http.address(0));  // a TCP probe: connects, closes -- not an error
+  ASSERT_TRUE(http.wait_for_stat("connections_total", 8));
+  EXPECT_EQ(http.stats().value("errors", 0), 3) << http.stats().dump();
   // The other listener expects no header: a PROXY line there is a malformed request.
   EXPECT_EQ(http_request(http.address(1), get("/a.txt?plain")).body, "aaaa");
   EXPECT_EQ(http_request(http.address(1), v1 + get("/a.txt")).status, 400);
