@@ -20,6 +20,7 @@
 #include <zap/zio/socket.hpp>
 
 #include "lingering_close.hpp"
+#include "multipart.hpp"
 #include "receive_proxy_header.hpp"
 #include "response.hpp"
 
@@ -122,6 +123,102 @@ constexpr std::uint64_t kYieldEvery = std::uint64_t{4} << 20;
 struct ZimallocFree {
   void operator()(char* p) const noexcept { zimalloc::free(p); }
 };
+
+// Sends `length` bytes of the response's body from `offset` behind out[0, pending) (which it
+// empties): from memory written with the head (`response.body`), or from the file with
+// sendfile(2) straight from the page cache, as nginx does, polling whenever the socket is full.
+// False (noted) if the connection must end.
+zell::Task<bool> send_body_piece(int fd, const Response& response, std::uint64_t offset,
+                                 std::uint64_t length, char* out, std::size_t& pending,
+                                 milliseconds send_timeout, app::WorkerCounters& counters) {
+  if (response.body_fd < 0) {
+    const iovec body = {const_cast<char*>(response.body.data()) + offset, length};
+    co_return flushed(co_await zell::writev_all(fd, {out, pending}, body, send_timeout), pending,
+                      counters);
+  }
+  // The head goes first with MSG_MORE, so that it leaves in one segment with the file's first
+  // bytes. (A file not in the page cache makes sendfile read it from disk while this worker
+  // waits -- nginx's trade-off too.)
+  if (const ssize_t n = ::send(fd, out, pending, MSG_MORE | MSG_DONTWAIT | MSG_NOSIGNAL); n > 0) {
+    counters.add(counters.bytes_out, static_cast<std::uint64_t>(n));
+    std::memmove(out, out + n, pending - static_cast<std::size_t>(n));
+    pending -= static_cast<std::size_t>(n);
+  }
+  if (!flushed(co_await zell::writev_all(fd, {out, pending}, send_timeout), pending, counters)) {
+    co_return false;
+  }
+  off_t at = static_cast<off_t>(offset);
+  std::uint64_t left = length;
+  std::uint64_t since_yield = 0;
+  while (left > 0) {
+    const ssize_t n = ::sendfile(fd, response.body_fd, &at, std::min(left, kSendfileChunk));
+    if (n > 0) {
+      left -= static_cast<std::uint64_t>(n);
+      counters.add(counters.bytes_out, static_cast<std::uint64_t>(n));
+      // A client that keeps up would keep this worker to itself until the file ends: let the
+      // worker's other connections (and a cancellation) in now and then.
+      since_yield += static_cast<std::uint64_t>(n);
+      if (since_yield >= kYieldEvery && left > 0) {
+        since_yield = 0;
+        co_await zell::yield();
+      }
+    } else if (n == 0) {
+      // The file ended early: it shrank after its size was sent. Only closing at once tells the
+      // client that the response is incomplete.
+      spdlog::warn("http: a file shrank while being sent; closing the connection");
+      counters.add(counters.errors);
+      co_return false;
+    } else if (errno == EAGAIN) {
+      since_yield = 0;
+      const zio::Result ready = co_await zell::poll(fd, POLLOUT, send_timeout);
+      if (!ready) {
+        note_failure(ready, counters);
+        co_return false;
+      }
+    } else if (errno != EINTR) {
+      note_failure(zio::Result(-errno), counters);
+      co_return false;
+    }
+  }
+  co_return true;
+}
+
+// A multipart/byteranges body behind out[0, pending): each part's head is added to the output
+// buffer (flushed first when full), its bytes copied behind it when they fit, else sent as a
+// piece; the closing delimiter stays in the buffer like the end of any response.
+zell::Task<bool> send_multipart(int fd, const Response& response, char* out, std::size_t& pending,
+                                milliseconds send_timeout, app::WorkerCounters& counters) {
+  auto append = [&](auto write) -> zell::Task<bool> {
+    std::size_t n = write(out + pending, kOutputCapacity - pending);
+    if (n == 0) {  // full: send what is there, then it fits (a part head is a few hundred bytes)
+      if (!flushed(co_await zell::writev_all(fd, {out, pending}, send_timeout), pending,
+                   counters)) {
+        co_return false;
+      }
+      n = write(out + pending, kOutputCapacity - pending);
+    }
+    pending += n;
+    co_return n > 0;
+  };
+  const std::uint64_t size = response.file ? response.file->size : response.body.size();
+  for (std::size_t i = 0; i < response.parts.count; ++i) {
+    const ByteRange& range = response.parts.items[i];
+    if (!co_await append([&](char* to, std::size_t room) {
+          return write_part_head(i, response.part_type, range, size, to, room);
+        })) {
+      co_return false;
+    }
+    if (response.body_fd < 0 && range.length() <= kOutputCapacity - pending) {
+      std::memcpy(out + pending, response.body.data() + range.first, range.length());
+      pending += range.length();
+    } else if (!co_await send_body_piece(fd, response, range.first, range.length(), out, pending,
+                                         send_timeout, counters)) {
+      co_return false;
+    }
+  }
+  co_return co_await append(
+      [](char* to, std::size_t room) { return write_multipart_end(to, room); });
+}
 
 }  // namespace
 
@@ -293,78 +390,22 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
       head_deadline_ns =
           monotonic_ns() + shared.request_timeout_ms.load(std::memory_order_relaxed) * 1'000'000;
     }
-    // The body: copied behind the head when it fits, else written with it, or sendfile(2).
+    // The body: copied behind the head when it fits (the common case: a small cached file),
+    // else written with it, or sendfile(2); several ranges as multipart/byteranges.
     const std::uint64_t body_length = response.wire_body_length();
-    if (body_length > 0 && response.body_fd < 0) {
-      if (body_length <= kOutputCapacity - pending) {
+    if (body_length > 0 && response.parts.count == 0) {
+      if (response.body_fd < 0 && body_length <= kOutputCapacity - pending) {
         std::memcpy(out + pending, response.body.data(), body_length);
         pending += body_length;
-      } else {
-        const iovec body = {const_cast<char*>(response.body.data()), response.body.size()};
-        if (!flushed(co_await zell::writev_all(fd, {out, pending}, body, send_timeout), pending,
-                     counters)) {
-          linger = false;
-          break;
-        }
-      }
-    } else if (body_length > 0) {
-      // A file range: sendfile(2) from the page cache straight into the socket, as nginx does,
-      // with a poll whenever the socket is full. The head goes first with MSG_MORE, so that it
-      // leaves in one segment with the file's first bytes. (A file not in the page cache makes
-      // sendfile read it from disk while this worker waits -- nginx's trade-off too.)
-      if (const ssize_t n = ::send(fd, out, pending, MSG_MORE | MSG_DONTWAIT | MSG_NOSIGNAL);
-          n > 0) {
-        counters.add(counters.bytes_out, static_cast<std::uint64_t>(n));
-        std::memmove(out, out + n, pending - static_cast<std::size_t>(n));
-        pending -= static_cast<std::size_t>(n);
-      }
-      if (!flushed(co_await zell::writev_all(fd, {out, pending}, send_timeout), pending,
-                   counters)) {
+      } else if (!co_await send_body_piece(fd, response, response.body_fd < 0 ? 0 : response.offset,
+                                           body_length, out, pending, send_timeout, counters)) {
         linger = false;
         break;
       }
-      off_t offset = static_cast<off_t>(response.offset);
-      std::uint64_t left = body_length;
-      std::uint64_t since_yield = 0;
-      zio::Result failure;
-      while (left > 0) {
-        const ssize_t n = ::sendfile(fd, response.body_fd, &offset, std::min(left, kSendfileChunk));
-        if (n > 0) {
-          left -= static_cast<std::uint64_t>(n);
-          counters.add(counters.bytes_out, static_cast<std::uint64_t>(n));
-          // A client that keeps up would keep this worker to itself until the file ends: let
-          // the worker's other connections (and a cancellation) in now and then.
-          since_yield += static_cast<std::uint64_t>(n);
-          if (since_yield >= kYieldEvery && left > 0) {
-            since_yield = 0;
-            co_await zell::yield();
-          }
-        } else if (n == 0) {
-          break;  // the file ended early: it shrank after its size was sent
-        } else if (errno == EAGAIN) {
-          since_yield = 0;
-          const zio::Result ready = co_await zell::poll(fd, POLLOUT, send_timeout);
-          if (!ready) {
-            failure = ready;
-            break;
-          }
-        } else if (errno != EINTR) {
-          failure = zio::Result(-errno);
-          break;
-        }
-      }
-      if (!failure.ok()) {
-        note_failure(failure, counters);
-        linger = false;
-        break;
-      }
-      if (left > 0) {
-        // Only closing at once tells the client that the response is incomplete.
-        spdlog::warn("http: a file shrank while being sent; closing the connection");
-        counters.add(counters.errors);
-        linger = false;
-        break;
-      }
+    } else if (body_length > 0 &&
+               !co_await send_multipart(fd, response, out, pending, send_timeout, counters)) {
+      linger = false;
+      break;
     }
     count_response(counters, response.status);
     if (worker.access) worker.access->append(access_line.record(response.status, body_length));

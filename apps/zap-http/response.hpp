@@ -41,6 +41,10 @@ struct Response {
   bool validators = false;     // Last-Modified, ETag and Accept-Ranges from `file`
   bool content_range = false;  // 206: "bytes first-last/total"; 416: "bytes */total"
   ByteRange range;
+  // A 206 for several ranges: multipart/byteranges (multipart.hpp) of these parts of the body
+  // (all of the file: `body`, or `body_fd` from 0), each labelled with part_type.
+  ByteRanges parts;
+  std::string_view part_type;
   std::uint64_t total_size = 0;
   std::string_view location;  // 301
   bool allow = false;         // "Allow: GET, HEAD, OPTIONS" (405, OPTIONS)

@@ -4,6 +4,7 @@
 
 #include "ascii.hpp"
 #include "http_date.hpp"
+#include "multipart.hpp"
 #include "request_target.hpp"
 #include "status.hpp"
 #include "validators.hpp"
@@ -242,14 +243,21 @@ void StaticSite::serve_file(const RequestHead& head, std::string_view path, std:
   }
   if (head.method == Method::kGet && !head.range.empty() &&
       range_applies(head.if_range, file->etag(), file->mtime.tv_sec)) {
-    ByteRange range;
-    switch (parse_byte_range(head.range, file->size, range)) {
+    ByteRanges ranges;
+    switch (parse_byte_ranges(head.range, file->size, ranges)) {
       case RangeRequest::kSatisfiable:
         response.status = 206;
-        response.content_range = true;
-        response.range = range;
-        response.offset = range.first;
-        response.length = range.length();
+        if (ranges.count == 1) {
+          response.content_range = true;
+          response.range = ranges.items[0];
+          response.offset = response.range.first;
+          response.length = response.range.length();
+        } else {
+          response.parts = ranges;
+          response.part_type = response.content_type;
+          response.content_type = multipart_content_type();
+          response.length = multipart_length(response.part_type, ranges, file->size);
+        }
         break;
       case RangeRequest::kUnsatisfiable:
         error_response(416, response);
@@ -261,7 +269,9 @@ void StaticSite::serve_file(const RequestHead& head, std::string_view path, std:
     }
   }
   if (file->in_memory) {
-    response.body = std::string_view(file->body).substr(response.offset, response.length);
+    response.body = response.parts.count > 0
+                        ? std::string_view(file->body)
+                        : std::string_view(file->body).substr(response.offset, response.length);
   } else {
     response.body_fd = file->fd.get();
   }

@@ -85,6 +85,35 @@ TEST_P(HttpBackends, ServesFilesRangesRedirectsAndErrors) {
   EXPECT_EQ(part.header("Content-Range"), "bytes 1000-1999/" + std::to_string(big.size()));
   EXPECT_TRUE(part.body == big.substr(1000, 1000));
 
+  // Several ranges: multipart/byteranges, from the file (sendfile) and from a cached copy (a
+  // part larger than the output buffer, and small ones), framed exactly: a request pipelined
+  // behind each is answered on the same connection.
+  const std::string cached = pattern(100 << 10, 9);
+  site.write("cached.bin", cached);
+  for (const auto& [path, content] :
+       {std::pair{"/big.bin", &big}, std::pair{"/cached.bin", &cached}}) {
+    Socket s = Socket::connect(http.address());
+    ASSERT_TRUE(s.send_all(get(path, "Range: bytes=0-0,100-50099,-10\r\n") + get("/")));
+    const HttpReply multi = read_http_reply(s);
+    EXPECT_EQ(multi.status, 206) << path;
+    const std::string type = multi.header("Content-Type");
+    ASSERT_EQ(type.rfind("multipart/byteranges; boundary=", 0), 0u) << type;
+    const std::string boundary = type.substr(type.find('=') + 1);
+    const std::string total = std::to_string(content->size());
+    auto part_of = [&](const char* lead, std::size_t first, std::size_t last) {
+      return lead + boundary +
+             "\r\nContent-Type: application/octet-stream\r\nContent-Range: bytes " +
+             std::to_string(first) + "-" + std::to_string(last) + "/" + total + "\r\n\r\n" +
+             content->substr(first, last - first + 1);
+    };
+    const std::string expected = part_of("--", 0, 0) + part_of("\r\n--", 100, 50099) +
+                                 part_of("\r\n--", content->size() - 10, content->size() - 1) +
+                                 "\r\n--" + boundary + "--\r\n";
+    EXPECT_EQ(multi.body.size(), expected.size()) << path;
+    EXPECT_TRUE(multi.body == expected) << path;
+    EXPECT_EQ(read_http_reply(s).body, "<h1>home</h1>") << path;
+  }
+
   const HttpReply redirect = http_request(http.address(), get("/docs"));
   EXPECT_EQ(redirect.status, 301);
   EXPECT_EQ(redirect.header("Location"), "/docs/");

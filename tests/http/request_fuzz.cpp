@@ -47,10 +47,15 @@ void check_target(std::string_view target) {
 }
 
 void check_fields(const RequestHead& head) {
-  ByteRange range;
+  ByteRanges ranges;
   for (const std::uint64_t size : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{1000}}) {
-    if (parse_byte_range(head.range, size, range) == RangeRequest::kSatisfiable) {
-      if (range.first > range.last || range.last >= size) violated();
+    if (parse_byte_ranges(head.range, size, ranges) == RangeRequest::kSatisfiable) {
+      if (ranges.count == 0 || ranges.count > kMaxRanges) violated();
+      for (std::size_t i = 0; i < ranges.count; ++i) {
+        const ByteRange& range = ranges.items[i];
+        if (range.first > range.last || range.last >= size) violated();
+        if (i > 0 && range.first <= ranges.items[i - 1].last) violated();  // ascending, apart
+      }
     }
   }
   if (const auto t = parse_http_date(head.if_modified_since)) {

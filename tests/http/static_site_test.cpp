@@ -1,5 +1,7 @@
 #include "static_site.hpp"
 
+#include "multipart.hpp"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -124,7 +126,15 @@ TEST_F(StaticSiteTest, RangesGive206Or416AndIfRangeGuardsThem) {
   EXPECT_EQ(past.status, 416);
   EXPECT_TRUE(past.content_range);
   EXPECT_EQ(past.total_size, 10u);
-  EXPECT_EQ(get("/docs/guide.txt", "Range: bytes=0-1,4-5\r\n").status, 200);
+  const Response& several = get("/docs/guide.txt", "Range: bytes=0-1,4-5\r\n");
+  EXPECT_EQ(several.status, 206);
+  EXPECT_EQ(several.parts.count, 2u);
+  EXPECT_FALSE(several.content_range) << "each part has its own";
+  EXPECT_EQ(several.content_type, multipart_content_type());
+  EXPECT_EQ(several.part_type, "text/plain; charset=utf-8");
+  EXPECT_EQ(several.body, "0123456789") << "the parts are cut from the whole body";
+  EXPECT_EQ(several.length, multipart_length(several.part_type, several.parts, 10));
+  EXPECT_EQ(get("/docs/guide.txt", "Range: bytes=4-5,0-1\r\n").status, 200) << "descending";
   EXPECT_EQ(get("/docs/guide.txt", "Range: bytes=2-4\r\nIf-Range: \"stale\"\r\n").status, 200);
   const std::string etag(get("/docs/guide.txt").file->etag());
   EXPECT_EQ(get("/docs/guide.txt", "Range: bytes=2-4\r\nIf-Range: " + etag + "\r\n").status, 206);
