@@ -8,7 +8,8 @@
 // Per request: parse the head from the input buffer (parse_request_head), decide the answer
 // (StaticSite::respond), write its head into the output buffer, then the body: small bodies are
 // copied behind the head, large in-memory ones go out in the same writev, file ranges follow the
-// head with sendfile(2), waiting with zell::poll when the socket is full. Pipelined requests
+// head with sendfile(2), waiting with zell::poll when the socket is full; a multipart/byteranges
+// body is each part's head then its bytes, the same ways. Pipelined requests
 // already received are answered before anything is sent, so their responses leave in one write. No
 // allocation per request: the two buffers (input: max_request_head bytes; output: kOutputCapacity)
 // are made once per connection, the scratch strings grow to the longest path seen.

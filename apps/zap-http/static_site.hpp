@@ -15,7 +15,8 @@
 //   Missing: 404. Not readable, outside the root, not a regular file: 403. Out of descriptors or
 //   memory: 503 with Retry-After (the condition is the server's and passes).
 //   Conditional GET/HEAD: If-None-Match / If-Modified-Since -> 304. Range (GET only, honouring
-//   If-Range): one range -> 206, past the end -> 416, several -> 200 with everything.
+//   If-Range): one range -> 206, several -> 206 multipart/byteranges (up to 16, ascending and
+//   apart; else ignored: 200 with everything), all past the end -> 416.
 //   With gzip_static, a file's precompressed "<file>.gz" is served to clients that accept gzip.
 //
 // Thread-safety: one per worker, like its FileCache.
