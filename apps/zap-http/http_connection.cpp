@@ -330,6 +330,9 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
 
     // A complete head, or one that is already wrong: decide the response.
     std::size_t consumed = have;  // input this request used (all of it if malformed)
+    // The answering site's "headers" (a request that is refused before a site is chosen gets an
+    // error, which carries none).
+    std::string_view extra_headers;
     bool keep_alive = false;
     if (parsed.state == ParseOutcome::kInvalid) {
       spdlog::debug("http: malformed request ({}): {}", parsed.status, parsed.reason);
@@ -345,7 +348,9 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
       response.close = true;
     } else {
       consumed = parsed.head_size;
-      worker.site.respond(head, monotonic_ns(), scratch, response);
+      WorkerSite& site = *worker.sites[shared.hosts.site_for(head.host)];
+      extra_headers = site.extra_headers;
+      site.rules.respond(head, monotonic_ns(), scratch, response);
       // A body (rare: a static server reads none) is dropped if it came with the head; if
       // more of it is still to come, the response closes the connection and the lingering
       // close drains it -- never wait for it first: with "Expect: 100-continue" the client
@@ -373,7 +378,7 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
                                                       {.date = worker.date.now(),
                                                        .keep_alive = keep_alive,
                                                        .http10 = head.minor_version == 0,
-                                                       .extra_headers = shared.extra_headers},
+                                                       .extra_headers = extra_headers},
                                                       out + pending, kOutputCapacity - pending);
     if (head_size == 0) {  // cannot happen within kMaxResponseHead; never send a headless body
       spdlog::error("http: a response head did not fit in {} bytes; closing", kMaxResponseHead);
@@ -417,8 +422,8 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
     }
   }
 
-  counters.extra[kFileCacheHits].store(worker.cache.hits(), std::memory_order_relaxed);
-  counters.extra[kFileCacheMisses].store(worker.cache.misses(), std::memory_order_relaxed);
+  counters.extra[kFileCacheHits].store(worker.cache_hits(), std::memory_order_relaxed);
+  counters.extra[kFileCacheMisses].store(worker.cache_misses(), std::memory_order_relaxed);
   registration.remove();  // before the fd number can be reused
   // Both close through the worker's IO loop: zio's epoll backend keeps per-loop state about
   // each fd number, which only a close it sees resets.

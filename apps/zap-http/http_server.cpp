@@ -52,7 +52,7 @@ HttpShared::HttpShared(const HttpSettings& settings, std::size_t workers)
       max_requests_per_connection(settings.limits.max_requests_per_connection),
       parse_limits{static_cast<std::size_t>(settings.max_request_head), 100},
       max_request_body(static_cast<std::uint64_t>(settings.max_request_body)),
-      extra_headers(settings.rendered_headers) {}
+      hosts(settings.virtual_hosts) {}
 
 void HttpShared::set_limits(const HttpLimits& limits) noexcept {
   keepalive_timeout_ms.store(limits.keepalive_timeout_ms, std::memory_order_relaxed);
@@ -62,31 +62,41 @@ void HttpShared::set_limits(const HttpLimits& limits) noexcept {
 }
 
 HttpServer::HttpServer(const HttpSettings& settings, std::size_t workers, app::Counters& counters)
-    : root_(open_root(settings.root)),
-      access_log_(settings.access_log.empty() ? nullptr
+    : access_log_(settings.access_log.empty() ? nullptr
                                               : std::make_unique<AccessLog>(settings.access_log)),
       shared_(settings, workers),
       tcp_("http", settings.listeners, settings.accept_mode, workers,
            settings.limits.max_connections, counters),
       proxy_protocol_(settings.proxy_protocol) {
   proxy_protocol_.resize(settings.listeners.size(), false);
+  roots_.push_back(open_root(settings.site.root));
+  for (const SiteSettings& site : settings.virtual_hosts) roots_.push_back(open_root(site.root));
+  std::vector<int> roots;
+  for (const zio::UniqueFd& root : roots_) roots.push_back(root.get());
   for (const auto& [extension, type] : settings.mime_types) types_.set(extension, type);
   types_.set_default(settings.default_type);
   for (std::size_t i = 0; i < std::max<std::size_t>(workers, 1); ++i) {
-    workers_.push_back(
-        std::make_unique<HttpWorker>(i, root_.get(), types_, settings, access_log_.get()));
+    workers_.push_back(std::make_unique<HttpWorker>(i, roots, types_, settings, access_log_.get()));
   }
-  std::string index;
-  for (const std::string& name : settings.index_files) index += (index.empty() ? "" : ", ") + name;
-  if (!settings.follow_symlinks && !workers_.front()->cache.confined()) {
-    spdlog::warn(
-        "http: openat2 is not available (kernel < 5.6, or refused by a seccomp filter): "
-        "symlinks under {} may lead out of it",
-        settings.root);
+  const HttpWorker& first = *workers_.front();
+  for (std::size_t i = 0; i < first.sites.size(); ++i) {
+    const SiteSettings& site = i == 0 ? settings.site : settings.virtual_hosts[i - 1];
+    std::string index;
+    for (const std::string& name : site.index_files) index += (index.empty() ? "" : ", ") + name;
+    std::string names;
+    for (const std::string& name : site.names) names += (names.empty() ? "" : " ") + name;
+    const bool confined = first.sites[i]->cache.confined();
+    if (!site.follow_symlinks && !confined) {
+      spdlog::warn(
+          "http: openat2 is not available (kernel < 5.6, or refused by a seccomp filter): "
+          "symlinks under {} may lead out of it",
+          site.root);
+    }
+    spdlog::info("http: {} serving {} (index {}, symlinks {}, file cache {} s)",
+                 i == 0 ? std::string("default site") : "virtual host " + names, site.root, index,
+                 confined ? "confined to the root" : "followed anywhere",
+                 static_cast<double>(settings.file_cache.validity_ms) / 1000.0);
   }
-  spdlog::info("http: serving {} (index {}, symlinks {}, file cache {} s)", settings.root, index,
-               workers_.front()->cache.confined() ? "confined to the root" : "followed anywhere",
-               static_cast<double>(settings.file_cache.validity_ms) / 1000.0);
 }
 
 HttpServer::~HttpServer() {

@@ -55,7 +55,7 @@ class HttpServer {
  private:
   zell::Task<void> flush_access_log(HttpWorker& worker);
 
-  zio::UniqueFd root_;
+  std::vector<zio::UniqueFd> roots_;  // the default site's, then each virtual host's
   MimeTypes types_;
   std::unique_ptr<AccessLog> access_log_;  // null: none
   HttpShared shared_;

@@ -55,6 +55,77 @@ void read_file_cache(app::JsonReader& cache, FileCache::Options& options) {
   cache.finish();
 }
 
+// The keys of a site (the top level's, or a virtual host's), at `reader`'s path. A virtual host
+// needs its own root; the default site's is "." (the config file's folder).
+void read_site(app::JsonReader& reader, const std::string& config_dir, bool virtual_host,
+               SiteSettings& site) {
+  site.root = virtual_host ? reader.required_string("root") : reader.string("root", ".");
+  if (site.root.empty()) reader.fail("root", "expected a directory, got \"\"");
+  site.root = relative_to(config_dir, site.root);
+  if (reader.has("index")) {
+    site.index_files = reader.string_array("index");
+    for (std::size_t i = 0; i < site.index_files.size(); ++i) {
+      check_index_name(site.index_files[i], reader.path_of("index[" + std::to_string(i) + "]"));
+    }
+  }
+  site.follow_symlinks = reader.boolean("follow_symlinks", site.follow_symlinks);
+  site.headers = reader.string_map("headers");
+  for (const auto& [name, value] : site.headers) {
+    const std::string key = "headers." + name;
+    if (name.empty() || !std::all_of(name.begin(), name.end(), is_token_char)) {
+      reader.fail(key, "expected a header field name (a token)");
+    }
+    if (!is_header_value(value) && !value.empty()) {
+      reader.fail(key, "expected a field value (one line, 1-200 characters)");
+    }
+    for (const char* ours : {"content-length", "content-type", "content-range", "content-encoding",
+                             "connection", "transfer-encoding", "date", "etag", "last-modified",
+                             "location", "server", "vary", "accept-ranges"}) {
+      if (equals_ignore_case(name, ours)) reader.fail(key, "is set by zap-http itself");
+    }
+    site.rendered_headers += name + ": " + value + "\r\n";
+  }
+  if (site.rendered_headers.size() > kMaxExtraHeaders) {
+    reader.fail("headers", "at most " + std::to_string(kMaxExtraHeaders) + " bytes in all");
+  }
+  site.gzip_static = reader.boolean("gzip_static", site.gzip_static);
+  site.autoindex = reader.boolean("autoindex", site.autoindex);
+}
+
+// A virtual host's "names": host names as a Host field carries them (letters, digits, '-', '.'),
+// lowercased, optionally "*." in front; each in one virtual host only.
+void read_host_names(app::JsonReader& reader, SiteSettings& site,
+                     const std::vector<SiteSettings>& all) {
+  if (!reader.has("names")) reader.fail("names", "required: the host names it answers");
+  site.names = reader.string_array("names");
+  if (site.names.empty()) reader.fail("names", "expected at least one host name");
+  for (std::size_t i = 0; i < site.names.size(); ++i) {
+    std::string& name = site.names[i];
+    const std::string key = "names[" + std::to_string(i) + "]";
+    std::transform(name.begin(), name.end(), name.begin(), [](char c) {
+      return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+    });
+    const std::string_view bare = std::string_view(name).substr(name.rfind("*.", 0) == 0 ? 2 : 0);
+    const bool valid =
+        !bare.empty() && bare.size() <= 253 && bare.front() != '.' && bare.back() != '.' &&
+        bare.find("..") == std::string_view::npos &&
+        std::all_of(bare.begin(), bare.end(), [](char c) {
+          return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
+        });
+    if (!valid) {
+      reader.fail(key, "expected a host name like \"example.com\" or \"*.example.com\", got \"" +
+                           name + "\"");
+    }
+    const auto earlier = site.names.begin() + static_cast<std::ptrdiff_t>(i);
+    bool twice = std::find(site.names.begin(), earlier, name) != earlier;
+    for (const SiteSettings& other : all) {
+      if (&other == &site) break;  // (the one being read is the last)
+      twice = twice || std::find(other.names.begin(), other.names.end(), name) != other.names.end();
+    }
+    if (twice) reader.fail(key, "\"" + name + "\" is named twice");
+  }
+}
+
 HttpSettings read_http_settings(const nlohmann::json& json, const std::string& config_dir) {
   app::JsonReader root(json, "");
   HttpSettings settings;
@@ -67,16 +138,7 @@ HttpSettings read_http_settings(const nlohmann::json& json, const std::string& c
   if (root.has("listeners") && settings.listeners.empty()) {
     root.fail("listeners", "expected at least one listener");
   }
-  settings.root = root.string("root", ".");
-  if (settings.root.empty()) root.fail("root", "expected a directory, got \"\"");
-  settings.root = relative_to(config_dir, settings.root);
-  if (root.has("index")) {
-    settings.index_files = root.string_array("index");
-    for (std::size_t i = 0; i < settings.index_files.size(); ++i) {
-      check_index_name(settings.index_files[i], "index[" + std::to_string(i) + "]");
-    }
-  }
-  settings.follow_symlinks = root.boolean("follow_symlinks", settings.follow_symlinks);
+  read_site(root, config_dir, false, settings.site);
   settings.mime_types = root.string_map("mime_types");
   for (const auto& [extension, type] : settings.mime_types) {
     if (extension.empty() || extension.find_first_of("./") != std::string::npos) {
@@ -90,27 +152,6 @@ HttpSettings read_http_settings(const nlohmann::json& json, const std::string& c
   if (!is_header_value(settings.default_type)) {
     root.fail("default_type", "expected a media type (one line, 1-200 characters)");
   }
-  settings.headers = root.string_map("headers");
-  for (const auto& [name, value] : settings.headers) {
-    const std::string path = "headers." + name;
-    if (name.empty() || !std::all_of(name.begin(), name.end(), is_token_char)) {
-      root.fail(path, "expected a header field name (a token)");
-    }
-    if (!is_header_value(value) && !value.empty()) {
-      root.fail(path, "expected a field value (one line, 1-200 characters)");
-    }
-    for (const char* ours : {"content-length", "content-type", "content-range", "content-encoding",
-                             "connection", "transfer-encoding", "date", "etag", "last-modified",
-                             "location", "server", "vary", "accept-ranges"}) {
-      if (equals_ignore_case(name, ours)) root.fail(path, "is set by zap-http itself");
-    }
-    settings.rendered_headers += name + ": " + value + "\r\n";
-  }
-  if (settings.rendered_headers.size() > kMaxExtraHeaders) {
-    root.fail("headers", "at most " + std::to_string(kMaxExtraHeaders) + " bytes in all");
-  }
-  settings.gzip_static = root.boolean("gzip_static", settings.gzip_static);
-  settings.autoindex = root.boolean("autoindex", settings.autoindex);
   settings.accept_mode = app::read_accept_mode(root);
   auto& limits = settings.limits;
   limits.max_connections = root.integer("max_connections", 1, 10'000'000, limits.max_connections);
@@ -130,19 +171,30 @@ HttpSettings read_http_settings(const nlohmann::json& json, const std::string& c
   if (!settings.access_log.empty()) {
     settings.access_log = relative_to(config_dir, settings.access_log);
   }
+  for (app::JsonReader& reader : root.array("virtual_hosts")) {
+    SiteSettings& site = settings.virtual_hosts.emplace_back();
+    read_site(reader, config_dir, true, site);
+    read_host_names(reader, site, settings.virtual_hosts);
+    reader.finish();
+  }
+  if (settings.virtual_hosts.size() > kMaxVirtualHosts) {
+    root.fail("virtual_hosts", "at most " + std::to_string(kMaxVirtualHosts) + " virtual hosts");
+  }
   root.finish();
   return settings;
 }
 
 // The root must be a directory we can search: found now, at --check, not at the first request.
-void check_root(const std::string& root) {
+void check_root(const std::string& root, const std::string& path) {
   struct stat st {};
   if (::stat(root.c_str(), &st) != 0) {
-    throw app::ConfigError("root: cannot use \"" + root + "\": " + std::strerror(errno));
+    throw app::ConfigError(path + ": cannot use \"" + root + "\": " + std::strerror(errno));
   }
-  if (!S_ISDIR(st.st_mode)) throw app::ConfigError("root: \"" + root + "\" is not a directory");
+  if (!S_ISDIR(st.st_mode)) {
+    throw app::ConfigError(path + ": \"" + root + "\" is not a directory");
+  }
   if (::access(root.c_str(), X_OK) != 0) {
-    throw app::ConfigError("root: cannot search \"" + root + "\": " + std::strerror(errno));
+    throw app::ConfigError(path + ": cannot search \"" + root + "\": " + std::strerror(errno));
   }
 }
 
@@ -186,7 +238,7 @@ HttpSettings load_http_settings(const HttpFlags& flags) {
       settings.proxy_protocol.push_back(false);
     }
   }
-  if (!flags.root.empty()) settings.root = flags.root;
+  if (!flags.root.empty()) settings.site.root = flags.root;
   if (flags.max_connections) settings.limits.max_connections = *flags.max_connections;
   if (flags.keepalive_timeout_ms)
     settings.limits.keepalive_timeout_ms = *flags.keepalive_timeout_ms;
@@ -201,7 +253,10 @@ HttpSettings load_http_settings(const HttpFlags& flags) {
     settings.listeners.push_back(app::parse_address_setting("127.0.0.1:8080", "listeners"));
     settings.proxy_protocol.push_back(false);
   }
-  check_root(settings.root);
+  check_root(settings.site.root, "root");
+  for (std::size_t i = 0; i < settings.virtual_hosts.size(); ++i) {
+    check_root(settings.virtual_hosts[i].root, "virtual_hosts[" + std::to_string(i) + "].root");
+  }
   if (!settings.access_log.empty()) AccessLog probe(settings.access_log);  // like nginx -t: opens
   return settings;
 }

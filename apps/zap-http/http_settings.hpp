@@ -24,6 +24,8 @@
 //                    "validity_ms": 1000},
 //     "access_log": "",                   // a file for nginx-style "combined" lines; "" = none
 //                                         // (relative: to the config file's folder)
+//     "virtual_hosts": [{"names": ["example.com", "*.example.com"], "root": "example",
+//                        ...index, follow_symlinks, headers, gzip_static, autoindex}],
 //     "runtime": {...}, "log": {...}, "shutdown_grace_ms": 5000, "admin": {...}
 //   }
 //
@@ -50,6 +52,8 @@ namespace zap::http {
 inline constexpr const char* kDefaultHttpConfig =
     R"({"listeners": [{"host": "127.0.0.1", "port": 8080}], "root": "."})";
 
+inline constexpr std::size_t kMaxVirtualHosts = 256;
+
 // The settings SIGHUP may change while running.
 struct HttpLimits {
   std::int64_t max_connections = 10000;
@@ -59,20 +63,33 @@ struct HttpLimits {
   std::int64_t max_requests_per_connection = 10000;
 };
 
+// A site: a document root and how it is served. The top level of the config describes the
+// default site; each of "virtual_hosts" is another, chosen by the request's Host.
+struct SiteSettings {
+  // Virtual hosts only: the Host names it answers, lowercase: "example.com", or "*.example.com"
+  // for every name under example.com (not example.com itself). The first match in config order
+  // wins; a Host no virtual host names gets the default site.
+  std::vector<std::string> names;
+  std::string root;  // absolute or relative to the working directory (already resolved)
+  std::vector<std::string> index_files = {"index.html"};
+  bool follow_symlinks = false;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string rendered_headers;  // "Name: value\r\n" for each of `headers`
+  bool gzip_static = false;
+  bool autoindex = false;
+
+  friend bool operator==(const SiteSettings&, const SiteSettings&) = default;
+};
+
 struct HttpSettings {
   app::DaemonSettings daemon;
   std::vector<zio::SocketAddress> listeners;
   // proxy_protocol[i]: connections to listeners[i] start with a PROXY protocol header.
   std::vector<bool> proxy_protocol;
-  std::string root;  // absolute or relative to the working directory (already resolved)
-  std::vector<std::string> index_files = {"index.html"};
-  bool follow_symlinks = false;
+  SiteSettings site;                        // the default site
+  std::vector<SiteSettings> virtual_hosts;  // at most kMaxVirtualHosts
   std::vector<std::pair<std::string, std::string>> mime_types;
   std::string default_type = "application/octet-stream";
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::string rendered_headers;  // "Name: value\r\n" for each of `headers`
-  bool gzip_static = false;
-  bool autoindex = false;
   app::AcceptMode accept_mode = app::AcceptMode::kPerWorker;
   HttpLimits limits;
   std::int64_t max_request_head = 8192;

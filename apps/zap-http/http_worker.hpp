@@ -1,7 +1,7 @@
 // What zap-http's connections share: HttpShared across the whole server (limits that SIGHUP may
-// change, the idle-connection registry), HttpWorker per worker (its file cache, the site rules
-// over it, its Date header clock, its access log buffer). A connection uses the HttpWorker of the
-// worker it is pinned to, so nothing in it is locked.
+// change, the idle-connection registry, the virtual hosts), HttpWorker per worker (for each site
+// a file cache and the site's rules over it, its Date header clock, its access log buffer). A
+// connection uses the HttpWorker of the worker it is pinned to, so nothing in it is locked.
 #pragma once
 
 #include <atomic>
@@ -18,6 +18,7 @@
 #include "idle_connections.hpp"
 #include "request_head.hpp"
 #include "static_site.hpp"
+#include "virtual_hosts.hpp"
 
 namespace zap::http {
 
@@ -44,7 +45,7 @@ struct HttpShared {
   std::atomic<std::int64_t> max_requests_per_connection;
   const ParseLimits parse_limits;
   const std::uint64_t max_request_body;
-  const std::string extra_headers;  // the config's "headers", rendered
+  const VirtualHosts hosts;  // which of a worker's sites answers a Host
 };
 
 // The Date header's text for the current second, formatted once per second per worker.
@@ -65,19 +66,52 @@ class DateClock {
   char text_[kHttpDateSize] = {};
 };
 
+// One site as a worker serves it: a file cache over the site's root, and the site's rules.
+struct WorkerSite {
+  WorkerSite(int root_fd, const MimeTypes& types, const SiteSettings& site,
+             FileCache::Options cache_options)
+      : cache(root_fd, types, with_symlinks(cache_options, site.follow_symlinks)),
+        rules(cache, SiteOptions{site.index_files, site.gzip_static, site.autoindex}),
+        extra_headers(site.rendered_headers) {}
+
+  static FileCache::Options with_symlinks(FileCache::Options options, bool follow) {
+    options.follow_symlinks = follow;
+    return options;
+  }
+
+  FileCache cache;
+  StaticSite rules;
+  const std::string extra_headers;  // the site's "headers", rendered
+};
+
 struct HttpWorker {
+  // `roots`: the default site's root, then each virtual host's (open O_PATH directories).
   // `access_log` may be null (no access log).
-  HttpWorker(std::size_t worker_index, int root_fd, const MimeTypes& types,
+  HttpWorker(std::size_t worker_index, const std::vector<int>& roots, const MimeTypes& types,
              const HttpSettings& settings, AccessLog* access_log)
       : index(worker_index),
-        cache(root_fd, types, settings.file_cache),
-        site(cache, SiteOptions{settings.index_files, settings.gzip_static, settings.autoindex}),
         access(access_log != nullptr ? std::make_unique<AccessLog::Buffer>(*access_log) : nullptr) {
+    sites.push_back(
+        std::make_unique<WorkerSite>(roots[0], types, settings.site, settings.file_cache));
+    for (std::size_t i = 0; i < settings.virtual_hosts.size(); ++i) {
+      sites.push_back(std::make_unique<WorkerSite>(roots[i + 1], types, settings.virtual_hosts[i],
+                                                   settings.file_cache));
+    }
+  }
+
+  std::uint64_t cache_hits() const {
+    std::uint64_t n = 0;
+    for (const auto& site : sites) n += site->cache.hits();
+    return n;
+  }
+  std::uint64_t cache_misses() const {
+    std::uint64_t n = 0;
+    for (const auto& site : sites) n += site->cache.misses();
+    return n;
   }
 
   const std::size_t index;
-  FileCache cache;
-  StaticSite site;
+  std::vector<std::unique_ptr<WorkerSite>> sites;  // [0]: the default; [i + 1]: virtual_hosts[i]
   DateClock date;
   std::unique_ptr<AccessLog::Buffer> access;  // null: no access log
 };

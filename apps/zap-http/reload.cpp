@@ -35,16 +35,11 @@ void Reloader::reload() {
       fresh.listeners != running_.listeners || fresh.proxy_protocol != running_.proxy_protocol,
       "listeners");
   report.restart_if(fresh.accept_mode != running_.accept_mode, "accept");
-  report.restart_if(fresh.root != running_.root || fresh.index_files != running_.index_files ||
-                        fresh.follow_symlinks != running_.follow_symlinks,
-                    "root/index/follow_symlinks");
+  report.restart_if(fresh.site != running_.site || fresh.virtual_hosts != running_.virtual_hosts,
+                    "root/index/follow_symlinks/headers/gzip_static/autoindex/virtual_hosts");
   report.restart_if(
       fresh.mime_types != running_.mime_types || fresh.default_type != running_.default_type,
       "mime_types/default_type");
-  report.restart_if(fresh.headers != running_.headers ||
-                        fresh.gzip_static != running_.gzip_static ||
-                        fresh.autoindex != running_.autoindex,
-                    "headers/gzip_static/autoindex");
   report.restart_if(fresh.max_request_head != running_.max_request_head ||
                         fresh.max_request_body != running_.max_request_body,
                     "max_request_head/max_request_body");

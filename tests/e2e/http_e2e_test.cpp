@@ -255,6 +255,46 @@ TEST(HttpConfinement, NothingOutsideTheRootIsServed) {
   }
   EXPECT_EQ(http_request(http.address(), get("/link-out")).status, 403);
   EXPECT_EQ(http_request(http.address(), get("/ok.txt")).body, "fine");
+  // With follow_symlinks the site's owner lets symlinks lead out; ".." still cannot.
+  HttpDaemon follows(http_config(site, R"(, "follow_symlinks": true)"));
+  EXPECT_EQ(http_request(follows.address(), get("/link-out")).body, "TOP SECRET");
+  EXPECT_EQ(http_request(follows.address(), get("/dir-out/secret.txt")).body, "TOP SECRET");
+  EXPECT_NE(http_request(follows.address(), get("/%2e%2e/secret.txt")).status, 200);
+}
+
+// Each virtual host serves its own root with its own rules; a Host no virtual host names (or an
+// address) gets the default site.
+TEST(HttpVirtualHosts, EachHostGetsItsOwnSiteAndUnknownHostsTheDefault) {
+  Site site;
+  site.write("index.html", "default");
+  TempDir roots;
+  std::filesystem::create_directories(roots.path("a/docs"));
+  std::filesystem::create_directories(roots.path("b"));
+  roots.write("a/index.html", "site a");
+  roots.write("b/index.html", "site b");
+  HttpDaemon http(http_config(site, R"(, "virtual_hosts": [
+      {"names": ["a.test", "WWW.A.Test"], "root": ")" +
+                                        roots.path("a") +
+                                        R"(", "autoindex": true,
+       "headers": {"X-Site": "a"}},
+      {"names": ["*.b.test"], "root": ")" +
+                                        roots.path("b") + R"("}])"));
+  auto get_host = [&](const std::string& host, const std::string& path = "/") {
+    return http_request(http.address(), "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n");
+  };
+  EXPECT_EQ(get_host("a.test").body, "site a");
+  EXPECT_EQ(get_host("a.test").header("X-Site"), "a");
+  EXPECT_EQ(get_host("www.a.test:8080").body, "site a");
+  EXPECT_EQ(get_host("A.TEST.").body, "site a");
+  EXPECT_EQ(get_host("a.test", "/docs/").status, 200) << "a's autoindex";
+  EXPECT_EQ(get_host("x.b.test").body, "site b");
+  EXPECT_EQ(get_host("deep.x.b.test").body, "site b");
+  EXPECT_EQ(get_host("x.b.test").header("X-Site"), "");
+  for (const char* other : {"b.test", "unknown.test", "127.0.0.1:80", "[::1]:80"}) {
+    EXPECT_EQ(get_host(other).body, "default") << other;
+  }
+  EXPECT_EQ(get_host("unknown.test", "/docs/").status, 403) << "the default's docs/: no autoindex";
+  EXPECT_EQ(http_request(http.address(), "GET / HTTP/1.0\r\n\r\n").body, "default");
 }
 
 TEST(HttpTimeouts, ASlowLorisIsCutOffAndAnIdleConnectionClosed) {
@@ -460,6 +500,19 @@ TEST(HttpConfig, BadValuesExitNonZeroNamingTheirPathAndTheExampleChecks) {
       {R"({"access_log": "/nonexistent/zap/access.log"})", "access_log: cannot open"},
       {R"({"headers": {"Content-Length": "5"}})", "headers.Content-Length: is set by zap-http"},
       {R"({"headers": {"Bad Name": "x"}})", "headers.Bad Name: expected a header field name"},
+      {R"({"virtual_hosts": [{"names": ["a.test"]}]})", "virtual_hosts[0].root: required"},
+      {R"({"virtual_hosts": [{"root": "."}]})", "virtual_hosts[0].names: required"},
+      {R"({"virtual_hosts": [{"names": ["a b"], "root": "."}]})",
+       "virtual_hosts[0].names[0]: expected a host name"},
+      {R"({"virtual_hosts": [{"names": ["a.test"], "root": "."},
+                             {"names": ["x.test", "A.test"], "root": "."}]})",
+       "virtual_hosts[1].names[1]: \"a.test\" is named twice"},
+      {R"({"virtual_hosts": [{"names": ["a.test"], "root": "/nonexistent/zap"}]})",
+       "virtual_hosts[0].root: cannot use"},
+      {R"({"virtual_hosts": [{"names": ["a.test"], "root": ".", "index": ["../x"]}]})",
+       "virtual_hosts[0].index[0]: expected a file name"},
+      {R"({"virtual_hosts": [{"names": ["a.test"], "root": ".", "rot": 1}]})",
+       "virtual_hosts[0].rot: unknown key"},
   };
   for (const Bad& c : cases) {
     const RunResult r =

@@ -1,0 +1,39 @@
+// VirtualHosts: which site answers a request, by its Host field (nginx's server_name).
+//
+//   VirtualHosts hosts(settings.virtual_hosts);
+//   std::size_t site = hosts.site_for(head.host);   // 0: the default site; i + 1: virtual_hosts[i]
+//
+// The Host value is compared without its port and trailing dot, case-insensitively, with each
+// virtual host's names in config order: "example.com" matches exactly, "*.example.com" any name
+// that ends in ".example.com". No match (an unknown name, an IP address, no Host at all in
+// HTTP/1.0): the default site. A linear scan without allocation: meant for tens of hosts, as a
+// static server has, not for thousands.
+// Thread-safety: immutable after construction; site_for() from any thread.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "http_settings.hpp"
+
+namespace zap::http {
+
+class VirtualHosts {
+ public:
+  explicit VirtualHosts(const std::vector<SiteSettings>& virtual_hosts);
+
+  std::size_t site_for(std::string_view host) const;
+  std::size_t size() const { return names_.size(); }
+
+ private:
+  struct Name {
+    std::string text;  // lowercase; for a wildcard, the suffix with its dot (".example.com")
+    bool wildcard;
+    std::size_t site;
+  };
+  std::vector<Name> names_;
+};
+
+}  // namespace zap::http
