@@ -42,10 +42,13 @@ RangeRequest parse_byte_ranges(std::string_view header, std::uint64_t size, Byte
   if (!starts_with_ignore_case(header, "bytes=")) return RangeRequest::kNone;
   std::string_view list = header.substr(6);
   std::size_t specs = 0;
-  for (;;) {
+  for (bool last = false; !last;) {
     const std::size_t comma = list.find(',');
     const std::string_view spec = trim_ows(list.substr(0, comma));
-    if (spec.empty() || ++specs > kMaxRanges) return RangeRequest::kNone;
+    last = comma == std::string_view::npos;
+    list.remove_prefix(last ? list.size() : comma + 1);
+    if (spec.empty()) continue;  // an empty list element counts for nothing (RFC 9110 5.6.1.2)
+    if (++specs > kMaxRanges) return RangeRequest::kNone;
     ByteRange range;
     switch (parse_spec(spec, size, range)) {
       case Spec::kMalformed:
@@ -60,9 +63,8 @@ RangeRequest parse_byte_ranges(std::string_view header, std::uint64_t size, Byte
         ranges.items[ranges.count++] = range;
         break;
     }
-    if (comma == std::string_view::npos) break;
-    list.remove_prefix(comma + 1);
   }
+  if (specs == 0) return RangeRequest::kNone;  // "bytes=" or "bytes=,"
   return ranges.count > 0 ? RangeRequest::kSatisfiable : RangeRequest::kUnsatisfiable;
 }
 

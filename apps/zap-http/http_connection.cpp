@@ -184,30 +184,30 @@ zell::Task<bool> send_body_piece(int fd, const Response& response, std::uint64_t
 }
 
 // A multipart/byteranges body behind out[0, pending): each part's head is added to the output
-// buffer (flushed first when full), its bytes copied behind it when they fit, else sent as a
-// piece; the closing delimiter stays in the buffer like the end of any response.
+// buffer (flushed first when it has no room for one), its bytes copied behind it when they fit,
+// else sent as a piece; the closing delimiter stays in the buffer like the end of any response.
 zell::Task<bool> send_multipart(int fd, const Response& response, char* out, std::size_t& pending,
                                 milliseconds send_timeout, app::WorkerCounters& counters) {
-  auto append = [&](auto write) -> zell::Task<bool> {
-    std::size_t n = write(out + pending, kOutputCapacity - pending);
-    if (n == 0) {  // full: send what is there, then it fits (a part head is a few hundred bytes)
-      if (!flushed(co_await zell::writev_all(fd, {out, pending}, send_timeout), pending,
-                   counters)) {
-        co_return false;
-      }
-      n = write(out + pending, kOutputCapacity - pending);
-    }
-    pending += n;
-    co_return n > 0;
-  };
+  const std::string_view boundary = response.multipart.boundary();
   const std::uint64_t size = response.file ? response.file->size : response.body.size();
-  for (std::size_t i = 0; i < response.parts.count; ++i) {
-    const ByteRange& range = response.parts.items[i];
-    if (!co_await append([&](char* to, std::size_t room) {
-          return write_part_head(i, response.part_type, range, size, to, room);
-        })) {
+  for (std::size_t i = 0; i <= response.parts.count; ++i) {
+    if (kOutputCapacity - pending < kMaxPartHead &&
+        !flushed(co_await zell::writev_all(fd, {out, pending}, send_timeout), pending, counters)) {
       co_return false;
     }
+    if (i == response.parts.count) {  // (the media type was checked short enough to fit)
+      pending += write_multipart_end(boundary, out + pending, kOutputCapacity - pending);
+      break;
+    }
+    const ByteRange& range = response.parts.items[i];
+    const std::size_t head = write_part_head(boundary, i, response.part_type, range, size,
+                                             out + pending, kOutputCapacity - pending);
+    if (head == 0) {  // cannot happen (see kMaxPartHead); never send a part without its head
+      spdlog::error("http: a multipart part head did not fit; closing");
+      counters.add(counters.errors);
+      co_return false;
+    }
+    pending += head;
     if (response.body_fd < 0 && range.length() <= kOutputCapacity - pending) {
       std::memcpy(out + pending, response.body.data() + range.first, range.length());
       pending += range.length();
@@ -216,8 +216,7 @@ zell::Task<bool> send_multipart(int fd, const Response& response, char* out, std
       co_return false;
     }
   }
-  co_return co_await append(
-      [](char* to, std::size_t room) { return write_multipart_end(to, room); });
+  co_return true;
 }
 
 }  // namespace
@@ -235,6 +234,9 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
     co_await zell::close(socket.release());
     co_return;
   }
+  // Responses leave as they are written: a short last piece (a multipart's closing delimiter, an
+  // answer behind a large one) must not wait for the client's delayed ACK (nginx's tcp_nodelay).
+  (void)zio::set_nodelay(fd, true);
   char* const in = memory.get();
   char* const out = in + in_capacity;
   std::size_t have = 0;     // request bytes received and not yet used, at in[0, have)

@@ -12,7 +12,9 @@
 // body is each part's head then its bytes, the same ways. Pipelined requests
 // already received are answered before anything is sent, so their responses leave in one write. No
 // allocation per request: the two buffers (input: max_request_head bytes; output: kOutputCapacity)
-// are made once per connection, the scratch strings grow to the longest path seen.
+// are made once per connection, the scratch strings grow to the longest path seen. (A body too
+// large for the output buffer is sent by a helper coroutine, whose frame comes from the worker
+// thread's zimalloc heap; a small file, the common case, needs none.)
 //
 // Time limits: keepalive_timeout between requests, request_timeout from a request's first byte
 // to the end of its head (slow-loris clients are dropped), send_timeout on every write.

@@ -5,31 +5,27 @@
 #include <charconv>
 #include <chrono>
 #include <cstring>
-#include <string>
 
 namespace zap::http {
 
 namespace {
 
-struct Boundary {
-  std::string digits;
-  std::string content_type;
-};
-
-const Boundary& boundary() {
-  static const Boundary b = [] {
-    std::uint64_t bits = 0;
-    if (::getrandom(&bits, sizeof bits, GRND_NONBLOCK) != static_cast<ssize_t>(sizeof bits)) {
-      // Too early in boot for the pool: the clock, then. A separator needs to be absent from
-      // the files, not secret.
-      bits = static_cast<std::uint64_t>(
-          std::chrono::steady_clock::now().time_since_epoch().count() * 0x9e3779b97f4a7c15ULL);
+// splitmix64: a fast generator; its seed comes from the kernel once per thread.
+std::uint64_t next_random() {
+  thread_local std::uint64_t state = [] {
+    std::uint64_t seed = 0;
+    if (::getrandom(&seed, sizeof seed, GRND_NONBLOCK) != static_cast<ssize_t>(sizeof seed)) {
+      // Too early in boot for the pool: the clock, then. A boundary has to be absent from the
+      // files, not secret.
+      seed =
+          static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
     }
-    std::string digits = std::to_string(bits);
-    digits.insert(0, 20 - digits.size(), '0');
-    return Boundary{digits, "multipart/byteranges; boundary=" + digits};
+    return seed;
   }();
-  return b;
+  std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
 }
 
 // Appends to a fixed buffer, or notes that it did not fit.
@@ -70,26 +66,35 @@ std::size_t decimal_digits(std::uint64_t value) {
 
 }  // namespace
 
-std::string_view multipart_content_type() { return boundary().content_type; }
+void new_boundary(MultipartLabel& label) {
+  std::memcpy(label.content_type, kMultipartTypePrefix.data(), kMultipartTypePrefix.size());
+  char* digits = label.content_type + kMultipartTypePrefix.size();
+  std::uint64_t bits = next_random();
+  for (std::size_t i = 0; i < kBoundarySize; ++i) {  // 64 bits give 19 digits; the 20th: 0-1
+    digits[i] = static_cast<char>('0' + bits % 10);
+    bits /= 10;
+  }
+}
 
-std::size_t write_part_head(std::size_t index, std::string_view type, const ByteRange& range,
-                            std::uint64_t size, char* out, std::size_t capacity) {
+std::size_t write_part_head(std::string_view boundary, std::size_t index, std::string_view type,
+                            const ByteRange& range, std::uint64_t size, char* out,
+                            std::size_t capacity) {
   Writer w(out, capacity);
   // The CRLF before a delimiter belongs to it (RFC 2046 5.1.1); the first needs none.
-  w << (index == 0 ? "--" : "\r\n--") << boundary().digits << "\r\nContent-Type: " << type
+  w << (index == 0 ? "--" : "\r\n--") << boundary << "\r\nContent-Type: " << type
     << "\r\nContent-Range: bytes " << range.first << "-" << range.last << "/" << size << "\r\n\r\n";
   return w.size();
 }
 
-std::size_t write_multipart_end(char* out, std::size_t capacity) {
+std::size_t write_multipart_end(std::string_view boundary, char* out, std::size_t capacity) {
   Writer w(out, capacity);
-  w << "\r\n--" << boundary().digits << "--\r\n";
+  w << "\r\n--" << boundary << "--\r\n";
   return w.size();
 }
 
 std::uint64_t multipart_length(std::string_view type, const ByteRanges& ranges,
                                std::uint64_t size) {
-  const std::size_t boundary_size = boundary().digits.size();
+  const std::size_t boundary_size = kBoundarySize;
   std::uint64_t total = 4 + boundary_size + 4;  // the end: CRLF "--" boundary "--" CRLF
   for (std::size_t i = 0; i < ranges.count; ++i) {
     const ByteRange& r = ranges.items[i];

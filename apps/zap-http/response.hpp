@@ -17,6 +17,7 @@
 
 #include "byte_range.hpp"
 #include "file_cache.hpp"
+#include "multipart.hpp"
 
 namespace zap::http {
 
@@ -45,6 +46,7 @@ struct Response {
   // (all of the file: `body`, or `body_fd` from 0), each labelled with part_type.
   ByteRanges parts;
   std::string_view part_type;
+  MultipartLabel multipart;  // the boundary, and the Content-Type naming it
   std::uint64_t total_size = 0;
   std::string_view location;  // 301
   bool allow = false;         // "Allow: GET, HEAD, OPTIONS" (405, OPTIONS)

@@ -47,6 +47,9 @@ TEST(ByteRange, SeveralRangesInAscendingOrderAndApart) {
   // An unsatisfiable one among them is left out; one left is a plain single range.
   ASSERT_EQ(parse_byte_ranges("bytes=0-9,5000-6000", 1000, r), RangeRequest::kSatisfiable);
   EXPECT_EQ(r.count, 1u);
+  // Empty list elements count for nothing (RFC 9110 5.6.1.2).
+  ASSERT_EQ(parse_byte_ranges("bytes=0-1,, 3-4,", 1000, r), RangeRequest::kSatisfiable);
+  EXPECT_EQ(r.count, 2u);
   std::string sixteen = "bytes=0-0";
   for (int i = 1; i < 16; ++i) sixteen += "," + std::to_string(2 * i) + "-" + std::to_string(2 * i);
   ASSERT_EQ(parse_byte_ranges(sixteen, 1000, r), RangeRequest::kSatisfiable);
@@ -61,8 +64,8 @@ TEST(ByteRange, IgnoredWhenMalformedOtherUnitOverlappingUnorderedOrTooMany) {
   for (const std::string& ignored :
        {std::string(""), std::string("items=0-1"), std::string("bytes="), std::string("bytes=5-1"),
         std::string("bytes=a-b"), std::string("bytes=--1"), std::string("bytes=1"),
-        std::string("bytes=99999999999999999999-"), std::string("bytes=0-1,"),
-        std::string("bytes=0-1,,3-4"), std::string("bytes=0-1,x"),
+        std::string("bytes=99999999999999999999-"), std::string("bytes=,"),
+        std::string("bytes=0-1,x"),
         std::string("bytes=0-10,5-20"),   // overlapping
         std::string("bytes=0-10,10-20"),  // overlapping by one byte
         std::string("bytes=20-30,0-10"),  // descending
@@ -75,17 +78,20 @@ TEST(ByteRange, IgnoredWhenMalformedOtherUnitOverlappingUnorderedOrTooMany) {
 TEST(Multipart, TheLengthIsWhatIsWritten) {
   ByteRanges r;
   ASSERT_EQ(parse_byte_ranges("bytes=0-0,10-99,990-", 1000, r), RangeRequest::kSatisfiable);
+  MultipartLabel label;
+  new_boundary(label);
   std::string body;
   char head[512];
   for (std::size_t i = 0; i < r.count; ++i) {
-    const std::size_t n = write_part_head(i, "text/plain", r.items[i], 1000, head, sizeof head);
+    const std::size_t n =
+        write_part_head(label.boundary(), i, "text/plain", r.items[i], 1000, head, sizeof head);
     ASSERT_GT(n, 0u);
     body.append(head, n);
     body.append(r.items[i].length(), 'x');
   }
-  body.append(head, write_multipart_end(head, sizeof head));
+  body.append(head, write_multipart_end(label.boundary(), head, sizeof head));
   EXPECT_EQ(body.size(), multipart_length("text/plain", r, 1000));
-  const std::string type(multipart_content_type());
+  const std::string type(label.type());
   ASSERT_EQ(type.rfind("multipart/byteranges; boundary=", 0), 0u);
   const std::string boundary = type.substr(type.find('=') + 1);
   EXPECT_EQ(boundary.size(), 20u);
@@ -100,7 +106,10 @@ TEST(Multipart, TheLengthIsWhatIsWritten) {
                       "--\r\n"),
             std::string::npos)
       << body;
-  EXPECT_EQ(write_part_head(0, "text/plain", r.items[0], 1000, head, 10), 0u);  // does not fit
+  EXPECT_EQ(write_part_head(label.boundary(), 0, "text/plain", r.items[0], 1000, head, 10), 0u);
+  MultipartLabel another;
+  new_boundary(another);
+  EXPECT_NE(another.boundary(), label.boundary()) << "a boundary per response";
 }
 
 }  // namespace
