@@ -5,7 +5,7 @@
 #
 #   loadtest/echo.sh                         # 5 rounds x 5 s, 64 connections, 64-byte messages
 #   RUNS=3 DURATION=2 loadtest/echo.sh       # quicker
-#   BUILD=build/release loadtest/echo.sh     # binaries from another build tree
+#   BUILD=build/asan loadtest/echo.sh        # binaries from another build tree (default: release)
 #
 # Placement (2-core default): every server gets SERVER_CPUS with SERVER_THREADS threads/workers,
 # zap-load gets LOAD_CPUS with LOAD_WORKERS workers, so the servers compete on equal terms.
@@ -14,7 +14,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=${BUILD:-$ROOT/build/apps}
+BUILD=${BUILD:-$ROOT/build/release}
 RUNS=${RUNS:-5}
 DURATION=${DURATION:-5}
 CONNECTIONS=${CONNECTIONS:-64}
