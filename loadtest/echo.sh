@@ -5,7 +5,7 @@
 #
 #   loadtest/echo.sh                         # 5 rounds x 5 s, 64 connections, 64-byte messages
 #   RUNS=3 DURATION=2 loadtest/echo.sh       # quicker
-#   BUILD=build/asan loadtest/echo.sh        # binaries from another build tree (default: release)
+#   BUILD=/path/to/build loadtest/echo.sh    # binaries from another tree (default: build/release)
 #
 # Placement (2-core default): every server gets SERVER_CPUS with SERVER_THREADS threads/workers,
 # zap-load gets LOAD_CPUS with LOAD_WORKERS workers, so the servers compete on equal terms.

@@ -200,7 +200,7 @@ zell::Task<bool> send_multipart(int fd, const Response& response, char* out, std
       break;
     }
     const ByteRange& range = response.parts.items[i];
-    const std::size_t head = write_part_head(boundary, i, response.part_type, range, size,
+    const std::size_t head = write_part_head(boundary, i, response.content_type, range, size,
                                              out + pending, kOutputCapacity - pending);
     if (head == 0) {  // cannot happen (see kMaxPartHead); never send a part without its head
       spdlog::error("http: a multipart part head did not fit; closing");

@@ -172,13 +172,18 @@ HttpSettings read_http_settings(const nlohmann::json& json, const std::string& c
     settings.access_log = relative_to(config_dir, settings.access_log);
   }
   for (app::JsonReader& reader : root.array("virtual_hosts")) {
+    if (settings.virtual_hosts.size() == kMaxVirtualHosts) {
+      root.fail("virtual_hosts", "at most " + std::to_string(kMaxVirtualHosts) + " virtual hosts");
+    }
     SiteSettings& site = settings.virtual_hosts.emplace_back();
     read_site(reader, config_dir, true, site);
     read_host_names(reader, site, settings.virtual_hosts);
     reader.finish();
   }
-  if (settings.virtual_hosts.size() > kMaxVirtualHosts) {
-    root.fail("virtual_hosts", "at most " + std::to_string(kMaxVirtualHosts) + " virtual hosts");
+  // The default site answers every Host no virtual host names, and IP addresses: its root must
+  // be chosen, not fall back to the config file's own folder.
+  if (!settings.virtual_hosts.empty() && !root.has("root")) {
+    root.fail("root", "required with virtual_hosts (the site for every other Host)");
   }
   root.finish();
   return settings;
@@ -206,7 +211,8 @@ void add_http_flags(CLI::App& app, HttpFlags& flags) {
       "-l,--listen", flags.listen,
       "Address ip:port to serve on (repeatable); replaces the config's listeners (and their "
       "proxy_protocol)");
-  app.add_option("-r,--root", flags.root, "Override root (the directory served)");
+  app.add_option("-r,--root", flags.root,
+                 "Override root (the directory served; with virtual_hosts: the default site's)");
   app.add_option("--max-connections", flags.max_connections, "Override max_connections")
       ->check(CLI::Range(1, 10'000'000));
   app.add_option("--keepalive-timeout-ms", flags.keepalive_timeout_ms,

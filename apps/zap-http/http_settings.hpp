@@ -67,8 +67,8 @@ struct HttpLimits {
 // default site; each of "virtual_hosts" is another, chosen by the request's Host.
 struct SiteSettings {
   // Virtual hosts only: the Host names it answers, lowercase: "example.com", or "*.example.com"
-  // for every name under example.com (not example.com itself). The first match in config order
-  // wins; a Host no virtual host names gets the default site.
+  // for every name under example.com (not example.com itself). An exact name wins, else the
+  // longest matching wildcard; a Host no virtual host names gets the default site.
   std::vector<std::string> names;
   std::string root;  // absolute or relative to the working directory (already resolved)
   std::vector<std::string> index_files = {"index.html"};

@@ -10,22 +10,19 @@ namespace zap::http {
 
 namespace {
 
-// splitmix64: a fast generator; its seed comes from the kernel once per thread.
-std::uint64_t next_random() {
-  thread_local std::uint64_t state = [] {
-    std::uint64_t seed = 0;
-    if (::getrandom(&seed, sizeof seed, GRND_NONBLOCK) != static_cast<ssize_t>(sizeof seed)) {
-      // Too early in boot for the pool: the clock, then. A boundary has to be absent from the
-      // files, not secret.
-      seed =
-          static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
-    }
-    return seed;
-  }();
-  std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
+// 64 bits the kernel draws (no syscall is spared here: several ranges in one request are rare),
+// so that no boundary says anything about the next.
+std::uint64_t random_bits() {
+  std::uint64_t bits = 0;
+  if (::getrandom(&bits, sizeof bits, GRND_NONBLOCK) == static_cast<ssize_t>(sizeof bits)) {
+    return bits;
+  }
+  // Too early in boot for the pool: the clock and a counter, then. A boundary has to be absent
+  // from the files; this one is still never the same twice.
+  thread_local std::uint64_t counter = 0;
+  return static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) *
+             0x9e3779b97f4a7c15ULL +
+         ++counter;
 }
 
 // Appends to a fixed buffer, or notes that it did not fit.
@@ -69,7 +66,7 @@ std::size_t decimal_digits(std::uint64_t value) {
 void new_boundary(MultipartLabel& label) {
   std::memcpy(label.content_type, kMultipartTypePrefix.data(), kMultipartTypePrefix.size());
   char* digits = label.content_type + kMultipartTypePrefix.size();
-  std::uint64_t bits = next_random();
+  std::uint64_t bits = random_bits();
   for (std::size_t i = 0; i < kBoundarySize; ++i) {  // 64 bits give 19 digits; the 20th: 0-1
     digits[i] = static_cast<char>('0' + bits % 10);
     bits /= 10;

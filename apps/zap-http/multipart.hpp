@@ -5,9 +5,9 @@
 //              "Content-Range: bytes first-last/size" CRLF CRLF
 //   end:       CRLF "--" boundary "--" CRLF
 //
-// The boundary is 20 digits drawn anew for every response (from a per-thread generator seeded
-// by getrandom), so that it cannot be learnt from one response and planted in a file to confuse
-// the parts of the next. Heads are written into caller memory; the total length is known before
+// The boundary is 20 digits drawn anew from getrandom(2) for every response, so that it cannot be
+// learnt from one response (or predicted from it) and planted in a file to confuse the parts of
+// the next. Heads are written into caller memory; the total length is known before
 // anything is sent, so the response carries a Content-Length.
 #pragma once
 

@@ -1,5 +1,6 @@
 #include "request_head.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "ascii.hpp"
@@ -159,6 +160,34 @@ ParseOutcome parse_field(std::string_view line, RequestHead& head, FieldState& s
   return apply_field(name, value, head, state);
 }
 
+// uri-host [":" port] (RFC 9112 3.2, RFC 3986 3.2.2): a reg-name (unreserved, sub-delims, %),
+// or an IP literal in brackets; no userinfo ("user@host"), no spaces, no second colon.
+bool is_valid_host(std::string_view host) {
+  std::size_t end = 0;
+  if (!host.empty() && host.front() == '[') {
+    end = host.find(']');
+    if (end == std::string_view::npos || end == 1) return false;
+    for (const char c : host.substr(1, end - 1)) {
+      const bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+      if (!hex && c != ':' && c != '.') return false;
+    }
+    ++end;
+  } else {
+    while (end < host.size() && host[end] != ':') {
+      const char c = host[end++];
+      const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+      if (!alnum && std::string_view("-._~!$&'()*+,;=%").find(c) == std::string_view::npos) {
+        return false;
+      }
+    }
+  }
+  if (end == host.size()) return true;
+  if (host[end] != ':') return false;
+  const std::string_view port = host.substr(end + 1);  // may be empty (RFC 3986: port = *DIGIT)
+  return port.size() <= 5 &&
+         std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
 }  // namespace
 
 ParseOutcome parse_request_head(std::string_view data, const ParseLimits& limits,
@@ -207,6 +236,17 @@ ParseOutcome parse_request_head(std::string_view data, const ParseLimits& limits
     }
   }
   if (head.minor_version == 1 && !state.seen_host) return invalid(400, "HTTP/1.1 without Host");
+  // An absolute-form target names the host itself, and then Host is to be ignored (RFC 9112
+  // 3.2.2): the site must be chosen by what the target says.
+  for (const std::string_view scheme :
+       {std::string_view("http://"), std::string_view("https://")}) {
+    if (starts_with_ignore_case(head.target, scheme)) {
+      const std::string_view rest = head.target.substr(scheme.size());
+      head.host = rest.substr(0, rest.find_first_of("/?#"));
+      break;
+    }
+  }
+  if (!is_valid_host(head.host)) return invalid(400, "invalid Host");
   if (state.close_requested) head.keep_alive = false;
   return {ParseOutcome::kComplete, pos, 0, ""};
 }

@@ -36,6 +36,8 @@ struct RequestHead {
   // What the client asked for: HTTP/1.1 unless "Connection: close", HTTP/1.0 only with
   // "Connection: keep-alive".
   bool keep_alive = true;
+  // Host, or an absolute-form target's authority, which wins (RFC 9112 3.2.2); checked to be
+  // host[:port] (else 400). Empty when HTTP/1.0 sent none.
   std::string_view host;
   std::uint64_t content_length = 0;
   bool has_transfer_encoding = false;

@@ -7,11 +7,11 @@
 //   // kOk: path is "/", "/a/b.html" or "/docs/" (a trailing slash is kept: it asks for a
 //   directory)
 //
-// Accepted forms: origin-form ("/a?b") and absolute-form ("http://host/a?b", whose authority is
-// ignored: this server has one site). "*" is kAsterisk (only OPTIONS may use it). Refused (kBad):
-// anything else, a malformed or NUL escape (%zz, %00), and ".." segments that would climb above
-// the root -- after decoding, so "%2e%2e/" is caught too. "%2F" decodes to a separator, like
-// nginx. Backslashes are ordinary bytes (this is Linux).
+// Accepted forms: origin-form ("/a?b") and absolute-form ("http://host/a?b", whose authority
+// parse_request_head takes as the request's host). "*" is kAsterisk (only OPTIONS may use it).
+// Refused (kBad): anything else, a malformed or NUL escape (%zz, %00), and ".." segments that would
+// climb above the root -- after decoding, so "%2e%2e/" is caught too. "%2F" decodes to a separator,
+// like nginx. Backslashes are ordinary bytes (this is Linux).
 #pragma once
 
 #include <string>

@@ -47,7 +47,11 @@ std::size_t write_response_head(const Response& r, const HeadContext& context, c
     << "\r\nServer: zap-http\r\nDate: " << context.date << "\r\n";
   // 304 and 204 carry no body and so no Content-Length / Content-Type (RFC 9110 8.6, 15.4.5).
   if (r.status != 304 && r.status != 204) {
-    if (!r.content_type.empty()) w << "Content-Type: " << r.content_type << "\r\n";
+    if (r.parts.count > 0) {
+      w << "Content-Type: " << r.multipart.type() << "\r\n";
+    } else if (!r.content_type.empty()) {
+      w << "Content-Type: " << r.content_type << "\r\n";
+    }
     w << "Content-Length: " << r.length << "\r\n";
   }
   if (!r.content_encoding.empty()) w << "Content-Encoding: " << r.content_encoding << "\r\n";

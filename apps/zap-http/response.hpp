@@ -43,9 +43,9 @@ struct Response {
   bool content_range = false;  // 206: "bytes first-last/total"; 416: "bytes */total"
   ByteRange range;
   // A 206 for several ranges: multipart/byteranges (multipart.hpp) of these parts of the body
-  // (all of the file: `body`, or `body_fd` from 0), each labelled with part_type.
+  // (all of the file: `body`, or `body_fd` from 0). Each part is labelled with content_type; the
+  // response's own Content-Type is multipart.type().
   ByteRanges parts;
-  std::string_view part_type;
   MultipartLabel multipart;  // the boundary, and the Content-Type naming it
   std::uint64_t total_size = 0;
   std::string_view location;  // 301

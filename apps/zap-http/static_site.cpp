@@ -254,10 +254,8 @@ void StaticSite::serve_file(const RequestHead& head, std::string_view path, std:
           response.length = response.range.length();
         } else {
           response.parts = ranges;
-          response.part_type = response.content_type;
           new_boundary(response.multipart);
-          response.content_type = response.multipart.type();
-          response.length = multipart_length(response.part_type, ranges, file->size);
+          response.length = multipart_length(response.content_type, ranges, file->size);
         }
         break;
       case RangeRequest::kUnsatisfiable:

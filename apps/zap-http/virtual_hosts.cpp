@@ -31,17 +31,19 @@ VirtualHosts::VirtualHosts(const std::vector<SiteSettings>& virtual_hosts) {
 std::size_t VirtualHosts::site_for(std::string_view host) const {
   if (names_.empty()) return 0;
   const std::string_view name = host_name(host);
+  std::size_t best = 0;
+  std::size_t best_length = 0;
   for (const Name& candidate : names_) {
-    if (candidate.wildcard) {
-      if (name.size() > candidate.text.size() &&
-          equals_ignore_case(name.substr(name.size() - candidate.text.size()), candidate.text)) {
-        return candidate.site;
-      }
-    } else if (equals_ignore_case(name, candidate.text)) {
-      return candidate.site;
+    if (!candidate.wildcard) {
+      if (equals_ignore_case(name, candidate.text)) return candidate.site;  // exact wins
+    } else if (name.size() > candidate.text.size() && candidate.text.size() > best_length &&
+               equals_ignore_case(name.substr(name.size() - candidate.text.size()),
+                                  candidate.text)) {
+      best = candidate.site;
+      best_length = candidate.text.size();
     }
   }
-  return 0;
+  return best;
 }
 
 }  // namespace zap::http

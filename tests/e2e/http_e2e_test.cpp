@@ -317,6 +317,12 @@ TEST(HttpVirtualHosts, EachHostGetsItsOwnSiteAndUnknownHostsTheDefault) {
   }
   EXPECT_EQ(get_host("unknown.test", "/docs/").status, 403) << "the default's docs/: no autoindex";
   EXPECT_EQ(http_request(http.address(), "GET / HTTP/1.0\r\n\r\n").body, "default");
+  // An absolute-form target names the site, whatever Host says (RFC 9112 3.2.2).
+  EXPECT_EQ(
+      http_request(http.address(), "GET http://a.test/ HTTP/1.1\r\nHost: x.b.test\r\n\r\n").body,
+      "site a");
+  EXPECT_EQ(get_host("a.test@x.b.test").status, 400);
+  EXPECT_EQ(get_host("a.test:80:80").status, 400);
 }
 
 TEST(HttpTimeouts, ASlowLorisIsCutOffAndAnIdleConnectionClosed) {
@@ -522,19 +528,30 @@ TEST(HttpConfig, BadValuesExitNonZeroNamingTheirPathAndTheExampleChecks) {
       {R"({"access_log": "/nonexistent/zap/access.log"})", "access_log: cannot open"},
       {R"({"headers": {"Content-Length": "5"}})", "headers.Content-Length: is set by zap-http"},
       {R"({"headers": {"Bad Name": "x"}})", "headers.Bad Name: expected a header field name"},
-      {R"({"virtual_hosts": [{"names": ["a.test"]}]})", "virtual_hosts[0].root: required"},
-      {R"({"virtual_hosts": [{"root": "."}]})", "virtual_hosts[0].names: required"},
-      {R"({"virtual_hosts": [{"names": ["a b"], "root": "."}]})",
+      {R"({"root": ".", "virtual_hosts": [{"names": ["a.test"]}]})",
+       "virtual_hosts[0].root: required"},
+      {R"({"root": ".", "virtual_hosts": [{"root": "."}]})", "virtual_hosts[0].names: required"},
+      {R"({"root": ".", "virtual_hosts": [{"names": ["a b"], "root": "."}]})",
        "virtual_hosts[0].names[0]: expected a host name"},
-      {R"({"virtual_hosts": [{"names": ["a.test"], "root": "."},
+      {R"({"root": ".", "virtual_hosts": [{"names": ["a.test"], "root": "."},
                              {"names": ["x.test", "A.test"], "root": "."}]})",
        "virtual_hosts[1].names[1]: \"a.test\" is named twice"},
-      {R"({"virtual_hosts": [{"names": ["a.test"], "root": "/nonexistent/zap"}]})",
+      {R"({"root": ".", "virtual_hosts": [{"names": ["a.test"], "root": "/nonexistent/zap"}]})",
        "virtual_hosts[0].root: cannot use"},
-      {R"({"virtual_hosts": [{"names": ["a.test"], "root": ".", "index": ["../x"]}]})",
+      {R"({"root": ".", "virtual_hosts": [{"names": ["a.test"], "root": ".", "index": ["../x"]}]})",
        "virtual_hosts[0].index[0]: expected a file name"},
-      {R"({"virtual_hosts": [{"names": ["a.test"], "root": ".", "rot": 1}]})",
+      {R"({"root": ".", "virtual_hosts": [{"names": ["a.test"], "root": ".", "rot": 1}]})",
        "virtual_hosts[0].rot: unknown key"},
+      {R"({"virtual_hosts": [{"names": ["a.test"], "root": "."}]})",
+       "root: required with virtual_hosts"},
+      {R"({"root": ".", "virtual_hosts": [{"names": ["*"], "root": "."}]})",
+       "virtual_hosts[0].names[0]: expected a host name"},
+      {R"({"root": ".", "virtual_hosts": [{"names": ["a.*.b"], "root": "."}]})",
+       "virtual_hosts[0].names[0]: expected a host name"},
+      {R"({"root": ".", "virtual_hosts": [{"names": ["a.test:80"], "root": "."}]})",
+       "virtual_hosts[0].names[0]: expected a host name"},
+      {R"({"root": ".", "virtual_hosts": [{"names": ["a.test"], "root": ""}]})",
+       "virtual_hosts[0].root: expected a directory"},
   };
   for (const Bad& c : cases) {
     const RunResult r =

@@ -149,7 +149,38 @@ INSTANTIATE_TEST_SUITE_P(
         Refusal{"GET / http/1.1\r\nHost: h\r\n\r\n", 400},
         Refusal{"G@T / HTTP/1.1\r\nHost: h\r\n\r\n", 400},
         Refusal{"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 400},  // TLS hello, no newline
-        Refusal{"GET /\x7f HTTP/1.1\r\nHost: h\r\n\r\n", 400}));
+        Refusal{"GET /\x7f HTTP/1.1\r\nHost: h\r\n\r\n", 400},
+        // Host must be host[:port] (RFC 9112 3.2): no userinfo, spaces, slashes or junk.
+        Refusal{"GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400},
+        Refusal{"GET / HTTP/1.1\r\nHost: user@a.test\r\n\r\n", 400},
+        Refusal{"GET / HTTP/1.1\r\nHost: a.test:80@b.test\r\n\r\n", 400},
+        Refusal{"GET / HTTP/1.1\r\nHost: a.test:80:81\r\n\r\n", 400},
+        Refusal{"GET / HTTP/1.1\r\nHost: a.test:8o\r\n\r\n", 400},
+        Refusal{"GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", 400},
+        Refusal{"GET / HTTP/1.1\r\nHost: [::1\r\n\r\n", 400},
+        Refusal{"GET / HTTP/1.1\r\nHost: [zz::1]:80\r\n\r\n", 400},
+        Refusal{"GET / HTTP/1.1\r\nHost: []\r\n\r\n", 400},
+        Refusal{"GET http://x y/ HTTP/1.1\r\nHost: a\r\n\r\n", 400},
+        Refusal{"GET http://u@b.test/ HTTP/1.1\r\nHost: a\r\n\r\n", 400}));
+
+TEST(RequestHead, HostIsCheckedAndAnAbsoluteTargetsAuthorityWins) {
+  for (const char* host : {"a.test", "A.Test:8080", "127.0.0.1:80", "[::1]:443", "[::ffff:1.2.3.4]",
+                           "xn--bcher-kva.example", "a.test:", ""}) {
+    RequestHead head;
+    const std::string text = std::string("GET / HTTP/1.1\r\nHost: ") + host + "\r\n\r\n";
+    EXPECT_EQ(parse(text, head).state, ParseOutcome::kComplete) << host;
+    EXPECT_EQ(head.host, host);
+  }
+  RequestHead head;
+  ASSERT_EQ(parse("GET http://b.test:81/x?y HTTP/1.1\r\nHost: a.test\r\n\r\n", head).state,
+            ParseOutcome::kComplete);
+  EXPECT_EQ(head.host, "b.test:81");
+  ASSERT_EQ(parse("GET HTTPS://C.test HTTP/1.1\r\nHost: a.test\r\n\r\n", head).state,
+            ParseOutcome::kComplete);
+  EXPECT_EQ(head.host, "C.test");
+  ASSERT_EQ(parse("GET / HTTP/1.0\r\n\r\n", head).state, ParseOutcome::kComplete);
+  EXPECT_EQ(head.host, "");
+}
 
 TEST(RequestHead, AnOversizedRequestLineIs414AndAnOversizedHeadIs431) {
   ParseLimits limits;

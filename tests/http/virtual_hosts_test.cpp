@@ -13,6 +13,7 @@ SiteSettings named(std::vector<std::string> names) {
 
 TEST(VirtualHosts, MatchesNamesWithoutPortCaseOrTrailingDot) {
   const VirtualHosts hosts({named({"a.test", "www.a.test"}), named({"*.b.test"}), named({"c"})});
+  // (Values that reach it have passed parse_request_head's host[:port] check.)
   EXPECT_EQ(hosts.site_for("a.test"), 1u);
   EXPECT_EQ(hosts.site_for("WWW.A.TEST:443"), 1u);
   EXPECT_EQ(hosts.site_for("a.test."), 1u);
@@ -25,9 +26,13 @@ TEST(VirtualHosts, MatchesNamesWithoutPortCaseOrTrailingDot) {
   }
 }
 
-TEST(VirtualHosts, TheFirstMatchInConfigOrderWins) {
-  const VirtualHosts hosts({named({"*.x.test"}), named({"a.x.test"})});
-  EXPECT_EQ(hosts.site_for("a.x.test"), 1u);
+TEST(VirtualHosts, AnExactNameWinsThenTheLongestWildcard) {
+  const VirtualHosts hosts(
+      {named({"*.test"}), named({"*.x.test"}), named({"a.x.test"}), named({"*.y.x.test"})});
+  EXPECT_EQ(hosts.site_for("a.x.test"), 3u) << "exact, though listed after a wildcard";
+  EXPECT_EQ(hosts.site_for("b.x.test"), 2u);
+  EXPECT_EQ(hosts.site_for("c.y.x.test"), 4u);
+  EXPECT_EQ(hosts.site_for("z.test"), 1u);
   EXPECT_EQ(VirtualHosts({}).site_for("anything"), 0u);
 }
 
