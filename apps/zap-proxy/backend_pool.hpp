@@ -45,6 +45,8 @@ struct BackendSettings {
   std::int64_t weight = 1;
   // The PROXY protocol header sent first on every connection to it (proxy_protocol.hpp).
   app::ProxyProtocol send_proxy = app::ProxyProtocol::kOff;
+
+  friend bool operator==(const BackendSettings&, const BackendSettings&) = default;
 };
 
 struct HealthRules {

@@ -163,14 +163,15 @@ class ActiveConnection {
 // A connected socket to a backend, trying up to 1 + retries of them; null if none answered.
 // A backend counts the connection as active from its pick, so that least_connections sees the
 // connects in progress (a backend that swallows SYNs must not attract every new client).
-zell::Task<zio::UniqueFd> connect_backend(ProxyShared& shared, const zio::SocketAddress& client,
+zell::Task<zio::UniqueFd> connect_backend(ProxyShared& shared, BackendPool& pool,
+                                          const zio::SocketAddress& client,
                                           app::WorkerCounters& counters,
                                           std::optional<ActiveConnection>& chosen) {
   std::uint64_t tried = 0;
   const std::int64_t attempts = 1 + shared.retries.load(std::memory_order_relaxed);
   const milliseconds timeout(shared.connect_timeout_ms.load(std::memory_order_relaxed));
   for (std::int64_t attempt = 0; attempt < attempts; ++attempt) {
-    Backend* backend = shared.pool.pick(client, tried);
+    Backend* backend = pool.pick(client, tried);
     if (backend == nullptr) break;
     tried |= std::uint64_t{1} << backend->index;
     ActiveConnection active(*backend);
@@ -182,13 +183,13 @@ zell::Task<zio::UniqueFd> connect_backend(ProxyShared& shared, const zio::Socket
     }
     const zio::Result connected = co_await zell::connect(socket.get(), backend->address, timeout);
     if (connected) {
-      shared.pool.connect_succeeded(*backend);
+      pool.connect_succeeded(*backend);
       chosen.emplace(std::move(active));
       co_return socket;
     }
     counters.add(counters.extra[kConnectFailures]);
     spdlog::debug("proxy: connect to {} failed: {}", backend->name, connected.error().message());
-    if (shared.pool.connect_failed(*backend)) {
+    if (pool.connect_failed(*backend)) {
       spdlog::warn("proxy: backend {} is down (connects failing: {})", backend->name,
                    connected.error().message());
     }
@@ -204,9 +205,8 @@ std::vector<app::ExtraCounter> proxy_counters() {
           {"no_backend", "Clients closed because no backend could be reached", false}};
 }
 
-ProxyShared::ProxyShared(const ProxySettings& settings, BackendPool& backend_pool)
-    : pool(backend_pool),
-      connect_timeout_ms(settings.limits.connect_timeout_ms),
+ProxyShared::ProxyShared(const ProxySettings& settings)
+    : connect_timeout_ms(settings.limits.connect_timeout_ms),
       idle_timeout_ms(settings.limits.idle_timeout_ms),
       retries(settings.limits.retries),
       buffer_size(static_cast<std::size_t>(settings.buffer_size)) {}
@@ -218,7 +218,7 @@ void ProxyShared::set_limits(const ProxyLimits& limits) noexcept {
 }
 
 zell::Task<void> proxy_connection(zio::UniqueFd client, app::ConnectionGate::Ticket ticket,
-                                  ProxyShared& shared, bool accept_proxy) {
+                                  ProxyShared& shared, BackendPool& pool, bool accept_proxy) {
   app::WorkerCounters& counters = ticket.counters();
   std::error_code ec;
   // Who the client is ("source" balance, send_proxy), and the address it connected to.
@@ -247,7 +247,7 @@ zell::Task<void> proxy_connection(zio::UniqueFd client, app::ConnectionGate::Tic
     }
   }
   std::optional<ActiveConnection> active;
-  zio::UniqueFd server = co_await connect_backend(shared, peer, counters, active);
+  zio::UniqueFd server = co_await connect_backend(shared, pool, peer, counters, active);
   if (!server) {
     counters.add(counters.extra[kNoBackend]);
     spdlog::debug("proxy: no backend reachable; closing the client");

@@ -47,17 +47,17 @@ std::vector<app::ExtraCounter> proxy_counters();
 // What every connection reads; the atomics are the limits SIGHUP may change (relaxed: each is
 // read once per use and orders nothing).
 struct ProxyShared {
-  ProxyShared(const ProxySettings& settings, BackendPool& backend_pool);
+  explicit ProxyShared(const ProxySettings& settings);
   void set_limits(const ProxyLimits& limits) noexcept;
 
-  BackendPool& pool;
   std::atomic<std::int64_t> connect_timeout_ms;
   std::atomic<std::int64_t> idle_timeout_ms;
   std::atomic<std::int64_t> retries;
   const std::size_t buffer_size;
 };
 
+// `pool`: the backends of the listener that accepted the client.
 zell::Task<void> proxy_connection(zio::UniqueFd client, app::ConnectionGate::Ticket ticket,
-                                  ProxyShared& shared, bool accept_proxy);
+                                  ProxyShared& shared, BackendPool& pool, bool accept_proxy);
 
 }  // namespace zap::proxy

@@ -11,27 +11,38 @@ namespace zap::proxy {
 
 ProxyServer::ProxyServer(const ProxySettings& settings, std::size_t workers,
                          app::Counters& counters)
-    : health_(settings.health_check),
-      workers_(workers == 0 ? 1 : workers),
-      pool_(
-          settings.backends, settings.balance,
-          HealthRules{static_cast<int>(settings.health_check.rise),
-                      static_cast<int>(settings.health_check.fall), settings.health_check.enabled}),
-      shared_(settings, pool_),
+    : workers_(workers == 0 ? 1 : workers),
+      shared_(settings),
       tcp_("proxy", settings.listeners, settings.accept_mode, workers,
            settings.limits.max_connections, counters),
       proxy_protocol_(settings.proxy_protocol) {
   proxy_protocol_.resize(settings.listeners.size(), false);
-  std::string names;
-  for (std::size_t i = 0; i < pool_.size(); ++i) {
-    names += (i == 0 ? "" : ", ") + pool_.at(i).name +
-             (pool_.at(i).weight != 1 ? " (weight " + std::to_string(pool_.at(i).weight) + ")"
-                                      : std::string());
+  for (const PoolSettings& pool : settings.pools) {
+    const HealthCheckSettings& h = pool.health_check;
+    pools_.push_back(
+        {pool.name, h,
+         std::make_unique<BackendPool>(
+             pool.backends, pool.balance,
+             HealthRules{static_cast<int>(h.rise), static_cast<int>(h.fall), h.enabled})});
   }
-  spdlog::info("proxy: {} backend(s), {}: {}; health checks {}", pool_.size(),
-               to_string(settings.balance), names,
-               health_.enabled ? "every " + std::to_string(health_.interval_ms) + " ms"
-                               : std::string("off"));
+  for (std::size_t i = 0; i < settings.listeners.size(); ++i) {
+    const std::size_t pool = i < settings.listener_pool.size() ? settings.listener_pool[i] : 0;
+    listener_pool_.push_back(pools_[pool].backends.get());
+  }
+  for (std::size_t p = 0; p < pools_.size(); ++p) {
+    const BackendPool& pool = *pools_[p].backends;
+    if (pool.size() == 0) continue;  // the default pool, when no listener uses it
+    std::string names;
+    for (std::size_t i = 0; i < pool.size(); ++i) {
+      names += (i == 0 ? "" : ", ") + pool.at(i).name +
+               (pool.at(i).weight != 1 ? " (weight " + std::to_string(pool.at(i).weight) + ")"
+                                       : std::string());
+    }
+    const HealthCheckSettings& h = pools_[p].health;
+    spdlog::info("proxy: pool {}: {} backend(s), {}: {}; health checks {}", pools_[p].name,
+                 pool.size(), to_string(settings.pools[p].balance), names,
+                 h.enabled ? "every " + std::to_string(h.interval_ms) + " ms" : std::string("off"));
+  }
 }
 
 ProxyServer::~ProxyServer() {
@@ -44,19 +55,23 @@ void ProxyServer::start(zell::Runtime& runtime) {
       [this](zio::UniqueFd socket, app::ConnectionGate::Ticket ticket, std::size_t,
              std::size_t listener) {
         return proxy_connection(std::move(socket), std::move(ticket), shared_,
-                                proxy_protocol_[listener]);
+                                *listener_pool_[listener], proxy_protocol_[listener]);
       },
       // Over max_connections: closed at once. A TCP proxy has no protocol to refuse politely in.
       [](zio::UniqueFd socket) -> zell::Task<void> { co_await zell::close(socket.release()); });
-  if (!health_.enabled) return;
-  for (std::size_t i = 0; i < pool_.size(); ++i) {
-    checkers_.push_back(runtime.spawn_on_worker(i % workers_, check_health(pool_.at(i))));
+  std::size_t spread = 0;  // checkers of all pools, spread over the workers
+  for (Pool& pool : pools_) {
+    if (!pool.health.enabled) continue;
+    for (std::size_t i = 0; i < pool.backends->size(); ++i) {
+      checkers_.push_back(
+          runtime.spawn_on_worker(spread++ % workers_, check_health(pool, pool.backends->at(i))));
+    }
   }
 }
 
-zell::Task<void> ProxyServer::check_health(Backend& backend) {
-  const std::chrono::milliseconds timeout(health_.timeout_ms);
-  const std::chrono::milliseconds interval(health_.interval_ms);
+zell::Task<void> ProxyServer::check_health(Pool& pool, Backend& backend) {
+  const std::chrono::milliseconds timeout(pool.health.timeout_ms);
+  const std::chrono::milliseconds interval(pool.health.interval_ms);
   for (;;) {
     std::error_code ec;
     zio::UniqueFd socket = zio::open_socket(backend.address.family(), SOCK_STREAM, ec);
@@ -73,12 +88,13 @@ zell::Task<void> ProxyServer::check_health(Backend& backend) {
       }
       co_await zell::close(socket.release());
     }
-    if (pool_.check_result(backend, result.ok())) {
+    if (pool.backends->check_result(backend, result.ok())) {
       if (result.ok()) {
-        spdlog::info("proxy: backend {} is up ({} backend(s) up)", backend.name, pool_.up_count());
+        spdlog::info("proxy: backend {} of pool {} is up ({} backend(s) up)", backend.name,
+                     pool.name, pool.backends->up_count());
       } else {
-        spdlog::warn("proxy: backend {} is down: health check: {} ({} backend(s) up)", backend.name,
-                     result.error().message(), pool_.up_count());
+        spdlog::warn("proxy: backend {} of pool {} is down: health check: {} ({} backend(s) up)",
+                     backend.name, pool.name, result.error().message(), pool.backends->up_count());
       }
     }
     co_await zell::sleep_for(interval);
@@ -105,16 +121,19 @@ void ProxyServer::set_limits(const ProxyLimits& limits) noexcept {
 
 nlohmann::json ProxyServer::render_backends_json() const {
   nlohmann::json out = nlohmann::json::array();
-  for (std::size_t i = 0; i < pool_.size(); ++i) {
-    const Backend& b = pool_.at(i);
-    out.push_back({{"address", b.name},
-                   {"weight", b.weight},
-                   {"up", b.up.load(std::memory_order_relaxed)},
-                   {"active", b.active.load(std::memory_order_relaxed)},
-                   {"connections", b.connections.load(std::memory_order_relaxed)},
-                   {"connect_failures", b.connect_failures.load(std::memory_order_relaxed)},
-                   {"bytes_to_backend", b.bytes_to_backend.load(std::memory_order_relaxed)},
-                   {"bytes_from_backend", b.bytes_from_backend.load(std::memory_order_relaxed)}});
+  for (const Pool& pool : pools_) {
+    for (std::size_t i = 0; i < pool.backends->size(); ++i) {
+      const Backend& b = pool.backends->at(i);
+      out.push_back({{"pool", pool.name},
+                     {"address", b.name},
+                     {"weight", b.weight},
+                     {"up", b.up.load(std::memory_order_relaxed)},
+                     {"active", b.active.load(std::memory_order_relaxed)},
+                     {"connections", b.connections.load(std::memory_order_relaxed)},
+                     {"connect_failures", b.connect_failures.load(std::memory_order_relaxed)},
+                     {"bytes_to_backend", b.bytes_to_backend.load(std::memory_order_relaxed)},
+                     {"bytes_from_backend", b.bytes_from_backend.load(std::memory_order_relaxed)}});
+    }
   }
   return out;
 }
@@ -138,17 +157,19 @@ std::string ProxyServer::render_backends_prometheus() const {
   for (std::size_t s = 0; s < std::size(kSeries); ++s) {
     out += std::string("# HELP ") + kSeries[s].name + " " + kSeries[s].help + "\n# TYPE " +
            kSeries[s].name + " " + kSeries[s].type + "\n";
-    for (std::size_t i = 0; i < pool_.size(); ++i) {
-      const Backend& b = pool_.at(i);
-      const std::uint64_t values[] = {
-          b.up.load(std::memory_order_relaxed) ? 1u : 0u,
-          static_cast<std::uint64_t>(b.active.load(std::memory_order_relaxed)),
-          b.connections.load(std::memory_order_relaxed),
-          b.connect_failures.load(std::memory_order_relaxed),
-          b.bytes_to_backend.load(std::memory_order_relaxed),
-          b.bytes_from_backend.load(std::memory_order_relaxed)};
-      out += std::string(kSeries[s].name) + "{backend=\"" + b.name + "\"} " +
-             std::to_string(values[s]) + "\n";
+    for (const Pool& pool : pools_) {
+      for (std::size_t i = 0; i < pool.backends->size(); ++i) {
+        const Backend& b = pool.backends->at(i);
+        const std::uint64_t values[] = {
+            b.up.load(std::memory_order_relaxed) ? 1u : 0u,
+            static_cast<std::uint64_t>(b.active.load(std::memory_order_relaxed)),
+            b.connections.load(std::memory_order_relaxed),
+            b.connect_failures.load(std::memory_order_relaxed),
+            b.bytes_to_backend.load(std::memory_order_relaxed),
+            b.bytes_from_backend.load(std::memory_order_relaxed)};
+        out += std::string(kSeries[s].name) + "{pool=\"" + pool.name + "\",backend=\"" + b.name +
+               "\"} " + std::to_string(values[s]) + "\n";
+      }
     }
   }
   return out;

@@ -8,6 +8,8 @@
 //   server.stop_accepting();                 // acceptors and checkers stopped, listeners closed
 //   bool clean = server.drain(grace);        // relayed connections finish, up to `grace`
 //
+// Pools: each listener relays to one pool (ProxySettings::pools); each pool balances and checks
+// its own backends. /stats lists every backend of every pool, with its pool's name.
 // Health checks: a task per backend (spread over the workers) connects every interval_ms
 // within timeout_ms and closes again; the pool turns the verdicts into up/down (rise/fall) and
 // each change is logged once. /stats and /metrics show every backend (render_backends_json,
@@ -52,15 +54,22 @@ class ProxyServer {
   std::string render_backends_prometheus() const;
 
  private:
-  zell::Task<void> check_health(Backend& backend);
+  // A pool as it runs: its backends' state and its health checks' settings.
+  struct Pool {
+    std::string name;
+    HealthCheckSettings health;
+    std::unique_ptr<BackendPool> backends;
+  };
 
-  HealthCheckSettings health_;
+  zell::Task<void> check_health(Pool& pool, Backend& backend);
+
   std::size_t workers_;
-  BackendPool pool_;
+  std::vector<Pool> pools_;  // as ProxySettings::pools
   ProxyShared shared_;
   app::StreamServer tcp_;
   std::vector<zell::JoinHandle<void>> checkers_;
-  std::vector<bool> proxy_protocol_;  // by listener: connections start with a PROXY header
+  std::vector<bool> proxy_protocol_;         // by listener: connections start with a PROXY header
+  std::vector<BackendPool*> listener_pool_;  // by listener: where its clients go
 };
 
 }  // namespace zap::proxy

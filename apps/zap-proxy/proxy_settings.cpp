@@ -1,5 +1,7 @@
 #include "proxy_settings.hpp"
 
+#include <algorithm>
+
 #include "address_setting.hpp"
 #include "config_reader.hpp"
 
@@ -26,41 +28,75 @@ Balance parse_balance(const std::string& text) {
   return Balance::kRoundRobin;
 }
 
-ProxySettings read_proxy_settings(const nlohmann::json& json) {
-  app::JsonReader root(json, "");
-  ProxySettings settings;
-  settings.daemon = app::read_daemon_settings(root);
-  for (app::JsonReader& reader : root.array("listeners")) {
-    settings.listeners.push_back(app::read_host_port(reader));
-    settings.proxy_protocol.push_back(reader.boolean("proxy_protocol", false));
-    reader.finish();
-  }
-  if (root.has("listeners") && settings.listeners.empty()) {
-    root.fail("listeners", "expected at least one listener");
-  }
-  settings.send_proxy = read_send_proxy(root, settings.send_proxy);
-  for (app::JsonReader& reader : root.array("backends")) {
+// The keys of a pool, at `reader` (the top level for "default", or an element of "pools").
+void read_pool(app::JsonReader& reader, PoolSettings& pool) {
+  pool.send_proxy = read_send_proxy(reader, pool.send_proxy);
+  for (app::JsonReader& entry : reader.array("backends")) {
     BackendSettings backend;
-    backend.address = app::read_host_port(reader);
-    if (backend.address.port() == 0) reader.fail("port", "expected integer 1-65535, got 0");
-    backend.weight = reader.integer("weight", 1, 256, backend.weight);
-    backend.send_proxy = read_send_proxy(reader, settings.send_proxy);
-    reader.finish();
-    settings.backends.push_back(backend);
+    backend.address = app::read_host_port(entry);
+    if (backend.address.port() == 0) entry.fail("port", "expected integer 1-65535, got 0");
+    backend.weight = entry.integer("weight", 1, 256, backend.weight);
+    backend.send_proxy = read_send_proxy(entry, pool.send_proxy);
+    entry.finish();
+    pool.backends.push_back(backend);
   }
-  if (settings.backends.size() > kMaxBackends) {
-    root.fail("backends", "at most " + std::to_string(kMaxBackends) + " backends");
+  if (pool.backends.size() > kMaxBackends) {
+    reader.fail("backends", "at most " + std::to_string(kMaxBackends) + " backends");
   }
-  settings.balance =
-      parse_balance(root.choice("balance", balance_names(), to_string(settings.balance)));
-  if (auto check = root.object("health_check")) {
-    auto& h = settings.health_check;
+  pool.balance = parse_balance(reader.choice("balance", balance_names(), to_string(pool.balance)));
+  if (auto check = reader.object("health_check")) {
+    auto& h = pool.health_check;
     h.enabled = check->boolean("enabled", h.enabled);
     h.interval_ms = check->integer("interval_ms", 10, 3'600'000, h.interval_ms);
     h.timeout_ms = check->integer("timeout_ms", 1, 3'600'000, h.timeout_ms);
     h.rise = check->integer("rise", 1, 100, h.rise);
     h.fall = check->integer("fall", 1, 100, h.fall);
     check->finish();
+  }
+}
+
+// A pool's name: 1-64 of [a-z0-9_-], unique, and not "default" (the top level's).
+void check_pool_name(app::JsonReader& reader, const std::string& name,
+                     const std::vector<PoolSettings>& pools) {
+  const bool valid =
+      !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+      });
+  if (!valid) reader.fail("name", "expected 1-64 of a-z 0-9 _ -, got \"" + name + "\"");
+  for (const PoolSettings& other : pools) {
+    if (other.name == name) reader.fail("name", "\"" + name + "\" is taken");
+  }
+}
+
+ProxySettings read_proxy_settings(const nlohmann::json& json) {
+  app::JsonReader root(json, "");
+  ProxySettings settings;
+  settings.daemon = app::read_daemon_settings(root);
+  read_pool(root, settings.pools[0]);
+  for (app::JsonReader& reader : root.array("pools")) {
+    if (settings.pools.size() > kMaxPools) {
+      root.fail("pools", "at most " + std::to_string(kMaxPools) + " pools");
+    }
+    PoolSettings pool;
+    pool.name = reader.required_string("name");
+    check_pool_name(reader, pool.name, settings.pools);
+    read_pool(reader, pool);
+    if (pool.backends.empty()) reader.fail("backends", "expected at least one backend");
+    reader.finish();
+    settings.pools.push_back(std::move(pool));
+  }
+  for (app::JsonReader& reader : root.array("listeners")) {
+    settings.listeners.push_back(app::read_host_port(reader));
+    settings.proxy_protocol.push_back(reader.boolean("proxy_protocol", false));
+    const std::string name = reader.string("pool", "default");
+    const auto named = std::find_if(settings.pools.begin(), settings.pools.end(),
+                                    [&](const PoolSettings& p) { return p.name == name; });
+    if (named == settings.pools.end()) reader.fail("pool", "no pool named \"" + name + "\"");
+    settings.listener_pool.push_back(static_cast<std::size_t>(named - settings.pools.begin()));
+    reader.finish();
+  }
+  if (root.has("listeners") && settings.listeners.empty()) {
+    root.fail("listeners", "expected at least one listener");
   }
   auto& limits = settings.limits;
   limits.max_connections = root.integer("max_connections", 1, 10'000'000, limits.max_connections);
@@ -95,18 +131,19 @@ void add_proxy_flags(CLI::App& app, ProxyFlags& flags) {
       "Address ip:port to accept on (repeatable); replaces the config's listeners (and their "
       "proxy_protocol)");
   app.add_option("-b,--backend", flags.backend,
-                 "Backend ip:port (repeatable, weight 1); replaces the config's backends");
-  app.add_option("--balance", flags.balance, "Override balance")
+                 "Backend ip:port (repeatable, weight 1); replaces the default pool's backends");
+  app.add_option("--balance", flags.balance, "Override the default pool's balance")
       ->check(CLI::IsMember(balance_names()));
   app.add_option("--max-connections", flags.max_connections, "Override max_connections")
       ->check(CLI::Range(1, 10'000'000));
   app.add_option("--idle-timeout-ms", flags.idle_timeout_ms, "Override idle_timeout_ms (0: none)")
       ->check(CLI::Range(0, 86'400'000));
-  app.add_flag("--no-health-check", flags.no_health_check, "Disable the health checks");
+  app.add_flag("--no-health-check", flags.no_health_check,
+               "Disable the health checks of every pool");
   app.add_option("--accept", flags.accept, "Override accept: per_worker or shared")
       ->check(CLI::IsMember({"per_worker", "shared"}));
   app.add_option("--send-proxy", flags.send_proxy,
-                 "PROXY protocol header to every backend: off, v1 or v2 (overrides send_proxy)")
+                 "PROXY protocol header to every backend of every pool: off, v1 or v2")
       ->check(CLI::IsMember({"off", "v1", "v2"}));
 }
 
@@ -115,45 +152,53 @@ ProxySettings load_proxy_settings(const ProxyFlags& flags) {
   ProxySettings settings = read_proxy_settings(
       path.empty() ? app::parse_json_text("{}", "<built-in config>") : app::load_json_file(path));
   app::apply_overrides(flags.common, settings.daemon);
-  if (!flags.listen.empty()) {
+  PoolSettings& fallback = settings.pools[0];  // "default"
+  if (!flags.listen.empty()) {                 // to the default pool, without a PROXY header
     settings.listeners.clear();
     settings.proxy_protocol.clear();
+    settings.listener_pool.clear();
     for (const auto& text : flags.listen) {
       settings.listeners.push_back(app::parse_address_setting(text, "--listen"));
       settings.proxy_protocol.push_back(false);
+      settings.listener_pool.push_back(0);
     }
   }
   if (!flags.backend.empty()) {
-    settings.backends.clear();
+    fallback.backends.clear();
     for (const auto& text : flags.backend) {
       BackendSettings backend;
       backend.address = app::parse_address_setting(text, "--backend");
-      backend.send_proxy = settings.send_proxy;
+      backend.send_proxy = fallback.send_proxy;
       if (backend.address.port() == 0) {
         throw app::ConfigError("--backend: expected a port 1-65535, got \"" + text + "\"");
       }
-      settings.backends.push_back(backend);
+      fallback.backends.push_back(backend);
     }
-    if (settings.backends.size() > kMaxBackends) {
+    if (fallback.backends.size() > kMaxBackends) {
       throw app::ConfigError("--backend: at most " + std::to_string(kMaxBackends) + " backends");
     }
   }
-  if (!flags.balance.empty()) settings.balance = parse_balance(flags.balance);
+  if (!flags.balance.empty()) fallback.balance = parse_balance(flags.balance);
   if (flags.max_connections) settings.limits.max_connections = *flags.max_connections;
   if (flags.idle_timeout_ms) settings.limits.idle_timeout_ms = *flags.idle_timeout_ms;
-  if (flags.no_health_check) settings.health_check.enabled = false;
+  for (PoolSettings& pool : settings.pools) {
+    if (flags.no_health_check) pool.health_check.enabled = false;
+    if (!flags.send_proxy.empty()) {
+      (void)app::parse_proxy_protocol(flags.send_proxy, pool.send_proxy);  // CLI11 checked it
+      for (BackendSettings& backend : pool.backends) backend.send_proxy = pool.send_proxy;
+    }
+  }
   if (!flags.accept.empty()) settings.accept_mode = app::parse_accept_mode(flags.accept);
-  if (!flags.send_proxy.empty()) {
-    (void)app::parse_proxy_protocol(flags.send_proxy, settings.send_proxy);  // CLI11 checked it
-    for (BackendSettings& backend : settings.backends) backend.send_proxy = settings.send_proxy;
-  }
-  if (settings.backends.empty()) {
-    throw app::ConfigError(
-        "backends: at least one backend is required (in the config, or --backend ip:port)");
-  }
   if (settings.listeners.empty()) {
     settings.listeners.push_back(app::parse_address_setting("127.0.0.1:9000", "listeners"));
     settings.proxy_protocol.push_back(false);
+    settings.listener_pool.push_back(0);
+  }
+  const bool default_used = std::find(settings.listener_pool.begin(), settings.listener_pool.end(),
+                                      std::size_t{0}) != settings.listener_pool.end();
+  if (default_used && fallback.backends.empty()) {
+    throw app::ConfigError(
+        "backends: at least one backend is required (in the config, or --backend ip:port)");
   }
   return settings;
 }

@@ -14,6 +14,8 @@
 //     "idle_timeout_ms": 300000,      // neither side sent anything for this long: closed
 //     "max_connections": 10000,       // more are accepted, then closed at once (counted)
 //     "buffer_size": 16384,           // per direction per connection
+//     "pools": [{"name": "db", "backends": [...], "balance": ..., "health_check": {...},
+//                "send_proxy": ...}],   // more pools; a listener picks one with "pool": "db"
 //     "send_proxy": "off",            // "v1"/"v2": a PROXY protocol header tells each backend
 //                                     // who the client is; also per backend
 //     "accept": "per_worker",
@@ -44,7 +46,25 @@ struct HealthCheckSettings {
   std::int64_t timeout_ms = 1000;
   std::int64_t rise = 2;
   std::int64_t fall = 3;
+
+  friend bool operator==(const HealthCheckSettings&, const HealthCheckSettings&) = default;
 };
+
+// A pool of backends and how it is balanced and checked (HAProxy's "backend" section). The top
+// level of the config describes the pool named "default"; "pools" adds others, and each
+// listener says which one its clients go to.
+struct PoolSettings {
+  std::string name = "default";
+  std::vector<BackendSettings> backends;  // 1-64 (the default pool: 0 if no listener uses it)
+  Balance balance = Balance::kRoundRobin;
+  HealthCheckSettings health_check;
+  // "send_proxy" at the pool's level: every backend's unless it sets its own; --backend's too.
+  app::ProxyProtocol send_proxy = app::ProxyProtocol::kOff;
+
+  friend bool operator==(const PoolSettings&, const PoolSettings&) = default;
+};
+
+inline constexpr std::size_t kMaxPools = 64;
 
 // The settings SIGHUP may change while running.
 struct ProxyLimits {
@@ -60,14 +80,12 @@ struct ProxySettings {
   // proxy_protocol[i]: connections to listeners[i] start with a PROXY protocol header, whose
   // client stands for the connection's peer (for "source" balancing and send_proxy).
   std::vector<bool> proxy_protocol;
-  std::vector<BackendSettings> backends;
-  Balance balance = Balance::kRoundRobin;
-  HealthCheckSettings health_check;
+  // listener_pool[i]: the index in `pools` of the pool listeners[i] relays to.
+  std::vector<std::size_t> listener_pool;
+  std::vector<PoolSettings> pools = {PoolSettings{}};  // [0]: "default", then "pools" in order
   ProxyLimits limits;
   std::int64_t buffer_size = 16384;
   app::AcceptMode accept_mode = app::AcceptMode::kPerWorker;
-  // The top-level "send_proxy": every backend's unless it sets its own; --backend's too.
-  app::ProxyProtocol send_proxy = app::ProxyProtocol::kOff;
 };
 
 const char* to_string(Balance balance);

@@ -7,27 +7,6 @@
 
 namespace zap::proxy {
 
-namespace {
-
-bool same_backends(const ProxySettings& a, const ProxySettings& b) {
-  if (a.backends.size() != b.backends.size()) return false;
-  for (std::size_t i = 0; i < a.backends.size(); ++i) {
-    if (!(a.backends[i].address == b.backends[i].address) ||
-        a.backends[i].weight != b.backends[i].weight ||
-        a.backends[i].send_proxy != b.backends[i].send_proxy) {
-      return false;
-    }
-  }
-  return true;
-}
-
-bool same_health_check(const HealthCheckSettings& a, const HealthCheckSettings& b) {
-  return a.enabled == b.enabled && a.interval_ms == b.interval_ms && a.timeout_ms == b.timeout_ms &&
-         a.rise == b.rise && a.fall == b.fall;
-}
-
-}  // namespace
-
 void Reloader::reload() {
   if (flags_.common.config.empty()) return app::log_nothing_to_reload();
   ProxySettings fresh;
@@ -48,9 +27,8 @@ void Reloader::reload() {
   report.restart_if(
       fresh.listeners != running_.listeners || fresh.proxy_protocol != running_.proxy_protocol,
       "listeners");
-  report.restart_if(!same_backends(fresh, running_), "backends");
-  report.restart_if(fresh.balance != running_.balance, "balance");
-  report.restart_if(!same_health_check(fresh.health_check, running_.health_check), "health_check");
+  report.restart_if(fresh.pools != running_.pools || fresh.listener_pool != running_.listener_pool,
+                    "backends/balance/health_check/send_proxy/pools");
   report.restart_if(fresh.buffer_size != running_.buffer_size, "buffer_size");
   report.restart_if(fresh.accept_mode != running_.accept_mode, "accept");
 

@@ -386,6 +386,33 @@ TEST(ProxyProtocol, ZapHttpBehindZapProxyLogsTheRealClient) {
   EXPECT_NE(log.find("\"GET / HTTP/1.1\" 200 24 \"-\" \"behind\""), std::string::npos) << log;
 }
 
+// Two listeners, two pools: each listener's clients reach its own pool's backends only, and
+// /stats and /metrics name the pool of each backend.
+TEST(ProxyPools, EachListenerRelaysToItsOwnPool) {
+  auto web = echo_backend();
+  auto db = echo_backend();
+  ProxyDaemon proxy(R"({"listeners": [{"port": 0}, {"port": 0, "pool": "db"}],
+      "backends": [)" +
+                    backend_json(web->address()) +
+                    R"(],
+      "pools": [{"name": "db", "backends": [)" +
+                    backend_json(db->address()) + R"(], "balance": "least_connections"}],
+      "admin": {"listen": "127.0.0.1:0"}, "runtime": {"workers": 2}})");
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(echo_once(proxy.address(0), "to web"));
+  for (int i = 0; i < 2; ++i) EXPECT_TRUE(echo_once(proxy.address(1), "to db"));
+  ASSERT_TRUE(eventually([&] { return relayed_to(proxy, 0) == 3 && relayed_to(proxy, 1) == 2; }))
+      << proxy.stats().dump();
+  const nlohmann::json stats = proxy.stats();
+  EXPECT_EQ(stats["backends"][0]["pool"], "default");
+  EXPECT_EQ(stats["backends"][1]["pool"], "db");
+  EXPECT_EQ(stats["backends"][1]["address"], db->address());
+  const HttpReply metrics = http_get(proxy.admin(), "/metrics");
+  EXPECT_NE(metrics.body.find("zap_proxy_backend_connections_total{pool=\"db\",backend=\"" +
+                              db->address() + "\"} 2"),
+            std::string::npos)
+      << metrics.body;
+}
+
 TEST(ProxyConfig, MistakesExitNonZeroAndTheExampleChecks) {
   TempDir dir;
   const RunResult none = run_to_exit(proxy_binary(), {"--listen", "127.0.0.1:0"});

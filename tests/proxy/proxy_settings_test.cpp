@@ -38,14 +38,14 @@ TEST(ProxySettings, ReadsBackendsBalanceAndHealthChecks) {
     "balance": "least_connections",
     "health_check": {"interval_ms": 500, "rise": 1},
     "retries": 0, "idle_timeout_ms": 1000})");
-  ASSERT_EQ(s.backends.size(), 2u);
-  EXPECT_EQ(s.backends[0].address.to_string(), "10.0.0.2:8080");
-  EXPECT_EQ(s.backends[0].weight, 3);
-  EXPECT_EQ(s.backends[1].address.to_string(), "127.0.0.1:8081");
-  EXPECT_EQ(s.balance, Balance::kLeastConnections);
-  EXPECT_EQ(s.health_check.interval_ms, 500);
-  EXPECT_EQ(s.health_check.rise, 1);
-  EXPECT_EQ(s.health_check.fall, 3);
+  ASSERT_EQ(s.pools[0].backends.size(), 2u);
+  EXPECT_EQ(s.pools[0].backends[0].address.to_string(), "10.0.0.2:8080");
+  EXPECT_EQ(s.pools[0].backends[0].weight, 3);
+  EXPECT_EQ(s.pools[0].backends[1].address.to_string(), "127.0.0.1:8081");
+  EXPECT_EQ(s.pools[0].balance, Balance::kLeastConnections);
+  EXPECT_EQ(s.pools[0].health_check.interval_ms, 500);
+  EXPECT_EQ(s.pools[0].health_check.rise, 1);
+  EXPECT_EQ(s.pools[0].health_check.fall, 3);
   EXPECT_EQ(s.limits.retries, 0);
 }
 
@@ -53,15 +53,15 @@ TEST(ProxySettings, FlagsReplaceBackendsAndTurnChecksOff) {
   const ProxySettings s =
       load(R"({"backends": [{"port": 1}]})", {"--backend", "127.0.0.1:7", "--backend", "[::1]:8",
                                               "--no-health-check", "--balance", "source"});
-  ASSERT_EQ(s.backends.size(), 2u);
-  EXPECT_EQ(s.backends[1].address.to_string(), "[::1]:8");
-  EXPECT_FALSE(s.health_check.enabled);
-  EXPECT_EQ(s.balance, Balance::kSource);
+  ASSERT_EQ(s.pools[0].backends.size(), 2u);
+  EXPECT_EQ(s.pools[0].backends[1].address.to_string(), "[::1]:8");
+  EXPECT_FALSE(s.pools[0].health_check.enabled);
+  EXPECT_EQ(s.pools[0].balance, Balance::kSource);
 }
 
 TEST(ProxySettings, SendProxyIsEveryBackendsDefaultUnlessOneSetsItsOwn) {
   const ProxySettings none = load(R"({"backends": [{"port": 1}]})");
-  EXPECT_EQ(none.backends[0].send_proxy, app::ProxyProtocol::kOff);
+  EXPECT_EQ(none.pools[0].backends[0].send_proxy, app::ProxyProtocol::kOff);
   EXPECT_EQ(none.proxy_protocol, std::vector<bool>{false});  // the default listener's
   const ProxySettings accepting =
       load(R"({"listeners": [{"port": 0, "proxy_protocol": true}, {"port": 0}],
@@ -69,17 +69,47 @@ TEST(ProxySettings, SendProxyIsEveryBackendsDefaultUnlessOneSetsItsOwn) {
   EXPECT_EQ(accepting.proxy_protocol, (std::vector<bool>{true, false}));
   const ProxySettings s = load(R"({"send_proxy": "v2",
     "backends": [{"port": 1}, {"port": 2, "send_proxy": "v1"}, {"port": 3, "send_proxy": "off"}]})");
-  EXPECT_EQ(s.backends[0].send_proxy, app::ProxyProtocol::kV2);
-  EXPECT_EQ(s.backends[1].send_proxy, app::ProxyProtocol::kV1);
-  EXPECT_EQ(s.backends[2].send_proxy, app::ProxyProtocol::kOff);
+  EXPECT_EQ(s.pools[0].backends[0].send_proxy, app::ProxyProtocol::kV2);
+  EXPECT_EQ(s.pools[0].backends[1].send_proxy, app::ProxyProtocol::kV1);
+  EXPECT_EQ(s.pools[0].backends[2].send_proxy, app::ProxyProtocol::kOff);
   // --backend takes the config's send_proxy; --send-proxy sets every backend's.
   const ProxySettings flag_backends =
       load(R"({"send_proxy": "v1", "backends": [{"port": 1}]})", {"--backend", "127.0.0.1:7"});
-  EXPECT_EQ(flag_backends.backends[0].send_proxy, app::ProxyProtocol::kV1);
+  EXPECT_EQ(flag_backends.pools[0].backends[0].send_proxy, app::ProxyProtocol::kV1);
   const ProxySettings flag = load(R"({"backends": [{"port": 1}, {"port": 2, "send_proxy": "v1"}]})",
                                   {"--send-proxy", "v2"});
-  EXPECT_EQ(flag.backends[0].send_proxy, app::ProxyProtocol::kV2);
-  EXPECT_EQ(flag.backends[1].send_proxy, app::ProxyProtocol::kV2);
+  EXPECT_EQ(flag.pools[0].backends[0].send_proxy, app::ProxyProtocol::kV2);
+  EXPECT_EQ(flag.pools[0].backends[1].send_proxy, app::ProxyProtocol::kV2);
+}
+
+TEST(ProxySettings, ListenersPickTheirPools) {
+  const ProxySettings s = load(R"({
+    "listeners": [{"port": 0}, {"port": 0, "pool": "db"}, {"port": 0, "pool": "cache"}],
+    "backends": [{"port": 80}],
+    "pools": [{"name": "db", "backends": [{"port": 5432}], "balance": "least_connections",
+               "health_check": {"enabled": false}, "send_proxy": "v2"},
+              {"name": "cache", "backends": [{"port": 11211}, {"port": 11212}]}]})");
+  ASSERT_EQ(s.pools.size(), 3u);
+  EXPECT_EQ(s.pools[0].name, "default");
+  EXPECT_EQ(s.pools[1].name, "db");
+  EXPECT_EQ(s.pools[1].balance, Balance::kLeastConnections);
+  EXPECT_FALSE(s.pools[1].health_check.enabled);
+  EXPECT_EQ(s.pools[1].backends[0].send_proxy, app::ProxyProtocol::kV2);
+  EXPECT_EQ(s.pools[2].backends.size(), 2u);
+  EXPECT_EQ(s.pools[2].balance, Balance::kRoundRobin) << "a pool's own default, not the top's";
+  EXPECT_EQ(s.listener_pool, (std::vector<std::size_t>{0, 1, 2}));
+  // No listener uses the default pool: it needs no backends.
+  const ProxySettings only_db = load(R"({"listeners": [{"port": 0, "pool": "db"}],
+    "pools": [{"name": "db", "backends": [{"port": 5432}]}]})");
+  EXPECT_TRUE(only_db.pools[0].backends.empty());
+  // --no-health-check and --send-proxy apply to every pool.
+  const ProxySettings flags =
+      load(R"({"backends": [{"port": 1}], "pools": [{"name": "p", "backends": [{"port": 2}]}]})",
+           {"--no-health-check", "--send-proxy", "v1"});
+  for (const PoolSettings& pool : flags.pools) {
+    EXPECT_FALSE(pool.health_check.enabled);
+    EXPECT_EQ(pool.backends[0].send_proxy, app::ProxyProtocol::kV1);
+  }
 }
 
 TEST(ProxySettings, MistakesNameTheirPath) {
@@ -97,6 +127,25 @@ TEST(ProxySettings, MistakesNameTheirPath) {
             "health_check.rize: unknown key");
   EXPECT_EQ(error_of([] { load(R"({"backends": [{"port": 80, "send_proxy": "v3"}]})"); }),
             "backends[0].send_proxy: expected one of \"off\", \"v1\", \"v2\", got \"v3\"");
+  EXPECT_EQ(error_of([] { load(R"({"listeners": [{"port": 0, "pool": "db"}]})"); }),
+            "listeners[0].pool: no pool named \"db\"");
+  EXPECT_EQ(error_of([] {
+              load(R"({"listeners": [{"port": 0, "pool": "db"}], "pools": [{"name": "db"}]})");
+            }),
+            "pools[0].backends: expected at least one backend");
+  EXPECT_EQ(error_of([] {
+              load(R"({"backends": [{"port": 1}],
+                       "pools": [{"name": "default", "backends": [{"port": 2}]}]})");
+            }),
+            "pools[0].name: \"default\" is taken");
+  EXPECT_EQ(
+      error_of([] {
+        load(
+            R"({"backends": [{"port": 1}], "pools": [{"name": "Db", "backends": [{"port": 2}]}]})");
+      }),
+      "pools[0].name: expected 1-64 of a-z 0-9 _ -, got \"Db\"");
+  EXPECT_EQ(error_of([] { load(R"({"pools": [{"name": "db", "backends": [{"port": 2}]}]})"); }),
+            "backends: at least one backend is required (in the config, or --backend ip:port)");
   std::string many = R"({"backends": [)";
   for (int i = 1; i <= 65; ++i)
     many += (i > 1 ? "," : "") + std::string(R"({"port": )") + std::to_string(i) + "}";
