@@ -22,7 +22,8 @@ namespace {
 using namespace zap;
 
 constexpr const char* kFooter = R"(
-zap-proxy needs backends: in a config (see configs/proxy.json for every key) or with --backend.
+zap-proxy needs backends: in a config (see configs/proxy.json for every key, and "pools" for
+several pools) or with --backend (the default pool's).
 Without --config it listens on 127.0.0.1:9000, one worker per CPU, round robin, health checks
 every 2 s.
 

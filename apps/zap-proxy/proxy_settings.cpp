@@ -74,7 +74,7 @@ ProxySettings read_proxy_settings(const nlohmann::json& json) {
   settings.daemon = app::read_daemon_settings(root);
   read_pool(root, settings.pools[0]);
   for (app::JsonReader& reader : root.array("pools")) {
-    if (settings.pools.size() > kMaxPools) {
+    if (settings.pools.size() == 1 + kMaxPools) {  // (pools[0] is "default")
       root.fail("pools", "at most " + std::to_string(kMaxPools) + " pools");
     }
     PoolSettings pool;
@@ -129,7 +129,7 @@ void add_proxy_flags(CLI::App& app, ProxyFlags& flags) {
   app.add_option(
       "-l,--listen", flags.listen,
       "Address ip:port to accept on (repeatable); replaces the config's listeners (and their "
-      "proxy_protocol)");
+      "proxy_protocol and pool: these relay to the default pool)");
   app.add_option("-b,--backend", flags.backend,
                  "Backend ip:port (repeatable, weight 1); replaces the default pool's backends");
   app.add_option("--balance", flags.balance, "Override the default pool's balance")
@@ -198,7 +198,11 @@ ProxySettings load_proxy_settings(const ProxyFlags& flags) {
                                       std::size_t{0}) != settings.listener_pool.end();
   if (default_used && fallback.backends.empty()) {
     throw app::ConfigError(
-        "backends: at least one backend is required (in the config, or --backend ip:port)");
+        "backends: at least one backend is required (in the config, or --backend ip:port), for "
+        "the default pool that a listener uses");
+  }
+  if (!default_used && (!flags.backend.empty() || !flags.balance.empty())) {
+    throw app::ConfigError("--backend and --balance set the default pool, which no listener uses");
   }
   return settings;
 }

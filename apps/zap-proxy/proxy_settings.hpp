@@ -1,11 +1,12 @@
-// ProxySettings: zap-proxy's config -- the shared daemon keys plus listeners, the backend pool,
-// balancing, health checks and the connection limits.
+// ProxySettings: zap-proxy's config -- the shared daemon keys plus listeners, the backend pools
+// (each with its balancing and health checks) and the connection limits.
 //
 //   {
 //     "listeners": [{"host": "0.0.0.0", "port": 9000,
-//                    "proxy_protocol": false}],  // true: behind a proxy that sends PROXY v1/v2
+//                    "proxy_protocol": false,    // true: behind a proxy that sends PROXY v1/v2
+//                    "pool": "default"}],        // or one of "pools"
 //     "backends": [{"host": "10.0.0.2", "port": 8080, "weight": 2},
-//                  {"host": "10.0.0.3", "port": 8080}],          // required: 1-64 backends
+//                  {"host": "10.0.0.3", "port": 8080}],  // the default pool: 1-64 backends
 //     "balance": "round_robin",       // or "least_connections", "source"
 //     "health_check": {"enabled": true, "interval_ms": 2000, "timeout_ms": 1000,
 //                      "rise": 2, "fall": 3},                     // TCP connect checks
@@ -22,8 +23,8 @@
 //     "runtime": {...}, "log": {...}, "shutdown_grace_ms": 5000, "admin": {...}
 //   }
 //
-// Every key but "backends" is optional. Reading throws ConfigError naming the JSON path of the
-// first mistake.
+// Every key is optional but "backends" when a listener uses the default pool. Reading throws
+// ConfigError naming the JSON path of the first mistake.
 #pragma once
 
 #include <cstdint>
@@ -64,7 +65,7 @@ struct PoolSettings {
   friend bool operator==(const PoolSettings&, const PoolSettings&) = default;
 };
 
-inline constexpr std::size_t kMaxPools = 64;
+inline constexpr std::size_t kMaxPools = 64;  // named pools, besides "default"
 
 // The settings SIGHUP may change while running.
 struct ProxyLimits {

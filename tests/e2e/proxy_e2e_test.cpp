@@ -411,6 +411,16 @@ TEST(ProxyPools, EachListenerRelaysToItsOwnPool) {
                               db->address() + "\"} 2"),
             std::string::npos)
       << metrics.body;
+  // Only a named pool: the default one is empty and unused, and nothing minds.
+  ProxyDaemon only_db(R"({"listeners": [{"port": 0, "pool": "db"}],
+      "pools": [{"name": "db", "backends": [)" +
+                      backend_json(db->address()) +
+                      R"(], "health_check": {"interval_ms": 10}}],
+      "admin": {"listen": "127.0.0.1:0"}, "runtime": {"workers": 1}})");
+  EXPECT_TRUE(echo_once(only_db.address(0), "db only"));
+  ASSERT_TRUE(eventually([&] { return relayed_to(only_db, 0) == 1; })) << only_db.stats().dump();
+  EXPECT_EQ(only_db.stats()["backends"].size(), 1u);
+  EXPECT_EQ(http_get(only_db.admin(), "/metrics").status, 200);
 }
 
 TEST(ProxyConfig, MistakesExitNonZeroAndTheExampleChecks) {

@@ -114,8 +114,10 @@ TEST(ProxySettings, ListenersPickTheirPools) {
 
 TEST(ProxySettings, MistakesNameTheirPath) {
   using app::error_of;
-  EXPECT_EQ(error_of([] { load("{}"); }),
-            "backends: at least one backend is required (in the config, or --backend ip:port)");
+  EXPECT_EQ(
+      error_of([] { load("{}"); }),
+      "backends: at least one backend is required (in the config, or --backend ip:port), for the "
+      "default pool that a listener uses");
   EXPECT_EQ(error_of([] { load(R"({"backends": [{"port": 0}]})"); }),
             "backends[0].port: expected integer 1-65535, got 0");
   EXPECT_EQ(error_of([] { load(R"({"backends": [{"port": 80, "weight": 0}]})"); }),
@@ -144,8 +146,33 @@ TEST(ProxySettings, MistakesNameTheirPath) {
             R"({"backends": [{"port": 1}], "pools": [{"name": "Db", "backends": [{"port": 2}]}]})");
       }),
       "pools[0].name: expected 1-64 of a-z 0-9 _ -, got \"Db\"");
-  EXPECT_EQ(error_of([] { load(R"({"pools": [{"name": "db", "backends": [{"port": 2}]}]})"); }),
-            "backends: at least one backend is required (in the config, or --backend ip:port)");
+  EXPECT_EQ(
+      error_of([] { load(R"({"pools": [{"name": "db", "backends": [{"port": 2}]}]})"); }),
+      "backends: at least one backend is required (in the config, or --backend ip:port), for the "
+      "default pool that a listener uses");
+  EXPECT_EQ(
+      error_of([] {
+        load(R"({"backends": [{"port": 1}], "pools": [{"name": "db", "backends": [{"port": 2}]},
+                       {"name": "db", "backends": [{"port": 3}]}]})");
+      }),
+      "pools[1].name: \"db\" is taken");
+  EXPECT_EQ(error_of([] {
+              load(R"({"listeners": [{"port": 0, "pool": "db"}],
+                       "pools": [{"name": "db", "backends": [{"port": 2}]}]})",
+                   {"--backend", "127.0.0.1:9"});
+            }),
+            "--backend and --balance set the default pool, which no listener uses");
+  // 64 named pools besides the default are the most.
+  auto pools = [](int n) {
+    std::string json = R"({"backends": [{"port": 1}], "pools": [)";
+    for (int i = 0; i < n; ++i) {
+      json += (i ? "," : "") + std::string(R"({"name": "p)") + std::to_string(i) +
+              R"(", "backends": [{"port": 2}]})";
+    }
+    return json + "]}";
+  };
+  EXPECT_EQ(load(pools(64)).pools.size(), 65u);
+  EXPECT_EQ(error_of([&] { load(pools(65)); }), "pools: at most 64 pools");
   std::string many = R"({"backends": [)";
   for (int i = 1; i <= 65; ++i)
     many += (i > 1 ? "," : "") + std::string(R"({"port": )") + std::to_string(i) + "}";
