@@ -2,9 +2,10 @@
 
 #include <sys/random.h>
 
-#include <charconv>
 #include <chrono>
 #include <cstring>
+
+#include "head_writer.hpp"
 
 namespace zap::http {
 
@@ -24,33 +25,6 @@ std::uint64_t random_bits() {
              0x9e3779b97f4a7c15ULL +
          ++counter;
 }
-
-// Appends to a fixed buffer, or notes that it did not fit.
-class Writer {
- public:
-  Writer(char* out, std::size_t capacity) : out_(out), capacity_(capacity) {}
-  Writer& operator<<(std::string_view text) {
-    if (capacity_ - size_ < text.size()) {
-      overflow_ = true;
-    } else if (!text.empty()) {
-      std::memcpy(out_ + size_, text.data(), text.size());
-      size_ += text.size();
-    }
-    return *this;
-  }
-  Writer& operator<<(std::uint64_t value) {
-    char digits[24];
-    const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
-    return *this << std::string_view(digits, static_cast<std::size_t>(end - digits));
-  }
-  std::size_t size() const { return overflow_ ? 0 : size_; }
-
- private:
-  char* out_;
-  std::size_t capacity_;
-  std::size_t size_ = 0;
-  bool overflow_ = false;
-};
 
 std::size_t decimal_digits(std::uint64_t value) {
   std::size_t n = 1;
@@ -76,7 +50,7 @@ void new_boundary(MultipartLabel& label) {
 std::size_t write_part_head(std::string_view boundary, std::size_t index, std::string_view type,
                             const ByteRange& range, std::uint64_t size, char* out,
                             std::size_t capacity) {
-  Writer w(out, capacity);
+  HeadWriter w(out, capacity);
   // The CRLF before a delimiter belongs to it (RFC 2046 5.1.1); the first needs none.
   w << (index == 0 ? "--" : "\r\n--") << boundary << "\r\nContent-Type: " << type
     << "\r\nContent-Range: bytes " << range.first << "-" << range.last << "/" << size << "\r\n\r\n";
@@ -84,7 +58,7 @@ std::size_t write_part_head(std::string_view boundary, std::size_t index, std::s
 }
 
 std::size_t write_multipart_end(std::string_view boundary, char* out, std::size_t capacity) {
-  Writer w(out, capacity);
+  HeadWriter w(out, capacity);
   w << "\r\n--" << boundary << "--\r\n";
   return w.size();
 }

@@ -1,44 +1,9 @@
 #include "response.hpp"
 
-#include <charconv>
-#include <cstring>
-
+#include "head_writer.hpp"
 #include "status.hpp"
 
 namespace zap::http {
-
-namespace {
-
-// Appends to a fixed buffer; remembers an overflow instead of writing past the end.
-class HeadWriter {
- public:
-  HeadWriter(char* out, std::size_t capacity) : out_(out), capacity_(capacity) {}
-
-  HeadWriter& operator<<(std::string_view text) {
-    if (text.empty()) return *this;  // (its data() may be null: no memcpy from it)
-    if (overflow_ || capacity_ - size_ < text.size()) {
-      overflow_ = true;
-      return *this;
-    }
-    std::memcpy(out_ + size_, text.data(), text.size());
-    size_ += text.size();
-    return *this;
-  }
-  HeadWriter& operator<<(std::uint64_t value) {
-    char digits[24];
-    const auto result = std::to_chars(digits, digits + sizeof digits, value);
-    return *this << std::string_view(digits, static_cast<std::size_t>(result.ptr - digits));
-  }
-  std::size_t size() const { return overflow_ ? 0 : size_; }
-
- private:
-  char* out_;
-  std::size_t capacity_;
-  std::size_t size_ = 0;
-  bool overflow_ = false;
-};
-
-}  // namespace
 
 std::size_t write_response_head(const Response& r, const HeadContext& context, char* out,
                                 std::size_t capacity) {

@@ -364,9 +364,10 @@ TEST(HttpSignals, SigtermClosesIdleConnectionsAtOnceAndFinishesADownload) {
   ASSERT_EQ(start.size(), 1u << 20);
   const auto signalled = Clock::now();
   http.process().signal(SIGTERM);
-  EXPECT_TRUE(idle.recv_until_closed(std::chrono::seconds(5)).closed);
-  EXPECT_TRUE(silent.recv_until_closed(std::chrono::seconds(5)).closed);
-  EXPECT_LT(Clock::now() - signalled, std::chrono::seconds(2)) << "idle ones closed at once";
+  EXPECT_TRUE(idle.recv_until_closed(std::chrono::seconds(10)).closed);
+  EXPECT_TRUE(silent.recv_until_closed(std::chrono::seconds(10)).closed);
+  // "At once" against a 20 s grace: 5 s leaves room for a loaded 2-core machine (2 s flaked once).
+  EXPECT_LT(Clock::now() - signalled, std::chrono::seconds(5)) << "idle ones closed at once";
   const Socket::Drained rest = download.recv_until_closed(std::chrono::seconds(15));
   EXPECT_TRUE(rest.closed);
   const std::string whole = start + rest.data;

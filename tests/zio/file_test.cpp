@@ -40,6 +40,13 @@ class FileTest : public testing::BackendTest {
 };
 ZIO_INSTANTIATE_BACKENDS(FileTest);
 
+// A FileSender's completion, into the Outcome that is its user().
+void record_send(FileSender& sender, Result r) {
+  auto* out = static_cast<Outcome*>(sender.user());
+  ++out->calls;
+  out->result = r;
+}
+
 TEST_P(FileTest, OpenWriteFsyncReadStatClose) {
   Operation op;
   op.prep_openat(AT_FDCWD, path_.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
@@ -107,14 +114,8 @@ TEST_P(FileTest, FileSenderSplicesAFileRangeToASocketIntact) {
   constexpr std::uint64_t kOffset = 100;
   Outcome sent;
   FileSender sender;
-  ASSERT_FALSE(sender.start(
-      loop(), file.get(), kOffset, kSize - kOffset, server.get(),
-      [](FileSender& s, Result r) {
-        auto* out = static_cast<Outcome*>(s.user());
-        ++out->calls;
-        out->result = r;
-      },
-      &sent));
+  ASSERT_FALSE(sender.start(loop(), file.get(), kOffset, kSize - kOffset, server.get(),
+                            &record_send, &sent));
   std::vector<char> got(kSize - kOffset);
   std::size_t have = 0;
   Outcome read;
@@ -189,14 +190,7 @@ TEST_P(FileTest, FileSenderWaitsForASlowReader) {
 
   Outcome sent;
   FileSender sender;
-  ASSERT_FALSE(sender.start(
-      loop(), file.get(), 0, kSize, server.get(),
-      [](FileSender& s, Result r) {
-        auto* out = static_cast<Outcome*>(s.user());
-        ++out->calls;
-        out->result = r;
-      },
-      &sent));
+  ASSERT_FALSE(sender.start(loop(), file.get(), 0, kSize, server.get(), &record_send, &sent));
   ASSERT_TRUE(run_until(loop(), [&] {
     return sent.calls == 1 && (reader.have == kSize || reader.error || !sent.result.ok());
   }));
@@ -221,14 +215,7 @@ TEST_P(FileTest, FileSenderCancelledAfterStartReportsCanceled) {
   auto [client, server] = testing::connected_pair(loop(), listener.get(), addr);
   Outcome sent;
   FileSender sender;
-  ASSERT_FALSE(sender.start(
-      loop(), file.get(), 0, data.size(), server.get(),
-      [](FileSender& s, Result r) {
-        auto* out = static_cast<Outcome*>(s.user());
-        ++out->calls;
-        out->result = r;
-      },
-      &sent));
+  ASSERT_FALSE(sender.start(loop(), file.get(), 0, data.size(), server.get(), &record_send, &sent));
   sender.cancel();
   ASSERT_TRUE(run_until(loop(), [&] { return sent.calls == 1; }));
   EXPECT_EQ(sent.result.raw(), -ECANCELED);
@@ -244,14 +231,7 @@ TEST_P(FileTest, FileSenderOfNothingCallsBackFromTheLoop) {
   auto [client, server] = testing::connected_pair(loop(), listener.get(), addr);
   Outcome sent;
   FileSender sender;
-  ASSERT_FALSE(sender.start(
-      loop(), file.get(), 0, 0, server.get(),
-      [](FileSender& s, Result r) {
-        auto* out = static_cast<Outcome*>(s.user());
-        ++out->calls;
-        out->result = r;
-      },
-      &sent));
+  ASSERT_FALSE(sender.start(loop(), file.get(), 0, 0, server.get(), &record_send, &sent));
   EXPECT_EQ(sent.calls, 0) << "called back inside start()";
   ASSERT_TRUE(run_until(loop(), [&] { return sent.calls == 1; }));
   EXPECT_TRUE(sent.result.ok());
