@@ -26,6 +26,8 @@ class ReloadReport {
     if (from == to) return;
     applied_ += (applied_.empty() ? "" : ", ") + key + " " + fmt::format("{} -> {}", from, to);
   }
+  // Notes a change described in words ("pool web added").
+  void applied_text(const std::string& what) { applied_ += (applied_.empty() ? "" : ", ") + what; }
   void restart_if(bool changed, const std::string& key) {
     if (changed) restart_ += (restart_.empty() ? "" : ", ") + key;
   }

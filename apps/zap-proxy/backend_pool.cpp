@@ -53,88 +53,130 @@ std::vector<std::uint8_t> smooth_schedule(const std::vector<Backend*>& backends)
   return out;
 }
 
+// A backend's name ("10.0.0.2:8080", canonical) as a hash: the same backend scores the same for
+// a client in every pool that holds it, so "source" clients keep their backend across reloads.
+std::uint64_t hash_name(const std::string& name) {
+  std::uint64_t h = 0xbac4e9dull;
+  for (const char c : name) h = mix(h ^ static_cast<unsigned char>(c));
+  return h;
+}
+
+// A backend for the new pool that starts from `old`'s health and counters (its settings changed).
+void carry_state(const Backend& old, Backend& b) {
+  constexpr auto relaxed = std::memory_order_relaxed;
+  b.up.store(old.up.load(relaxed), relaxed);
+  b.failures_in_a_row.store(old.failures_in_a_row.load(relaxed), relaxed);
+  b.successes_in_a_row.store(old.successes_in_a_row.load(relaxed), relaxed);
+  b.connections.store(old.connections.load(relaxed), relaxed);
+  b.connect_failures.store(old.connect_failures.load(relaxed), relaxed);
+  b.bytes_to_backend.store(old.bytes_to_backend.load(relaxed), relaxed);
+  b.bytes_from_backend.store(old.bytes_from_backend.load(relaxed), relaxed);
+}
+
 }  // namespace
 
 BackendPool::BackendPool(const std::vector<BackendSettings>& backends, Balance balance,
-                         HealthRules rules)
+                         HealthRules rules, const BackendPool* previous)
     : balance_(balance), rules_(rules) {
   for (std::size_t i = 0; i < backends.size() && i < kMaxBackends; ++i) {
-    storage_.push_back(std::make_unique<zync::CachePadded<Backend>>());
-    Backend& b = **storage_.back();
-    b.address = backends[i].address;
-    b.name = b.address.to_string();
-    b.weight = static_cast<std::uint32_t>(backends[i].weight);
-    b.send_proxy = backends[i].send_proxy;
-    b.index = i;
-    backends_.push_back(&b);
+    const BackendSettings& want = backends[i];
+    std::shared_ptr<zync::CachePadded<Backend>> same_address;
+    for (std::size_t j = 0; previous != nullptr && j < previous->storage_.size(); ++j) {
+      if ((*previous->storage_[j])->address == want.address) same_address = previous->storage_[j];
+    }
+    const Backend* old = same_address ? &**same_address : nullptr;
+    if (old != nullptr && old->weight == static_cast<std::uint32_t>(want.weight) &&
+        old->send_proxy == want.send_proxy) {
+      storage_.push_back(std::move(same_address));
+      ++kept_;
+    } else {
+      storage_.push_back(std::make_shared<zync::CachePadded<Backend>>());
+      Backend& b = **storage_.back();
+      b.address = want.address;
+      b.name = b.address.to_string();
+      b.weight = static_cast<std::uint32_t>(want.weight);
+      b.send_proxy = want.send_proxy;
+      b.hash = hash_name(b.name);
+      if (old != nullptr) carry_state(*old, b);
+    }
+    backends_.push_back(&**storage_.back());
   }
   schedule_ = smooth_schedule(backends_);
 }
 
-Backend* BackendPool::pick(const zio::SocketAddress& client, std::uint64_t tried) {
-  if (backends_.empty()) return nullptr;
+Backend* BackendPool::pick(const zio::SocketAddress& client, std::uint64_t& tried) {
+  std::size_t chosen = size();
   switch (balance_) {
     case Balance::kRoundRobin:
-      return pick_round_robin(tried);
+      chosen = pick_round_robin(tried);
+      break;
     case Balance::kLeastConnections:
-      return pick_least_connections(tried);
+      chosen = pick_least_connections(tried);
+      break;
     case Balance::kSource:
-      return pick_source(client, tried);
+      chosen = pick_source(client, tried);
+      break;
   }
-  return nullptr;
+  if (chosen >= size()) return nullptr;
+  tried |= std::uint64_t{1} << chosen;
+  return backends_[chosen];
 }
 
-Backend* BackendPool::pick_round_robin(std::uint64_t tried) {
+std::size_t BackendPool::pick_round_robin(std::uint64_t tried) {
+  if (backends_.empty()) return size();
   // Relaxed: the cursor only spreads choices; a race gives two clients the same turn.
   // A retry (tried != 0) takes no turn: the turns stay the clients', so a dead backend that is
   // not marked down (no health checks) costs each client at most one failed connect, not all.
   const std::uint64_t turn = tried == 0 ? cursor_->fetch_add(1, std::memory_order_relaxed)
                                         : retry_cursor_->fetch_add(1, std::memory_order_relaxed);
-  Backend* scheduled = backends_[schedule_[turn % schedule_.size()]];
-  if (tried == 0 && eligible(*scheduled, tried)) return scheduled;
+  const std::size_t scheduled = schedule_[turn % schedule_.size()];
+  if (tried == 0 && eligible(scheduled, tried)) return scheduled;
   // The scheduled backend is down (or this is a retry): one of the eligible others, by weight at
   // random -- handing its turn to the next in the schedule would double that one's share.
   std::uint64_t total = 0;
-  for (const Backend* b : backends_) total += eligible(*b, tried) ? b->weight : 0;
-  if (total == 0) return nullptr;
+  for (std::size_t i = 0; i < size(); ++i) total += eligible(i, tried) ? backends_[i]->weight : 0;
+  if (total == 0) return size();
   std::uint64_t ticket = mix(turn) % total;
-  for (Backend* b : backends_) {
-    if (!eligible(*b, tried)) continue;
-    if (ticket < b->weight) return b;
-    ticket -= b->weight;
+  for (std::size_t i = 0; i < size(); ++i) {
+    if (!eligible(i, tried)) continue;
+    if (ticket < backends_[i]->weight) return i;
+    ticket -= backends_[i]->weight;
   }
-  return nullptr;
+  return size();
 }
 
-Backend* BackendPool::pick_least_connections(std::uint64_t tried) {
+std::size_t BackendPool::pick_least_connections(std::uint64_t tried) {
+  if (backends_.empty()) return size();
   const std::uint64_t start = cursor_->fetch_add(1, std::memory_order_relaxed);
-  Backend* best = nullptr;
-  for (std::size_t step = 0; step < backends_.size(); ++step) {
-    Backend* b = backends_[(start + step) % backends_.size()];
-    if (!eligible(*b, tried)) continue;
+  std::size_t best = size();
+  for (std::size_t step = 0; step < size(); ++step) {
+    const std::size_t i = (start + step) % size();
+    if (!eligible(i, tried)) continue;
+    const Backend& b = *backends_[i];
     // Fewer connections per unit of weight: a*w_b < b*w_a, without dividing. Strictly fewer,
     // so that ties go to the first in this turn's rotation.
-    if (best == nullptr || b->active.load(std::memory_order_relaxed) * best->weight <
-                               best->active.load(std::memory_order_relaxed) * b->weight) {
-      best = b;
+    if (best == size() || b.active.load(std::memory_order_relaxed) * backends_[best]->weight <
+                              backends_[best]->active.load(std::memory_order_relaxed) * b.weight) {
+      best = i;
     }
   }
   return best;
 }
 
-Backend* BackendPool::pick_source(const zio::SocketAddress& client, std::uint64_t tried) {
+std::size_t BackendPool::pick_source(const zio::SocketAddress& client, std::uint64_t tried) {
   // Weighted rendezvous hashing: each backend scores the client; the best score wins. A
-  // backend going down moves only its own clients.
+  // backend going down (or leaving the pool on a reload) moves only its own clients.
   const std::uint64_t key = hash_ip(client);
-  Backend* best = nullptr;
+  std::size_t best = size();
   double best_score = 0;
-  for (Backend* b : backends_) {
-    if (!eligible(*b, tried)) continue;
-    const std::uint64_t h = mix(key ^ mix(b->index + 1));
+  for (std::size_t i = 0; i < size(); ++i) {
+    if (!eligible(i, tried)) continue;
+    const Backend& b = *backends_[i];
+    const std::uint64_t h = mix(key ^ b.hash);
     const double unit = (static_cast<double>(h >> 11) + 0.5) / 9007199254740992.0;  // (0, 1)
-    const double score = -static_cast<double>(b->weight) / std::log(unit);
-    if (best == nullptr || score > best_score) {
-      best = b;
+    const double score = -static_cast<double>(b.weight) / std::log(unit);
+    if (best == size() || score > best_score) {
+      best = i;
       best_score = score;
     }
   }

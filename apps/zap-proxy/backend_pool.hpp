@@ -1,6 +1,7 @@
 // BackendPool: zap-proxy's servers, their health, and the choice of one for each new connection.
 //
 //   BackendPool pool(settings.backends, Balance::kLeastConnections, {.fall = 3});
+//   std::uint64_t tried = 0;
 //   Backend* b = pool.pick(client_address, tried);   // nullptr: every backend down or tried
 //   ... connect to b->address ...
 //   pool.connect_failed(*b);                          // live traffic feeds the health state too
@@ -17,6 +18,12 @@
 // Health: a backend goes down after `fall` consecutive failures (health checks, or connects of
 // live connections when checks are on), and up again after `rise` consecutive successful checks.
 // Without health checks every backend stays up; failed connects are retried elsewhere.
+//
+// Reload: a pool built from a new config with the running pool as `previous` takes over each
+// backend that is unchanged (same address, weight and send_proxy): the very same Backend, so its
+// health, counters and the connections still relayed to it carry on. A backend whose weight or
+// send_proxy changed is a new Backend that starts from the old one's health and counters. A
+// backend of the old pool only is left to the connections that still hold it.
 //
 // Thread-safety: pick(), connect_failed(), check_result() and the counters are thread-safe
 // (atomics); the set of backends is fixed at construction. At most 64 backends.
@@ -55,12 +62,14 @@ struct HealthRules {
   bool passive = true;  // failed connects of live traffic count as failures
 };
 
+// A backend's settings never change after construction (a reload that changes them makes a new
+// Backend); only its state does, through the atomics.
 struct Backend {
   zio::SocketAddress address;
   std::string name;  // "10.0.0.2:8080"
   std::uint32_t weight = 1;
-  std::size_t index = 0;
   app::ProxyProtocol send_proxy = app::ProxyProtocol::kOff;
+  std::uint64_t hash = 0;  // of the address: "source" balancing's seed, stable across reloads
 
   // Relaxed unless said otherwise: statistics and hints, nothing is ordered by them.
   std::atomic<bool> up{true};
@@ -75,16 +84,20 @@ struct Backend {
 
 class BackendPool {
  public:
-  BackendPool(const std::vector<BackendSettings>& backends, Balance balance, HealthRules rules);
+  // `previous`: the pool this one replaces (see Reload above), or nullptr.
+  BackendPool(const std::vector<BackendSettings>& backends, Balance balance, HealthRules rules,
+              const BackendPool* previous = nullptr);
 
   std::size_t size() const { return backends_.size(); }
   Backend& at(std::size_t i) { return *backends_[i]; }
   const Backend& at(std::size_t i) const { return *backends_[i]; }
   Balance balance() const { return balance_; }
+  // How many backends were taken over unchanged from `previous`.
+  std::size_t kept() const { return kept_; }
 
-  // A backend that is up and whose bit is not set in `tried`, or nullptr. `client` is used by
-  // the source balance only.
-  Backend* pick(const zio::SocketAddress& client, std::uint64_t tried);
+  // A backend that is up and not tried yet for this client, or nullptr; marks it in `tried` (bit
+  // i: at(i) was tried). `client` is used by the source balance only.
+  Backend* pick(const zio::SocketAddress& client, std::uint64_t& tried);
 
   // Health verdicts. Each returns true if it changed the backend's state (the caller logs it).
   bool check_result(Backend& backend, bool ok);
@@ -94,16 +107,20 @@ class BackendPool {
   std::size_t up_count() const;
 
  private:
-  bool eligible(const Backend& b, std::uint64_t tried) const {
-    return b.up.load(std::memory_order_relaxed) && (tried & (std::uint64_t{1} << b.index)) == 0;
+  bool eligible(std::size_t i, std::uint64_t tried) const {
+    return backends_[i]->up.load(std::memory_order_relaxed) &&
+           (tried & (std::uint64_t{1} << i)) == 0;
   }
-  Backend* pick_round_robin(std::uint64_t tried);
-  Backend* pick_least_connections(std::uint64_t tried);
-  Backend* pick_source(const zio::SocketAddress& client, std::uint64_t tried);
+  // Each returns the position of its choice, or size() for none.
+  std::size_t pick_round_robin(std::uint64_t tried);
+  std::size_t pick_least_connections(std::uint64_t tried);
+  std::size_t pick_source(const zio::SocketAddress& client, std::uint64_t tried);
   bool record_failure(Backend& backend);
 
-  std::vector<std::unique_ptr<zync::CachePadded<Backend>>> storage_;
+  // Shared: a reload's pool may hold the same Backend, and connections hold their pool.
+  std::vector<std::shared_ptr<zync::CachePadded<Backend>>> storage_;
   std::vector<Backend*> backends_;
+  std::size_t kept_ = 0;
   Balance balance_;
   HealthRules rules_;
   std::vector<std::uint8_t> schedule_;  // round robin: backend indices, smoothly interleaved

@@ -29,7 +29,9 @@ every 2 s.
 
 Signals: SIGTERM/SIGINT stop accepting and let relayed connections finish for
 shutdown_grace_ms (a second signal closes them at once); SIGHUP re-reads --config and applies
-log.level, max_connections, connect_timeout_ms, idle_timeout_ms and retries.
+log.level, max_connections, connect_timeout_ms, idle_timeout_ms, retries and the pools
+(backends, balance, health checks, send_proxy, each listener's pool) without dropping a
+connection: new clients go to the new pools, relayed ones finish where they are.
 
 Examples:
   zap-proxy --listen 0.0.0.0:80 --backend 10.0.0.2:8080 --backend 10.0.0.3:8080

@@ -173,7 +173,6 @@ zell::Task<zio::UniqueFd> connect_backend(ProxyShared& shared, BackendPool& pool
   for (std::int64_t attempt = 0; attempt < attempts; ++attempt) {
     Backend* backend = pool.pick(client, tried);
     if (backend == nullptr) break;
-    tried |= std::uint64_t{1} << backend->index;
     ActiveConnection active(*backend);
     std::error_code ec;
     zio::UniqueFd socket = zio::open_socket(backend->address.family(), SOCK_STREAM, ec);
@@ -218,7 +217,8 @@ void ProxyShared::set_limits(const ProxyLimits& limits) noexcept {
 }
 
 zell::Task<void> proxy_connection(zio::UniqueFd client, app::ConnectionGate::Ticket ticket,
-                                  ProxyShared& shared, BackendPool& pool, bool accept_proxy) {
+                                  ProxyShared& shared, std::shared_ptr<BackendPool> pool,
+                                  bool accept_proxy) {
   app::WorkerCounters& counters = ticket.counters();
   std::error_code ec;
   // Who the client is ("source" balance, send_proxy), and the address it connected to.
@@ -247,7 +247,7 @@ zell::Task<void> proxy_connection(zio::UniqueFd client, app::ConnectionGate::Tic
     }
   }
   std::optional<ActiveConnection> active;
-  zio::UniqueFd server = co_await connect_backend(shared, pool, peer, counters, active);
+  zio::UniqueFd server = co_await connect_backend(shared, *pool, peer, counters, active);
   if (!server) {
     counters.add(counters.extra[kNoBackend]);
     spdlog::debug("proxy: no backend reachable; closing the client");

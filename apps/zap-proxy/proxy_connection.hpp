@@ -26,6 +26,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 
 #include <zap/zell/task.hpp>
 #include <zap/zio/fd.hpp>
@@ -56,8 +57,10 @@ struct ProxyShared {
   const std::size_t buffer_size;
 };
 
-// `pool`: the backends of the listener that accepted the client.
+// `pool`: the backends of the listener that accepted the client, held until the connection ends
+// (a reload may replace the listener's pool meanwhile).
 zell::Task<void> proxy_connection(zio::UniqueFd client, app::ConnectionGate::Ticket ticket,
-                                  ProxyShared& shared, BackendPool& pool, bool accept_proxy);
+                                  ProxyShared& shared, std::shared_ptr<BackendPool> pool,
+                                  bool accept_proxy);
 
 }  // namespace zap::proxy

@@ -9,44 +9,96 @@
 
 namespace zap::proxy {
 
+namespace {
+
+// "3 backend(s), round_robin: a, b (weight 2), c; health checks every 2000 ms"
+std::string describe(const PoolSettings& settings, const BackendPool& pool) {
+  std::string names;
+  for (std::size_t i = 0; i < pool.size(); ++i) {
+    names += (i == 0 ? "" : ", ") + pool.at(i).name +
+             (pool.at(i).weight != 1 ? " (weight " + std::to_string(pool.at(i).weight) + ")"
+                                     : std::string());
+  }
+  const HealthCheckSettings& h = settings.health_check;
+  return std::to_string(pool.size()) + " backend(s), " + to_string(settings.balance) + ": " +
+         names + "; health checks " +
+         (h.enabled ? "every " + std::to_string(h.interval_ms) + " ms" : std::string("off"));
+}
+
+void append(std::string& list, const std::string& item) {
+  list += (list.empty() ? "" : "; ") + item;
+}
+
+}  // namespace
+
+ProxyServer::RunningPool::RunningPool(const PoolSettings& pool, const RunningPool* previous)
+    : settings(pool),
+      backends(pool.backends, pool.balance,
+               HealthRules{static_cast<int>(pool.health_check.rise),
+                           static_cast<int>(pool.health_check.fall), pool.health_check.enabled},
+               previous != nullptr ? &previous->backends : nullptr) {}
+
 ProxyServer::ProxyServer(const ProxySettings& settings, std::size_t workers,
                          app::Counters& counters)
     : workers_(workers == 0 ? 1 : workers),
       shared_(settings),
       tcp_("proxy", settings.listeners, settings.accept_mode, workers,
            settings.limits.max_connections, counters),
-      proxy_protocol_(settings.proxy_protocol) {
+      proxy_protocol_(settings.proxy_protocol),
+      pools_(make_pool_set(settings, nullptr, nullptr)) {
   proxy_protocol_.resize(settings.listeners.size(), false);
-  for (const PoolSettings& pool : settings.pools) {
-    const HealthCheckSettings& h = pool.health_check;
-    pools_.push_back(
-        {pool.name, h,
-         std::make_unique<BackendPool>(
-             pool.backends, pool.balance,
-             HealthRules{static_cast<int>(h.rise), static_cast<int>(h.fall), h.enabled})});
-  }
-  for (std::size_t i = 0; i < settings.listeners.size(); ++i) {
-    const std::size_t pool = i < settings.listener_pool.size() ? settings.listener_pool[i] : 0;
-    listener_pool_.push_back(pools_[pool].backends.get());
-  }
-  for (std::size_t p = 0; p < pools_.size(); ++p) {
-    const BackendPool& pool = *pools_[p].backends;
-    if (pool.size() == 0) continue;  // the default pool, when no listener uses it
-    std::string names;
-    for (std::size_t i = 0; i < pool.size(); ++i) {
-      names += (i == 0 ? "" : ", ") + pool.at(i).name +
-               (pool.at(i).weight != 1 ? " (weight " + std::to_string(pool.at(i).weight) + ")"
-                                       : std::string());
-    }
-    const HealthCheckSettings& h = pools_[p].health;
-    spdlog::info("proxy: pool {}: {} backend(s), {}: {}; health checks {}", pools_[p].name,
-                 pool.size(), to_string(settings.pools[p].balance), names,
-                 h.enabled ? "every " + std::to_string(h.interval_ms) + " ms" : std::string("off"));
+  for (const std::shared_ptr<RunningPool>& pool : pools_.load()->pools) {
+    if (pool->backends.size() == 0) continue;  // the default pool, when no listener uses it
+    spdlog::info("proxy: pool {}: {}", pool->settings.name,
+                 describe(pool->settings, pool->backends));
   }
 }
 
 ProxyServer::~ProxyServer() {
-  for (auto& checker : checkers_) checker.cancel();
+  for (Checkers& checkers : checkers_) {
+    for (auto& task : checkers.tasks) task.cancel();
+  }
+}
+
+std::shared_ptr<const ProxyServer::PoolSet> ProxyServer::make_pool_set(
+    const ProxySettings& settings, const PoolSet* running, std::string* changes) {
+  auto set = std::make_shared<PoolSet>();
+  for (const PoolSettings& wanted : settings.pools) {
+    std::shared_ptr<RunningPool> previous;
+    for (std::size_t i = 0; running != nullptr && i < running->pools.size(); ++i) {
+      if (running->pools[i]->settings.name == wanted.name) previous = running->pools[i];
+    }
+    if (previous && previous->settings == wanted) {
+      set->pools.push_back(std::move(previous));
+      continue;
+    }
+    set->pools.push_back(std::make_shared<RunningPool>(wanted, previous.get()));
+    if (changes == nullptr || running == nullptr) continue;
+    const BackendPool& pool = set->pools.back()->backends;
+    append(*changes, "pool " + wanted.name +
+                         (previous ? " changed (" + std::to_string(pool.kept()) + " of " +
+                                         std::to_string(pool.size()) + " backend(s) kept)"
+                                   : std::string(" added")));
+  }
+  for (std::size_t i = 0; i < settings.listeners.size(); ++i) {
+    const std::size_t pool = i < settings.listener_pool.size() ? settings.listener_pool[i] : 0;
+    set->by_listener.push_back(set->pools[pool]);
+  }
+  if (changes == nullptr || running == nullptr) return set;
+  for (const std::shared_ptr<RunningPool>& old : running->pools) {
+    bool kept = false;
+    for (const std::shared_ptr<RunningPool>& pool : set->pools) {
+      kept = kept || pool->settings.name == old->settings.name;
+    }
+    if (!kept) append(*changes, "pool " + old->settings.name + " removed");
+  }
+  for (std::size_t i = 0; i < set->by_listener.size() && i < running->by_listener.size(); ++i) {
+    const std::string& was = running->by_listener[i]->settings.name;
+    const std::string& now = set->by_listener[i]->settings.name;
+    if (was != now)
+      append(*changes, "listener " + std::to_string(i) + " pool " + was + " -> " + now);
+  }
+  return set;
 }
 
 void ProxyServer::start(zell::Runtime& runtime) {
@@ -54,24 +106,82 @@ void ProxyServer::start(zell::Runtime& runtime) {
       runtime,
       [this](zio::UniqueFd socket, app::ConnectionGate::Ticket ticket, std::size_t,
              std::size_t listener) {
+        // Acquire: the pool set (and everything in it) was built before it was published.
+        const std::shared_ptr<const PoolSet> pools = pools_.load(std::memory_order_acquire);
+        const std::shared_ptr<RunningPool>& pool = pools->by_listener[listener];
+        // The connection holds its pool: a reload may retire it while the relay runs.
         return proxy_connection(std::move(socket), std::move(ticket), shared_,
-                                *listener_pool_[listener], proxy_protocol_[listener]);
+                                std::shared_ptr<BackendPool>(pool, &pool->backends),
+                                proxy_protocol_[listener]);
       },
       // Over max_connections: closed at once. A TCP proxy has no protocol to refuse politely in.
       [](zio::UniqueFd socket) -> zell::Task<void> { co_await zell::close(socket.release()); });
-  std::size_t spread = 0;  // checkers of all pools, spread over the workers
-  for (Pool& pool : pools_) {
-    if (!pool.health.enabled) continue;
-    for (std::size_t i = 0; i < pool.backends->size(); ++i) {
-      checkers_.push_back(
-          runtime.spawn_on_worker(spread++ % workers_, check_health(pool, pool.backends->at(i))));
-    }
+  const std::lock_guard lock(control_);
+  runtime_ = &runtime;
+  for (const std::shared_ptr<RunningPool>& pool : pools_.load()->pools) start_checkers(pool);
+}
+
+void ProxyServer::start_checkers(const std::shared_ptr<RunningPool>& pool) {
+  if (!pool->settings.health_check.enabled || pool->backends.size() == 0) return;
+  Checkers& checkers = checkers_.emplace_back(Checkers{pool, {}});
+  for (std::size_t i = 0; i < pool->backends.size(); ++i) {
+    // Spread over the workers, across pools and reloads.
+    checkers.tasks.push_back(runtime_->spawn_on_worker(next_checker_worker_++ % workers_,
+                                                       check_health(*pool, pool->backends.at(i))));
   }
 }
 
-zell::Task<void> ProxyServer::check_health(Pool& pool, Backend& backend) {
-  const std::chrono::milliseconds timeout(pool.health.timeout_ms);
-  const std::chrono::milliseconds interval(pool.health.interval_ms);
+void ProxyServer::stop_checkers(Checkers& checkers) {
+  for (auto& task : checkers.tasks) task.cancel();
+  for (auto& task : checkers.tasks) {
+    try {
+      task.get();
+    } catch (const zell::TaskCancelled&) {
+      // expected: checkers end only by cancellation
+    }
+  }
+  checkers.tasks.clear();
+}
+
+std::string ProxyServer::reload_pools(const ProxySettings& fresh) {
+  const std::lock_guard lock(control_);
+  if (runtime_ == nullptr) return "";  // stopping: nothing new starts
+  const std::shared_ptr<const PoolSet> running = pools_.load(std::memory_order_acquire);
+  std::string changes;
+  std::shared_ptr<const PoolSet> next = make_pool_set(fresh, running.get(), &changes);
+  if (changes.empty()) return "";
+  auto listed = [](const PoolSet& set, const RunningPool* pool) {
+    for (const std::shared_ptr<RunningPool>& p : set.pools) {
+      if (p.get() == pool) return true;
+    }
+    return false;
+  };
+  for (const std::shared_ptr<RunningPool>& pool : next->pools) {
+    if (listed(*running, pool.get())) continue;
+    if (pool->backends.size() > 0) {
+      spdlog::info("proxy: pool {}: {}", pool->settings.name,
+                   describe(pool->settings, pool->backends));
+    }
+    start_checkers(pool);
+  }
+  // Release: new connections see the new pools only whole.
+  pools_.store(next, std::memory_order_release);
+  for (auto it = checkers_.begin(); it != checkers_.end();) {
+    if (listed(*next, it->pool.get())) {
+      ++it;
+      continue;
+    }
+    stop_checkers(*it);
+    it = checkers_.erase(it);
+  }
+  return changes;
+}
+
+zell::Task<void> ProxyServer::check_health(RunningPool& pool, Backend& backend) {
+  const HealthCheckSettings& health = pool.settings.health_check;
+  const std::string& name = pool.settings.name;
+  const std::chrono::milliseconds timeout(health.timeout_ms);
+  const std::chrono::milliseconds interval(health.interval_ms);
   for (;;) {
     std::error_code ec;
     zio::UniqueFd socket = zio::open_socket(backend.address.family(), SOCK_STREAM, ec);
@@ -88,13 +198,13 @@ zell::Task<void> ProxyServer::check_health(Pool& pool, Backend& backend) {
       }
       co_await zell::close(socket.release());
     }
-    if (pool.backends->check_result(backend, result.ok())) {
+    if (pool.backends.check_result(backend, result.ok())) {
       if (result.ok()) {
-        spdlog::info("proxy: backend {} of pool {} is up ({} backend(s) up)", backend.name,
-                     pool.name, pool.backends->up_count());
+        spdlog::info("proxy: backend {} of pool {} is up ({} backend(s) up)", backend.name, name,
+                     pool.backends.up_count());
       } else {
         spdlog::warn("proxy: backend {} of pool {} is down: health check: {} ({} backend(s) up)",
-                     backend.name, pool.name, result.error().message(), pool.backends->up_count());
+                     backend.name, name, result.error().message(), pool.backends.up_count());
       }
     }
     co_await zell::sleep_for(interval);
@@ -102,15 +212,12 @@ zell::Task<void> ProxyServer::check_health(Pool& pool, Backend& backend) {
 }
 
 void ProxyServer::stop_accepting() {
-  for (auto& checker : checkers_) checker.cancel();
-  for (auto& checker : checkers_) {
-    try {
-      checker.get();
-    } catch (const zell::TaskCancelled&) {
-      // expected: checkers end only by cancellation
-    }
+  {
+    const std::lock_guard lock(control_);
+    runtime_ = nullptr;
+    for (Checkers& checkers : checkers_) stop_checkers(checkers);
+    checkers_.clear();
   }
-  checkers_.clear();
   tcp_.stop_accepting();
 }
 
@@ -121,10 +228,11 @@ void ProxyServer::set_limits(const ProxyLimits& limits) noexcept {
 
 nlohmann::json ProxyServer::render_backends_json() const {
   nlohmann::json out = nlohmann::json::array();
-  for (const Pool& pool : pools_) {
-    for (std::size_t i = 0; i < pool.backends->size(); ++i) {
-      const Backend& b = pool.backends->at(i);
-      out.push_back({{"pool", pool.name},
+  const std::shared_ptr<const PoolSet> pools = pools_.load(std::memory_order_acquire);
+  for (const std::shared_ptr<RunningPool>& pool : pools->pools) {
+    for (std::size_t i = 0; i < pool->backends.size(); ++i) {
+      const Backend& b = pool->backends.at(i);
+      out.push_back({{"pool", pool->settings.name},
                      {"address", b.name},
                      {"weight", b.weight},
                      {"up", b.up.load(std::memory_order_relaxed)},
@@ -154,12 +262,13 @@ std::string ProxyServer::render_backends_prometheus() const {
       {"zap_proxy_backend_bytes_from_backend_total", "counter", "Bytes received from the backend"},
   };
   std::string out;
+  const std::shared_ptr<const PoolSet> pools = pools_.load(std::memory_order_acquire);
   for (std::size_t s = 0; s < std::size(kSeries); ++s) {
     out += std::string("# HELP ") + kSeries[s].name + " " + kSeries[s].help + "\n# TYPE " +
            kSeries[s].name + " " + kSeries[s].type + "\n";
-    for (const Pool& pool : pools_) {
-      for (std::size_t i = 0; i < pool.backends->size(); ++i) {
-        const Backend& b = pool.backends->at(i);
+    for (const std::shared_ptr<RunningPool>& pool : pools->pools) {
+      for (std::size_t i = 0; i < pool->backends.size(); ++i) {
+        const Backend& b = pool->backends.at(i);
         const std::uint64_t values[] = {
             b.up.load(std::memory_order_relaxed) ? 1u : 0u,
             static_cast<std::uint64_t>(b.active.load(std::memory_order_relaxed)),
@@ -167,8 +276,8 @@ std::string ProxyServer::render_backends_prometheus() const {
             b.connect_failures.load(std::memory_order_relaxed),
             b.bytes_to_backend.load(std::memory_order_relaxed),
             b.bytes_from_backend.load(std::memory_order_relaxed)};
-        out += std::string(kSeries[s].name) + "{pool=\"" + pool.name + "\",backend=\"" + b.name +
-               "\"} " + std::to_string(values[s]) + "\n";
+        out += std::string(kSeries[s].name) + "{pool=\"" + pool->settings.name + "\",backend=\"" +
+               b.name + "\"} " + std::to_string(values[s]) + "\n";
       }
     }
   }

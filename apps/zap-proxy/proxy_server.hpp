@@ -4,22 +4,32 @@
 //   ProxyServer server(settings, runtime.worker_count(), counters);   // binds now (may throw)
 //   write_port_file(path, server.bound_addresses());
 //   server.start(runtime);                   // acceptors, and a health checker per backend
+//   std::string what = server.reload_pools(fresh);   // SIGHUP: new pools, without a restart
 //   ... SIGTERM ...
 //   server.stop_accepting();                 // acceptors and checkers stopped, listeners closed
 //   bool clean = server.drain(grace);        // relayed connections finish, up to `grace`
 //
 // Pools: each listener relays to one pool (ProxySettings::pools); each pool balances and checks
 // its own backends. /stats lists every backend of every pool, with its pool's name.
+// Reload: reload_pools() swaps in the pools of a new config (same listeners) while connections
+// run. A pool whose settings did not change goes on as it was, health checks and all. A changed
+// pool is built anew, taking over its unchanged backends (BackendPool: health, counters and
+// active connections carry on) and starting health checks for it; its old checks stop. New
+// clients go to the new pools at once; a connection keeps the pool it started with until it
+// ends (its pool is shared with it), so a backend that left the config is not cut off.
 // Health checks: a task per backend (spread over the workers) connects every interval_ms
 // within timeout_ms and closes again; the pool turns the verdicts into up/down (rise/fall) and
 // each change is logged once. /stats and /metrics show every backend (render_backends_json,
 // render_backends_prometheus).
-// Thread-safety: construct, start, stop_accepting, drain from the main thread; hurry(),
-// set_limits() and the renderers from any thread.
+// Thread-safety: construct, start, stop_accepting, drain from the main thread; reload_pools()
+// from one other thread (the signal thread); hurry(), set_limits() and the renderers from any
+// thread.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -48,28 +58,51 @@ class ProxyServer {
   bool drain(std::chrono::milliseconds grace) { return tcp_.drain(grace); }
   void hurry() noexcept { tcp_.hurry(); }
   void set_limits(const ProxyLimits& limits) noexcept;
+  // Applies `fresh`'s pools and listener_pool (its listeners must be the running ones); returns
+  // what changed, for the reload report ("" if nothing did).
+  std::string reload_pools(const ProxySettings& fresh);
   std::int64_t open_connections() const noexcept { return tcp_.open_connections(); }
 
   nlohmann::json render_backends_json() const;
   std::string render_backends_prometheus() const;
 
  private:
-  // A pool as it runs: its backends' state and its health checks' settings.
-  struct Pool {
-    std::string name;
-    HealthCheckSettings health;
-    std::unique_ptr<BackendPool> backends;
+  // A pool as it runs: its settings, its backends' state. Immutable but for the backends'
+  // atomics; shared by the pool set that lists it and by each connection relaying through it.
+  struct RunningPool {
+    RunningPool(const PoolSettings& settings, const RunningPool* previous);
+    PoolSettings settings;
+    BackendPool backends;
+  };
+  // What new connections see: every pool, and the pool of each listener. Replaced whole on a
+  // reload (published through an atomic shared_ptr), never changed in place.
+  struct PoolSet {
+    std::vector<std::shared_ptr<RunningPool>> pools;  // as ProxySettings::pools
+    std::vector<std::shared_ptr<RunningPool>> by_listener;
+  };
+  // A pool's health checkers, and the pool they check (kept alive until they have stopped).
+  struct Checkers {
+    std::shared_ptr<RunningPool> pool;
+    std::vector<zell::JoinHandle<void>> tasks;
   };
 
-  zell::Task<void> check_health(Pool& pool, Backend& backend);
+  static std::shared_ptr<const PoolSet> make_pool_set(const ProxySettings& settings,
+                                                      const PoolSet* running, std::string* changes);
+  void start_checkers(const std::shared_ptr<RunningPool>& pool);
+  static void stop_checkers(Checkers& checkers);
+  zell::Task<void> check_health(RunningPool& pool, Backend& backend);
 
   std::size_t workers_;
-  std::vector<Pool> pools_;  // as ProxySettings::pools
   ProxyShared shared_;
   app::StreamServer tcp_;
-  std::vector<zell::JoinHandle<void>> checkers_;
-  std::vector<bool> proxy_protocol_;         // by listener: connections start with a PROXY header
-  std::vector<BackendPool*> listener_pool_;  // by listener: where its clients go
+  std::vector<bool> proxy_protocol_;  // by listener: connections start with a PROXY header
+  std::atomic<std::shared_ptr<const PoolSet>> pools_;
+  // Checkers and their placement: changed by start, reload_pools and stop_accepting, under
+  // control_ (the main thread and the signal thread).
+  std::mutex control_;
+  zell::Runtime* runtime_ = nullptr;  // set by start(); null again once stopped
+  std::vector<Checkers> checkers_;
+  std::size_t next_checker_worker_ = 0;
 };
 
 }  // namespace zap::proxy

@@ -24,11 +24,13 @@ void Reloader::reload() {
   report.applied("connect_timeout_ms", was.connect_timeout_ms, now.connect_timeout_ms);
   report.applied("idle_timeout_ms", was.idle_timeout_ms, now.idle_timeout_ms);
   report.applied("retries", was.retries, now.retries);
-  report.restart_if(
-      fresh.listeners != running_.listeners || fresh.proxy_protocol != running_.proxy_protocol,
-      "listeners");
-  report.restart_if(fresh.pools != running_.pools || fresh.listener_pool != running_.listener_pool,
-                    "backends/balance/health_check/send_proxy/pools");
+  const bool same_listeners =
+      fresh.listeners == running_.listeners && fresh.proxy_protocol == running_.proxy_protocol;
+  report.restart_if(!same_listeners, "listeners");
+  const bool pools_changed =
+      fresh.pools != running_.pools || fresh.listener_pool != running_.listener_pool;
+  // The pools are applied with the listeners they were written for, or not at all.
+  report.restart_if(pools_changed && !same_listeners, "backends/pools (with the listeners)");
   report.restart_if(fresh.buffer_size != running_.buffer_size, "buffer_size");
   report.restart_if(fresh.accept_mode != running_.accept_mode, "accept");
 
@@ -36,6 +38,12 @@ void Reloader::reload() {
   server_.set_limits(fresh.limits);
   running_.daemon.log.level = fresh.daemon.log.level;
   running_.limits = fresh.limits;
+  if (pools_changed && same_listeners) {
+    const std::string changes = server_.reload_pools(fresh);
+    if (!changes.empty()) report.applied_text(changes);
+    running_.pools = fresh.pools;
+    running_.listener_pool = fresh.listener_pool;
+  }
   report.log();
 }
 

@@ -284,6 +284,67 @@ TEST(ProxySignals, SigtermLetsARelayedConnectionFinishThenExitsZero) {
   EXPECT_EQ(proxy.process().wait(kDeadline), 0);
 }
 
+// SIGHUP applies new pools while connections run: new clients reach the new backends at once, a
+// connection relayed before the reload goes on to the backend it had, a backend that stays keeps
+// its counters, and the report says what changed. New listeners need a restart, and then the
+// pools written for them are not applied either.
+TEST(ProxyReload, NewPoolsApplyWithoutDroppingARelayedConnection) {
+  auto a = echo_backend();
+  auto b = echo_backend();
+  const std::string checks = R"(, "health_check": {"interval_ms": 50})";
+  ProxyDaemon proxy(proxy_config({backend_json(a->address())}, checks));
+  Socket before = Socket::connect(proxy.address());
+  ASSERT_TRUE(before.send_all("before"));
+  ASSERT_EQ(before.recv_exact(6), "before");
+
+  // a leaves the default pool for a new pool that no listener uses; b takes its place.
+  const std::string spare =
+      R"(, "pools": [{"name": "spare", "backends": [)" + backend_json(a->address()) + "]}]";
+  proxy.rewrite_config(proxy_config({backend_json(b->address())}, checks + spare));
+  proxy.process().signal(SIGHUP);
+  ASSERT_TRUE(proxy.process().wait_for_log(
+      "reload: applied pool default changed (0 of 1 backend(s) kept); pool spare added", kDeadline))
+      << proxy.process().err();
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(echo_once(proxy.address(), "to b"));
+  nlohmann::json backends = proxy.stats()["backends"];
+  ASSERT_EQ(backends.size(), 2u) << backends.dump();
+  EXPECT_EQ(backends[0]["pool"], "default");
+  EXPECT_EQ(backends[0]["address"], b->address());
+  EXPECT_EQ(backends[1]["pool"], "spare");
+  ASSERT_TRUE(eventually([&] { return relayed_to(proxy, 0) == 3; })) << proxy.stats().dump();
+  ASSERT_TRUE(before.send_all("after the reload"));
+  EXPECT_EQ(before.recv_exact(16), "after the reload") << "the old connection still reaches a";
+
+  // a comes back to the default pool beside b; b is unchanged, so it keeps its count.
+  proxy.rewrite_config(
+      proxy_config({backend_json(b->address()), backend_json(a->address())}, checks));
+  proxy.process().signal(SIGHUP);
+  ASSERT_TRUE(proxy.process().wait_for_log(
+      "pool default changed (1 of 2 backend(s) kept); pool spare removed", kDeadline))
+      << proxy.process().err();
+  backends = proxy.stats()["backends"];
+  ASSERT_EQ(backends.size(), 2u) << backends.dump();
+  EXPECT_EQ(backends[0]["connections"], 3u) << backends.dump();
+  EXPECT_EQ(backends[1]["address"], a->address());
+  for (int i = 0; i < 4; ++i) EXPECT_TRUE(echo_once(proxy.address(), "to both"));
+  EXPECT_TRUE(eventually([&] { return relayed_to(proxy, 0) == 5 && relayed_to(proxy, 1) == 2; }))
+      << proxy.stats().dump();
+
+  // A second listener and a pool for it: a restart, and nothing of it is applied.
+  proxy.rewrite_config(R"({"listeners": [{"port": 0}, {"port": 0, "pool": "spare"}],
+      "backends": [)" + backend_json(b->address()) +
+                       "]" + checks + spare +
+                       R"(, "admin": {"listen": "127.0.0.1:0"}, "runtime": {"workers": 2}})");
+  proxy.process().signal(SIGHUP);
+  ASSERT_TRUE(proxy.process().wait_for_log(
+      "changed but needs a restart: listeners, backends/pools (with the listeners)", kDeadline))
+      << proxy.process().err();
+  EXPECT_EQ(proxy.stats()["backends"].size(), 2u) << "the pools were left as they were";
+  before.shutdown_write();
+  EXPECT_TRUE(before.recv_until_closed().closed);
+  EXPECT_EQ(proxy.stop(), 0);
+}
+
 // The client, seen by each backend through its PROXY header: a client on 127.0.0.2 (the tests'
 // other connections come from 127.0.0.1) and the proxy's own address, where it connected.
 TEST(ProxyProtocol, EachBackendLearnsTheClientFromAV1OrV2Header) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <map>
 #include <string>
 
@@ -24,10 +25,26 @@ std::vector<BackendSettings> backends(std::initializer_list<std::int64_t> weight
 
 const zio::SocketAddress kClient = address("192.168.1.7:50000");
 
+// The position of the backend pool.pick() chooses for `client` (size() for none), checking that
+// it marked exactly that one in `tried`.
+std::size_t pick(BackendPool& pool, const zio::SocketAddress& client, std::uint64_t tried = 0) {
+  const std::uint64_t before = tried;
+  const Backend* chosen = pool.pick(client, tried);
+  if (chosen == nullptr) {
+    EXPECT_EQ(tried, before);
+    return pool.size();
+  }
+  const std::uint64_t marked = tried & ~before;
+  EXPECT_EQ(std::popcount(marked), 1);
+  const auto position = static_cast<std::size_t>(std::countr_zero(marked));
+  EXPECT_EQ(&pool.at(position), chosen);
+  return position;
+}
+
 TEST(RoundRobin, GivesEachItsWeightPerCycleSpreadOut) {
   BackendPool pool(backends({5, 1, 1}), Balance::kRoundRobin, {});
   std::string order;
-  for (int i = 0; i < 7; ++i) order += static_cast<char>('a' + pool.pick(kClient, 0)->index);
+  for (int i = 0; i < 7; ++i) order += static_cast<char>('a' + pick(pool, kClient, 0));
   EXPECT_EQ(std::count(order.begin(), order.end(), 'a'), 5);
   EXPECT_EQ(std::count(order.begin(), order.end(), 'b'), 1);
   EXPECT_EQ(std::count(order.begin(), order.end(), 'c'), 1);
@@ -38,7 +55,7 @@ TEST(RoundRobin, TheTurnsOfADownBackendAreSharedByTheOthers) {
   BackendPool pool(backends({1, 1, 1}), Balance::kRoundRobin, {.rise = 1, .fall = 1});
   ASSERT_TRUE(pool.check_result(pool.at(2), false));
   std::map<std::size_t, int> count;
-  for (int i = 0; i < 3000; ++i) ++count[pool.pick(kClient, 0)->index];
+  for (int i = 0; i < 3000; ++i) ++count[pick(pool, kClient, 0)];
   EXPECT_EQ(count[2], 0);
   EXPECT_NEAR(count[0], 1500, 150);
   EXPECT_NEAR(count[1], 1500, 150);
@@ -49,7 +66,7 @@ TEST(RoundRobin, RetriesAwayFromADeadBackendAreSharedByTheOthers) {
   // retry, and those retries must not all land on one neighbour.
   BackendPool pool(backends({1, 1, 1}), Balance::kRoundRobin, {.passive = false});
   std::map<std::size_t, int> count;
-  for (int i = 0; i < 3000; ++i) ++count[pool.pick(kClient, std::uint64_t{1} << 0)->index];
+  for (int i = 0; i < 3000; ++i) ++count[pick(pool, kClient, std::uint64_t{1} << 0)];
   EXPECT_EQ(count[0], 0);
   EXPECT_NEAR(count[1], 1500, 150);
   EXPECT_NEAR(count[2], 1500, 150);
@@ -59,15 +76,17 @@ TEST(Pick, SkipsTriedBackendsAndGivesNullWhenNoneIsLeft) {
   for (const Balance balance :
        {Balance::kRoundRobin, Balance::kLeastConnections, Balance::kSource}) {
     BackendPool pool(backends({1, 1}), balance, {.rise = 1, .fall = 1});
-    Backend* first = pool.pick(kClient, 0);
+    std::uint64_t tried = 0;
+    Backend* first = pool.pick(kClient, tried);
     ASSERT_NE(first, nullptr);
-    Backend* second = pool.pick(kClient, std::uint64_t{1} << first->index);
+    Backend* second = pool.pick(kClient, tried);
     ASSERT_NE(second, nullptr);
     EXPECT_NE(second, first);
-    EXPECT_EQ(pool.pick(kClient, 3), nullptr);
+    EXPECT_EQ(tried, 3u);
+    EXPECT_EQ(pool.pick(kClient, tried), nullptr);
     pool.check_result(pool.at(0), false);
     pool.check_result(pool.at(1), false);
-    EXPECT_EQ(pool.pick(kClient, 0), nullptr) << "all down";
+    EXPECT_EQ(pick(pool, kClient), pool.size()) << "all down";
   }
 }
 
@@ -76,15 +95,15 @@ TEST(LeastConnections, PicksTheFewestPerUnitOfWeight) {
   pool.at(0).active = 3;
   pool.at(1).active = 1;
   pool.at(2).active = 3;  // 1.5 per unit of weight
-  EXPECT_EQ(pool.pick(kClient, 0)->index, 1u);
+  EXPECT_EQ(pick(pool, kClient, 0), 1u);
   pool.at(1).active = 2;  // now 2 per unit; backend 2 has 1.5
-  EXPECT_EQ(pool.pick(kClient, 0)->index, 2u);
+  EXPECT_EQ(pick(pool, kClient, 0), 2u);
 }
 
 TEST(LeastConnections, TiesRotate) {
   BackendPool pool(backends({1, 1, 1}), Balance::kLeastConnections, {});
   std::map<std::size_t, int> count;
-  for (int i = 0; i < 30; ++i) ++count[pool.pick(kClient, 0)->index];
+  for (int i = 0; i < 30; ++i) ++count[pick(pool, kClient, 0)];
   EXPECT_EQ(count[0], 10);
   EXPECT_EQ(count[1], 10);
   EXPECT_EQ(count[2], 10);
@@ -96,8 +115,8 @@ TEST(Source, AClientKeepsItsBackendAndOnlyTheClientsOfADownBackendMove) {
   std::map<std::size_t, int> spread;
   for (int i = 0; i < 1000; ++i) {
     const std::string ip = "172.16." + std::to_string(i / 250) + "." + std::to_string(i % 250);
-    const std::size_t chosen = pool.pick(address(ip + ":1000"), 0)->index;
-    EXPECT_EQ(pool.pick(address(ip + ":2000"), 0)->index, chosen) << "the port must not matter";
+    const std::size_t chosen = pick(pool, address(ip + ":1000"), 0);
+    EXPECT_EQ(pick(pool, address(ip + ":2000"), 0), chosen) << "the port must not matter";
     before[ip] = chosen;
     ++spread[chosen];
   }
@@ -105,7 +124,7 @@ TEST(Source, AClientKeepsItsBackendAndOnlyTheClientsOfADownBackendMove) {
   pool.check_result(pool.at(1), false);
   int moved = 0;
   for (const auto& [ip, chosen] : before) {
-    const std::size_t now = pool.pick(address(ip + ":1000"), 0)->index;
+    const std::size_t now = pick(pool, address(ip + ":1000"), 0);
     if (chosen != 1) {
       EXPECT_EQ(now, chosen) << ip << " moved although its backend is up";
     } else {
@@ -151,6 +170,55 @@ TEST(Health, FailedConnectsCountOnlyWhenPassiveChecksAreOn) {
   BackendPool off(backends({1}), Balance::kRoundRobin, {.rise = 1, .fall = 1, .passive = false});
   EXPECT_FALSE(off.connect_failed(off.at(0)));
   EXPECT_TRUE(off.at(0).up.load()) << "without health checks nothing could bring it back";
+}
+
+TEST(Reload, AnUnchangedBackendIsTakenOverWithItsHealthAndCounters) {
+  BackendPool running(backends({1, 1, 1}), Balance::kRoundRobin, {.rise = 1, .fall = 1});
+  ASSERT_TRUE(running.check_result(running.at(1), false));  // 10.0.0.1:9002 is down
+  running.at(0).connections = 7;
+  running.at(0).active = 2;  // connections still relayed to it
+  running.at(2).connections = 5;
+  // 9001 stays as it was; 9002 moves to the front; 9003 changes weight; 9009 is new.
+  std::vector<BackendSettings> fresh = backends({1, 1, 3});
+  std::swap(fresh[0], fresh[1]);
+  fresh.push_back({address("10.0.0.1:9009"), 1});
+  BackendPool reloaded(fresh, Balance::kRoundRobin, {.rise = 1, .fall = 1}, &running);
+  ASSERT_EQ(reloaded.size(), 4u);
+  EXPECT_EQ(reloaded.kept(), 2u);
+  EXPECT_EQ(&reloaded.at(0), &running.at(1)) << "the same backend, though moved";
+  EXPECT_FALSE(reloaded.at(0).up.load()) << "a known-down backend stays down";
+  EXPECT_EQ(&reloaded.at(1), &running.at(0));
+  EXPECT_EQ(reloaded.at(1).active.load(), 2) << "its connections still count against it";
+  EXPECT_NE(&reloaded.at(2), &running.at(2)) << "weight changed: a new backend";
+  EXPECT_EQ(reloaded.at(2).weight, 3u);
+  EXPECT_EQ(reloaded.at(2).connections.load(), 5u) << "counters carry on";
+  EXPECT_EQ(reloaded.at(3).name, "10.0.0.1:9009");
+  EXPECT_TRUE(reloaded.at(3).up.load());
+  EXPECT_EQ(reloaded.at(3).connections.load(), 0u);
+  // The old pool is untouched: connections that picked from it before the reload go on.
+  EXPECT_EQ(running.size(), 3u);
+  EXPECT_EQ(running.at(2).weight, 1u);
+}
+
+TEST(Reload, SourceClientsKeepTheirBackendWhenTheListIsReorderedOrGrows) {
+  BackendPool running(backends({1, 1, 1}), Balance::kSource, {});
+  std::vector<BackendSettings> fresh = backends({1, 1, 1});
+  std::swap(fresh[0], fresh[2]);
+  fresh.push_back({address("10.0.0.1:9009"), 1});
+  BackendPool reloaded(fresh, Balance::kSource, {}, &running);
+  int moved = 0;
+  for (int i = 0; i < 1000; ++i) {
+    const zio::SocketAddress client =
+        address("172.16.3." + std::to_string(i % 250) + ":" + std::to_string(1000 + i / 250));
+    const std::string before = running.at(pick(running, client)).name;
+    const std::string after = reloaded.at(pick(reloaded, client)).name;
+    if (after != before) {
+      EXPECT_EQ(after, "10.0.0.1:9009") << "a client moved, but not to the new backend";
+      ++moved;
+    }
+  }
+  EXPECT_GT(moved, 100) << "the new backend takes its share";
+  EXPECT_LT(moved, 400);
 }
 
 }  // namespace
