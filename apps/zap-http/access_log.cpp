@@ -47,9 +47,11 @@ void append_number(std::string& out, std::uint64_t value) {
 
 }  // namespace
 
-AccessLog::AccessLog(std::string path) : path_(std::move(path)), fd_(open_log(path_)) {
+AccessLog::AccessLog(std::string path, std::string_view key)
+    : path_(std::move(path)), fd_(open_log(path_)) {
   if (!fd_) {
-    throw app::ConfigError("access_log: cannot open \"" + path_ + "\": " + std::strerror(errno));
+    throw app::ConfigError(std::string(key) + ": cannot open \"" + path_ +
+                           "\": " + std::strerror(errno));
   }
 }
 

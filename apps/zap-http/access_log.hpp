@@ -42,7 +42,8 @@ struct AccessRecord {
 
 class AccessLog {
  public:
-  explicit AccessLog(std::string path);
+  // `key`: the config key that named the file, for the error if it cannot be opened.
+  explicit AccessLog(std::string path, std::string_view key = "access_log");
   AccessLog(const AccessLog&) = delete;
   AccessLog& operator=(const AccessLog&) = delete;
 

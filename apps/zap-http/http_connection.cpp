@@ -254,7 +254,7 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
   bool linger = true;
   std::int64_t keepalive_ms = 0;  // for the wait before the next request; read once per request
   AccessLine access_line;
-  if (worker.access) {
+  if (!worker.access_logs.empty()) {
     std::error_code ec;
     access_line.set_client(zio::peer_address(fd, ec));
   }
@@ -282,7 +282,9 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
       co_return;
     }
     counters.add(counters.bytes_in, header.size + have);
-    if (worker.access && !header.source.empty()) access_line.set_client(header.source);
+    if (!worker.access_logs.empty() && !header.source.empty()) {
+      access_line.set_client(header.source);
+    }
   }
 
   for (;;) {
@@ -335,6 +337,9 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
     // The answering site's "headers" (a request that is refused before a site is chosen gets an
     // error, which carries none).
     std::string_view extra_headers;
+    // The answering site's access log; a request refused before a site is chosen goes to the
+    // default site's (as nginx logs it in the default server's).
+    AccessLog::Buffer* access = worker.sites[0]->access;
     bool keep_alive = false;
     if (parsed.state == ParseOutcome::kInvalid) {
       spdlog::debug("http: malformed request ({}): {}", parsed.status, parsed.reason);
@@ -352,6 +357,7 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
       consumed = parsed.head_size;
       WorkerSite& site = *worker.sites[shared.hosts.site_for(head.host)];
       extra_headers = site.extra_headers;
+      access = site.access;
       site.rules.respond(head, monotonic_ns(), scratch, response);
       // A body (rare: a static server reads none) is dropped if it came with the head; if
       // more of it is still to come, the response closes the connection and the lingering
@@ -368,7 +374,7 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
                    keepalive_ms > 0 && (max_requests == 0 || served < max_requests);
     }
     const milliseconds send_timeout(shared.send_timeout_ms.load(std::memory_order_relaxed));
-    if (worker.access) access_line.capture(parsed, head, {in, have});
+    if (access != nullptr) access_line.capture(parsed, head, {in, have});
 
     // The response head, behind the answers to earlier pipelined requests.
     if (kOutputCapacity - pending < kMaxResponseHead &&
@@ -415,7 +421,7 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
       break;
     }
     count_response(counters, response.status);
-    if (worker.access) worker.access->append(access_line.record(response.status, body_length));
+    if (access != nullptr) access->append(access_line.record(response.status, body_length));
     response.file.reset();  // let an evicted file go now, not at the next request
     if (!keep_alive) {
       linger =

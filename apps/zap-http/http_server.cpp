@@ -62,9 +62,7 @@ void HttpShared::set_limits(const HttpLimits& limits) noexcept {
 }
 
 HttpServer::HttpServer(const HttpSettings& settings, std::size_t workers, app::Counters& counters)
-    : access_log_(settings.access_log.empty() ? nullptr
-                                              : std::make_unique<AccessLog>(settings.access_log)),
-      shared_(settings, workers),
+    : shared_(settings, workers),
       tcp_("http", settings.listeners, settings.accept_mode, workers,
            settings.limits.max_connections, counters),
       proxy_protocol_(settings.proxy_protocol) {
@@ -75,8 +73,24 @@ HttpServer::HttpServer(const HttpSettings& settings, std::size_t workers, app::C
   for (const zio::UniqueFd& root : roots_) roots.push_back(root.get());
   for (const auto& [extension, type] : settings.mime_types) types_.set(extension, type);
   types_.set_default(settings.default_type);
+  // Each site's access log: a virtual host's own, else the top level's; sites that name the same
+  // file share one AccessLog (one descriptor, whole lines from one buffer per worker).
+  std::vector<int> site_logs;
+  auto log_for = [&](const std::string& path) {
+    if (path.empty()) return -1;
+    for (std::size_t i = 0; i < access_logs_.size(); ++i) {
+      if (access_logs_[i]->path() == path) return static_cast<int>(i);
+    }
+    access_logs_.push_back(std::make_unique<AccessLog>(path));
+    return static_cast<int>(access_logs_.size() - 1);
+  };
+  site_logs.push_back(log_for(settings.access_log));
+  for (const SiteSettings& site : settings.virtual_hosts) {
+    site_logs.push_back(log_for(site.access_log.value_or(settings.access_log)));
+  }
   for (std::size_t i = 0; i < std::max<std::size_t>(workers, 1); ++i) {
-    workers_.push_back(std::make_unique<HttpWorker>(i, roots, types_, settings, access_log_.get()));
+    workers_.push_back(
+        std::make_unique<HttpWorker>(i, roots, types_, settings, access_logs_, site_logs));
   }
   const HttpWorker& first = *workers_.front();
   for (std::size_t i = 0; i < first.sites.size(); ++i) {
@@ -114,32 +128,42 @@ void HttpServer::start(zell::Runtime& runtime) {
                                proxy_protocol_[listener]);
       },
       [](zio::UniqueFd socket) { return refuse(std::move(socket)); });
-  if (access_log_) {
+  if (!access_logs_.empty()) {
     for (auto& worker : workers_) {
-      flushers_.push_back(runtime.spawn_on_worker(worker->index, flush_access_log(*worker)));
+      flushers_.push_back(runtime.spawn_on_worker(worker->index, flush_access_logs(*worker)));
     }
-    spdlog::info("http: access log {}", access_log_->path());
+    for (const auto& log : access_logs_) spdlog::info("http: access log {}", log->path());
   }
 }
 
 // Lines of a quiet worker are written within a second: busy workers write as they go (see
 // AccessLog::Buffer::append), this catches the last lines before a pause.
-zell::Task<void> HttpServer::flush_access_log(HttpWorker& worker) {
-  bool failing = false;
+zell::Task<void> HttpServer::flush_access_logs(HttpWorker& worker) {
+  std::vector<bool> failing(worker.access_logs.size(), false);
   for (;;) {
     co_await zell::sleep_for(std::chrono::seconds(1));
-    const bool ok = worker.access->flush();
-    if (const int error = worker.access->take_error(); error != 0 && !failing) {
-      spdlog::warn("http: access log write failed ({}); lines are dropped until it works",
-                   std::strerror(error));
+    for (std::size_t i = 0; i < worker.access_logs.size(); ++i) {
+      AccessLog::Buffer& buffer = *worker.access_logs[i];
+      const bool ok = buffer.flush();
+      const std::string& path = access_logs_[i]->path();
+      if (const int error = buffer.take_error(); error != 0 && !failing[i]) {
+        spdlog::warn("http: access log {}: write failed ({}); lines are dropped until it works",
+                     path, std::strerror(error));
+      }
+      if (ok && failing[i]) spdlog::info("http: access log {}: writes work again", path);
+      failing[i] = !ok;
     }
-    if (ok && failing) spdlog::info("http: access log writes work again");
-    failing = !ok;
   }
 }
 
-std::string HttpServer::reopen_access_log() {
-  return access_log_ ? access_log_->reopen() : std::string();
+std::string HttpServer::reopen_access_logs() {
+  std::string errors;
+  for (const auto& log : access_logs_) {
+    if (const std::string error = log->reopen(); !error.empty()) {
+      errors += (errors.empty() ? "" : "; ") + ("the access log " + log->path() + ": " + error);
+    }
+  }
+  return errors;
 }
 
 bool HttpServer::drain(std::chrono::milliseconds grace) {

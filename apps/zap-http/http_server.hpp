@@ -48,16 +48,18 @@ class HttpServer {
   bool drain(std::chrono::milliseconds grace);
   void hurry() noexcept { tcp_.hurry(); }
   void set_limits(const HttpLimits& limits) noexcept;
-  // Reopens the access log (after logrotate moved it); "" if done or there is none, else why not.
-  std::string reopen_access_log();
+  // Reopens every access log (after logrotate moved them); "" if done or there are none, else
+  // which could not be reopened and why.
+  std::string reopen_access_logs();
   std::int64_t open_connections() const noexcept { return tcp_.open_connections(); }
 
  private:
-  zell::Task<void> flush_access_log(HttpWorker& worker);
+  zell::Task<void> flush_access_logs(HttpWorker& worker);
 
   std::vector<zio::UniqueFd> roots_;  // the default site's, then each virtual host's
   MimeTypes types_;
-  std::unique_ptr<AccessLog> access_log_;  // null: none
+  // One per distinct path among the top level's and the virtual hosts' "access_log".
+  std::vector<std::unique_ptr<AccessLog>> access_logs_;
   HttpShared shared_;
   std::vector<std::unique_ptr<HttpWorker>> workers_;
   app::StreamServer tcp_;

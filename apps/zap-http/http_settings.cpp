@@ -178,6 +178,10 @@ HttpSettings read_http_settings(const nlohmann::json& json, const std::string& c
     SiteSettings& site = settings.virtual_hosts.emplace_back();
     read_site(reader, config_dir, true, site);
     read_host_names(reader, site, settings.virtual_hosts);
+    if (reader.has("access_log")) {
+      const std::string path = reader.string("access_log", "");
+      site.access_log = path.empty() ? path : relative_to(config_dir, path);
+    }
     reader.finish();
   }
   // The default site answers every Host no virtual host names, and IP addresses: its root must
@@ -263,7 +267,14 @@ HttpSettings load_http_settings(const HttpFlags& flags) {
   for (std::size_t i = 0; i < settings.virtual_hosts.size(); ++i) {
     check_root(settings.virtual_hosts[i].root, "virtual_hosts[" + std::to_string(i) + "].root");
   }
-  if (!settings.access_log.empty()) AccessLog probe(settings.access_log);  // like nginx -t: opens
+  // Like nginx -t: every log file is opened now.
+  if (!settings.access_log.empty()) AccessLog probe(settings.access_log);
+  for (std::size_t i = 0; i < settings.virtual_hosts.size(); ++i) {
+    const std::optional<std::string>& own_log = settings.virtual_hosts[i].access_log;
+    if (own_log && !own_log->empty()) {
+      AccessLog probe(*own_log, "virtual_hosts[" + std::to_string(i) + "].access_log");
+    }
+  }
   return settings;
 }
 

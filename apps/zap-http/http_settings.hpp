@@ -25,7 +25,8 @@
 //     "access_log": "",                   // a file for nginx-style "combined" lines; "" = none
 //                                         // (relative: to the config file's folder)
 //     "virtual_hosts": [{"names": ["example.com", "*.example.com"], "root": "example",
-//                        ...index, follow_symlinks, headers, gzip_static, autoindex}],
+//                        ...index, follow_symlinks, headers, gzip_static, autoindex,
+//                        "access_log": "example.log"}],   // its own; "" none; unset: the above
 //     "runtime": {...}, "log": {...}, "shutdown_grace_ms": 5000, "admin": {...}
 //   }
 //
@@ -77,6 +78,9 @@ struct SiteSettings {
   std::string rendered_headers;  // "Name: value\r\n" for each of `headers`
   bool gzip_static = false;
   bool autoindex = false;
+  // Virtual hosts only: a log of its own (nginx's access_log in a server block), resolved like
+  // root; "" = none for this host; unset = the top level's "access_log".
+  std::optional<std::string> access_log;
 
   friend bool operator==(const SiteSettings&, const SiteSettings&) = default;
 };

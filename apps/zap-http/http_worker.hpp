@@ -1,6 +1,6 @@
 // What zap-http's connections share: HttpShared across the whole server (limits that SIGHUP may
 // change, the idle-connection registry, the virtual hosts), HttpWorker per worker (for each site
-// a file cache and the site's rules over it, its Date header clock, its access log buffer). A
+// a file cache and the site's rules over it, its Date header clock, a buffer per access log). A
 // connection uses the HttpWorker of the worker it is pinned to, so nothing in it is locked.
 #pragma once
 
@@ -10,6 +10,7 @@
 #include <ctime>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 #include "access_log.hpp"
 #include "file_cache.hpp"
@@ -81,21 +82,27 @@ struct WorkerSite {
 
   FileCache cache;
   StaticSite rules;
-  const std::string extra_headers;  // the site's "headers", rendered
+  const std::string extra_headers;      // the site's "headers", rendered
+  AccessLog::Buffer* access = nullptr;  // the site's access log (the worker's buffer); null: none
 };
 
 struct HttpWorker {
   // `roots`: the default site's root, then each virtual host's (open O_PATH directories).
-  // `access_log` may be null (no access log).
+  // `site_logs`: for each site in the same order, its index in `logs`, or -1 for none.
   HttpWorker(std::size_t worker_index, const std::vector<int>& roots, const MimeTypes& types,
-             const HttpSettings& settings, AccessLog* access_log)
-      : index(worker_index),
-        access(access_log != nullptr ? std::make_unique<AccessLog::Buffer>(*access_log) : nullptr) {
+             const HttpSettings& settings, const std::vector<std::unique_ptr<AccessLog>>& logs,
+             const std::vector<int>& site_logs)
+      : index(worker_index) {
+    for (const auto& log : logs) access_logs.push_back(std::make_unique<AccessLog::Buffer>(*log));
     sites.push_back(
         std::make_unique<WorkerSite>(roots[0], types, settings.site, settings.file_cache));
     for (std::size_t i = 0; i < settings.virtual_hosts.size(); ++i) {
       sites.push_back(std::make_unique<WorkerSite>(roots[i + 1], types, settings.virtual_hosts[i],
                                                    settings.file_cache));
+    }
+    for (std::size_t i = 0; i < sites.size(); ++i) {
+      const int log = site_logs[i];
+      sites[i]->access = log < 0 ? nullptr : access_logs[static_cast<std::size_t>(log)].get();
     }
   }
 
@@ -113,7 +120,8 @@ struct HttpWorker {
   const std::size_t index;
   std::vector<std::unique_ptr<WorkerSite>> sites;  // [0]: the default; [i + 1]: virtual_hosts[i]
   DateClock date;
-  std::unique_ptr<AccessLog::Buffer> access;  // null: no access log
+  // One buffer per access log of the server (none: no site logs); the sites point into it.
+  std::vector<std::unique_ptr<AccessLog::Buffer>> access_logs;
 };
 
 }  // namespace zap::http

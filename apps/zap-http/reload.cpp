@@ -9,9 +9,8 @@ namespace zap::http {
 
 void Reloader::reload() {
   // First, whatever the config says: logrotate moved the file and sent SIGHUP.
-  if (const std::string error = server_.reopen_access_log(); !error.empty()) {
-    spdlog::error("reload: cannot reopen the access log {}: {}; still writing the old file",
-                  running_.access_log, error);
+  if (const std::string error = server_.reopen_access_logs(); !error.empty()) {
+    spdlog::error("reload: cannot reopen {}; still writing the old file", error);
   }
   if (flags_.common.config.empty()) return app::log_nothing_to_reload();
   HttpSettings fresh;

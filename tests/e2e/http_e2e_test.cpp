@@ -435,6 +435,56 @@ TEST(HttpAccessLog, EveryResponseIsLoggedAndSighupReopensTheFile) {
   EXPECT_EQ(read_file(log_path + ".1").find("/a.txt?after"), std::string::npos);
 }
 
+// Each virtual host logs where its config says: a file of its own, the top level's (unset), or
+// nowhere (""). Requests no host answers, malformed ones included, go to the top level's log;
+// SIGHUP reopens every log.
+TEST(HttpAccessLog, EachVirtualHostLogsToItsOwnFileOrTheTopLevels) {
+  Site site;
+  site.write("index.html", "default");
+  TempDir logs;
+  const std::string main_log = logs.path("main.log");
+  const std::string a_log = logs.path("a.log");
+  HttpDaemon http(http_config(site, R"(, "access_log": ")" + main_log + R"(",
+      "virtual_hosts": [{"names": ["a.test"], "root": ")" +
+                                        site.root() + R"(", "access_log": ")" + a_log + R"("},
+                        {"names": ["b.test"], "root": ")" +
+                                        site.root() + R"("},
+                        {"names": ["c.test"], "root": ")" +
+                                        site.root() + R"(", "access_log": ""}])"));
+  auto get_host = [&](const std::string& host, const std::string& path) {
+    return http_request(http.address(), "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n")
+        .status;
+  };
+  EXPECT_EQ(get_host("a.test", "/?a1"), 200);
+  EXPECT_EQ(get_host("b.test", "/?b1"), 200);
+  EXPECT_EQ(get_host("c.test", "/?c1"), 200);
+  EXPECT_EQ(get_host("unknown.test", "/?u1"), 200);
+  EXPECT_EQ(get_host("a.test@bad", "/?bad-host"), 400);
+  // Lines reach the file within a second (the workers' flush); rotate once a1's is there.
+  const auto until = Clock::now() + std::chrono::seconds(10);
+  while (read_file(a_log).find("/?a1") == std::string::npos && Clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  std::filesystem::rename(a_log, a_log + ".1");
+  http.process().signal(SIGHUP);
+  ASSERT_TRUE(http.process().wait_for_log("reload:", kDeadline));
+  EXPECT_EQ(get_host("a.test", "/?a2"), 200);
+  EXPECT_EQ(http.stop(), 0);  // flushes every buffer
+  const std::string main = read_file(main_log);
+  const std::string a = read_file(a_log + ".1") + read_file(a_log);
+  for (const char* line : {"/?b1", "/?u1", "/?bad-host"}) {
+    EXPECT_NE(main.find(line), std::string::npos) << line << " not in the top level's log:\n"
+                                                  << main;
+  }
+  for (const char* line : {"/?a1", "/?a2", "/?c1"}) {
+    EXPECT_EQ(main.find(line), std::string::npos) << line << " in the top level's log";
+  }
+  EXPECT_NE(read_file(a_log + ".1").find("/?a1"), std::string::npos) << a;
+  EXPECT_NE(read_file(a_log).find("/?a2"), std::string::npos) << "reopened on SIGHUP: " << a;
+  EXPECT_EQ(a.find("/?b1"), std::string::npos) << a;
+  EXPECT_EQ(a.find("/?c1"), std::string::npos) << a;
+}
+
 // A listener with "proxy_protocol": the header's client goes to the access log; a connection
 // without a valid header is closed unanswered; the header may arrive in pieces.
 TEST(HttpProxyProtocol, TheHeadersClientIsLoggedAndOneWithoutAHeaderIsClosed) {
@@ -527,6 +577,9 @@ TEST(HttpConfig, BadValuesExitNonZeroNamingTheirPathAndTheExampleChecks) {
       {R"({"file_cache": {"validity": 5}})", "file_cache.validity: unknown key"},
       {R"({"mime_types": {"md": 5}})", "mime_types.md: expected string"},
       {R"({"access_log": "/nonexistent/zap/access.log"})", "access_log: cannot open"},
+      {R"({"root": ".", "virtual_hosts": [{"names": ["a.test"], "root": ".",
+          "access_log": "/nonexistent/zap/a.log"}]})",
+       "virtual_hosts[0].access_log: cannot open"},
       {R"({"headers": {"Content-Length": "5"}})", "headers.Content-Length: is set by zap-http"},
       {R"({"headers": {"Bad Name": "x"}})", "headers.Bad Name: expected a header field name"},
       {R"({"root": ".", "virtual_hosts": [{"names": ["a.test"]}]})",
