@@ -35,16 +35,16 @@ std::uint64_t hash_ip(const zio::SocketAddress& client) {
 
 // Smooth weighted round robin (as nginx's upstream module): every cycle gives backend i
 // weight[i] turns, spread out instead of in runs.
-std::vector<std::uint8_t> smooth_schedule(const std::vector<Backend*>& backends) {
+std::vector<std::uint8_t> smooth_schedule(const std::vector<std::uint32_t>& weights) {
   std::int64_t total = 0;
-  for (const Backend* b : backends) total += b->weight;
-  std::vector<std::int64_t> current(backends.size(), 0);
+  for (const std::uint32_t w : weights) total += w;
+  std::vector<std::int64_t> current(weights.size(), 0);
   std::vector<std::uint8_t> out;
   out.reserve(static_cast<std::size_t>(total));
   for (std::int64_t turn = 0; turn < total; ++turn) {
     std::size_t best = 0;
-    for (std::size_t i = 0; i < backends.size(); ++i) {
-      current[i] += backends[i]->weight;
+    for (std::size_t i = 0; i < weights.size(); ++i) {
+      current[i] += weights[i];
       if (current[i] > current[best]) best = i;
     }
     current[best] -= total;
@@ -61,47 +61,44 @@ std::uint64_t hash_name(const std::string& name) {
   return h;
 }
 
-// A backend for the new pool that starts from `old`'s health and counters (its settings changed).
-void carry_state(const Backend& old, Backend& b) {
-  constexpr auto relaxed = std::memory_order_relaxed;
-  b.up.store(old.up.load(relaxed), relaxed);
-  b.failures_in_a_row.store(old.failures_in_a_row.load(relaxed), relaxed);
-  b.successes_in_a_row.store(old.successes_in_a_row.load(relaxed), relaxed);
-  b.connections.store(old.connections.load(relaxed), relaxed);
-  b.connect_failures.store(old.connect_failures.load(relaxed), relaxed);
-  b.bytes_to_backend.store(old.bytes_to_backend.load(relaxed), relaxed);
-  b.bytes_from_backend.store(old.bytes_from_backend.load(relaxed), relaxed);
-}
-
 }  // namespace
 
 BackendPool::BackendPool(const std::vector<BackendSettings>& backends, Balance balance,
                          HealthRules rules, const BackendPool* previous)
     : balance_(balance), rules_(rules) {
+  std::vector<bool> taken(previous != nullptr ? previous->size() : 0, false);
   for (std::size_t i = 0; i < backends.size() && i < kMaxBackends; ++i) {
     const BackendSettings& want = backends[i];
-    std::shared_ptr<zync::CachePadded<Backend>> same_address;
-    for (std::size_t j = 0; previous != nullptr && j < previous->storage_.size(); ++j) {
-      if ((*previous->storage_[j])->address == want.address) same_address = previous->storage_[j];
+    // The running pool's backend at this address, if any (each taken over once at most).
+    std::size_t old = taken.size();
+    for (std::size_t j = 0; j < taken.size() && old == taken.size(); ++j) {
+      if (!taken[j] && previous->backends_[j]->address == want.address) old = j;
     }
-    const Backend* old = same_address ? &**same_address : nullptr;
-    if (old != nullptr && old->weight == static_cast<std::uint32_t>(want.weight) &&
-        old->send_proxy == want.send_proxy) {
-      storage_.push_back(std::move(same_address));
+    if (old < taken.size()) {
+      taken[old] = true;
+      storage_.push_back(previous->storage_[old]);
       ++kept_;
     } else {
       storage_.push_back(std::make_shared<zync::CachePadded<Backend>>());
       Backend& b = **storage_.back();
       b.address = want.address;
       b.name = b.address.to_string();
-      b.weight = static_cast<std::uint32_t>(want.weight);
-      b.send_proxy = want.send_proxy;
       b.hash = hash_name(b.name);
-      if (old != nullptr) carry_state(*old, b);
     }
-    backends_.push_back(&**storage_.back());
+    Backend& b = **storage_.back();
+    // Relaxed: new connections read it at their connect; those of the running pool may see
+    // either value, as if they had started just before or after the reload.
+    b.send_proxy.store(want.send_proxy, std::memory_order_relaxed);
+    if (!rules_.checked) {
+      // Nothing would ever bring a backend of this pool back up (its checks may have been
+      // turned off by this reload while it was down): every backend is up.
+      b.up.store(true, std::memory_order_relaxed);
+      b.failures_in_a_row.store(0, std::memory_order_relaxed);
+    }
+    backends_.push_back(&b);
+    weights_.push_back(static_cast<std::uint32_t>(want.weight));
   }
-  schedule_ = smooth_schedule(backends_);
+  schedule_ = smooth_schedule(weights_);
 }
 
 Backend* BackendPool::pick(const zio::SocketAddress& client, std::uint64_t& tried) {
@@ -134,13 +131,13 @@ std::size_t BackendPool::pick_round_robin(std::uint64_t tried) {
   // The scheduled backend is down (or this is a retry): one of the eligible others, by weight at
   // random -- handing its turn to the next in the schedule would double that one's share.
   std::uint64_t total = 0;
-  for (std::size_t i = 0; i < size(); ++i) total += eligible(i, tried) ? backends_[i]->weight : 0;
+  for (std::size_t i = 0; i < size(); ++i) total += eligible(i, tried) ? weights_[i] : 0;
   if (total == 0) return size();
   std::uint64_t ticket = mix(turn) % total;
   for (std::size_t i = 0; i < size(); ++i) {
     if (!eligible(i, tried)) continue;
-    if (ticket < backends_[i]->weight) return i;
-    ticket -= backends_[i]->weight;
+    if (ticket < weights_[i]) return i;
+    ticket -= weights_[i];
   }
   return size();
 }
@@ -155,8 +152,9 @@ std::size_t BackendPool::pick_least_connections(std::uint64_t tried) {
     const Backend& b = *backends_[i];
     // Fewer connections per unit of weight: a*w_b < b*w_a, without dividing. Strictly fewer,
     // so that ties go to the first in this turn's rotation.
-    if (best == size() || b.active.load(std::memory_order_relaxed) * backends_[best]->weight <
-                              backends_[best]->active.load(std::memory_order_relaxed) * b.weight) {
+    if (best == size() ||
+        b.active.load(std::memory_order_relaxed) * weights_[best] <
+            backends_[best]->active.load(std::memory_order_relaxed) * weights_[i]) {
       best = i;
     }
   }
@@ -174,7 +172,7 @@ std::size_t BackendPool::pick_source(const zio::SocketAddress& client, std::uint
     const Backend& b = *backends_[i];
     const std::uint64_t h = mix(key ^ b.hash);
     const double unit = (static_cast<double>(h >> 11) + 0.5) / 9007199254740992.0;  // (0, 1)
-    const double score = -static_cast<double>(b.weight) / std::log(unit);
+    const double score = -static_cast<double>(weights_[i]) / std::log(unit);
     if (best == size() || score > best_score) {
       best = i;
       best_score = score;

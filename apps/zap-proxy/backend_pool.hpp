@@ -20,10 +20,11 @@
 // Without health checks every backend stays up; failed connects are retried elsewhere.
 //
 // Reload: a pool built from a new config with the running pool as `previous` takes over each
-// backend that is unchanged (same address, weight and send_proxy): the very same Backend, so its
-// health, counters and the connections still relayed to it carry on. A backend whose weight or
-// send_proxy changed is a new Backend that starts from the old one's health and counters. A
-// backend of the old pool only is left to the connections that still hold it.
+// backend at the same address: the very same Backend, so its health, counters and the
+// connections still relayed to it (least_connections counts them) carry on. Its weight is the
+// new pool's (weights belong to a pool, not to a backend); its send_proxy is the new config's
+// for every connection that starts after the reload. A backend of the old pool only is left to
+// the connections that still hold it. In a pool without health checks every backend is up.
 //
 // Thread-safety: pick(), connect_failed(), check_result() and the counters are thread-safe
 // (atomics); the set of backends is fixed at construction. At most 64 backends.
@@ -60,16 +61,19 @@ struct HealthRules {
   int rise = 2;
   int fall = 3;
   bool passive = true;  // failed connects of live traffic count as failures
+  // Health checks run for this pool. Without them nothing would bring a backend that is down back
+  // up, so every backend starts (and, unless passive, stays) up.
+  bool checked = true;
 };
 
-// A backend's settings never change after construction (a reload that changes them makes a new
-// Backend); only its state does, through the atomics.
+// A backend: who it is (fixed at construction) and its state (atomics), shared by every version of
+// its pool that lists it (see Reload above).
 struct Backend {
   zio::SocketAddress address;
-  std::string name;  // "10.0.0.2:8080"
-  std::uint32_t weight = 1;
-  app::ProxyProtocol send_proxy = app::ProxyProtocol::kOff;
+  std::string name;        // "10.0.0.2:8080"
   std::uint64_t hash = 0;  // of the address: "source" balancing's seed, stable across reloads
+  // The PROXY protocol header sent first on every connection to it: the newest config's.
+  std::atomic<app::ProxyProtocol> send_proxy{app::ProxyProtocol::kOff};
 
   // Relaxed unless said otherwise: statistics and hints, nothing is ordered by them.
   std::atomic<bool> up{true};
@@ -91,6 +95,7 @@ class BackendPool {
   std::size_t size() const { return backends_.size(); }
   Backend& at(std::size_t i) { return *backends_[i]; }
   const Backend& at(std::size_t i) const { return *backends_[i]; }
+  std::uint32_t weight(std::size_t i) const { return weights_[i]; }
   Balance balance() const { return balance_; }
   // How many backends were taken over unchanged from `previous`.
   std::size_t kept() const { return kept_; }
@@ -120,6 +125,7 @@ class BackendPool {
   // Shared: a reload's pool may hold the same Backend, and connections hold their pool.
   std::vector<std::shared_ptr<zync::CachePadded<Backend>>> storage_;
   std::vector<Backend*> backends_;
+  std::vector<std::uint32_t> weights_;  // by position, as backends_
   std::size_t kept_ = 0;
   Balance balance_;
   HealthRules rules_;

@@ -268,7 +268,8 @@ zell::Task<void> proxy_connection(zio::UniqueFd client, app::ConnectionGate::Tic
   // Before the relay: the PROXY header for the backend (who the client is, and the address it
   // connected to), then what the client sent behind its own header.
   char header[app::kMaxProxyHeader];
-  const std::size_t header_size = app::write_proxy_header(backend.send_proxy, peer, local, header);
+  const std::size_t header_size = app::write_proxy_header(
+      backend.send_proxy.load(std::memory_order_relaxed), peer, local, header);
   if (header_size + early_size > 0) {
     const milliseconds timeout(shared.connect_timeout_ms.load(std::memory_order_relaxed));
     const zio::Result sent = co_await zell::writev_all(server.get(), {header, header_size},

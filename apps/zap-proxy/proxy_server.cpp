@@ -15,9 +15,9 @@ namespace {
 std::string describe(const PoolSettings& settings, const BackendPool& pool) {
   std::string names;
   for (std::size_t i = 0; i < pool.size(); ++i) {
-    names += (i == 0 ? "" : ", ") + pool.at(i).name +
-             (pool.at(i).weight != 1 ? " (weight " + std::to_string(pool.at(i).weight) + ")"
-                                     : std::string());
+    names +=
+        (i == 0 ? "" : ", ") + pool.at(i).name +
+        (pool.weight(i) != 1 ? " (weight " + std::to_string(pool.weight(i)) + ")" : std::string());
   }
   const HealthCheckSettings& h = settings.health_check;
   return std::to_string(pool.size()) + " backend(s), " + to_string(settings.balance) + ": " +
@@ -26,7 +26,7 @@ std::string describe(const PoolSettings& settings, const BackendPool& pool) {
 }
 
 void append(std::string& list, const std::string& item) {
-  list += (list.empty() ? "" : "; ") + item;
+  list += (list.empty() ? "" : ", ") + item;
 }
 
 }  // namespace
@@ -34,8 +34,10 @@ void append(std::string& list, const std::string& item) {
 ProxyServer::RunningPool::RunningPool(const PoolSettings& pool, const RunningPool* previous)
     : settings(pool),
       backends(pool.backends, pool.balance,
-               HealthRules{static_cast<int>(pool.health_check.rise),
-                           static_cast<int>(pool.health_check.fall), pool.health_check.enabled},
+               HealthRules{.rise = static_cast<int>(pool.health_check.rise),
+                           .fall = static_cast<int>(pool.health_check.fall),
+                           .passive = pool.health_check.enabled,
+                           .checked = pool.health_check.enabled},
                previous != nullptr ? &previous->backends : nullptr) {}
 
 ProxyServer::ProxyServer(const ProxySettings& settings, std::size_t workers,
@@ -47,7 +49,7 @@ ProxyServer::ProxyServer(const ProxySettings& settings, std::size_t workers,
       proxy_protocol_(settings.proxy_protocol),
       pools_(make_pool_set(settings, nullptr, nullptr)) {
   proxy_protocol_.resize(settings.listeners.size(), false);
-  for (const std::shared_ptr<RunningPool>& pool : pools_.load()->pools) {
+  for (const std::shared_ptr<RunningPool>& pool : current_pools()->pools) {
     if (pool->backends.size() == 0) continue;  // the default pool, when no listener uses it
     spdlog::info("proxy: pool {}: {}", pool->settings.name,
                  describe(pool->settings, pool->backends));
@@ -55,6 +57,8 @@ ProxyServer::ProxyServer(const ProxySettings& settings, std::size_t workers,
 }
 
 ProxyServer::~ProxyServer() {
+  // Normally stopped already (stop_accepting). If not, a cancelled checker may still run on its
+  // worker for a moment: it holds its pool itself, and nothing of this object.
   for (Checkers& checkers : checkers_) {
     for (auto& task : checkers.tasks) task.cancel();
   }
@@ -106,8 +110,7 @@ void ProxyServer::start(zell::Runtime& runtime) {
       runtime,
       [this](zio::UniqueFd socket, app::ConnectionGate::Ticket ticket, std::size_t,
              std::size_t listener) {
-        // Acquire: the pool set (and everything in it) was built before it was published.
-        const std::shared_ptr<const PoolSet> pools = pools_.load(std::memory_order_acquire);
+        const std::shared_ptr<const PoolSet> pools = current_pools();
         const std::shared_ptr<RunningPool>& pool = pools->by_listener[listener];
         // The connection holds its pool: a reload may retire it while the relay runs.
         return proxy_connection(std::move(socket), std::move(ticket), shared_,
@@ -118,7 +121,12 @@ void ProxyServer::start(zell::Runtime& runtime) {
       [](zio::UniqueFd socket) -> zell::Task<void> { co_await zell::close(socket.release()); });
   const std::lock_guard lock(control_);
   runtime_ = &runtime;
-  for (const std::shared_ptr<RunningPool>& pool : pools_.load()->pools) start_checkers(pool);
+  for (const std::shared_ptr<RunningPool>& pool : current_pools()->pools) start_checkers(pool);
+}
+
+std::shared_ptr<const ProxyServer::PoolSet> ProxyServer::current_pools() const {
+  const std::lock_guard lock(pools_mutex_);
+  return pools_;
 }
 
 void ProxyServer::start_checkers(const std::shared_ptr<RunningPool>& pool) {
@@ -126,8 +134,8 @@ void ProxyServer::start_checkers(const std::shared_ptr<RunningPool>& pool) {
   Checkers& checkers = checkers_.emplace_back(Checkers{pool, {}});
   for (std::size_t i = 0; i < pool->backends.size(); ++i) {
     // Spread over the workers, across pools and reloads.
-    checkers.tasks.push_back(runtime_->spawn_on_worker(next_checker_worker_++ % workers_,
-                                                       check_health(*pool, pool->backends.at(i))));
+    checkers.tasks.push_back(
+        runtime_->spawn_on_worker(next_checker_worker_++ % workers_, check_health(pool, i)));
   }
 }
 
@@ -146,7 +154,7 @@ void ProxyServer::stop_checkers(Checkers& checkers) {
 std::string ProxyServer::reload_pools(const ProxySettings& fresh) {
   const std::lock_guard lock(control_);
   if (runtime_ == nullptr) return "";  // stopping: nothing new starts
-  const std::shared_ptr<const PoolSet> running = pools_.load(std::memory_order_acquire);
+  const std::shared_ptr<const PoolSet> running = current_pools();
   std::string changes;
   std::shared_ptr<const PoolSet> next = make_pool_set(fresh, running.get(), &changes);
   if (changes.empty()) return "";
@@ -156,16 +164,8 @@ std::string ProxyServer::reload_pools(const ProxySettings& fresh) {
     }
     return false;
   };
-  for (const std::shared_ptr<RunningPool>& pool : next->pools) {
-    if (listed(*running, pool.get())) continue;
-    if (pool->backends.size() > 0) {
-      spdlog::info("proxy: pool {}: {}", pool->settings.name,
-                   describe(pool->settings, pool->backends));
-    }
-    start_checkers(pool);
-  }
-  // Release: new connections see the new pools only whole.
-  pools_.store(next, std::memory_order_release);
+  // The old pools' checks stop before the new ones start: a backend taken over must not be
+  // checked twice as often for a while (its rise and fall would count double).
   for (auto it = checkers_.begin(); it != checkers_.end();) {
     if (listed(*next, it->pool.get())) {
       ++it;
@@ -174,10 +174,25 @@ std::string ProxyServer::reload_pools(const ProxySettings& fresh) {
     stop_checkers(*it);
     it = checkers_.erase(it);
   }
+  for (const std::shared_ptr<RunningPool>& pool : next->pools) {
+    if (listed(*running, pool.get())) continue;
+    if (pool->backends.size() > 0) {
+      spdlog::info("proxy: pool {}: {}", pool->settings.name,
+                   describe(pool->settings, pool->backends));
+    }
+    start_checkers(pool);
+  }
+  {
+    const std::lock_guard publish(pools_mutex_);  // new connections see the new pools whole
+    pools_ = std::move(next);
+  }
   return changes;
 }
 
-zell::Task<void> ProxyServer::check_health(RunningPool& pool, Backend& backend) {
+zell::Task<void> ProxyServer::check_health(std::shared_ptr<RunningPool> pool_ref,
+                                           std::size_t index) {
+  RunningPool& pool = *pool_ref;  // held by this frame: the task may outlive the server's list
+  Backend& backend = pool.backends.at(index);
   const HealthCheckSettings& health = pool.settings.health_check;
   const std::string& name = pool.settings.name;
   const std::chrono::milliseconds timeout(health.timeout_ms);
@@ -188,12 +203,13 @@ zell::Task<void> ProxyServer::check_health(RunningPool& pool, Backend& backend) 
     zio::Result result(-static_cast<std::int64_t>(ec.value()));
     if (!ec) {
       result = co_await zell::connect(socket.get(), backend.address, timeout);
-      if (result.ok() && backend.send_proxy != app::ProxyProtocol::kOff) {
+      const app::ProxyProtocol send_proxy = backend.send_proxy.load(std::memory_order_relaxed);
+      if (result.ok() && send_proxy != app::ProxyProtocol::kOff) {
         // A backend that expects a PROXY header gets one on checks too (HAProxy's
         // check-send-proxy): LOCAL, the proxy's own connection. Without it the backend would
         // count every check as a broken client. A new socket's buffer takes it whole.
         char header[app::kMaxProxyHeader];
-        const std::size_t size = app::write_proxy_local_header(backend.send_proxy, header);
+        const std::size_t size = app::write_proxy_local_header(send_proxy, header);
         (void)::send(socket.get(), header, size, MSG_NOSIGNAL | MSG_DONTWAIT);
       }
       co_await zell::close(socket.release());
@@ -228,13 +244,13 @@ void ProxyServer::set_limits(const ProxyLimits& limits) noexcept {
 
 nlohmann::json ProxyServer::render_backends_json() const {
   nlohmann::json out = nlohmann::json::array();
-  const std::shared_ptr<const PoolSet> pools = pools_.load(std::memory_order_acquire);
+  const std::shared_ptr<const PoolSet> pools = current_pools();
   for (const std::shared_ptr<RunningPool>& pool : pools->pools) {
     for (std::size_t i = 0; i < pool->backends.size(); ++i) {
       const Backend& b = pool->backends.at(i);
       out.push_back({{"pool", pool->settings.name},
                      {"address", b.name},
-                     {"weight", b.weight},
+                     {"weight", pool->backends.weight(i)},
                      {"up", b.up.load(std::memory_order_relaxed)},
                      {"active", b.active.load(std::memory_order_relaxed)},
                      {"connections", b.connections.load(std::memory_order_relaxed)},
@@ -262,7 +278,7 @@ std::string ProxyServer::render_backends_prometheus() const {
       {"zap_proxy_backend_bytes_from_backend_total", "counter", "Bytes received from the backend"},
   };
   std::string out;
-  const std::shared_ptr<const PoolSet> pools = pools_.load(std::memory_order_acquire);
+  const std::shared_ptr<const PoolSet> pools = current_pools();
   for (std::size_t s = 0; s < std::size(kSeries); ++s) {
     out += std::string("# HELP ") + kSeries[s].name + " " + kSeries[s].help + "\n# TYPE " +
            kSeries[s].name + " " + kSeries[s].type + "\n";

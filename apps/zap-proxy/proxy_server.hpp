@@ -75,7 +75,7 @@ class ProxyServer {
     BackendPool backends;
   };
   // What new connections see: every pool, and the pool of each listener. Replaced whole on a
-  // reload (published through an atomic shared_ptr), never changed in place.
+  // reload, never changed in place.
   struct PoolSet {
     std::vector<std::shared_ptr<RunningPool>> pools;  // as ProxySettings::pools
     std::vector<std::shared_ptr<RunningPool>> by_listener;
@@ -90,13 +90,20 @@ class ProxyServer {
                                                       const PoolSet* running, std::string* changes);
   void start_checkers(const std::shared_ptr<RunningPool>& pool);
   static void stop_checkers(Checkers& checkers);
-  zell::Task<void> check_health(RunningPool& pool, Backend& backend);
+  // Checks pool->backends.at(index) every interval until cancelled.
+  static zell::Task<void> check_health(std::shared_ptr<RunningPool> pool, std::size_t index);
 
   std::size_t workers_;
   ProxyShared shared_;
   app::StreamServer tcp_;
   std::vector<bool> proxy_protocol_;  // by listener: connections start with a PROXY header
-  std::atomic<std::shared_ptr<const PoolSet>> pools_;
+  std::shared_ptr<const PoolSet> current_pools() const;
+
+  // The running pool set. A plain mutex, not std::atomic<std::shared_ptr>: libstdc++'s is a lock
+  // too (a spin bit in the pointer) that ThreadSanitizer cannot see. Taken once per accepted
+  // connection, for a pointer copy: uncontended in practice.
+  mutable std::mutex pools_mutex_;
+  std::shared_ptr<const PoolSet> pools_;  // guarded by pools_mutex_
   // Checkers and their placement: changed by start, reload_pools and stop_accepting, under
   // control_ (the main thread and the signal thread).
   std::mutex control_;

@@ -35,6 +35,12 @@ void read_pool(app::JsonReader& reader, PoolSettings& pool) {
     BackendSettings backend;
     backend.address = app::read_host_port(entry);
     if (backend.address.port() == 0) entry.fail("port", "expected integer 1-65535, got 0");
+    // One entry per backend: a second would split its state (a weight says "more of it").
+    for (const BackendSettings& earlier : pool.backends) {
+      if (earlier.address == backend.address) {
+        entry.fail("port", backend.address.to_string() + " is listed twice (use \"weight\")");
+      }
+    }
     backend.weight = entry.integer("weight", 1, 256, backend.weight);
     backend.send_proxy = read_send_proxy(entry, pool.send_proxy);
     entry.finish();
@@ -171,6 +177,11 @@ ProxySettings load_proxy_settings(const ProxyFlags& flags) {
       backend.send_proxy = fallback.send_proxy;
       if (backend.address.port() == 0) {
         throw app::ConfigError("--backend: expected a port 1-65535, got \"" + text + "\"");
+      }
+      for (const BackendSettings& earlier : fallback.backends) {
+        if (earlier.address == backend.address) {
+          throw app::ConfigError("--backend: " + text + " is given twice");
+        }
       }
       fallback.backends.push_back(backend);
     }

@@ -303,7 +303,7 @@ TEST(ProxyReload, NewPoolsApplyWithoutDroppingARelayedConnection) {
   proxy.rewrite_config(proxy_config({backend_json(b->address())}, checks + spare));
   proxy.process().signal(SIGHUP);
   ASSERT_TRUE(proxy.process().wait_for_log(
-      "reload: applied pool default changed (0 of 1 backend(s) kept); pool spare added", kDeadline))
+      "reload: applied pool default changed (0 of 1 backend(s) kept), pool spare added", kDeadline))
       << proxy.process().err();
   for (int i = 0; i < 3; ++i) EXPECT_TRUE(echo_once(proxy.address(), "to b"));
   nlohmann::json backends = proxy.stats()["backends"];
@@ -320,7 +320,7 @@ TEST(ProxyReload, NewPoolsApplyWithoutDroppingARelayedConnection) {
       proxy_config({backend_json(b->address()), backend_json(a->address())}, checks));
   proxy.process().signal(SIGHUP);
   ASSERT_TRUE(proxy.process().wait_for_log(
-      "pool default changed (1 of 2 backend(s) kept); pool spare removed", kDeadline))
+      "pool default changed (1 of 2 backend(s) kept), pool spare removed", kDeadline))
       << proxy.process().err();
   backends = proxy.stats()["backends"];
   ASSERT_EQ(backends.size(), 2u) << backends.dump();
@@ -342,6 +342,46 @@ TEST(ProxyReload, NewPoolsApplyWithoutDroppingARelayedConnection) {
   EXPECT_EQ(proxy.stats()["backends"].size(), 2u) << "the pools were left as they were";
   before.shutdown_write();
   EXPECT_TRUE(before.recv_until_closed().closed);
+  EXPECT_EQ(proxy.stop(), 0);
+}
+
+// Reloads while clients come and go: every exchange succeeds, whichever pool it started in, and
+// the proxy counts no error. (Under the sanitizer presets this is the test of the pools'
+// lifetimes: connections and checkers hold the pools a reload retires.)
+TEST(ProxyReload, ManyReloadsUnderConnectionChurnLoseNoClient) {
+  auto a = echo_backend();
+  auto b = echo_backend();
+  const std::string checks = R"(, "health_check": {"interval_ms": 10})";
+  const std::string one = proxy_config({backend_json(a->address())}, checks);
+  const std::string two = proxy_config(
+      {backend_json(a->address(), 3), backend_json(b->address())},
+      checks + R"(, "balance": "least_connections", "pools": [{"name": "x", "backends": [)" +
+          backend_json(b->address()) + "]}]");
+  ProxyDaemon proxy(one);
+  std::atomic<bool> done{false};
+  std::atomic<int> exchanges{0};
+  std::atomic<int> failures{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 3; ++t) {
+    clients.emplace_back([&, t] {
+      for (int i = 0; !done.load(); ++i) {
+        const std::string text = "client " + std::to_string(t) + " turn " + std::to_string(i);
+        (echo_once(proxy.address(), text) ? exchanges : failures).fetch_add(1);
+      }
+    });
+  }
+  for (int reload = 0; reload < 30; ++reload) {
+    proxy.rewrite_config(reload % 2 == 0 ? two : one);
+    proxy.process().signal(SIGHUP);
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  }
+  done = true;
+  for (std::thread& client : clients) client.join();
+  EXPECT_EQ(failures.load(), 0) << exchanges.load() << " exchanges succeeded\n"
+                                << proxy.process().err();
+  EXPECT_GT(exchanges.load(), 30);
+  const nlohmann::json stats = proxy.stats();
+  EXPECT_EQ(stats["errors"], 0) << stats.dump();
   EXPECT_EQ(proxy.stop(), 0);
 }
 

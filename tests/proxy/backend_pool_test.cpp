@@ -172,32 +172,54 @@ TEST(Health, FailedConnectsCountOnlyWhenPassiveChecksAreOn) {
   EXPECT_TRUE(off.at(0).up.load()) << "without health checks nothing could bring it back";
 }
 
-TEST(Reload, AnUnchangedBackendIsTakenOverWithItsHealthAndCounters) {
-  BackendPool running(backends({1, 1, 1}), Balance::kRoundRobin, {.rise = 1, .fall = 1});
+TEST(Reload, ABackendAtTheSameAddressIsTakenOverWithItsHealthAndCounters) {
+  BackendPool running(backends({1, 1, 1}), Balance::kLeastConnections, {.rise = 1, .fall = 1});
   ASSERT_TRUE(running.check_result(running.at(1), false));  // 10.0.0.1:9002 is down
   running.at(0).connections = 7;
-  running.at(0).active = 2;  // connections still relayed to it
-  running.at(2).connections = 5;
-  // 9001 stays as it was; 9002 moves to the front; 9003 changes weight; 9009 is new.
+  running.at(2).active = 2;  // connections still relayed to it
+  // 9001 stays as it was; 9002 moves to the front; 9003 gets weight 3 and a PROXY header; 9009
+  // is new.
   std::vector<BackendSettings> fresh = backends({1, 1, 3});
   std::swap(fresh[0], fresh[1]);
+  fresh[2].send_proxy = app::ProxyProtocol::kV2;
   fresh.push_back({address("10.0.0.1:9009"), 1});
-  BackendPool reloaded(fresh, Balance::kRoundRobin, {.rise = 1, .fall = 1}, &running);
+  BackendPool reloaded(fresh, Balance::kLeastConnections, {.rise = 1, .fall = 1}, &running);
   ASSERT_EQ(reloaded.size(), 4u);
-  EXPECT_EQ(reloaded.kept(), 2u);
+  EXPECT_EQ(reloaded.kept(), 3u);
   EXPECT_EQ(&reloaded.at(0), &running.at(1)) << "the same backend, though moved";
   EXPECT_FALSE(reloaded.at(0).up.load()) << "a known-down backend stays down";
   EXPECT_EQ(&reloaded.at(1), &running.at(0));
-  EXPECT_EQ(reloaded.at(1).active.load(), 2) << "its connections still count against it";
-  EXPECT_NE(&reloaded.at(2), &running.at(2)) << "weight changed: a new backend";
-  EXPECT_EQ(reloaded.at(2).weight, 3u);
-  EXPECT_EQ(reloaded.at(2).connections.load(), 5u) << "counters carry on";
+  EXPECT_EQ(reloaded.at(1).connections.load(), 7u) << "counters carry on";
+  EXPECT_EQ(&reloaded.at(2), &running.at(2)) << "a new weight is the pool's, not a new backend";
+  EXPECT_EQ(reloaded.weight(2), 3u);
+  EXPECT_EQ(running.weight(2), 1u) << "the running pool keeps its own weights";
+  EXPECT_EQ(reloaded.at(2).send_proxy.load(), app::ProxyProtocol::kV2);
   EXPECT_EQ(reloaded.at(3).name, "10.0.0.1:9009");
   EXPECT_TRUE(reloaded.at(3).up.load());
   EXPECT_EQ(reloaded.at(3).connections.load(), 0u);
-  // The old pool is untouched: connections that picked from it before the reload go on.
-  EXPECT_EQ(running.size(), 3u);
-  EXPECT_EQ(running.at(2).weight, 1u);
+  // Its live connections still count: 2 on weight 3 is more per unit than 9001's 0 and 9009's 0,
+  // less than 3 on weight 1. Least connections picks 9001 or 9009 first, never 9003.
+  for (int i = 0; i < 4; ++i) EXPECT_NE(pick(reloaded, kClient), 2u);
+  EXPECT_EQ(running.size(), 3u) << "the running pool is untouched";
+}
+
+TEST(Reload, ABackendThatIsDownComesUpWhenItsPoolStopsCheckingIt) {
+  BackendPool running(backends({1, 1}), Balance::kRoundRobin, {.rise = 1, .fall = 1});
+  ASSERT_TRUE(running.check_result(running.at(0), false));
+  BackendPool unchecked(backends({1, 1}), Balance::kRoundRobin,
+                        {.rise = 1, .fall = 1, .passive = false, .checked = false}, &running);
+  ASSERT_EQ(&unchecked.at(0), &running.at(0));
+  EXPECT_TRUE(unchecked.at(0).up.load()) << "nothing would ever bring it back";
+  EXPECT_EQ(unchecked.up_count(), 2u);
+}
+
+TEST(Reload, OneOldBackendIsTakenOverOnceAtMost) {
+  BackendPool running(backends({1}), Balance::kRoundRobin, {});
+  std::vector<BackendSettings> twice = backends({1});
+  twice.push_back(twice[0]);  // the config refuses this; the pool must not share one Backend
+  BackendPool reloaded(twice, Balance::kRoundRobin, {}, &running);
+  EXPECT_EQ(reloaded.kept(), 1u);
+  EXPECT_NE(&reloaded.at(0), &reloaded.at(1));
 }
 
 TEST(Reload, SourceClientsKeepTheirBackendWhenTheListIsReorderedOrGrows) {

@@ -122,6 +122,12 @@ TEST(ProxySettings, MistakesNameTheirPath) {
             "backends[0].port: expected integer 1-65535, got 0");
   EXPECT_EQ(error_of([] { load(R"({"backends": [{"port": 80, "weight": 0}]})"); }),
             "backends[0].weight: expected integer 1-256, got 0");
+  EXPECT_EQ(error_of([] { load(R"({"backends": [{"port": 80}, {"port": 81}, {"port": 80}]})"); }),
+            "backends[2].port: 127.0.0.1:80 is listed twice (use \"weight\")");
+  EXPECT_EQ(error_of([] {
+              load("{}", {"--backend", "127.0.0.1:7", "--backend", "127.0.0.1:7"});
+            }),
+            "--backend: 127.0.0.1:7 is given twice");
   EXPECT_EQ(error_of([] { load(R"({"backends": [{"port": 80}], "balance": "random"})"); }),
             "balance: expected one of \"round_robin\", \"least_connections\", \"source\", got "
             "\"random\"");
