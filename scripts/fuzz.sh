@@ -18,7 +18,8 @@ sources=(tests/http/request_fuzz.cpp)
 for s in request_head request_target byte_range http_date validators; do
   sources+=("apps/zap-http/$s.cpp")
 done
-sources+=(apps/common/proxy_protocol.cpp lib/zio/src/address.cpp)
+sources+=(apps/common/proxy_protocol.cpp apps/common/server_names.cpp apps/common/tls_client_hello.cpp
+          lib/zio/src/address.cpp)
 clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
   -Iapps/zap-http -Iapps/common -Ilib/zio/include -Ilib/zio/src "${sources[@]}" \
   -o "$out/request_fuzzer"

@@ -74,7 +74,7 @@ bool AccessLog::write(std::string_view bytes) {
   return true;
 }
 
-AccessLog::Buffer::Buffer(AccessLog& log) : log_(log) { pending_.reserve(2 * kFlushBytes); }
+AccessLog::Buffer::Buffer(AccessLog& log) : log_(log) {}
 
 AccessLog::Buffer::~Buffer() { flush(); }
 
@@ -93,6 +93,8 @@ void AccessLog::Buffer::append(const AccessRecord& r) {
         kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
     time_size_ = n > 0 ? static_cast<std::size_t>(n) : 0;
   }
+  // Reserved at the first line, not before: a worker only pays for the logs its sites use.
+  if (pending_.capacity() < 2 * kFlushBytes) pending_.reserve(2 * kFlushBytes);
   if (pending_.empty()) oldest_ = now.tv_sec;  // (set before the line: checked after it)
   pending_.append(r.client.empty() ? std::string_view("-") : r.client);
   pending_ += " - - ";

@@ -334,12 +334,15 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
 
     // A complete head, or one that is already wrong: decide the response.
     std::size_t consumed = have;  // input this request used (all of it if malformed)
-    // The answering site's "headers" (a request that is refused before a site is chosen gets an
-    // error, which carries none).
+    // The answering site's "headers" (an error response carries none).
     std::string_view extra_headers;
-    // The answering site's access log; a request refused before a site is chosen goes to the
-    // default site's (as nginx logs it in the default server's).
-    AccessLog::Buffer* access = worker.sites[0]->access;
+    // The site's access log: the one the Host names once the head parsed (even if it is then
+    // refused), else the default site's (as nginx logs a malformed request in its default
+    // server's).
+    WorkerSite* site = parsed.state == ParseOutcome::kInvalid
+                           ? worker.sites[0].get()
+                           : worker.sites[shared.hosts.site_for(head.host)].get();
+    AccessLog::Buffer* const access = site->access;
     bool keep_alive = false;
     if (parsed.state == ParseOutcome::kInvalid) {
       spdlog::debug("http: malformed request ({}): {}", parsed.status, parsed.reason);
@@ -355,10 +358,8 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
       response.close = true;
     } else {
       consumed = parsed.head_size;
-      WorkerSite& site = *worker.sites[shared.hosts.site_for(head.host)];
-      extra_headers = site.extra_headers;
-      access = site.access;
-      site.rules.respond(head, monotonic_ns(), scratch, response);
+      extra_headers = site->extra_headers;
+      site->rules.respond(head, monotonic_ns(), scratch, response);
       // A body (rare: a static server reads none) is dropped if it came with the head; if
       // more of it is still to come, the response closes the connection and the lingering
       // close drains it -- never wait for it first: with "Expect: 100-continue" the client

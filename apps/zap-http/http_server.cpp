@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <stdexcept>
 
 #include <spdlog/spdlog.h>
@@ -75,18 +76,24 @@ HttpServer::HttpServer(const HttpSettings& settings, std::size_t workers, app::C
   types_.set_default(settings.default_type);
   // Each site's access log: a virtual host's own, else the top level's; sites that name the same
   // file share one AccessLog (one descriptor, whole lines from one buffer per worker).
+  // (Paths compare in absolute, normal form: "a.log" and "./a.log" are one file.)
   std::vector<int> site_logs;
-  auto log_for = [&](const std::string& path) {
+  std::vector<std::filesystem::path> opened;
+  auto log_for = [&](const std::string& path, const std::string& key) {
     if (path.empty()) return -1;
-    for (std::size_t i = 0; i < access_logs_.size(); ++i) {
-      if (access_logs_[i]->path() == path) return static_cast<int>(i);
+    const std::filesystem::path normal = std::filesystem::absolute(path).lexically_normal();
+    for (std::size_t i = 0; i < opened.size(); ++i) {
+      if (opened[i] == normal) return static_cast<int>(i);
     }
-    access_logs_.push_back(std::make_unique<AccessLog>(path));
+    access_logs_.push_back(std::make_unique<AccessLog>(path, key));
+    opened.push_back(normal);
     return static_cast<int>(access_logs_.size() - 1);
   };
-  site_logs.push_back(log_for(settings.access_log));
-  for (const SiteSettings& site : settings.virtual_hosts) {
-    site_logs.push_back(log_for(site.access_log.value_or(settings.access_log)));
+  site_logs.push_back(log_for(settings.access_log, "access_log"));
+  for (std::size_t i = 0; i < settings.virtual_hosts.size(); ++i) {
+    const std::optional<std::string>& own = settings.virtual_hosts[i].access_log;
+    site_logs.push_back(own ? log_for(*own, "virtual_hosts[" + std::to_string(i) + "].access_log")
+                            : site_logs[0]);
   }
   for (std::size_t i = 0; i < std::max<std::size_t>(workers, 1); ++i) {
     workers_.push_back(

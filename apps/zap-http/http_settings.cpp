@@ -14,6 +14,7 @@
 #include "ascii.hpp"
 #include "config_reader.hpp"
 #include "response.hpp"
+#include "server_names.hpp"
 
 namespace zap::http {
 
@@ -105,14 +106,7 @@ void read_host_names(app::JsonReader& reader, SiteSettings& site,
     std::transform(name.begin(), name.end(), name.begin(), [](char c) {
       return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
     });
-    const std::string_view bare = std::string_view(name).substr(name.rfind("*.", 0) == 0 ? 2 : 0);
-    const bool valid =
-        !bare.empty() && bare.size() <= 253 && bare.front() != '.' && bare.back() != '.' &&
-        bare.find("..") == std::string_view::npos &&
-        std::all_of(bare.begin(), bare.end(), [](char c) {
-          return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
-        });
-    if (!valid) {
+    if (!app::is_server_name_pattern(name)) {
       reader.fail(key, "expected a host name like \"example.com\" or \"*.example.com\", got \"" +
                            name + "\"");
     }
@@ -228,7 +222,8 @@ void add_http_flags(CLI::App& app, HttpFlags& flags) {
   app.add_option("--accept", flags.accept, "Override accept: per_worker or shared")
       ->check(CLI::IsMember({"per_worker", "shared"}));
   app.add_option("--access-log", flags.access_log,
-                 "Override access_log (file of nginx-style combined lines; off: none)");
+                 "Override access_log (file of nginx-style combined lines; off: none; virtual "
+                 "hosts with a log of their own keep it)");
 }
 
 HttpSettings load_http_settings(const HttpFlags& flags) {

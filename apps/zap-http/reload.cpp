@@ -10,7 +10,7 @@ namespace zap::http {
 void Reloader::reload() {
   // First, whatever the config says: logrotate moved the file and sent SIGHUP.
   if (const std::string error = server_.reopen_access_logs(); !error.empty()) {
-    spdlog::error("reload: cannot reopen {}; still writing the old file", error);
+    spdlog::error("reload: cannot reopen {}; still writing to what was open", error);
   }
   if (flags_.common.config.empty()) return app::log_nothing_to_reload();
   HttpSettings fresh;
@@ -35,7 +35,8 @@ void Reloader::reload() {
       "listeners");
   report.restart_if(fresh.accept_mode != running_.accept_mode, "accept");
   report.restart_if(fresh.site != running_.site || fresh.virtual_hosts != running_.virtual_hosts,
-                    "root/index/follow_symlinks/headers/gzip_static/autoindex/virtual_hosts");
+                    "root/index/follow_symlinks/headers/gzip_static/autoindex/virtual_hosts"
+                    "/virtual_hosts[].access_log");
   report.restart_if(
       fresh.mime_types != running_.mime_types || fresh.default_type != running_.default_type,
       "mime_types/default_type");

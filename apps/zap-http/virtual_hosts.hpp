@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "http_settings.hpp"
+#include "server_names.hpp"
 
 namespace zap::http {
 
@@ -25,15 +26,9 @@ class VirtualHosts {
   explicit VirtualHosts(const std::vector<SiteSettings>& virtual_hosts);
 
   std::size_t site_for(std::string_view host) const;
-  std::size_t size() const { return names_.size(); }
 
  private:
-  struct Name {
-    std::string text;  // lowercase; for a wildcard, the suffix with its dot (".example.com")
-    bool wildcard;
-    std::size_t site;
-  };
-  std::vector<Name> names_;
+  app::ServerNames names_;  // each name -> its site's index
 };
 
 }  // namespace zap::http

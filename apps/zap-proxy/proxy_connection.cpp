@@ -17,6 +17,7 @@
 #include "lingering_close.hpp"
 #include "proxy_protocol.hpp"
 #include "receive_proxy_header.hpp"
+#include "tls_client_hello.hpp"
 
 namespace zap::proxy {
 
@@ -50,7 +51,7 @@ struct Relay {
 };
 
 struct ZimallocFree {
-  void operator()(std::byte* p) const noexcept { zimalloc::free(p); }
+  void operator()(void* p) const noexcept { zimalloc::free(p); }
 };
 
 // Counts and logs; never throws (the relay's state must not be unwound from under the other
@@ -216,8 +217,43 @@ void ProxyShared::set_limits(const ProxyLimits& limits) noexcept {
   retries.store(limits.retries, std::memory_order_relaxed);
 }
 
+namespace {
+
+// The pool for a client whose first bytes are `first` (growing by `size` as they arrive): the
+// one its TLS ClientHello's server name routes to, else the listener's. Waits for the whole
+// ClientHello at most connect_timeout (then the listener's pool); null if the client went away
+// first.
+zell::Task<BackendPool*> route_by_server_name(int client, const Routing& routing,
+                                              const ProxyShared& shared, char* first,
+                                              std::size_t capacity, std::size_t& size) {
+  const std::int64_t deadline =
+      monotonic_ns() + shared.connect_timeout_ms.load(std::memory_order_relaxed) * 1'000'000;
+  for (;;) {
+    const app::ClientHelloSni sni = app::find_client_hello_sni({first, size});
+    if (sni.state == app::ClientHelloSni::kFound) {
+      const std::size_t route = routing.sni.find(sni.name, routing.sni_pools.size());
+      spdlog::debug("proxy: a client asks for {}: {}", sni.name,
+                    route < routing.sni_pools.size() ? "routed by name" : "no route, the default");
+      co_return route < routing.sni_pools.size() ? routing.sni_pools[route].get()
+                                                 : routing.pool.get();
+    }
+    const std::int64_t left = deadline - monotonic_ns();
+    // Not TLS, no server name, or too slow to say: the listener's pool, with what came.
+    if (sni.state == app::ClientHelloSni::kNone || left <= 0 || size == capacity) {
+      co_return routing.pool.get();
+    }
+    const zio::Result got =
+        co_await zell::recv(client, first + size, capacity - size, std::chrono::nanoseconds(left));
+    if (got.raw() == -ETIMEDOUT) co_return routing.pool.get();
+    if (!got || got.bytes() == 0) co_return nullptr;
+    size += got.bytes();
+  }
+}
+
+}  // namespace
+
 zell::Task<void> proxy_connection(zio::UniqueFd client, app::ConnectionGate::Ticket ticket,
-                                  ProxyShared& shared, std::shared_ptr<BackendPool> pool,
+                                  ProxyShared& shared, std::shared_ptr<const Routing> routing,
                                   bool accept_proxy) {
   app::WorkerCounters& counters = ticket.counters();
   std::error_code ec;
@@ -225,11 +261,23 @@ zell::Task<void> proxy_connection(zio::UniqueFd client, app::ConnectionGate::Tic
   zio::SocketAddress peer = zio::peer_address(client.get(), ec);
   zio::SocketAddress local = zio::local_address(client.get(), ec);
   // What the client sent behind its PROXY header (accept_proxy): its first bytes, relayed first.
-  char early[app::kMaxParsedProxyHeader];
+  // Routing by server name needs room for a whole ClientHello record besides.
+  const bool by_name = !routing->sni.empty();
+  char small[app::kMaxParsedProxyHeader];
+  const std::size_t early_capacity =
+      sizeof small + (by_name ? app::kMaxClientHelloRecord : std::size_t{0});
+  const std::unique_ptr<char[], ZimallocFree> large(
+      by_name ? static_cast<char*>(zimalloc::malloc(early_capacity)) : nullptr);
+  char* early = by_name ? large.get() : small;
   std::size_t early_size = 0;
+  if (early == nullptr) {
+    counters.add(counters.errors);
+    co_await zell::close(client.release());
+    co_return;
+  }
   if (accept_proxy) {
     const app::ProxyHeaderReceipt receipt = co_await app::receive_proxy_header(
-        client.get(), early, sizeof early, early_size,
+        client.get(), early, early_capacity, early_size,
         milliseconds(shared.connect_timeout_ms.load(std::memory_order_relaxed)));
     const app::ProxyHeader& header = receipt.header;
     if (header.state != app::ProxyHeader::kComplete) {
@@ -247,6 +295,15 @@ zell::Task<void> proxy_connection(zio::UniqueFd client, app::ConnectionGate::Tic
     }
   }
   std::optional<ActiveConnection> active;
+  BackendPool* pool = routing->pool.get();
+  if (by_name) {
+    pool = co_await route_by_server_name(client.get(), *routing, shared, early, early_capacity,
+                                         early_size);
+    if (pool == nullptr) {  // gone before it said where it was going
+      co_await zell::close(client.release());
+      co_return;
+    }
+  }
   zio::UniqueFd server = co_await connect_backend(shared, *pool, peer, counters, active);
   if (!server) {
     counters.add(counters.extra[kNoBackend]);

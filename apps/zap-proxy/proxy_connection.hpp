@@ -19,6 +19,10 @@
 // protocol header (v1/v2) within connect_timeout; the client it names stands for the peer -- in
 // "source" balancing and in the header sent on -- and the bytes behind it are relayed as the
 // client's first. No valid header: closed before any backend is tried (counted as an error).
+// sni_routes (the listener's Routing::sni): the client's first bytes are read until its TLS
+// ClientHello is whole (at most connect_timeout), and the server name in it picks the pool; not
+// TLS, no name, a name no route has, or too slow: the listener's pool. Nothing is decrypted: the
+// bytes read are relayed first, and TLS runs end to end (HAProxy's req.ssl_sni passthrough).
 // A backend with send_proxy gets a PROXY protocol header (v1/v2: the client's address and the one
 // it connected to) before any of the client's bytes; if that write fails, both sides are closed.
 #pragma once
@@ -35,6 +39,7 @@
 #include "connection_gate.hpp"
 #include "counters.hpp"
 #include "proxy_settings.hpp"
+#include "server_names.hpp"
 
 namespace zap::proxy {
 
@@ -57,10 +62,18 @@ struct ProxyShared {
   const std::size_t buffer_size;
 };
 
-// `pool`: the backends of the listener that accepted the client, held until the connection ends
-// (a reload may replace the listener's pool meanwhile).
+// Where a listener's clients go. Built for each config (a reload makes new ones); a connection
+// holds the one it started with, and so its pools, until it ends.
+struct Routing {
+  std::shared_ptr<BackendPool> pool;  // the listener's "pool": every client not routed below
+  // By TLS server name (the listener's "sni_routes"): each name -> an index in sni_pools. Empty:
+  // the client's first bytes are not looked at.
+  app::ServerNames sni;
+  std::vector<std::shared_ptr<BackendPool>> sni_pools;
+};
+
 zell::Task<void> proxy_connection(zio::UniqueFd client, app::ConnectionGate::Ticket ticket,
-                                  ProxyShared& shared, std::shared_ptr<BackendPool> pool,
+                                  ProxyShared& shared, std::shared_ptr<const Routing> routing,
                                   bool accept_proxy);
 
 }  // namespace zap::proxy

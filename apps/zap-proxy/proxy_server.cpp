@@ -84,9 +84,27 @@ std::shared_ptr<const ProxyServer::PoolSet> ProxyServer::make_pool_set(
                                          std::to_string(pool.size()) + " backend(s) kept)"
                                    : std::string(" added")));
   }
+  auto backends_of = [&](std::size_t pool) {
+    return std::shared_ptr<BackendPool>(set->pools[pool], &set->pools[pool]->backends);
+  };
   for (std::size_t i = 0; i < settings.listeners.size(); ++i) {
     const std::size_t pool = i < settings.listener_pool.size() ? settings.listener_pool[i] : 0;
-    set->by_listener.push_back(set->pools[pool]);
+    auto routing = std::make_shared<Routing>();
+    routing->pool = backends_of(pool);
+    std::string described = set->pools[pool]->settings.name;
+    if (i < settings.sni_routes.size()) {
+      for (const SniRoute& route : settings.sni_routes[i]) {
+        described += " |";
+        for (const std::string& name : route.names) {
+          routing->sni.add(name, routing->sni_pools.size());
+          described += " " + name;
+        }
+        described += " -> " + set->pools[route.pool]->settings.name;
+        routing->sni_pools.push_back(backends_of(route.pool));
+      }
+    }
+    set->routing.push_back(std::move(routing));
+    set->listener_routes.push_back(std::move(described));
   }
   if (changes == nullptr || running == nullptr) return set;
   for (const std::shared_ptr<RunningPool>& old : running->pools) {
@@ -96,11 +114,10 @@ std::shared_ptr<const ProxyServer::PoolSet> ProxyServer::make_pool_set(
     }
     if (!kept) append(*changes, "pool " + old->settings.name + " removed");
   }
-  for (std::size_t i = 0; i < set->by_listener.size() && i < running->by_listener.size(); ++i) {
-    const std::string& was = running->by_listener[i]->settings.name;
-    const std::string& now = set->by_listener[i]->settings.name;
-    if (was != now)
-      append(*changes, "listener " + std::to_string(i) + " pool " + was + " -> " + now);
+  for (std::size_t i = 0; i < set->routing.size() && i < running->routing.size(); ++i) {
+    const std::string& was = running->listener_routes[i];
+    const std::string& now = set->listener_routes[i];
+    if (was != now) append(*changes, "listener " + std::to_string(i) + " routes " + now);
   }
   return set;
 }
@@ -110,12 +127,10 @@ void ProxyServer::start(zell::Runtime& runtime) {
       runtime,
       [this](zio::UniqueFd socket, app::ConnectionGate::Ticket ticket, std::size_t,
              std::size_t listener) {
-        const std::shared_ptr<const PoolSet> pools = current_pools();
-        const std::shared_ptr<RunningPool>& pool = pools->by_listener[listener];
-        // The connection holds its pool: a reload may retire it while the relay runs.
+        // The connection holds its routing (and so its pools): a reload may retire them while
+        // the relay runs.
         return proxy_connection(std::move(socket), std::move(ticket), shared_,
-                                std::shared_ptr<BackendPool>(pool, &pool->backends),
-                                proxy_protocol_[listener]);
+                                current_pools()->routing[listener], proxy_protocol_[listener]);
       },
       // Over max_connections: closed at once. A TCP proxy has no protocol to refuse politely in.
       [](zio::UniqueFd socket) -> zell::Task<void> { co_await zell::close(socket.release()); });

@@ -74,11 +74,13 @@ class ProxyServer {
     PoolSettings settings;
     BackendPool backends;
   };
-  // What new connections see: every pool, and the pool of each listener. Replaced whole on a
-  // reload, never changed in place.
+  // What new connections see: every pool, and each listener's routing to them. Replaced whole
+  // on a reload, never changed in place.
   struct PoolSet {
-    std::vector<std::shared_ptr<RunningPool>> pools;  // as ProxySettings::pools
-    std::vector<std::shared_ptr<RunningPool>> by_listener;
+    std::vector<std::shared_ptr<RunningPool>> pools;      // as ProxySettings::pools
+    std::vector<std::shared_ptr<const Routing>> routing;  // by listener
+    // By listener, its routing in words ("default | a.test *.a.test -> a"), to report changes.
+    std::vector<std::string> listener_routes;
   };
   // A pool's health checkers, and the pool they check (kept alive until they have stopped).
   struct Checkers {

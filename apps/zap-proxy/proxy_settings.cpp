@@ -4,6 +4,7 @@
 
 #include "address_setting.hpp"
 #include "config_reader.hpp"
+#include "server_names.hpp"
 
 namespace zap::proxy {
 
@@ -74,6 +75,50 @@ void check_pool_name(app::JsonReader& reader, const std::string& name,
   }
 }
 
+// The index in `pools` of the pool named by `reader`'s "pool" (default: `fallback`).
+std::size_t pool_index(app::JsonReader& reader, const std::string& fallback,
+                       const std::vector<PoolSettings>& pools) {
+  const std::string name = reader.string("pool", fallback);
+  const auto named = std::find_if(pools.begin(), pools.end(),
+                                  [&](const PoolSettings& p) { return p.name == name; });
+  if (named == pools.end()) reader.fail("pool", "no pool named \"" + name + "\"");
+  return static_cast<std::size_t>(named - pools.begin());
+}
+
+std::vector<SniRoute> read_sni_routes(app::JsonReader& listener,
+                                      const std::vector<PoolSettings>& pools) {
+  std::vector<SniRoute> routes;
+  std::vector<std::string> seen;
+  for (app::JsonReader& reader : listener.array("sni_routes")) {
+    SniRoute& route = routes.emplace_back();
+    route.names = reader.string_array("names");
+    if (route.names.empty()) reader.fail("names", "expected at least one server name");
+    for (std::size_t i = 0; i < route.names.size(); ++i) {
+      std::string& name = route.names[i];
+      const std::string key = "names[" + std::to_string(i) + "]";
+      std::transform(name.begin(), name.end(), name.begin(), [](char c) {
+        return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+      });
+      if (!app::is_server_name_pattern(name)) {
+        reader.fail(
+            key, "expected a server name like \"example.com\" or \"*.example.com\", got \"" + name +
+                     "\"");
+      }
+      if (std::find(seen.begin(), seen.end(), name) != seen.end()) {
+        reader.fail(key, "\"" + name + "\" is routed twice");
+      }
+      if (seen.size() == kMaxSniNames) {
+        reader.fail(key, "at most " + std::to_string(kMaxSniNames) + " names per listener");
+      }
+      seen.push_back(name);
+    }
+    if (!reader.has("pool")) reader.fail("pool", "required: the pool these names go to");
+    route.pool = pool_index(reader, "default", pools);
+    reader.finish();
+  }
+  return routes;
+}
+
 ProxySettings read_proxy_settings(const nlohmann::json& json) {
   app::JsonReader root(json, "");
   ProxySettings settings;
@@ -94,11 +139,8 @@ ProxySettings read_proxy_settings(const nlohmann::json& json) {
   for (app::JsonReader& reader : root.array("listeners")) {
     settings.listeners.push_back(app::read_host_port(reader));
     settings.proxy_protocol.push_back(reader.boolean("proxy_protocol", false));
-    const std::string name = reader.string("pool", "default");
-    const auto named = std::find_if(settings.pools.begin(), settings.pools.end(),
-                                    [&](const PoolSettings& p) { return p.name == name; });
-    if (named == settings.pools.end()) reader.fail("pool", "no pool named \"" + name + "\"");
-    settings.listener_pool.push_back(static_cast<std::size_t>(named - settings.pools.begin()));
+    settings.listener_pool.push_back(pool_index(reader, "default", settings.pools));
+    settings.sni_routes.push_back(read_sni_routes(reader, settings.pools));
     reader.finish();
   }
   if (root.has("listeners") && settings.listeners.empty()) {
@@ -163,10 +205,12 @@ ProxySettings load_proxy_settings(const ProxyFlags& flags) {
     settings.listeners.clear();
     settings.proxy_protocol.clear();
     settings.listener_pool.clear();
+    settings.sni_routes.clear();
     for (const auto& text : flags.listen) {
       settings.listeners.push_back(app::parse_address_setting(text, "--listen"));
       settings.proxy_protocol.push_back(false);
       settings.listener_pool.push_back(0);
+      settings.sni_routes.emplace_back();
     }
   }
   if (!flags.backend.empty()) {
@@ -204,9 +248,13 @@ ProxySettings load_proxy_settings(const ProxyFlags& flags) {
     settings.listeners.push_back(app::parse_address_setting("127.0.0.1:9000", "listeners"));
     settings.proxy_protocol.push_back(false);
     settings.listener_pool.push_back(0);
+    settings.sni_routes.emplace_back();
   }
-  const bool default_used = std::find(settings.listener_pool.begin(), settings.listener_pool.end(),
-                                      std::size_t{0}) != settings.listener_pool.end();
+  bool default_used = std::find(settings.listener_pool.begin(), settings.listener_pool.end(),
+                                std::size_t{0}) != settings.listener_pool.end();
+  for (const std::vector<SniRoute>& routes : settings.sni_routes) {
+    for (const SniRoute& route : routes) default_used = default_used || route.pool == 0;
+  }
   if (default_used && fallback.backends.empty()) {
     throw app::ConfigError(
         "backends: at least one backend is required (in the config, or --backend ip:port), for "

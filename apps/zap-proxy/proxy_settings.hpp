@@ -4,7 +4,9 @@
 //   {
 //     "listeners": [{"host": "0.0.0.0", "port": 9000,
 //                    "proxy_protocol": false,    // true: behind a proxy that sends PROXY v1/v2
-//                    "pool": "default"}],        // or one of "pools"
+//                    "pool": "default",          // or one of "pools"
+//                    "sni_routes": [{"names": ["example.com", "*.example.com"],
+//                                    "pool": "web"}]}],   // TLS passed through, by SNI
 //     "backends": [{"host": "10.0.0.2", "port": 8080, "weight": 2},
 //                  {"host": "10.0.0.3", "port": 8080}],  // the default pool: 1-64 backends
 //     "balance": "round_robin",       // or "least_connections", "source"
@@ -67,6 +69,15 @@ struct PoolSettings {
 
 inline constexpr std::size_t kMaxPools = 64;  // named pools, besides "default"
 
+// A listener's route by TLS server name (HAProxy's use_backend ... if { req.ssl_sni ... }): a
+// client whose ClientHello names one of `names` goes to pools[pool].
+struct SniRoute {
+  std::vector<std::string> names;  // lowercase; "example.com" or "*.example.com"
+  std::size_t pool = 0;
+  friend bool operator==(const SniRoute&, const SniRoute&) = default;
+};
+inline constexpr std::size_t kMaxSniNames = 256;  // per listener, over all its routes
+
 // The settings SIGHUP may change while running.
 struct ProxyLimits {
   std::int64_t max_connections = 10000;
@@ -83,6 +94,8 @@ struct ProxySettings {
   std::vector<bool> proxy_protocol;
   // listener_pool[i]: the index in `pools` of the pool listeners[i] relays to.
   std::vector<std::size_t> listener_pool;
+  // sni_routes[i]: listeners[i]'s routes by TLS server name; the pool above takes the rest.
+  std::vector<std::vector<SniRoute>> sni_routes;
   std::vector<PoolSettings> pools = {PoolSettings{}};  // [0]: "default", then "pools" in order
   ProxyLimits limits;
   std::int64_t buffer_size = 16384;

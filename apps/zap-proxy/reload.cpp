@@ -27,8 +27,9 @@ void Reloader::reload() {
   const bool same_listeners =
       fresh.listeners == running_.listeners && fresh.proxy_protocol == running_.proxy_protocol;
   report.restart_if(!same_listeners, "listeners");
-  const bool pools_changed =
-      fresh.pools != running_.pools || fresh.listener_pool != running_.listener_pool;
+  const bool pools_changed = fresh.pools != running_.pools ||
+                             fresh.listener_pool != running_.listener_pool ||
+                             fresh.sni_routes != running_.sni_routes;
   // The pools are applied with the listeners they were written for, or not at all.
   report.restart_if(pools_changed && !same_listeners, "backends/pools (with the listeners)");
   report.restart_if(fresh.buffer_size != running_.buffer_size, "buffer_size");
@@ -43,6 +44,7 @@ void Reloader::reload() {
     if (!changes.empty()) report.applied_text(changes);
     running_.pools = fresh.pools;
     running_.listener_pool = fresh.listener_pool;
+    running_.sni_routes = fresh.sni_routes;
   }
   report.log();
 }

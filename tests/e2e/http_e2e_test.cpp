@@ -483,6 +483,31 @@ TEST(HttpAccessLog, EachVirtualHostLogsToItsOwnFileOrTheTopLevels) {
   EXPECT_NE(read_file(a_log).find("/?a2"), std::string::npos) << "reopened on SIGHUP: " << a;
   EXPECT_EQ(a.find("/?b1"), std::string::npos) << a;
   EXPECT_EQ(a.find("/?c1"), std::string::npos) << a;
+
+  // Only a virtual host logs: its lines have the client's address, and a request too large for
+  // the server is logged by the host it named.
+  const std::string only_log = logs.path("only.log");
+  HttpDaemon only(http_config(site, R"(, "max_request_body": 10,
+      "virtual_hosts": [{"names": ["a.test"], "root": ")" +
+                                        site.root() + R"(", "access_log": ")" + only_log +
+                                        R"("}])"));
+  for (const char* host : {"a.test", "b.test"}) {
+    EXPECT_EQ(http_request(only.address(),
+                           "GET /?" + std::string(host) + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n")
+                  .status,
+              200);
+  }
+  EXPECT_EQ(http_request(only.address(),
+                         "POST /?big HTTP/1.1\r\nHost: a.test\r\n"
+                         "Content-Length: 11\r\n\r\n")
+                .status,
+            413);
+  EXPECT_EQ(only.stop(), 0);
+  const std::string lines = read_file(only_log);
+  EXPECT_EQ(lines.rfind("127.0.0.1 - - [", 0), 0u) << lines;
+  EXPECT_NE(lines.find("\"POST /?big HTTP/1.1\" 413 "), std::string::npos) << lines;
+  EXPECT_NE(lines.find("\"GET /?a.test HTTP/1.1\" 200 "), std::string::npos) << lines;
+  EXPECT_EQ(lines.find("/?b.test"), std::string::npos) << lines;
 }
 
 // A listener with "proxy_protocol": the header's client goes to the access log; a connection

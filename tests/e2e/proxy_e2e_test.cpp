@@ -18,6 +18,7 @@
 #include <string>
 #include <thread>
 
+#include "client_hello.hpp"
 #include "daemon.hpp"
 #include "process.hpp"
 #include "test_client.hpp"
@@ -382,6 +383,46 @@ TEST(ProxyReload, ManyReloadsUnderConnectionChurnLoseNoClient) {
   EXPECT_GT(exchanges.load(), 30);
   const nlohmann::json stats = proxy.stats();
   EXPECT_EQ(stats["errors"], 0) << stats.dump();
+  EXPECT_EQ(proxy.stop(), 0);
+}
+
+// TLS passthrough by server name: each ClientHello's name picks its pool, and every byte (the
+// ClientHello first) reaches the backend untouched -- the echo backends send it all back. Not
+// TLS, no name, or no route: the listener's pool, without waiting for more. A ClientHello that
+// never completes: the listener's pool once connect_timeout_ms has passed.
+TEST(ProxySni, EachServerNamePicksItsPoolAndTheBytesPassUntouched) {
+  using zap::tls_test::client_hello;
+  auto web = echo_backend();
+  auto other = echo_backend();
+  ProxyDaemon proxy(R"({"listeners": [{"port": 0, "sni_routes": [
+        {"names": ["web.test", "*.web.test"], "pool": "web"}]}],
+      "backends": [)" +
+                    backend_json(other->address()) +
+                    R"(], "pools": [{"name": "web", "backends": [)" + backend_json(web->address()) +
+                    R"(]}], "connect_timeout_ms": 500,
+      "admin": {"listen": "127.0.0.1:0"}, "runtime": {"workers": 2}})");
+  auto exchange = [&](const std::string& first) {
+    Socket s = Socket::connect(proxy.address());
+    return s.valid() && s.send_all(first) && s.recv_exact(first.size()) == first;
+  };
+  // /stats lists the default pool's backend (other) first, then web's.
+  EXPECT_TRUE(exchange(client_hello("web.test") + "and what follows it"));
+  EXPECT_TRUE(exchange(client_hello("deep.in.WEB.test", 3000)));
+  ASSERT_TRUE(eventually([&] { return relayed_to(proxy, 1) == 2; })) << proxy.stats().dump();
+  EXPECT_TRUE(exchange(client_hello("other.test")));
+  EXPECT_TRUE(exchange(client_hello("")));
+  const auto start = Clock::now();
+  EXPECT_TRUE(exchange("GET / HTTP/1.1\r\nHost: web.test\r\n\r\n"));
+  EXPECT_LT(Clock::now() - start, std::chrono::milliseconds(400)) << "not TLS: no wait";
+  ASSERT_TRUE(eventually([&] { return relayed_to(proxy, 0) == 3; })) << proxy.stats().dump();
+  // A third of a ClientHello, then nothing more: the default pool after connect_timeout_ms.
+  const std::string hello = client_hello("web.test");
+  Socket slow = Socket::connect(proxy.address());
+  ASSERT_TRUE(slow.send_all(hello.substr(0, 20)));
+  EXPECT_EQ(slow.recv_exact(20), hello.substr(0, 20));
+  EXPECT_TRUE(eventually([&] { return relayed_to(proxy, 0) == 4; })) << proxy.stats().dump();
+  EXPECT_EQ(relayed_to(proxy, 1), 2u);
+  EXPECT_EQ(proxy.stats()["errors"], 0);
   EXPECT_EQ(proxy.stop(), 0);
 }
 

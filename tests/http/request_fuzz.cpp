@@ -1,8 +1,8 @@
 // Fuzz target for zap-http's request-facing parsers: whatever bytes a client sends must give a
 // well-formed outcome -- never a crash, an out-of-bounds view, or a path that climbs above the
 // root. The input is one request head; its parts also feed the target, range, date and validator
-// parsers. The same bytes, as what opens a connection, feed the PROXY protocol parser. Built two
-// ways:
+// parsers. The same bytes, as what opens a connection, feed the PROXY protocol parser and the TLS
+// ClientHello server-name reader (and the name it finds, the server-name table). Built two ways:
 //   scripts/fuzz.sh [seconds]        libFuzzer + ASan + UBSan (clang), mutating from the corpus
 //   ctest -R http_request_fuzz       every file of tests/http/fuzz_corpus replayed (any build)
 #include <cstddef>
@@ -16,6 +16,8 @@
 #include "proxy_protocol.hpp"
 #include "request_head.hpp"
 #include "request_target.hpp"
+#include "server_names.hpp"
+#include "tls_client_hello.hpp"
 #include "validators.hpp"
 
 namespace {
@@ -105,6 +107,28 @@ void check_proxy_header(std::string_view input) {
   }
 }
 
+// A ClientHello either needs more bytes (more than it has, and no more than one record), is
+// refused, or names a valid host name that lies within the input.
+void check_client_hello(std::string_view input) {
+  using zap::app::ClientHelloSni;
+  const ClientHelloSni sni = zap::app::find_client_hello_sni(input);
+  switch (sni.state) {
+    case ClientHelloSni::kNeedMore:
+      if (sni.need <= input.size() || sni.need > zap::app::kMaxClientHelloRecord) violated();
+      break;
+    case ClientHelloSni::kNone:
+      break;
+    case ClientHelloSni::kFound: {
+      if (sni.name.empty() || sni.name.size() > 253 || !inside(sni.name, input)) violated();
+      zap::app::ServerNames names;
+      names.add("*.test", 1);
+      names.add("a.test", 2);
+      if (names.find(sni.name, 0) > 2) violated();
+      break;
+    }
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -134,5 +158,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   check_target(input.substr(0, 512));  // the target decoder on raw bytes too
   check_proxy_header(input);
+  check_client_hello(input);
   return 0;
 }

@@ -112,6 +112,48 @@ TEST(ProxySettings, ListenersPickTheirPools) {
   }
 }
 
+TEST(ProxySettings, ListenersRouteTlsByServerName) {
+  const ProxySettings s = load(R"({"listeners": [{"port": 1, "sni_routes": [
+        {"names": ["Example.COM", "*.example.com"], "pool": "web"},
+        {"names": ["db.test"], "pool": "default"}]}, {"port": 2}],
+      "backends": [{"port": 80}], "pools": [{"name": "web", "backends": [{"port": 81}]}]})");
+  ASSERT_EQ(s.sni_routes.size(), 2u);
+  ASSERT_EQ(s.sni_routes[0].size(), 2u);
+  EXPECT_EQ(s.sni_routes[0][0].names, (std::vector<std::string>{"example.com", "*.example.com"}));
+  EXPECT_EQ(s.sni_routes[0][0].pool, 1u);
+  EXPECT_EQ(s.sni_routes[0][1].pool, 0u);
+  EXPECT_TRUE(s.sni_routes[1].empty());
+  using app::error_of;
+  EXPECT_EQ(error_of([] {
+              load(R"({"backends": [{"port": 80}],
+                       "listeners": [{"port": 1, "sni_routes": [{"names": ["a_b"], "pool": "default"}]}]})");
+            }),
+            "listeners[0].sni_routes[0].names[0]: expected a server name like \"example.com\" or "
+            "\"*.example.com\", got \"a_b\"");
+  EXPECT_EQ(error_of([] {
+              load(R"({"backends": [{"port": 80}], "listeners": [{"port": 1, "sni_routes": [
+                  {"names": ["a.test"], "pool": "default"}, {"names": ["A.test"], "pool": "default"}]}]})");
+            }),
+            "listeners[0].sni_routes[1].names[0]: \"a.test\" is routed twice");
+  EXPECT_EQ(error_of([] {
+              load(R"({"backends": [{"port": 80}],
+                       "listeners": [{"port": 1, "sni_routes": [{"names": ["a.test"], "pool": "nope"}]}]})");
+            }),
+            "listeners[0].sni_routes[0].pool: no pool named \"nope\"");
+  EXPECT_EQ(error_of([] {
+              load(R"({"backends": [{"port": 80}],
+                       "listeners": [{"port": 1, "sni_routes": [{"names": ["a.test"]}]}]})");
+            }),
+            "listeners[0].sni_routes[0].pool: required: the pool these names go to");
+  // A route to the default pool is a use of it: it needs backends.
+  EXPECT_NE(error_of([] {
+              load(R"({"pools": [{"name": "web", "backends": [{"port": 81}]}],
+                       "listeners": [{"port": 1, "pool": "web", "sni_routes": [{"names": ["a.test"],
+                                                                   "pool": "default"}]}]})");
+            }).find("backends: at least one backend is required"),
+            std::string::npos);
+}
+
 TEST(ProxySettings, MistakesNameTheirPath) {
   using app::error_of;
   EXPECT_EQ(
