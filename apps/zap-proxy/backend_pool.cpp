@@ -97,58 +97,77 @@ BackendPool::BackendPool(const std::vector<BackendSettings>& backends, Balance b
     }
     backends_.push_back(&b);
     weights_.push_back(static_cast<std::uint32_t>(want.weight));
+    if (want.backup) backups_ |= std::uint64_t{1} << i;
+    if (want.weight == 0) drained_ |= std::uint64_t{1} << i;
   }
-  schedule_ = smooth_schedule(weights_);
+  // The schedule turns over the primaries only; backups are chosen by weight when needed.
+  std::vector<std::uint32_t> scheduled = weights_;
+  for (std::size_t i = 0; i < scheduled.size(); ++i) {
+    if (backup(i)) scheduled[i] = 0;
+  }
+  schedule_ = smooth_schedule(scheduled);
 }
 
 Backend* BackendPool::pick(const zio::SocketAddress& client, std::uint64_t& tried) {
+  const bool first_attempt = tried == 0;
   std::size_t chosen = size();
-  switch (balance_) {
-    case Balance::kRoundRobin:
-      chosen = pick_round_robin(tried);
-      break;
-    case Balance::kLeastConnections:
-      chosen = pick_least_connections(tried);
-      break;
-    case Balance::kSource:
-      chosen = pick_source(client, tried);
-      break;
+  // The primaries first; the backups only when no primary can be had (down, tried, or all
+  // drained), as HAProxy's and nginx's "backup". A drained backend (weight 0) is never chosen.
+  for (const bool primaries : {true, false}) {
+    if (!primaries && backups_ == 0) break;
+    const std::uint64_t skip = tried | drained_ | (primaries ? backups_ : ~backups_);
+    switch (balance_) {
+      case Balance::kRoundRobin:
+        chosen = pick_round_robin(skip, first_attempt, primaries);
+        break;
+      case Balance::kLeastConnections:
+        chosen = pick_least_connections(skip);
+        break;
+      case Balance::kSource:
+        chosen = pick_source(client, skip);
+        break;
+    }
+    if (chosen < size()) break;
   }
   if (chosen >= size()) return nullptr;
   tried |= std::uint64_t{1} << chosen;
   return backends_[chosen];
 }
 
-std::size_t BackendPool::pick_round_robin(std::uint64_t tried) {
+std::size_t BackendPool::pick_round_robin(std::uint64_t skip, bool first_attempt,
+                                          bool scheduled_tier) {
   if (backends_.empty()) return size();
   // Relaxed: the cursor only spreads choices; a race gives two clients the same turn.
-  // A retry (tried != 0) takes no turn: the turns stay the clients', so a dead backend that is
-  // not marked down (no health checks) costs each client at most one failed connect, not all.
-  const std::uint64_t turn = tried == 0 ? cursor_->fetch_add(1, std::memory_order_relaxed)
-                                        : retry_cursor_->fetch_add(1, std::memory_order_relaxed);
-  const std::size_t scheduled = schedule_[turn % schedule_.size()];
-  if (tried == 0 && eligible(scheduled, tried)) return scheduled;
-  // The scheduled backend is down (or this is a retry): one of the eligible others, by weight at
-  // random -- handing its turn to the next in the schedule would double that one's share.
+  // A retry takes no turn: the turns stay the clients', so a dead backend that is not marked
+  // down (no health checks) costs each client at most one failed connect, not all.
+  const std::uint64_t turn = first_attempt ? cursor_->fetch_add(1, std::memory_order_relaxed)
+                                           : retry_cursor_->fetch_add(1, std::memory_order_relaxed);
+  if (first_attempt && scheduled_tier && !schedule_.empty()) {
+    const std::size_t scheduled = schedule_[turn % schedule_.size()];
+    if (eligible(scheduled, skip)) return scheduled;
+  }
+  // The scheduled backend is down (or this is a retry, or the backups' turn): one of the
+  // eligible others, by weight at random -- handing its turn to the next in the schedule would
+  // double that one's share.
   std::uint64_t total = 0;
-  for (std::size_t i = 0; i < size(); ++i) total += eligible(i, tried) ? weights_[i] : 0;
+  for (std::size_t i = 0; i < size(); ++i) total += eligible(i, skip) ? weights_[i] : 0;
   if (total == 0) return size();
   std::uint64_t ticket = mix(turn) % total;
   for (std::size_t i = 0; i < size(); ++i) {
-    if (!eligible(i, tried)) continue;
+    if (!eligible(i, skip)) continue;
     if (ticket < weights_[i]) return i;
     ticket -= weights_[i];
   }
   return size();
 }
 
-std::size_t BackendPool::pick_least_connections(std::uint64_t tried) {
+std::size_t BackendPool::pick_least_connections(std::uint64_t skip) {
   if (backends_.empty()) return size();
   const std::uint64_t start = cursor_->fetch_add(1, std::memory_order_relaxed);
   std::size_t best = size();
   for (std::size_t step = 0; step < size(); ++step) {
     const std::size_t i = (start + step) % size();
-    if (!eligible(i, tried)) continue;
+    if (!eligible(i, skip)) continue;
     const Backend& b = *backends_[i];
     // Fewer connections per unit of weight: a*w_b < b*w_a, without dividing. Strictly fewer,
     // so that ties go to the first in this turn's rotation.
@@ -161,14 +180,14 @@ std::size_t BackendPool::pick_least_connections(std::uint64_t tried) {
   return best;
 }
 
-std::size_t BackendPool::pick_source(const zio::SocketAddress& client, std::uint64_t tried) {
+std::size_t BackendPool::pick_source(const zio::SocketAddress& client, std::uint64_t skip) {
   // Weighted rendezvous hashing: each backend scores the client; the best score wins. A
   // backend going down (or leaving the pool on a reload) moves only its own clients.
   const std::uint64_t key = hash_ip(client);
   std::size_t best = size();
   double best_score = 0;
   for (std::size_t i = 0; i < size(); ++i) {
-    if (!eligible(i, tried)) continue;
+    if (!eligible(i, skip)) continue;
     const Backend& b = *backends_[i];
     const std::uint64_t h = mix(key ^ b.hash);
     const double unit = (static_cast<double>(h >> 11) + 0.5) / 9007199254740992.0;  // (0, 1)

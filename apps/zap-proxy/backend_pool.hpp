@@ -15,6 +15,9 @@
 //   source             by the client's IP address (rendezvous hashing): a client keeps its
 //                      backend while that backend is up, and only the clients of a backend that
 //                      goes down move.
+// Backups (HAProxy's and nginx's "backup") are balanced the same way among themselves, and only
+// when no other backend is up and untried. Weight 0 drains a backend: it gets no new clients
+// (set it and reload, wait for its connections to end, then remove it).
 // Health: a backend goes down after `fall` consecutive failures (health checks, or connects of
 // live connections when checks are on), and up again after `rise` consecutive successful checks.
 // Without health checks every backend stays up; failed connects are retried elsewhere.
@@ -50,7 +53,8 @@ enum class Balance { kRoundRobin, kLeastConnections, kSource };
 
 struct BackendSettings {
   zio::SocketAddress address;
-  std::int64_t weight = 1;
+  std::int64_t weight = 1;  // 0: drained (no new connections; those relayed go on)
+  bool backup = false;      // chosen only when no other backend can be
   // The PROXY protocol header sent first on every connection to it (proxy_protocol.hpp).
   app::ProxyProtocol send_proxy = app::ProxyProtocol::kOff;
 
@@ -96,6 +100,7 @@ class BackendPool {
   Backend& at(std::size_t i) { return *backends_[i]; }
   const Backend& at(std::size_t i) const { return *backends_[i]; }
   std::uint32_t weight(std::size_t i) const { return weights_[i]; }
+  bool backup(std::size_t i) const { return (backups_ >> i) & 1; }
   Balance balance() const { return balance_; }
   // How many backends were taken over unchanged from `previous`.
   std::size_t kept() const { return kept_; }
@@ -112,20 +117,23 @@ class BackendPool {
   std::size_t up_count() const;
 
  private:
-  bool eligible(std::size_t i, std::uint64_t tried) const {
+  // Up, and its bit not set in `skip` (tried, drained, or not of the tier being picked from).
+  bool eligible(std::size_t i, std::uint64_t skip) const {
     return backends_[i]->up.load(std::memory_order_relaxed) &&
-           (tried & (std::uint64_t{1} << i)) == 0;
+           (skip & (std::uint64_t{1} << i)) == 0;
   }
   // Each returns the position of its choice, or size() for none.
-  std::size_t pick_round_robin(std::uint64_t tried);
-  std::size_t pick_least_connections(std::uint64_t tried);
-  std::size_t pick_source(const zio::SocketAddress& client, std::uint64_t tried);
+  std::size_t pick_round_robin(std::uint64_t skip, bool first_attempt, bool scheduled_tier);
+  std::size_t pick_least_connections(std::uint64_t skip);
+  std::size_t pick_source(const zio::SocketAddress& client, std::uint64_t skip);
   bool record_failure(Backend& backend);
 
   // Shared: a reload's pool may hold the same Backend, and connections hold their pool.
   std::vector<std::shared_ptr<zync::CachePadded<Backend>>> storage_;
   std::vector<Backend*> backends_;
   std::vector<std::uint32_t> weights_;  // by position, as backends_
+  std::uint64_t backups_ = 0;           // bit i: at(i) is a backup
+  std::uint64_t drained_ = 0;           // bit i: at(i) has weight 0
   std::size_t kept_ = 0;
   Balance balance_;
   HealthRules rules_;

@@ -221,13 +221,11 @@ namespace {
 
 // The pool for a client whose first bytes are `first` (growing by `size` as they arrive): the
 // one its TLS ClientHello's server name routes to, else the listener's. Waits for the whole
-// ClientHello at most connect_timeout (then the listener's pool); null if the client went away
+// ClientHello until `deadline_ns` (then the listener's pool); null if the client went away
 // first.
 zell::Task<BackendPool*> route_by_server_name(int client, const Routing& routing,
-                                              const ProxyShared& shared, char* first,
+                                              std::int64_t deadline_ns, char* first,
                                               std::size_t capacity, std::size_t& size) {
-  const std::int64_t deadline =
-      monotonic_ns() + shared.connect_timeout_ms.load(std::memory_order_relaxed) * 1'000'000;
   for (;;) {
     const app::ClientHelloSni sni = app::find_client_hello_sni({first, size});
     if (sni.state == app::ClientHelloSni::kFound) {
@@ -237,7 +235,7 @@ zell::Task<BackendPool*> route_by_server_name(int client, const Routing& routing
       co_return route < routing.sni_pools.size() ? routing.sni_pools[route].get()
                                                  : routing.pool.get();
     }
-    const std::int64_t left = deadline - monotonic_ns();
+    const std::int64_t left = deadline_ns - monotonic_ns();
     // Not TLS, no server name, or too slow to say: the listener's pool, with what came.
     if (sni.state == app::ClientHelloSni::kNone || left <= 0 || size == capacity) {
       co_return routing.pool.get();
@@ -266,7 +264,8 @@ zell::Task<void> proxy_connection(zio::UniqueFd client, app::ConnectionGate::Tic
   char small[app::kMaxParsedProxyHeader];
   const std::size_t early_capacity =
       sizeof small + (by_name ? app::kMaxClientHelloRecord : std::size_t{0});
-  const std::unique_ptr<char[], ZimallocFree> large(
+  // (Freed once relayed: ~17 KiB per connection is not kept for its whole life.)
+  std::unique_ptr<char[], ZimallocFree> large(
       by_name ? static_cast<char*>(zimalloc::malloc(early_capacity)) : nullptr);
   char* early = by_name ? large.get() : small;
   std::size_t early_size = 0;
@@ -275,10 +274,13 @@ zell::Task<void> proxy_connection(zio::UniqueFd client, app::ConnectionGate::Tic
     co_await zell::close(client.release());
     co_return;
   }
+  // The PROXY header and the ClientHello share one wait: connect_timeout from the accept.
+  const std::int64_t first_bytes_deadline_ns =
+      monotonic_ns() + shared.connect_timeout_ms.load(std::memory_order_relaxed) * 1'000'000;
   if (accept_proxy) {
     const app::ProxyHeaderReceipt receipt = co_await app::receive_proxy_header(
         client.get(), early, early_capacity, early_size,
-        milliseconds(shared.connect_timeout_ms.load(std::memory_order_relaxed)));
+        std::chrono::nanoseconds(first_bytes_deadline_ns - monotonic_ns()));
     const app::ProxyHeader& header = receipt.header;
     if (header.state != app::ProxyHeader::kComplete) {
       if (!receipt.silent_close) {  // a TCP probe of the load balancer in front is no error
@@ -297,8 +299,8 @@ zell::Task<void> proxy_connection(zio::UniqueFd client, app::ConnectionGate::Tic
   std::optional<ActiveConnection> active;
   BackendPool* pool = routing->pool.get();
   if (by_name) {
-    pool = co_await route_by_server_name(client.get(), *routing, shared, early, early_capacity,
-                                         early_size);
+    pool = co_await route_by_server_name(client.get(), *routing, first_bytes_deadline_ns, early,
+                                         early_capacity, early_size);
     if (pool == nullptr) {  // gone before it said where it was going
       co_await zell::close(client.release());
       co_return;
@@ -341,6 +343,7 @@ zell::Task<void> proxy_connection(zio::UniqueFd client, app::ConnectionGate::Tic
     counters.add(counters.bytes_in, early_size);
     backend.bytes_to_backend.fetch_add(early_size, std::memory_order_relaxed);
   }
+  large.reset();
 
   Relay relay{client.get(), server.get(), &backend, &counters, &shared, monotonic_ns()};
   // Both directions are tasks of this worker, so that either can end the other; the relay lives

@@ -15,9 +15,9 @@ namespace {
 std::string describe(const PoolSettings& settings, const BackendPool& pool) {
   std::string names;
   for (std::size_t i = 0; i < pool.size(); ++i) {
-    names +=
-        (i == 0 ? "" : ", ") + pool.at(i).name +
-        (pool.weight(i) != 1 ? " (weight " + std::to_string(pool.weight(i)) + ")" : std::string());
+    names += (i == 0 ? "" : ", ") + pool.at(i).name;
+    if (pool.weight(i) != 1) names += " (weight " + std::to_string(pool.weight(i)) + ")";
+    if (pool.backup(i)) names += " (backup)";
   }
   const HealthCheckSettings& h = settings.health_check;
   return std::to_string(pool.size()) + " backend(s), " + to_string(settings.balance) + ": " +
@@ -266,6 +266,7 @@ nlohmann::json ProxyServer::render_backends_json() const {
       out.push_back({{"pool", pool->settings.name},
                      {"address", b.name},
                      {"weight", pool->backends.weight(i)},
+                     {"backup", pool->backends.backup(i)},
                      {"up", b.up.load(std::memory_order_relaxed)},
                      {"active", b.active.load(std::memory_order_relaxed)},
                      {"connections", b.connections.load(std::memory_order_relaxed)},

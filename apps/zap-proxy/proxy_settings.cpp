@@ -42,7 +42,8 @@ void read_pool(app::JsonReader& reader, PoolSettings& pool) {
         entry.fail("port", backend.address.to_string() + " is listed twice (use \"weight\")");
       }
     }
-    backend.weight = entry.integer("weight", 1, 256, backend.weight);
+    backend.weight = entry.integer("weight", 0, 256, backend.weight);
+    backend.backup = entry.boolean("backup", false);
     backend.send_proxy = read_send_proxy(entry, pool.send_proxy);
     entry.finish();
     pool.backends.push_back(backend);

@@ -7,8 +7,8 @@
 //                    "pool": "default",          // or one of "pools"
 //                    "sni_routes": [{"names": ["example.com", "*.example.com"],
 //                                    "pool": "web"}]}],   // TLS passed through, by SNI
-//     "backends": [{"host": "10.0.0.2", "port": 8080, "weight": 2},
-//                  {"host": "10.0.0.3", "port": 8080}],  // the default pool: 1-64 backends
+//     "backends": [{"host": "10.0.0.2", "port": 8080, "weight": 2},   // 0-256; 0: drained
+//                  {"host": "10.0.0.3", "port": 8080, "backup": true}],  // the default pool: 1-64
 //     "balance": "round_robin",       // or "least_connections", "source"
 //     "health_check": {"enabled": true, "interval_ms": 2000, "timeout_ms": 1000,
 //                      "rise": 2, "fall": 3},                     // TCP connect checks

@@ -1,6 +1,7 @@
 // client_hello(): the first bytes a TLS client sends -- one handshake record holding a ClientHello
 // with a server_name extension (none if the name is empty) and, for size, a padding extension of
-// `padding` bytes. Enough of TLS for tests of SNI routing; no TLS library needed.
+// `padding` bytes; `grease_first` puts an empty GREASE extension (RFC 8701) before them, as
+// browsers do. Enough of TLS for tests of SNI routing; no TLS library needed.
 #pragma once
 
 #include <cstddef>
@@ -8,11 +9,16 @@
 
 namespace zap::tls_test {
 
-inline std::string client_hello(const std::string& server_name, std::size_t padding = 0) {
+inline std::string client_hello(const std::string& server_name, std::size_t padding = 0,
+                                bool grease_first = false) {
   auto be = [](std::string& out, std::size_t value, int bytes) {
     for (int i = bytes - 1; i >= 0; --i) out += static_cast<char>((value >> (8 * i)) & 0xff);
   };
   std::string extensions;
+  if (grease_first) {
+    be(extensions, 0x0a0a, 2);
+    be(extensions, 0, 2);
+  }
   if (!server_name.empty()) {
     std::string list;
     be(list, 0, 1);  // host_name

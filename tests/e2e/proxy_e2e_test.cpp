@@ -346,6 +346,41 @@ TEST(ProxyReload, NewPoolsApplyWithoutDroppingARelayedConnection) {
   EXPECT_EQ(proxy.stop(), 0);
 }
 
+// A backup gets clients only while no other backend can take them; weight 0 drains a backend:
+// after a reload it gets no new client, while the one it relays goes on.
+TEST(ProxyReload, ADrainedBackendKeepsItsConnectionsAndTheBackupTakesTheNewOnes) {
+  auto a = echo_backend();
+  auto b = echo_backend();
+  auto config = [&](int weight_of_a) {
+    return proxy_config(
+        {backend_json(a->address(), weight_of_a),
+         R"({"host": "127.0.0.1", "port": )" + b->address().substr(b->address().rfind(':') + 1) +
+             R"(, "backup": true})"},
+        R"(, "health_check": {"interval_ms": 50})");
+  };
+  ProxyDaemon proxy(config(1));
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(echo_once(proxy.address(), "to a"));
+  Socket staying = Socket::connect(proxy.address());
+  ASSERT_TRUE(staying.send_all("a, before the drain"));
+  ASSERT_EQ(staying.recv_exact(19), "a, before the drain");
+  ASSERT_TRUE(eventually([&] { return relayed_to(proxy, 0) == 4; })) << proxy.stats().dump();
+  EXPECT_EQ(relayed_to(proxy, 1), 0u) << "a backup while the primary is up";
+  EXPECT_EQ(proxy.stats()["backends"][1]["backup"], true);
+
+  proxy.rewrite_config(config(0));
+  proxy.process().signal(SIGHUP);
+  ASSERT_TRUE(
+      proxy.process().wait_for_log("pool default changed (2 of 2 backend(s) kept)", kDeadline))
+      << proxy.process().err();
+  for (int i = 0; i < 2; ++i) EXPECT_TRUE(echo_once(proxy.address(), "to b"));
+  EXPECT_TRUE(eventually([&] { return relayed_to(proxy, 1) == 2; })) << proxy.stats().dump();
+  EXPECT_EQ(relayed_to(proxy, 0), 4u) << "drained: no new client";
+  EXPECT_EQ(proxy.stats()["backends"][0]["active"], 1) << "its connection still counts";
+  ASSERT_TRUE(staying.send_all("still a"));
+  EXPECT_EQ(staying.recv_exact(7), "still a");
+  EXPECT_EQ(proxy.stop(), 0);
+}
+
 // Reloads while clients come and go: every exchange succeeds, whichever pool it started in, and
 // the proxy counts no error. (Under the sanitizer presets this is the test of the pools'
 // lifetimes: connections and checkers hold the pools a reload retires.)
@@ -394,34 +429,55 @@ TEST(ProxySni, EachServerNamePicksItsPoolAndTheBytesPassUntouched) {
   using zap::tls_test::client_hello;
   auto web = echo_backend();
   auto other = echo_backend();
-  ProxyDaemon proxy(R"({"listeners": [{"port": 0, "sni_routes": [
-        {"names": ["web.test", "*.web.test"], "pool": "web"}]}],
+  const std::string routes =
+      R"("sni_routes": [{"names": ["web.test", "*.web.test"], "pool": "web"}])";
+  ProxyDaemon proxy(R"({"listeners": [{"port": 0, )" + routes +
+                    R"(}, {"port": 0, "proxy_protocol": true, )" + routes + R"(}],
       "backends": [)" +
                     backend_json(other->address()) +
                     R"(], "pools": [{"name": "web", "backends": [)" + backend_json(web->address()) +
-                    R"(]}], "connect_timeout_ms": 500,
+                    R"(]}], "connect_timeout_ms": 1500,
       "admin": {"listen": "127.0.0.1:0"}, "runtime": {"workers": 2}})");
-  auto exchange = [&](const std::string& first) {
-    Socket s = Socket::connect(proxy.address());
+  auto exchange = [&](const std::string& first, std::size_t listener = 0) {
+    Socket s = Socket::connect(proxy.address(listener));
     return s.valid() && s.send_all(first) && s.recv_exact(first.size()) == first;
   };
   // /stats lists the default pool's backend (other) first, then web's.
   EXPECT_TRUE(exchange(client_hello("web.test") + "and what follows it"));
-  EXPECT_TRUE(exchange(client_hello("deep.in.WEB.test", 3000)));
-  ASSERT_TRUE(eventually([&] { return relayed_to(proxy, 1) == 2; })) << proxy.stats().dump();
+  EXPECT_TRUE(exchange(client_hello("deep.in.WEB.test", 3000, /*grease_first=*/true)));
+  // Behind a PROXY header, on the second listener: the header is the proxy's, the rest relayed.
+  {
+    const std::string hello = client_hello("web.test");
+    Socket behind = Socket::connect(proxy.address(1));
+    ASSERT_TRUE(behind.send_all("PROXY TCP4 127.0.0.9 127.0.0.1 5555 443\r\n" + hello));
+    EXPECT_EQ(behind.recv_exact(hello.size()), hello);
+  }
+  // In pieces: the ClientHello is waited for until it is whole.
+  {
+    const std::string hello = client_hello("web.test", 500);
+    Socket pieces = Socket::connect(proxy.address());
+    for (std::size_t at = 0; at < hello.size(); at += 200) {
+      ASSERT_TRUE(pieces.send_all(hello.substr(at, 200)));
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_EQ(pieces.recv_exact(hello.size()), hello);
+  }
+  ASSERT_TRUE(eventually([&] { return relayed_to(proxy, 1) == 4; })) << proxy.stats().dump();
   EXPECT_TRUE(exchange(client_hello("other.test")));
   EXPECT_TRUE(exchange(client_hello("")));
   const auto start = Clock::now();
   EXPECT_TRUE(exchange("GET / HTTP/1.1\r\nHost: web.test\r\n\r\n"));
-  EXPECT_LT(Clock::now() - start, std::chrono::milliseconds(400)) << "not TLS: no wait";
+  EXPECT_LT(Clock::now() - start, std::chrono::milliseconds(1000)) << "not TLS: no wait";
   ASSERT_TRUE(eventually([&] { return relayed_to(proxy, 0) == 3; })) << proxy.stats().dump();
-  // A third of a ClientHello, then nothing more: the default pool after connect_timeout_ms.
+  // A part of a ClientHello, then nothing more: the default pool after connect_timeout_ms.
   const std::string hello = client_hello("web.test");
   Socket slow = Socket::connect(proxy.address());
+  const auto stalled = Clock::now();
   ASSERT_TRUE(slow.send_all(hello.substr(0, 20)));
   EXPECT_EQ(slow.recv_exact(20), hello.substr(0, 20));
+  EXPECT_GE(Clock::now() - stalled, std::chrono::milliseconds(1400)) << "routed before its time";
   EXPECT_TRUE(eventually([&] { return relayed_to(proxy, 0) == 4; })) << proxy.stats().dump();
-  EXPECT_EQ(relayed_to(proxy, 1), 2u);
+  EXPECT_EQ(relayed_to(proxy, 1), 4u);
   EXPECT_EQ(proxy.stats()["errors"], 0);
   EXPECT_EQ(proxy.stop(), 0);
 }

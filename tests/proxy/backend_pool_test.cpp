@@ -243,5 +243,58 @@ TEST(Reload, SourceClientsKeepTheirBackendWhenTheListIsReorderedOrGrows) {
   EXPECT_LT(moved, 400);
 }
 
+TEST(Backup, BackupsServeOnlyWhileNoPrimaryCanAndThenByTheBalance) {
+  for (const Balance balance :
+       {Balance::kRoundRobin, Balance::kLeastConnections, Balance::kSource}) {
+    std::vector<BackendSettings> list = backends({1, 1, 1, 1});
+    list[2].backup = true;
+    list[3].backup = true;
+    BackendPool pool(list, balance, {.rise = 1, .fall = 1});
+    std::map<std::size_t, int> count;
+    for (int i = 0; i < 400; ++i) {
+      const zio::SocketAddress client = address("10.9.0." + std::to_string(i % 200) + ":1");
+      ++count[pick(pool, client)];
+    }
+    EXPECT_EQ(count[2] + count[3], 0) << "primaries up: no backup";
+    EXPECT_GT(count[0], 50);
+    EXPECT_GT(count[1], 50);
+    // A retry after both primaries were tried goes to a backup.
+    std::uint64_t tried = 0b11;
+    Backend* retry = pool.pick(kClient, tried);
+    ASSERT_NE(retry, nullptr);
+    EXPECT_TRUE(retry == &pool.at(2) || retry == &pool.at(3));
+    // Both primaries down: the backups share the clients.
+    pool.check_result(pool.at(0), false);
+    pool.check_result(pool.at(1), false);
+    count.clear();
+    for (int i = 0; i < 400; ++i) {
+      const zio::SocketAddress client = address("10.9.0." + std::to_string(i % 200) + ":1");
+      ++count[pick(pool, client)];
+    }
+    EXPECT_EQ(count[0] + count[1], 0);
+    EXPECT_GT(count[2], 50) << static_cast<int>(balance);
+    EXPECT_GT(count[3], 50) << static_cast<int>(balance);
+    // One primary back: the backups are left again.
+    pool.check_result(pool.at(1), true);
+    EXPECT_EQ(pick(pool, kClient), 1u);
+  }
+}
+
+TEST(Drain, AWeightOfZeroGetsNoNewClientButStaysInThePool) {
+  for (const Balance balance :
+       {Balance::kRoundRobin, Balance::kLeastConnections, Balance::kSource}) {
+    BackendPool pool(backends({0, 2, 1}), balance, {});
+    std::map<std::size_t, int> count;
+    for (int i = 0; i < 300; ++i) {
+      ++count[pick(pool, address("10.8.0." + std::to_string(i % 250) + ":1"))];
+    }
+    EXPECT_EQ(count[0], 0);
+    EXPECT_EQ(count[1] + count[2], 300);
+    EXPECT_EQ(pool.size(), 3u);
+    BackendPool all_drained(backends({0, 0}), balance, {});
+    EXPECT_EQ(pick(all_drained, kClient), all_drained.size()) << "nothing to pick";
+  }
+}
+
 }  // namespace
 }  // namespace zap::proxy

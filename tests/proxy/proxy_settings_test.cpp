@@ -162,8 +162,8 @@ TEST(ProxySettings, MistakesNameTheirPath) {
       "default pool that a listener uses");
   EXPECT_EQ(error_of([] { load(R"({"backends": [{"port": 0}]})"); }),
             "backends[0].port: expected integer 1-65535, got 0");
-  EXPECT_EQ(error_of([] { load(R"({"backends": [{"port": 80, "weight": 0}]})"); }),
-            "backends[0].weight: expected integer 1-256, got 0");
+  EXPECT_EQ(error_of([] { load(R"({"backends": [{"port": 80, "weight": 257}]})"); }),
+            "backends[0].weight: expected integer 0-256, got 257");
   EXPECT_EQ(error_of([] { load(R"({"backends": [{"port": 80}, {"port": 81}, {"port": 80}]})"); }),
             "backends[2].port: 127.0.0.1:80 is listed twice (use \"weight\")");
   EXPECT_EQ(error_of([] {
