@@ -97,6 +97,7 @@ BackendPool::BackendPool(const std::vector<BackendSettings>& backends, Balance b
     }
     backends_.push_back(&b);
     weights_.push_back(static_cast<std::uint32_t>(want.weight));
+    limits_.push_back(want.max_connections);
     if (want.backup) backups_ |= std::uint64_t{1} << i;
     if (want.weight == 0) drained_ |= std::uint64_t{1} << i;
   }
@@ -110,6 +111,34 @@ BackendPool::BackendPool(const std::vector<BackendSettings>& backends, Balance b
 
 Backend* BackendPool::pick(const zio::SocketAddress& client, std::uint64_t& tried) {
   const bool first_attempt = tried == 0;
+  std::uint64_t full = 0;  // backends that reached their limit between the choice and the count
+  for (;;) {
+    const std::size_t chosen = choose(client, tried | full, first_attempt);
+    if (chosen >= size()) return nullptr;
+    if (reserve(chosen)) {
+      tried |= std::uint64_t{1} << chosen;
+      return backends_[chosen];
+    }
+    full |= std::uint64_t{1} << chosen;
+  }
+}
+
+bool BackendPool::reserve(std::size_t i) {
+  std::atomic<std::int64_t>& active = backends_[i]->active;
+  // Relaxed: a count, not a publication; the CAS makes the limit exact across workers.
+  if (limits_[i] == 0) {
+    active.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
+  std::int64_t now = active.load(std::memory_order_relaxed);
+  while (now < limits_[i]) {
+    if (active.compare_exchange_weak(now, now + 1, std::memory_order_relaxed)) return true;
+  }
+  return false;
+}
+
+std::size_t BackendPool::choose(const zio::SocketAddress& client, std::uint64_t tried,
+                                bool first_attempt) {
   std::size_t chosen = size();
   // The primaries first; the backups only when no primary can be had (down, tried, or all
   // drained), as HAProxy's and nginx's "backup". A drained backend (weight 0) is never chosen.
@@ -129,9 +158,7 @@ Backend* BackendPool::pick(const zio::SocketAddress& client, std::uint64_t& trie
     }
     if (chosen < size()) break;
   }
-  if (chosen >= size()) return nullptr;
-  tried |= std::uint64_t{1} << chosen;
-  return backends_[chosen];
+  return chosen;
 }
 
 std::size_t BackendPool::pick_round_robin(std::uint64_t skip, bool first_attempt,

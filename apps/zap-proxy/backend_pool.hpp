@@ -3,6 +3,7 @@
 //   BackendPool pool(settings.backends, Balance::kLeastConnections, {.fall = 3});
 //   std::uint64_t tried = 0;
 //   Backend* b = pool.pick(client_address, tried);   // nullptr: every backend down or tried
+//   ... b->active counts this client now; the caller gives it back (active -= 1) when done ...
 //   ... connect to b->address ...
 //   pool.connect_failed(*b);                          // live traffic feeds the health state too
 //   pool.check_result(*b, ok);                        // the health checker's verdicts
@@ -15,6 +16,9 @@
 //   source             by the client's IP address (rendezvous hashing): a client keeps its
 //                      backend while that backend is up, and only the clients of a backend that
 //                      goes down move.
+// max_connections (nginx's max_conns): a backend with that many active connections is not chosen
+// until one ends; pick() counts the client in `active` itself, so the limit holds exactly
+// across workers.
 // Backups (HAProxy's and nginx's "backup") are balanced the same way among themselves, and only
 // when no other backend is up and untried. Weight 0 drains a backend: it gets no new clients
 // (set it and reload, wait for its connections to end, then remove it).
@@ -53,8 +57,9 @@ enum class Balance { kRoundRobin, kLeastConnections, kSource };
 
 struct BackendSettings {
   zio::SocketAddress address;
-  std::int64_t weight = 1;  // 0: drained (no new connections; those relayed go on)
-  bool backup = false;      // chosen only when no other backend can be
+  std::int64_t weight = 1;           // 0: drained (no new connections; those relayed go on)
+  bool backup = false;               // chosen only when no other backend can be
+  std::int64_t max_connections = 0;  // active connections at most; 0: no limit
   // The PROXY protocol header sent first on every connection to it (proxy_protocol.hpp).
   app::ProxyProtocol send_proxy = app::ProxyProtocol::kOff;
 
@@ -100,13 +105,15 @@ class BackendPool {
   Backend& at(std::size_t i) { return *backends_[i]; }
   const Backend& at(std::size_t i) const { return *backends_[i]; }
   std::uint32_t weight(std::size_t i) const { return weights_[i]; }
+  std::int64_t max_connections(std::size_t i) const { return limits_[i]; }
   bool backup(std::size_t i) const { return (backups_ >> i) & 1; }
   Balance balance() const { return balance_; }
   // How many backends were taken over unchanged from `previous`.
   std::size_t kept() const { return kept_; }
 
-  // A backend that is up and not tried yet for this client, or nullptr; marks it in `tried` (bit
-  // i: at(i) was tried). `client` is used by the source balance only.
+  // A backend that is up, under its max_connections and not tried yet for this client, or
+  // nullptr; marks it in `tried` (bit i: at(i) was tried) and counts the client in its `active`,
+  // which the caller must give back. `client` is used by the source balance only.
   Backend* pick(const zio::SocketAddress& client, std::uint64_t& tried);
 
   // Health verdicts. Each returns true if it changed the backend's state (the caller logs it).
@@ -117,11 +124,17 @@ class BackendPool {
   std::size_t up_count() const;
 
  private:
-  // Up, and its bit not set in `skip` (tried, drained, or not of the tier being picked from).
+  // Up, under its limit, and its bit not set in `skip` (tried, drained, or not of the tier
+  // being picked from).
   bool eligible(std::size_t i, std::uint64_t skip) const {
-    return backends_[i]->up.load(std::memory_order_relaxed) &&
-           (skip & (std::uint64_t{1} << i)) == 0;
+    const Backend& b = *backends_[i];
+    return b.up.load(std::memory_order_relaxed) && (skip & (std::uint64_t{1} << i)) == 0 &&
+           (limits_[i] == 0 || b.active.load(std::memory_order_relaxed) < limits_[i]);
   }
+  // Counts a client in at(i)'s `active`, if that keeps it within its limit.
+  bool reserve(std::size_t i);
+  // The position pick() would choose, not counting anything, or size() for none.
+  std::size_t choose(const zio::SocketAddress& client, std::uint64_t tried, bool first_attempt);
   // Each returns the position of its choice, or size() for none.
   std::size_t pick_round_robin(std::uint64_t skip, bool first_attempt, bool scheduled_tier);
   std::size_t pick_least_connections(std::uint64_t skip);
@@ -132,6 +145,7 @@ class BackendPool {
   std::vector<std::shared_ptr<zync::CachePadded<Backend>>> storage_;
   std::vector<Backend*> backends_;
   std::vector<std::uint32_t> weights_;  // by position, as backends_
+  std::vector<std::int64_t> limits_;    // max_connections by position; 0: none
   std::uint64_t backups_ = 0;           // bit i: at(i) is a backup
   std::uint64_t drained_ = 0;           // bit i: at(i) has weight 0
   std::size_t kept_ = 0;

@@ -143,12 +143,11 @@ zell::Task<void> pump(Relay& relay, bool to_backend) {
   }
 }
 
-// Holds a backend's count of connections (picked or relaying) until destroyed.
+// Holds a backend's count of connections (picked or relaying), taken by BackendPool::pick(),
+// until destroyed.
 class ActiveConnection {
  public:
-  explicit ActiveConnection(Backend& backend) : backend_(&backend) {
-    backend_->active.fetch_add(1, std::memory_order_relaxed);
-  }
+  explicit ActiveConnection(Backend& backend) : backend_(&backend) {}
   ActiveConnection(ActiveConnection&& other) noexcept
       : backend_(std::exchange(other.backend_, nullptr)) {}
   ActiveConnection& operator=(ActiveConnection&&) = delete;

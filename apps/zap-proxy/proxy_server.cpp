@@ -267,6 +267,7 @@ nlohmann::json ProxyServer::render_backends_json() const {
                      {"address", b.name},
                      {"weight", pool->backends.weight(i)},
                      {"backup", pool->backends.backup(i)},
+                     {"max_connections", pool->backends.max_connections(i)},
                      {"up", b.up.load(std::memory_order_relaxed)},
                      {"active", b.active.load(std::memory_order_relaxed)},
                      {"connections", b.connections.load(std::memory_order_relaxed)},

@@ -44,6 +44,7 @@ void read_pool(app::JsonReader& reader, PoolSettings& pool) {
     }
     backend.weight = entry.integer("weight", 0, 256, backend.weight);
     backend.backup = entry.boolean("backup", false);
+    backend.max_connections = entry.integer("max_connections", 0, 10'000'000, 0);
     backend.send_proxy = read_send_proxy(entry, pool.send_proxy);
     entry.finish();
     pool.backends.push_back(backend);

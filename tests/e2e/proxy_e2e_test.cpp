@@ -141,6 +141,29 @@ TEST(ProxyBalance, RoundRobinFollowsWeights) {
   EXPECT_EQ(relayed_to(proxy, 1), 10u);
 }
 
+// max_connections on a backend (nginx's max_conns): a full backend gets no new client; with
+// none other to go to, the client is closed at once; a place that frees up is taken again.
+TEST(ProxyBalance, AFullBackendTakesNoNewClientUntilOneLeaves) {
+  auto a = echo_backend();
+  const std::string a_port = a->address().substr(a->address().rfind(':') + 1);
+  ProxyDaemon proxy(
+      proxy_config({R"({"host": "127.0.0.1", "port": )" + a_port + R"(, "max_connections": 1})"}));
+  Socket first = Socket::connect(proxy.address());
+  ASSERT_TRUE(first.send_all("first"));
+  ASSERT_EQ(first.recv_exact(5), "first");
+  Socket second = Socket::connect(proxy.address());
+  ASSERT_TRUE(second.valid());
+  EXPECT_TRUE(second.recv_until_closed(std::chrono::seconds(5)).closed) << "no room: closed";
+  EXPECT_EQ(proxy.stats()["backends"][0]["max_connections"], 1);
+  first.shutdown_write();
+  EXPECT_TRUE(first.recv_until_closed().closed);
+  // (The first connection's place frees when the proxy has closed it, a moment after the client
+  // saw its end: a try in between is closed too, and counted.)
+  EXPECT_TRUE(eventually([&] { return echo_once(proxy.address(), "room again"); }));
+  EXPECT_GE(proxy.stats().value("no_backend", std::uint64_t{0}), 1u) << proxy.stats().dump();
+  EXPECT_EQ(proxy.stop(), 0);
+}
+
 TEST(ProxyHealth, ADownBackendGetsNothingAndComesBackWhenItListensAgain) {
   auto a = echo_backend();
   DeadPort dead;
