@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "config_reader.hpp"
+
 namespace zap::app {
 
 namespace {
@@ -22,6 +24,21 @@ bool is_server_name_pattern(std::string_view name) {
          std::all_of(bare.begin(), bare.end(), [](char c) {
            return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
          });
+}
+
+std::vector<std::string> read_server_names(JsonReader& reader, std::string_view noun) {
+  std::vector<std::string> names = reader.string_array("names");
+  if (names.empty()) reader.fail("names", "expected at least one " + std::string(noun));
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    std::string& name = names[i];
+    std::transform(name.begin(), name.end(), name.begin(), lower);
+    if (!is_server_name_pattern(name)) {
+      reader.fail("names[" + std::to_string(i) + "]",
+                  "expected a " + std::string(noun) +
+                      " like \"example.com\" or \"*.example.com\", got \"" + name + "\"");
+    }
+  }
+  return names;
 }
 
 void ServerNames::add(std::string_view name, std::size_t target) {

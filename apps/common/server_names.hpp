@@ -18,9 +18,15 @@
 
 namespace zap::app {
 
+class JsonReader;
+
 // A name as a config may give it, lowercase: "example.com" or "*.example.com" -- labels of
 // a-z 0-9 '-', 1-253 characters in all, no empty label.
 bool is_server_name_pattern(std::string_view name);
+
+// `reader`'s "names": at least one, each lowercased and checked by is_server_name_pattern (else
+// a ConfigError naming "names[i]" and calling each a `noun`: "host name", "server name").
+std::vector<std::string> read_server_names(JsonReader& reader, std::string_view noun);
 
 class ServerNames {
  public:

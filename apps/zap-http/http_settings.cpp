@@ -98,18 +98,10 @@ void read_site(app::JsonReader& reader, const std::string& config_dir, bool virt
 void read_host_names(app::JsonReader& reader, SiteSettings& site,
                      const std::vector<SiteSettings>& all) {
   if (!reader.has("names")) reader.fail("names", "required: the host names it answers");
-  site.names = reader.string_array("names");
-  if (site.names.empty()) reader.fail("names", "expected at least one host name");
+  site.names = app::read_server_names(reader, "host name");
   for (std::size_t i = 0; i < site.names.size(); ++i) {
-    std::string& name = site.names[i];
+    const std::string& name = site.names[i];
     const std::string key = "names[" + std::to_string(i) + "]";
-    std::transform(name.begin(), name.end(), name.begin(), [](char c) {
-      return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-    });
-    if (!app::is_server_name_pattern(name)) {
-      reader.fail(key, "expected a host name like \"example.com\" or \"*.example.com\", got \"" +
-                           name + "\"");
-    }
     const auto earlier = site.names.begin() + static_cast<std::ptrdiff_t>(i);
     bool twice = std::find(site.names.begin(), earlier, name) != earlier;
     for (const SiteSettings& other : all) {

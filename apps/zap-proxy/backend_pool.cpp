@@ -176,12 +176,20 @@ std::size_t BackendPool::pick_round_robin(std::uint64_t skip, bool first_attempt
   // The scheduled backend is down (or this is a retry, or the backups' turn): one of the
   // eligible others, by weight at random -- handing its turn to the next in the schedule would
   // double that one's share.
+  // Eligibility is read once: other workers change it (a backend fills or empties), and the
+  // ticket must fall on one of the backends that made up `total`. (One that fills meanwhile
+  // fails pick()'s reservation and is passed over there.)
+  std::uint64_t candidates = 0;
   std::uint64_t total = 0;
-  for (std::size_t i = 0; i < size(); ++i) total += eligible(i, skip) ? weights_[i] : 0;
+  for (std::size_t i = 0; i < size(); ++i) {
+    if (!eligible(i, skip)) continue;
+    candidates |= std::uint64_t{1} << i;
+    total += weights_[i];
+  }
   if (total == 0) return size();
   std::uint64_t ticket = mix(turn) % total;
   for (std::size_t i = 0; i < size(); ++i) {
-    if (!eligible(i, skip)) continue;
+    if ((candidates & (std::uint64_t{1} << i)) == 0) continue;
     if (ticket < weights_[i]) return i;
     ticket -= weights_[i];
   }

@@ -359,13 +359,17 @@ zell::Task<void> proxy_connection(zio::UniqueFd client, app::ConnectionGate::Tic
       // ended by the other direction (or by the runtime's shutdown)
     }
   }
+  // The backend counts one connection fewer as soon as its socket is closed, not after the
+  // client's lingering close too (its max_connections, least_connections).
   if (relay.timed_out) {
     co_await zell::close(server.release());
+    active.reset();
     co_await zell::close(client.release());
   } else {
     // What a peer still sends (after its stream ended the other way, or after a write to it
     // failed) is drained, so that closing does not reset what it was sent last.
     co_await app::lingering_close(std::move(server));
+    active.reset();
     co_await app::lingering_close(std::move(client));
   }
 }

@@ -93,19 +93,10 @@ std::vector<SniRoute> read_sni_routes(app::JsonReader& listener,
   std::vector<std::string> seen;
   for (app::JsonReader& reader : listener.array("sni_routes")) {
     SniRoute& route = routes.emplace_back();
-    route.names = reader.string_array("names");
-    if (route.names.empty()) reader.fail("names", "expected at least one server name");
+    route.names = app::read_server_names(reader, "server name");
     for (std::size_t i = 0; i < route.names.size(); ++i) {
-      std::string& name = route.names[i];
+      const std::string& name = route.names[i];
       const std::string key = "names[" + std::to_string(i) + "]";
-      std::transform(name.begin(), name.end(), name.begin(), [](char c) {
-        return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-      });
-      if (!app::is_server_name_pattern(name)) {
-        reader.fail(
-            key, "expected a server name like \"example.com\" or \"*.example.com\", got \"" + name +
-                     "\"");
-      }
       if (std::find(seen.begin(), seen.end(), name) != seen.end()) {
         reader.fail(key, "\"" + name + "\" is routed twice");
       }
