@@ -49,10 +49,16 @@ ProxyServer::ProxyServer(const ProxySettings& settings, std::size_t workers,
       proxy_protocol_(settings.proxy_protocol),
       pools_(make_pool_set(settings, nullptr, nullptr)) {
   proxy_protocol_.resize(settings.listeners.size(), false);
-  for (const std::shared_ptr<RunningPool>& pool : current_pools()->pools) {
+  const std::shared_ptr<const PoolSet> pools = current_pools();
+  for (const std::shared_ptr<RunningPool>& pool : pools->pools) {
     if (pool->backends.size() == 0) continue;  // the default pool, when no listener uses it
     spdlog::info("proxy: pool {}: {}", pool->settings.name,
                  describe(pool->settings, pool->backends));
+  }
+  for (std::size_t i = 0; i < pools->routing.size(); ++i) {
+    if (!pools->routing[i]->sni.empty()) {
+      spdlog::info("proxy: listener {} routes by server name: {}", i, pools->listener_routes[i]);
+    }
   }
 }
 

@@ -502,6 +502,24 @@ TEST(ProxySni, EachServerNamePicksItsPoolAndTheBytesPassUntouched) {
   EXPECT_TRUE(eventually([&] { return relayed_to(proxy, 0) == 4; })) << proxy.stats().dump();
   EXPECT_EQ(relayed_to(proxy, 1), 4u);
   EXPECT_EQ(proxy.stats()["errors"], 0);
+  EXPECT_TRUE(proxy.process().wait_for_log(
+      "listener 0 routes by server name: default | web.test *.web.test -> web", kDeadline));
+
+  // Routes reload: web.test now goes to the default pool, and only api.test to web.
+  proxy.rewrite_config(R"({"listeners": [{"port": 0, "sni_routes": [
+        {"names": ["api.test"], "pool": "web"}]}, {"port": 0, "proxy_protocol": true, )" +
+                       routes + R"(}], "backends": [)" + backend_json(other->address()) +
+                       R"(], "pools": [{"name": "web", "backends": [)" +
+                       backend_json(web->address()) + R"(]}], "connect_timeout_ms": 1500,
+      "admin": {"listen": "127.0.0.1:0"}, "runtime": {"workers": 2}})");
+  proxy.process().signal(SIGHUP);
+  ASSERT_TRUE(
+      proxy.process().wait_for_log("listener 0 routes default | api.test -> web", kDeadline))
+      << proxy.process().err();
+  EXPECT_TRUE(exchange(client_hello("web.test")));
+  EXPECT_TRUE(exchange(client_hello("api.test")));
+  EXPECT_TRUE(eventually([&] { return relayed_to(proxy, 0) == 5 && relayed_to(proxy, 1) == 5; }))
+      << proxy.stats().dump();
   EXPECT_EQ(proxy.stop(), 0);
 }
 
