@@ -1,5 +1,6 @@
 #include "config_reader.hpp"
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -22,6 +23,16 @@ std::string line_and_column(std::string_view text, std::size_t byte) {
 }
 
 }  // namespace
+
+std::string config_folder(const std::string& config_path) {
+  return config_path.empty() ? std::string()
+                             : std::filesystem::path(config_path).parent_path().string();
+}
+
+std::string resolve_config_path(const std::string& config_folder, const std::string& path) {
+  if (path.empty() || path.front() == '/' || config_folder.empty()) return path;
+  return config_folder + "/" + path;
+}
 
 nlohmann::json parse_json_text(std::string_view text, const std::string& origin) {
   try {

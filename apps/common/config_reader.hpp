@@ -32,6 +32,11 @@ class ConfigError : public std::runtime_error {
 // Reads and parses a JSON file; a syntax error names the file, line and column.
 nlohmann::json load_json_file(const std::string& path);
 nlohmann::json parse_json_text(std::string_view text, const std::string& origin);
+// The folder of the config file at `config_path` ("" without one), for resolve_config_path.
+std::string config_folder(const std::string& config_path);
+// A path a config names: as given if absolute (or without a config file), else relative to the
+// config's folder -- a config means the same files from wherever the daemon is started.
+std::string resolve_config_path(const std::string& config_folder, const std::string& path);
 
 class JsonReader {
  public:

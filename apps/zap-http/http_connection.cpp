@@ -342,7 +342,7 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
     WorkerSite* site = parsed.state == ParseOutcome::kInvalid
                            ? worker.sites[0].get()
                            : worker.sites[shared.hosts.site_for(head.host)].get();
-    AccessLog::Buffer* const access = site->access;
+    AccessLogBuffer* const access = site->access;
     bool keep_alive = false;
     if (parsed.state == ParseOutcome::kInvalid) {
       spdlog::debug("http: malformed request ({}): {}", parsed.status, parsed.reason);

@@ -9,7 +9,6 @@
 #include <stdexcept>
 
 #include <spdlog/spdlog.h>
-#include <zap/zell/sleep.hpp>
 
 #include "http_connection.hpp"
 #include "lingering_close.hpp"
@@ -75,7 +74,7 @@ HttpServer::HttpServer(const HttpSettings& settings, std::size_t workers, app::C
   for (const auto& [extension, type] : settings.mime_types) types_.set(extension, type);
   types_.set_default(settings.default_type);
   // Each site's access log: a virtual host's own, else the top level's; sites that name the same
-  // file share one AccessLog (one descriptor, whole lines from one buffer per worker).
+  // file share one LogFile (one descriptor, whole lines from one buffer per worker).
   // (Paths compare in absolute, normal form: "a.log" and "./a.log" are one file.)
   std::vector<int> site_logs;
   std::vector<std::filesystem::path> opened;
@@ -85,7 +84,7 @@ HttpServer::HttpServer(const HttpSettings& settings, std::size_t workers, app::C
     for (std::size_t i = 0; i < opened.size(); ++i) {
       if (opened[i] == normal) return static_cast<int>(i);
     }
-    access_logs_.push_back(std::make_unique<AccessLog>(path, key));
+    access_logs_.push_back(std::make_unique<app::LogFile>(path, key));
     opened.push_back(normal);
     return static_cast<int>(access_logs_.size() - 1);
   };
@@ -137,29 +136,12 @@ void HttpServer::start(zell::Runtime& runtime) {
       [](zio::UniqueFd socket) { return refuse(std::move(socket)); });
   if (!access_logs_.empty()) {
     for (auto& worker : workers_) {
-      flushers_.push_back(runtime.spawn_on_worker(worker->index, flush_access_logs(*worker)));
+      std::vector<app::LogBuffer*> buffers;
+      for (const auto& buffer : worker->access_logs) buffers.push_back(&buffer->lines());
+      flushers_.push_back(runtime.spawn_on_worker(
+          worker->index, app::flush_log_buffers(std::move(buffers), "http: access log")));
     }
     for (const auto& log : access_logs_) spdlog::info("http: access log {}", log->path());
-  }
-}
-
-// Lines of a quiet worker are written within a second: busy workers write as they go (see
-// AccessLog::Buffer::append), this catches the last lines before a pause.
-zell::Task<void> HttpServer::flush_access_logs(HttpWorker& worker) {
-  std::vector<bool> failing(worker.access_logs.size(), false);
-  for (;;) {
-    co_await zell::sleep_for(std::chrono::seconds(1));
-    for (std::size_t i = 0; i < worker.access_logs.size(); ++i) {
-      AccessLog::Buffer& buffer = *worker.access_logs[i];
-      const bool ok = buffer.flush();
-      const std::string& path = access_logs_[i]->path();
-      if (const int error = buffer.take_error(); error != 0 && !failing[i]) {
-        spdlog::warn("http: access log {}: write failed ({}); lines are dropped until it works",
-                     path, std::strerror(error));
-      }
-      if (ok && failing[i]) spdlog::info("http: access log {}: writes work again", path);
-      failing[i] = !ok;
-    }
   }
 }
 

@@ -54,12 +54,10 @@ class HttpServer {
   std::int64_t open_connections() const noexcept { return tcp_.open_connections(); }
 
  private:
-  zell::Task<void> flush_access_logs(HttpWorker& worker);
-
   std::vector<zio::UniqueFd> roots_;  // the default site's, then each virtual host's
   MimeTypes types_;
   // One per distinct path among the top level's and the virtual hosts' "access_log".
-  std::vector<std::unique_ptr<AccessLog>> access_logs_;
+  std::vector<std::unique_ptr<app::LogFile>> access_logs_;
   HttpShared shared_;
   std::vector<std::unique_ptr<HttpWorker>> workers_;
   app::StreamServer tcp_;

@@ -20,12 +20,6 @@ namespace zap::http {
 
 namespace {
 
-// `path` as given if absolute (or without a config file), else relative to the config's folder.
-std::string relative_to(const std::string& config_dir, const std::string& path) {
-  if (path.front() == '/' || config_dir.empty()) return path;
-  return config_dir + "/" + path;
-}
-
 // An index file name is one path segment: no slash, not "." or "..".
 void check_index_name(const std::string& name, const std::string& path) {
   if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos ||
@@ -62,7 +56,7 @@ void read_site(app::JsonReader& reader, const std::string& config_dir, bool virt
                SiteSettings& site) {
   site.root = virtual_host ? reader.required_string("root") : reader.string("root", ".");
   if (site.root.empty()) reader.fail("root", "expected a directory, got \"\"");
-  site.root = relative_to(config_dir, site.root);
+  site.root = app::resolve_config_path(config_dir, site.root);
   if (reader.has("index")) {
     site.index_files = reader.string_array("index");
     for (std::size_t i = 0; i < site.index_files.size(); ++i) {
@@ -155,7 +149,7 @@ HttpSettings read_http_settings(const nlohmann::json& json, const std::string& c
   if (auto cache = root.object("file_cache")) read_file_cache(*cache, settings.file_cache);
   settings.access_log = root.string("access_log", "");
   if (!settings.access_log.empty()) {
-    settings.access_log = relative_to(config_dir, settings.access_log);
+    settings.access_log = app::resolve_config_path(config_dir, settings.access_log);
   }
   for (app::JsonReader& reader : root.array("virtual_hosts")) {
     if (settings.virtual_hosts.size() == kMaxVirtualHosts) {
@@ -166,7 +160,7 @@ HttpSettings read_http_settings(const nlohmann::json& json, const std::string& c
     read_host_names(reader, site, settings.virtual_hosts);
     if (reader.has("access_log")) {
       const std::string path = reader.string("access_log", "");
-      site.access_log = path.empty() ? path : relative_to(config_dir, path);
+      site.access_log = path.empty() ? path : app::resolve_config_path(config_dir, path);
     }
     reader.finish();
   }
@@ -220,8 +214,7 @@ void add_http_flags(CLI::App& app, HttpFlags& flags) {
 
 HttpSettings load_http_settings(const HttpFlags& flags) {
   const std::string& path = flags.common.config;
-  const std::string config_dir =
-      path.empty() ? std::string() : std::filesystem::path(path).parent_path().string();
+  const std::string config_dir = app::config_folder(path);
   HttpSettings settings = read_http_settings(
       path.empty() ? app::parse_json_text(kDefaultHttpConfig, "<built-in config>")
                    : app::load_json_file(path),
@@ -255,11 +248,11 @@ HttpSettings load_http_settings(const HttpFlags& flags) {
     check_root(settings.virtual_hosts[i].root, "virtual_hosts[" + std::to_string(i) + "].root");
   }
   // Like nginx -t: every log file is opened now.
-  if (!settings.access_log.empty()) AccessLog probe(settings.access_log);
+  if (!settings.access_log.empty()) app::LogFile probe(settings.access_log, "access_log");
   for (std::size_t i = 0; i < settings.virtual_hosts.size(); ++i) {
     const std::optional<std::string>& own_log = settings.virtual_hosts[i].access_log;
     if (own_log && !own_log->empty()) {
-      AccessLog probe(*own_log, "virtual_hosts[" + std::to_string(i) + "].access_log");
+      app::LogFile probe(*own_log, "virtual_hosts[" + std::to_string(i) + "].access_log");
     }
   }
   return settings;

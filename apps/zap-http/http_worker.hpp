@@ -82,18 +82,18 @@ struct WorkerSite {
 
   FileCache cache;
   StaticSite rules;
-  const std::string extra_headers;      // the site's "headers", rendered
-  AccessLog::Buffer* access = nullptr;  // the site's access log (the worker's buffer); null: none
+  const std::string extra_headers;    // the site's "headers", rendered
+  AccessLogBuffer* access = nullptr;  // the site's access log (the worker's buffer); null: none
 };
 
 struct HttpWorker {
   // `roots`: the default site's root, then each virtual host's (open O_PATH directories).
   // `site_logs`: for each site in the same order, its index in `logs`, or -1 for none.
   HttpWorker(std::size_t worker_index, const std::vector<int>& roots, const MimeTypes& types,
-             const HttpSettings& settings, const std::vector<std::unique_ptr<AccessLog>>& logs,
+             const HttpSettings& settings, const std::vector<std::unique_ptr<app::LogFile>>& logs,
              const std::vector<int>& site_logs)
       : index(worker_index) {
-    for (const auto& log : logs) access_logs.push_back(std::make_unique<AccessLog::Buffer>(*log));
+    for (const auto& log : logs) access_logs.push_back(std::make_unique<AccessLogBuffer>(*log));
     sites.push_back(
         std::make_unique<WorkerSite>(roots[0], types, settings.site, settings.file_cache));
     for (std::size_t i = 0; i < settings.virtual_hosts.size(); ++i) {
@@ -121,7 +121,7 @@ struct HttpWorker {
   std::vector<std::unique_ptr<WorkerSite>> sites;  // [0]: the default; [i + 1]: virtual_hosts[i]
   DateClock date;
   // One buffer per access log of the server (none: no site logs); the sites point into it.
-  std::vector<std::unique_ptr<AccessLog::Buffer>> access_logs;
+  std::vector<std::unique_ptr<AccessLogBuffer>> access_logs;
 };
 
 }  // namespace zap::http

@@ -31,12 +31,14 @@ Signals: SIGTERM/SIGINT stop accepting and let relayed connections finish for
 shutdown_grace_ms (a second signal closes them at once); SIGHUP re-reads --config and applies
 log.level, max_connections, connect_timeout_ms, idle_timeout_ms, retries and the pools
 (backends, balance, health checks, send_proxy, each listener's pool) without dropping a
-connection: new clients go to the new pools, relayed ones finish where they are.
+connection: new clients go to the new pools, relayed ones finish where they are. It also
+reopens the connection log (for logrotate).
 
 Examples:
   zap-proxy --listen 0.0.0.0:80 --backend 10.0.0.2:8080 --backend 10.0.0.3:8080
   zap-proxy --config configs/proxy.json --check
-  zap-proxy --config configs/proxy.json --admin 127.0.0.1:9903)";
+  zap-proxy --config configs/proxy.json --admin 127.0.0.1:9903
+  zap-proxy --backend 10.0.0.2:8080 --connection-log /var/log/zap/connections.log)";
 
 int run(int argc, char** argv) {
   app::SignalWatcher::block_signals();  // before any thread exists, so every thread inherits it

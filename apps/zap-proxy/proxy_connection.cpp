@@ -14,6 +14,7 @@
 #include <zap/zimalloc/zimalloc.hpp>
 #include <zap/zio/socket.hpp>
 
+#include "connection_log.hpp"
 #include "lingering_close.hpp"
 #include "proxy_protocol.hpp"
 #include "receive_proxy_header.hpp"
@@ -43,9 +44,10 @@ struct Relay {
   Backend* backend = nullptr;
   app::WorkerCounters* counters = nullptr;
   const ProxyShared* shared = nullptr;
-  std::int64_t last_activity_ns = 0;  // the last byte received or fully sent, either way
-  int writes_in_flight = 0;           // a write in progress is activity, however slow
-  bool timed_out = false;             // idle: both directions were ended at once
+  ConnectionRecord* record = nullptr;  // bytes relayed, and the first failure that ended a side
+  std::int64_t last_activity_ns = 0;   // the last byte received or fully sent, either way
+  int writes_in_flight = 0;            // a write in progress is activity, however slow
+  bool timed_out = false;              // idle: both directions were ended at once
   // The two directions' tasks (index: to_backend), so that one can end the other.
   zell::JoinHandle<void>* direction[2] = {nullptr, nullptr};
 };
@@ -54,10 +56,12 @@ struct ZimallocFree {
   void operator()(void* p) const noexcept { zimalloc::free(p); }
 };
 
-// Counts and logs; never throws (the relay's state must not be unwound from under the other
+// Counts and logs, and records the first failure as how the connection ended (`end`: which
+// side failed); never throws (the relay's state must not be unwound from under the other
 // direction).
-void note_failure(const zio::Result& r, Relay& relay) noexcept {
+void note_failure(const zio::Result& r, Relay& relay, ConnectionEnd end) noexcept {
   if (r.raw() == -ECANCELED) return;
+  if (relay.record->end == ConnectionEnd::kDone) relay.record->end = end;
   relay.counters->add(relay.counters->errors);
   try {
     if (peer_went_away(r)) {
@@ -81,12 +85,16 @@ void note_failure(const zio::Result& r, Relay& relay) noexcept {
 zell::Task<void> pump(Relay& relay, bool to_backend) {
   const int from = to_backend ? relay.client : relay.server;
   const int to = to_backend ? relay.server : relay.client;
+  const ConnectionEnd from_failed =
+      to_backend ? ConnectionEnd::kClientError : ConnectionEnd::kBackendError;
+  const ConnectionEnd to_failed =
+      to_backend ? ConnectionEnd::kBackendError : ConnectionEnd::kClientError;
   zell::JoinHandle<void>* other = relay.direction[to_backend ? 0 : 1];
   const std::size_t size = relay.shared->buffer_size;
   const std::unique_ptr<std::byte[], ZimallocFree> buffer(
       static_cast<std::byte*>(zimalloc::malloc(size)));
   if (!buffer) {
-    note_failure(zio::Result(-ENOMEM), relay);
+    note_failure(zio::Result(-ENOMEM), relay, ConnectionEnd::kNoMemory);
     ::shutdown(to, SHUT_WR);
     other->cancel();
     co_return;
@@ -112,7 +120,7 @@ zell::Task<void> pump(Relay& relay, bool to_backend) {
     if (!got || got.bytes() == 0) {
       ::shutdown(to, SHUT_WR);  // pass the end on, after everything relayed so far
       if (!got) {
-        note_failure(got, relay);
+        note_failure(got, relay, from_failed);
         other->cancel();  // it could only write to `from`, which is gone
       }
       co_return;
@@ -125,7 +133,7 @@ zell::Task<void> pump(Relay& relay, bool to_backend) {
     --relay.writes_in_flight;
     relay.last_activity_ns = monotonic_ns();
     if (!sent) {
-      note_failure(sent, relay);
+      note_failure(sent, relay, to_failed);  // (a timeout: the connection's end says idle)
       if (sent.raw() == -ETIMEDOUT) {
         relay.timed_out = true;
         other->cancel();
@@ -136,9 +144,11 @@ zell::Task<void> pump(Relay& relay, bool to_backend) {
     if (to_backend) {
       c.add(c.bytes_in, got.bytes());
       relay.backend->bytes_to_backend.fetch_add(got.bytes(), std::memory_order_relaxed);
+      relay.record->bytes_up += got.bytes();
     } else {
       c.add(c.bytes_out, got.bytes());
       relay.backend->bytes_from_backend.fetch_add(got.bytes(), std::memory_order_relaxed);
+      relay.record->bytes_down += got.bytes();
     }
   }
 }
@@ -218,40 +228,80 @@ void ProxyShared::set_limits(const ProxyLimits& limits) noexcept {
 
 namespace {
 
-// The pool for a client whose first bytes are `first` (growing by `size` as they arrive): the
-// one its TLS ClientHello's server name routes to, else the listener's. Waits for the whole
-// ClientHello until `deadline_ns` (then the listener's pool); null if the client went away
-// first.
-zell::Task<BackendPool*> route_by_server_name(int client, const Routing& routing,
-                                              std::int64_t deadline_ns, char* first,
-                                              std::size_t capacity, std::size_t& size) {
+// Where a client whose first bytes are `first` (growing by `size` as they arrive) goes: the
+// index of the route its TLS ClientHello's server name matches, else routing.sni_pools.size()
+// (the listener's pool); kClientGone if the client went away first. Waits for the whole
+// ClientHello until `deadline_ns` (then the listener's pool). The name asked for is copied to
+// `server_name` if not null.
+constexpr std::size_t kClientGone = SIZE_MAX;
+
+zell::Task<std::size_t> route_by_server_name(int client, const Routing& routing,
+                                             std::int64_t deadline_ns, char* first,
+                                             std::size_t capacity, std::size_t& size,
+                                             std::string* server_name) {
+  const std::size_t fallback = routing.sni_pools.size();
   for (;;) {
     const app::ClientHelloSni sni = app::find_client_hello_sni({first, size});
     if (sni.state == app::ClientHelloSni::kFound) {
-      const std::size_t route = routing.sni.find(sni.name, routing.sni_pools.size());
+      const std::size_t route = routing.sni.find(sni.name, fallback);
       spdlog::debug("proxy: a client asks for {}: {}", sni.name,
-                    route < routing.sni_pools.size() ? "routed by name" : "no route, the default");
-      co_return route < routing.sni_pools.size() ? routing.sni_pools[route].get()
-                                                 : routing.pool.get();
+                    route < fallback ? "routed by name" : "no route, the default");
+      if (server_name != nullptr) server_name->assign(sni.name);
+      co_return route;
     }
     const std::int64_t left = deadline_ns - monotonic_ns();
     // Not TLS, no server name, or too slow to say: the listener's pool, with what came.
     if (sni.state == app::ClientHelloSni::kNone || left <= 0 || size == capacity) {
-      co_return routing.pool.get();
+      co_return fallback;
     }
     const zio::Result got =
         co_await zell::recv(client, first + size, capacity - size, std::chrono::nanoseconds(left));
-    if (got.raw() == -ETIMEDOUT) co_return routing.pool.get();
-    if (!got || got.bytes() == 0) co_return nullptr;
+    if (got.raw() == -ETIMEDOUT) co_return fallback;
+    if (!got || got.bytes() == 0) co_return kClientGone;
     size += got.bytes();
   }
 }
+
+// The connection's record, and its line in the connection log when the connection ends,
+// however it ends: at a return, or when the runtime destroys the frame at shutdown.
+class LoggedConnection {
+ public:
+  explicit LoggedConnection(ConnectionLog* log) : log_(log) {
+    if (log_ == nullptr) return;
+    ::clock_gettime(CLOCK_REALTIME, &record.accepted);
+    record.accepted_ns = log_clock_ns();
+  }
+  LoggedConnection(const LoggedConnection&) = delete;
+  LoggedConnection& operator=(const LoggedConnection&) = delete;
+  ~LoggedConnection() {
+    if (log_ == nullptr) return;
+    try {
+      log_->append(record, log_clock_ns());
+    } catch (...) {
+      // out of memory for a log line: the connection's counters stand
+    }
+  }
+
+  bool enabled() const { return log_ != nullptr; }
+  void ended(ConnectionEnd end) { record.end = end; }
+  void routed(const std::string& pool) {
+    record.pool = &pool;
+    if (enabled()) record.routed_ns = log_clock_ns();
+  }
+
+  ConnectionRecord record;
+
+ private:
+  ConnectionLog* const log_;
+};
 
 }  // namespace
 
 zell::Task<void> proxy_connection(zio::UniqueFd client, app::ConnectionGate::Ticket ticket,
                                   ProxyShared& shared, std::shared_ptr<const Routing> routing,
-                                  bool accept_proxy) {
+                                  bool accept_proxy, ConnectionLog* log) {
+  LoggedConnection logged(log);
+  ConnectionRecord& record = logged.record;
   app::WorkerCounters& counters = ticket.counters();
   std::error_code ec;
   // Who the client is ("source" balance, send_proxy), and the address it connected to.
@@ -268,7 +318,12 @@ zell::Task<void> proxy_connection(zio::UniqueFd client, app::ConnectionGate::Tic
       by_name ? static_cast<char*>(zimalloc::malloc(early_capacity)) : nullptr);
   char* early = by_name ? large.get() : small;
   std::size_t early_size = 0;
+  if (logged.enabled()) {
+    record.client = peer;
+    record.local = local;
+  }
   if (early == nullptr) {
+    logged.ended(ConnectionEnd::kNoMemory);
     counters.add(counters.errors);
     co_await zell::close(client.release());
     co_return;
@@ -282,6 +337,8 @@ zell::Task<void> proxy_connection(zio::UniqueFd client, app::ConnectionGate::Tic
         std::chrono::nanoseconds(first_bytes_deadline_ns - monotonic_ns()));
     const app::ProxyHeader& header = receipt.header;
     if (header.state != app::ProxyHeader::kComplete) {
+      logged.ended(receipt.silent_close ? ConnectionEnd::kClientLeft
+                                        : ConnectionEnd::kBadProxyHeader);
       if (!receipt.silent_close) {  // a TCP probe of the load balancer in front is no error
         counters.add(counters.errors);
         spdlog::debug("proxy: no valid PROXY protocol header from a client ({}); closing",
@@ -293,26 +350,41 @@ zell::Task<void> proxy_connection(zio::UniqueFd client, app::ConnectionGate::Tic
     if (!header.source.empty()) {  // LOCAL / UNKNOWN: the connection's own endpoints stand
       peer = header.source;
       local = header.destination;
+      if (logged.enabled()) {
+        record.client = peer;
+        record.local = local;
+      }
     }
   }
   std::optional<ActiveConnection> active;
   BackendPool* pool = routing->pool.get();
+  const std::string* pool_name = &routing->pool_name;
   if (by_name) {
-    pool = co_await route_by_server_name(client.get(), *routing, first_bytes_deadline_ns, early,
-                                         early_capacity, early_size);
-    if (pool == nullptr) {  // gone before it said where it was going
+    const std::size_t route = co_await route_by_server_name(
+        client.get(), *routing, first_bytes_deadline_ns, early, early_capacity, early_size,
+        logged.enabled() ? &record.server_name : nullptr);
+    if (route == kClientGone) {  // gone before it said where it was going
+      logged.ended(ConnectionEnd::kClientLeft);
       co_await zell::close(client.release());
       co_return;
     }
+    if (route < routing->sni_pools.size()) {
+      pool = routing->sni_pools[route].get();
+      pool_name = &routing->sni_pool_names[route];
+    }
   }
+  logged.routed(*pool_name);
   zio::UniqueFd server = co_await connect_backend(shared, *pool, peer, counters, active);
   if (!server) {
+    logged.ended(ConnectionEnd::kNoBackend);
     counters.add(counters.extra[kNoBackend]);
     spdlog::debug("proxy: no backend reachable; closing the client");
     co_await zell::close(client.release());
     co_return;
   }
   Backend& backend = *active->backend();
+  record.backend = &backend.name;
+  if (logged.enabled()) record.connected_ns = log_clock_ns();
   backend.connections.fetch_add(1, std::memory_order_relaxed);
   counters.add(counters.requests);
   // Relayed bytes must not wait for Nagle: the endpoints decided when to send them. Keepalive
@@ -333,6 +405,7 @@ zell::Task<void> proxy_connection(zio::UniqueFd client, app::ConnectionGate::Tic
     const zio::Result sent = co_await zell::writev_all(server.get(), {header, header_size},
                                                        {early, early_size}, timeout);
     if (!sent) {
+      logged.ended(ConnectionEnd::kBackendError);
       counters.add(counters.errors);
       spdlog::debug("proxy: first bytes to {} not sent: {}", backend.name, sent.error().message());
       co_await zell::close(server.release());
@@ -341,10 +414,14 @@ zell::Task<void> proxy_connection(zio::UniqueFd client, app::ConnectionGate::Tic
     }
     counters.add(counters.bytes_in, early_size);
     backend.bytes_to_backend.fetch_add(early_size, std::memory_order_relaxed);
+    record.bytes_up += early_size;
   }
   large.reset();
 
-  Relay relay{client.get(), server.get(), &backend, &counters, &shared, monotonic_ns()};
+  // From here the connection ends as its relay does: kDone unless a side failed (the first
+  // failure is recorded) or it went idle.
+  record.end = ConnectionEnd::kDone;
+  Relay relay{client.get(), server.get(), &backend, &counters, &shared, &record, monotonic_ns()};
   // Both directions are tasks of this worker, so that either can end the other; the relay lives
   // in this frame, so both must have ended before it goes. (Spawned, they first run when this
   // task waits below: relay.direction is filled in by then.)
@@ -362,6 +439,7 @@ zell::Task<void> proxy_connection(zio::UniqueFd client, app::ConnectionGate::Tic
   // The backend counts one connection fewer as soon as its socket is closed, not after the
   // client's lingering close too (its max_connections, least_connections).
   if (relay.timed_out) {
+    logged.ended(ConnectionEnd::kIdleTimeout);
     co_await zell::close(server.release());
     active.reset();
     co_await zell::close(client.release());

@@ -25,18 +25,22 @@
 // bytes read are relayed first, and TLS runs end to end (HAProxy's req.ssl_sni passthrough).
 // A backend with send_proxy gets a PROXY protocol header (v1/v2: the client's address and the one
 // it connected to) before any of the client's bytes; if that write fails, both sides are closed.
+// log (null: none): the worker's connection log gets the connection's line when it ends.
 #pragma once
 
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include <zap/zell/task.hpp>
 #include <zap/zio/fd.hpp>
 
 #include "backend_pool.hpp"
 #include "connection_gate.hpp"
+#include "connection_log.hpp"
 #include "counters.hpp"
 #include "proxy_settings.hpp"
 #include "server_names.hpp"
@@ -66,14 +70,16 @@ struct ProxyShared {
 // holds the one it started with, and so its pools, until it ends.
 struct Routing {
   std::shared_ptr<BackendPool> pool;  // the listener's "pool": every client not routed below
+  std::string pool_name;
   // By TLS server name (the listener's "sni_routes"): each name -> an index in sni_pools. Empty:
   // the client's first bytes are not looked at.
   app::ServerNames sni;
   std::vector<std::shared_ptr<BackendPool>> sni_pools;
+  std::vector<std::string> sni_pool_names;  // as sni_pools
 };
 
 zell::Task<void> proxy_connection(zio::UniqueFd client, app::ConnectionGate::Ticket ticket,
                                   ProxyShared& shared, std::shared_ptr<const Routing> routing,
-                                  bool accept_proxy);
+                                  bool accept_proxy, ConnectionLog* log);
 
 }  // namespace zap::proxy

@@ -49,6 +49,13 @@ ProxyServer::ProxyServer(const ProxySettings& settings, std::size_t workers,
       proxy_protocol_(settings.proxy_protocol),
       pools_(make_pool_set(settings, nullptr, nullptr)) {
   proxy_protocol_.resize(settings.listeners.size(), false);
+  if (!settings.connection_log.empty()) {
+    connection_log_file_ =
+        std::make_unique<app::LogFile>(settings.connection_log, "connection_log");
+    for (std::size_t i = 0; i < workers_; ++i) {
+      connection_logs_.push_back(std::make_unique<ConnectionLog>(*connection_log_file_));
+    }
+  }
   const std::shared_ptr<const PoolSet> pools = current_pools();
   for (const std::shared_ptr<RunningPool>& pool : pools->pools) {
     if (pool->backends.size() == 0) continue;  // the default pool, when no listener uses it
@@ -68,6 +75,9 @@ ProxyServer::~ProxyServer() {
   for (Checkers& checkers : checkers_) {
     for (auto& task : checkers.tasks) task.cancel();
   }
+  // Each connection log buffer writes what is left when it is destroyed, after the runtime's
+  // threads are gone (and with them every connection that could still add a line).
+  for (auto& flusher : log_flushers_) flusher.cancel();
 }
 
 std::shared_ptr<const ProxyServer::PoolSet> ProxyServer::make_pool_set(
@@ -97,6 +107,7 @@ std::shared_ptr<const ProxyServer::PoolSet> ProxyServer::make_pool_set(
     const std::size_t pool = i < settings.listener_pool.size() ? settings.listener_pool[i] : 0;
     auto routing = std::make_shared<Routing>();
     routing->pool = backends_of(pool);
+    routing->pool_name = set->pools[pool]->settings.name;
     std::string described = set->pools[pool]->settings.name;
     if (i < settings.sni_routes.size()) {
       for (const SniRoute& route : settings.sni_routes[i]) {
@@ -107,6 +118,7 @@ std::shared_ptr<const ProxyServer::PoolSet> ProxyServer::make_pool_set(
         }
         described += " -> " + set->pools[route.pool]->settings.name;
         routing->sni_pools.push_back(backends_of(route.pool));
+        routing->sni_pool_names.push_back(set->pools[route.pool]->settings.name);
       }
     }
     set->routing.push_back(std::move(routing));
@@ -131,18 +143,34 @@ std::shared_ptr<const ProxyServer::PoolSet> ProxyServer::make_pool_set(
 void ProxyServer::start(zell::Runtime& runtime) {
   tcp_.start(
       runtime,
-      [this](zio::UniqueFd socket, app::ConnectionGate::Ticket ticket, std::size_t,
+      [this](zio::UniqueFd socket, app::ConnectionGate::Ticket ticket, std::size_t worker,
              std::size_t listener) {
         // The connection holds its routing (and so its pools): a reload may retire them while
         // the relay runs.
-        return proxy_connection(std::move(socket), std::move(ticket), shared_,
-                                current_pools()->routing[listener], proxy_protocol_[listener]);
+        return proxy_connection(
+            std::move(socket), std::move(ticket), shared_, current_pools()->routing[listener],
+            proxy_protocol_[listener],
+            connection_logs_.empty() ? nullptr : connection_logs_[worker].get());
       },
       // Over max_connections: closed at once. A TCP proxy has no protocol to refuse politely in.
       [](zio::UniqueFd socket) -> zell::Task<void> { co_await zell::close(socket.release()); });
+  for (std::size_t worker = 0; worker < connection_logs_.size(); ++worker) {
+    log_flushers_.push_back(runtime.spawn_on_worker(
+        worker,
+        app::flush_log_buffers({&connection_logs_[worker]->lines()}, "proxy: connection log")));
+  }
+  if (connection_log_file_) {
+    spdlog::info("proxy: connection log {}", connection_log_file_->path());
+  }
   const std::lock_guard lock(control_);
   runtime_ = &runtime;
   for (const std::shared_ptr<RunningPool>& pool : current_pools()->pools) start_checkers(pool);
+}
+
+std::string ProxyServer::reopen_connection_log() {
+  if (!connection_log_file_) return "";
+  const std::string error = connection_log_file_->reopen();
+  return error.empty() ? "" : "the connection log " + connection_log_file_->path() + ": " + error;
 }
 
 std::shared_ptr<const ProxyServer::PoolSet> ProxyServer::current_pools() const {

@@ -38,7 +38,9 @@
 #include <zap/zell/runtime.hpp>
 
 #include "backend_pool.hpp"
+#include "connection_log.hpp"
 #include "counters.hpp"
+#include "log_file.hpp"
 #include "proxy_connection.hpp"
 #include "proxy_settings.hpp"
 #include "stream_server.hpp"
@@ -62,6 +64,9 @@ class ProxyServer {
   // what changed, for the reload report ("" if nothing did).
   std::string reload_pools(const ProxySettings& fresh);
   std::int64_t open_connections() const noexcept { return tcp_.open_connections(); }
+  // Reopens the connection log (after logrotate moved it); "" if done or there is none, else
+  // why not.
+  std::string reopen_connection_log();
 
   nlohmann::json render_backends_json() const;
   std::string render_backends_prometheus() const;
@@ -99,6 +104,10 @@ class ProxyServer {
   ProxyShared shared_;
   app::StreamServer tcp_;
   std::vector<bool> proxy_protocol_;  // by listener: connections start with a PROXY header
+  // The connection log (settings.connection_log), a buffer per worker, each worker's flusher.
+  std::unique_ptr<app::LogFile> connection_log_file_;
+  std::vector<std::unique_ptr<ConnectionLog>> connection_logs_;
+  std::vector<zell::JoinHandle<void>> log_flushers_;
   std::shared_ptr<const PoolSet> current_pools() const;
 
   // The running pool set. A plain mutex, not std::atomic<std::shared_ptr>: libstdc++'s is a lock

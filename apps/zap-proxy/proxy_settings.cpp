@@ -4,6 +4,7 @@
 
 #include "address_setting.hpp"
 #include "config_reader.hpp"
+#include "log_file.hpp"
 #include "server_names.hpp"
 
 namespace zap::proxy {
@@ -112,7 +113,7 @@ std::vector<SniRoute> read_sni_routes(app::JsonReader& listener,
   return routes;
 }
 
-ProxySettings read_proxy_settings(const nlohmann::json& json) {
+ProxySettings read_proxy_settings(const nlohmann::json& json, const std::string& config_dir) {
   app::JsonReader root(json, "");
   ProxySettings settings;
   settings.daemon = app::read_daemon_settings(root);
@@ -147,6 +148,7 @@ ProxySettings read_proxy_settings(const nlohmann::json& json) {
   limits.retries = root.integer("retries", 0, 63, limits.retries);
   settings.buffer_size = root.integer("buffer_size", 1024, 16 << 20, settings.buffer_size);
   settings.accept_mode = app::read_accept_mode(root);
+  settings.connection_log = app::resolve_config_path(config_dir, root.string("connection_log", ""));
   root.finish();
   return settings;
 }
@@ -186,12 +188,15 @@ void add_proxy_flags(CLI::App& app, ProxyFlags& flags) {
   app.add_option("--send-proxy", flags.send_proxy,
                  "PROXY protocol header to every backend of every pool: off, v1 or v2")
       ->check(CLI::IsMember({"off", "v1", "v2"}));
+  app.add_option("--connection-log", flags.connection_log,
+                 "Override connection_log (file of a line per client connection; off: none)");
 }
 
 ProxySettings load_proxy_settings(const ProxyFlags& flags) {
   const std::string& path = flags.common.config;
   ProxySettings settings = read_proxy_settings(
-      path.empty() ? app::parse_json_text("{}", "<built-in config>") : app::load_json_file(path));
+      path.empty() ? app::parse_json_text("{}", "<built-in config>") : app::load_json_file(path),
+      app::config_folder(path));
   app::apply_overrides(flags.common, settings.daemon);
   PoolSettings& fallback = settings.pools[0];  // "default"
   if (!flags.listen.empty()) {                 // to the default pool, without a PROXY header
@@ -237,6 +242,11 @@ ProxySettings load_proxy_settings(const ProxyFlags& flags) {
     }
   }
   if (!flags.accept.empty()) settings.accept_mode = app::parse_accept_mode(flags.accept);
+  if (flags.connection_log == "off") {
+    settings.connection_log.clear();
+  } else if (!flags.connection_log.empty()) {
+    settings.connection_log = flags.connection_log;
+  }
   if (settings.listeners.empty()) {
     settings.listeners.push_back(app::parse_address_setting("127.0.0.1:9000", "listeners"));
     settings.proxy_protocol.push_back(false);
@@ -256,6 +266,9 @@ ProxySettings load_proxy_settings(const ProxyFlags& flags) {
   if (!default_used && (!flags.backend.empty() || !flags.balance.empty())) {
     throw app::ConfigError("--backend and --balance set the default pool, which no listener uses");
   }
+  // Like nginx -t: the log file is opened now.
+  if (!settings.connection_log.empty())
+    app::LogFile probe(settings.connection_log, "connection_log");
   return settings;
 }
 

@@ -22,6 +22,7 @@
 //     "send_proxy": "off",            // "v1"/"v2": a PROXY protocol header tells each backend
 //                                     // who the client is; also per backend
 //     "accept": "per_worker",
+//     "connection_log": "",           // a file: a line per client connection (HAProxy's tcplog)
 //     "runtime": {...}, "log": {...}, "shutdown_grace_ms": 5000, "admin": {...}
 //   }
 //
@@ -100,6 +101,9 @@ struct ProxySettings {
   ProxyLimits limits;
   std::int64_t buffer_size = 16384;
   app::AcceptMode accept_mode = app::AcceptMode::kPerWorker;
+  // A line per client connection when it ends (connection_log.hpp); "": none. Relative to the
+  // config file's directory.
+  std::string connection_log;
 };
 
 const char* to_string(Balance balance);
@@ -114,7 +118,8 @@ struct ProxyFlags {
   std::optional<std::int64_t> idle_timeout_ms;
   bool no_health_check = false;
   std::string accept;
-  std::string send_proxy;  // every backend's PROXY protocol header: off, v1, v2
+  std::string send_proxy;      // every backend's PROXY protocol header: off, v1, v2
+  std::string connection_log;  // replaces "connection_log"; "off": none
 };
 
 void add_proxy_flags(CLI::App& app, ProxyFlags& flags);

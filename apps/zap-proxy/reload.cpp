@@ -8,6 +8,10 @@
 namespace zap::proxy {
 
 void Reloader::reload() {
+  // First, whatever the config says: logrotate moved the connection log and sent SIGHUP.
+  if (const std::string error = server_.reopen_connection_log(); !error.empty()) {
+    spdlog::error("reload: cannot reopen {}; still writing to what was open", error);
+  }
   if (flags_.common.config.empty()) return app::log_nothing_to_reload();
   ProxySettings fresh;
   try {
@@ -34,6 +38,7 @@ void Reloader::reload() {
   report.restart_if(pools_changed && !same_listeners, "backends/pools (with the listeners)");
   report.restart_if(fresh.buffer_size != running_.buffer_size, "buffer_size");
   report.restart_if(fresh.accept_mode != running_.accept_mode, "accept");
+  report.restart_if(fresh.connection_log != running_.connection_log, "connection_log");
 
   app::set_log_level(fresh.daemon.log.level);
   server_.set_limits(fresh.limits);

@@ -10,11 +10,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <regex>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -676,9 +679,120 @@ TEST(ProxyConfig, MistakesExitNonZeroAndTheExampleChecks) {
       {"--config", dir.write("c.json", R"({"backends": [{"port": 80, "wieght": 2}]})"), "--check"});
   EXPECT_NE(bad.code, 0);
   EXPECT_NE(bad.err.find("backends[0].wieght: unknown key"), std::string::npos) << bad.err;
+  const RunResult no_log = run_to_exit(
+      proxy_binary(),
+      {"--backend", "127.0.0.1:1", "--connection-log", "/nonexistent-dir/c.log", "--check"});
+  EXPECT_NE(no_log.code, 0);
+  EXPECT_NE(no_log.err.find("connection_log: cannot open \"/nonexistent-dir/c.log\""),
+            std::string::npos)
+      << no_log.err;
   const RunResult example =
       run_to_exit(proxy_binary(), {"--config", configs_dir() + "/proxy.json", "--check"});
   EXPECT_EQ(example.code, 0) << example.err;
+}
+
+// "127.0.0.1:9000" as a regular expression.
+std::string literally(const std::string& text) {
+  std::string out;
+  for (const char c : text) {
+    if (std::string_view(".[]()*+?^$|\\{}").find(c) != std::string_view::npos) out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+// The log's line for the connection from `client` (a prefix: "127.0.0.2:"), or "".
+std::string line_of(const std::string& log, const std::string& client) {
+  std::istringstream lines(log);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(client, 0) == 0) return line;
+  }
+  return "";
+}
+
+// Each connection's line (HAProxy's tcplog): who it was, where it went, how long each step took,
+// the bytes each way and how it ended; SIGHUP reopens the file after a rotation.
+TEST(ProxyConnectionLog, EachConnectionIsLoggedWithHowItEndedAndSighupReopensTheFile) {
+  auto echo = echo_backend();
+  DeadPort dead;
+  TempDir logs;
+  const std::string log_path = logs.path("connections.log");
+  ProxyDaemon proxy(R"({"listeners": [{"port": 0}, {"port": 0, "pool": "dead"},
+                                      {"port": 0, "proxy_protocol": true}],
+      "backends": [)" +
+                    backend_json(echo->address()) +
+                    R"(],
+      "pools": [{"name": "dead", "backends": [)" +
+                    backend_json(dead.address()) + R"(], "health_check": {"enabled": false}}],
+      "retries": 0, "connection_log": ")" +
+                    log_path + R"(",
+      "admin": {"listen": "127.0.0.1:0"}, "runtime": {"workers": 2}})");
+  {  // relayed both ways, then ended by the client: done
+    Socket s = Socket::connect_from("127.0.0.2:0", proxy.address(0));
+    ASSERT_TRUE(s.send_all("hello"));
+    EXPECT_EQ(s.recv_exact(5), "hello");
+    s.shutdown_write();
+    EXPECT_TRUE(s.recv_until_closed().closed);
+  }
+  {  // a client that resets in the middle
+    Socket s = Socket::connect_from("127.0.0.3:0", proxy.address(0));
+    ASSERT_TRUE(s.send_all("abc"));
+    EXPECT_EQ(s.recv_exact(3), "abc");
+    s.abort();
+  }
+  {  // a pool with no backend that answers
+    Socket s = Socket::connect_from("127.0.0.4:0", proxy.address(1));
+    EXPECT_TRUE(s.recv_until_closed().closed);
+  }
+  {  // no PROXY header where the listener expects one
+    Socket s = Socket::connect_from("127.0.0.5:0", proxy.address(2));
+    ASSERT_TRUE(s.send_all("hello\r\n"));
+    EXPECT_TRUE(s.recv_until_closed().closed);
+  }
+  {  // the header's client and destination stand for the connection's
+    Socket s = Socket::connect(proxy.address(2));
+    ASSERT_TRUE(s.send_all("PROXY TCP4 192.0.2.7 198.51.100.1 5555 443\r\nhi"));
+    EXPECT_EQ(s.recv_exact(2), "hi");
+    s.shutdown_write();
+    EXPECT_TRUE(s.recv_until_closed().closed);
+  }
+  ASSERT_TRUE(eventually([&] {
+    const std::string log = read_file(log_path);
+    return std::count(log.begin(), log.end(), '\n') == 5;
+  })) << read_file(log_path);
+  const std::string log = read_file(log_path);
+  const std::string when = R"( \[\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d\.\d{3} \+0000\] )";
+  const std::string times = R"( \d+/\d+/\d+ )";
+  auto expect_line = [&](const std::string& client, const std::string& pattern) {
+    const std::string line = line_of(log, client);
+    EXPECT_TRUE(std::regex_match(line, std::regex(literally(client) + pattern)))
+        << "line: " << line << "\nlog:\n"
+        << log;
+  };
+  const std::string echo_address = literally(echo->address());
+  expect_line("127.0.0.2:", R"(\d+)" + when + literally(proxy.address(0)) + " default " +
+                                echo_address + " -" + times + "5 5 done");
+  expect_line("127.0.0.3:", R"(\d+)" + when + literally(proxy.address(0)) + " default " +
+                                echo_address + " -" + times + "3 3 client_error");
+  expect_line("127.0.0.4:", R"(\d+)" + when + literally(proxy.address(1)) +
+                                R"( dead - - \d+/-1/\d+ 0 0 no_backend)");
+  expect_line("127.0.0.5:", R"(\d+)" + when + literally(proxy.address(2)) +
+                                R"( - - - -1/-1/\d+ 0 0 bad_proxy_header)");
+  expect_line("192.0.2.7:5555", when + literally("198.51.100.1:443") + " default " + echo_address +
+                                    " -" + times + "2 2 done");
+
+  std::filesystem::rename(log_path, log_path + ".1");
+  proxy.process().signal(SIGHUP);
+  ASSERT_TRUE(proxy.process().wait_for_log("reload:", kDeadline));
+  {
+    Socket s = Socket::connect_from("127.0.0.6:0", proxy.address(0));
+    ASSERT_TRUE(s.send_all("after"));
+    EXPECT_EQ(s.recv_exact(5), "after");
+  }
+  ASSERT_TRUE(eventually([&] { return !line_of(read_file(log_path), "127.0.0.6:").empty(); }))
+      << read_file(log_path);
+  EXPECT_EQ(line_of(read_file(log_path + ".1"), "127.0.0.6:"), "");
+  EXPECT_EQ(proxy.stop(), 0);
 }
 
 // Several hosts on one machine: two network namespaces, each a host with its own address and a

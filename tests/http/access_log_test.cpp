@@ -22,9 +22,9 @@ std::string slurp(const std::string& path) {
 
 TEST(AccessLog, WritesCombinedLinesWhenFlushed) {
   SiteDir dir;
-  AccessLog log(dir.path("access.log"));
+  app::LogFile log(dir.path("access.log"), "access_log");
   {
-    AccessLog::Buffer buffer(log);
+    AccessLogBuffer buffer(log);
     buffer.append({"127.0.0.1", "GET /index.html HTTP/1.1", 200, 1706, "", "curl/7.88.1"});
     buffer.append({"::1", "HEAD / HTTP/1.0", 304, 0, "http://a/b", ""});
     ASSERT_TRUE(buffer.flush());
@@ -40,9 +40,9 @@ TEST(AccessLog, WritesCombinedLinesWhenFlushed) {
 
 TEST(AccessLog, EscapesWhatCouldForgeLinesOrFields) {
   SiteDir dir;
-  AccessLog log(dir.path("access.log"));
+  app::LogFile log(dir.path("access.log"), "access_log");
   {
-    AccessLog::Buffer buffer(log);
+    AccessLogBuffer buffer(log);
     buffer.append({"10.0.0.1", "GET /a\"b\\c\r\n\x01\xff HTTP/1.1", 400, 5, "", "x\" \"y"});
   }  // the destructor flushes
   const std::string text = slurp(dir.path("access.log"));
@@ -54,8 +54,8 @@ TEST(AccessLog, EscapesWhatCouldForgeLinesOrFields) {
 
 TEST(AccessLog, ReopenFollowsARotatedFile) {
   SiteDir dir;
-  AccessLog log(dir.path("access.log"));
-  AccessLog::Buffer buffer(log);
+  app::LogFile log(dir.path("access.log"), "access_log");
+  AccessLogBuffer buffer(log);
   buffer.append({"1.1.1.1", "GET /one HTTP/1.1", 200, 1, "", ""});
   ASSERT_TRUE(buffer.flush());
   std::filesystem::rename(dir.path("access.log"), dir.path("access.log.1"));
@@ -68,13 +68,13 @@ TEST(AccessLog, ReopenFollowsARotatedFile) {
 }
 
 TEST(AccessLog, AnUnopenablePathIsAConfigError) {
-  EXPECT_THROW(AccessLog("/nonexistent-dir/zap/access.log"), app::ConfigError);
+  EXPECT_THROW(app::LogFile("/nonexistent-dir/zap/access.log", "access_log"), app::ConfigError);
 }
 
 TEST(AccessLog, AFailedWriteIsReportedNotFatal) {
   if (!std::filesystem::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
-  AccessLog log("/dev/full");  // every write: ENOSPC, like a full disk
-  AccessLog::Buffer buffer(log);
+  app::LogFile log("/dev/full", "access_log");  // every write: ENOSPC, like a full disk
+  AccessLogBuffer buffer(log);
   buffer.append({"1.1.1.1", "GET / HTTP/1.1", 200, 1, "", ""});
   EXPECT_FALSE(buffer.flush());
   EXPECT_EQ(buffer.take_error(), ENOSPC);

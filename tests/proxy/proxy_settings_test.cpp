@@ -227,5 +227,25 @@ TEST(ProxySettings, MistakesNameTheirPath) {
   EXPECT_EQ(error_of([&] { load(many + "]}"); }), "backends: at most 64 backends");
 }
 
+// The config lives in /tmp: a relative connection_log is beside it, and the file is opened at
+// load (as --check does); --connection-log overrides it, "off" turns it off.
+TEST(ProxySettings, TheConnectionLogIsRelativeToTheConfigAndOpenedAtLoad) {
+  const std::string name = "zap-proxy-settings-" + std::to_string(::getpid()) + ".log";
+  const ProxySettings s =
+      load(R"({"backends": [{"port": 8080}], "connection_log": ")" + name + "\"}");
+  EXPECT_EQ(s.connection_log, "/tmp/" + name);
+  EXPECT_EQ(::access(("/tmp/" + name).c_str(), F_OK), 0) << "created by the probe";
+  ::unlink(("/tmp/" + name).c_str());
+  EXPECT_EQ(load(R"({"backends": [{"port": 8080}], "connection_log": "x.log"})",
+                 {"--connection-log", "off"})
+                .connection_log,
+            "");
+  EXPECT_EQ(load(R"({"backends": [{"port": 8080}]})").connection_log, "") << "off by default";
+  EXPECT_EQ(app::error_of([] {
+              load(R"({"backends": [{"port": 8080}], "connection_log": "/nonexistent-dir/c.log"})");
+            }),
+            "connection_log: cannot open \"/nonexistent-dir/c.log\": No such file or directory");
+}
+
 }  // namespace
 }  // namespace zap::proxy
