@@ -264,6 +264,17 @@ bool BackendPool::record_failure(Backend& backend) {
   return failures >= rules_.fall && backend.up.exchange(false, std::memory_order_relaxed);
 }
 
+bool BackendPool::saturated() const {
+  bool any = false;
+  for (std::size_t i = 0; i < size(); ++i) {
+    const Backend& b = *backends_[i];
+    if (!b.up.load(std::memory_order_relaxed) || (drained_ >> i) & 1) continue;
+    if (limits_[i] == 0 || b.active.load(std::memory_order_relaxed) < limits_[i]) return false;
+    any = true;
+  }
+  return any;
+}
+
 std::size_t BackendPool::up_count() const {
   std::size_t n = 0;
   for (const Backend* b : backends_) n += b->up.load(std::memory_order_relaxed) ? 1 : 0;

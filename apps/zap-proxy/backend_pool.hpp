@@ -122,6 +122,10 @@ class BackendPool {
   void connect_succeeded(Backend& backend);
 
   std::size_t up_count() const;
+  // Every backend that could take a client (up, not drained) is at its max_connections, and
+  // there is at least one: room comes back when a connection ends (a queue may wait for it),
+  // not when a backend comes up. A snapshot: the counts move under it.
+  bool saturated() const;
 
  private:
   // Up, under its limit, and its bit not set in `skip` (tried, drained, or not of the tier

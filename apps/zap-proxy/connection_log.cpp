@@ -40,6 +40,8 @@ const char* to_string(ConnectionEnd end) {
       return "backend_error";
     case ConnectionEnd::kNoBackend:
       return "no_backend";
+    case ConnectionEnd::kQueueTimeout:
+      return "queue_timeout";
     case ConnectionEnd::kBadProxyHeader:
       return "bad_proxy_header";
     case ConnectionEnd::kClientLeft:

@@ -12,7 +12,8 @@
 //   backend           the backend that took it
 //   server name       the TLS server name it asked for (listeners with sni_routes)
 //   wait/connect/total  milliseconds spent reading its first bytes (PROXY header, ClientHello),
-//                     connecting to a backend (retries included), and in all; -1: not reached
+//                     getting a backend (its queue and connect retries included), and in all;
+//                     -1: not reached
 //   bytes up, down    bytes relayed client -> backend, backend -> client
 //   end               how it ended (ConnectionEnd below)
 //
@@ -34,11 +35,13 @@
 namespace zap::proxy {
 
 enum class ConnectionEnd {
-  kDone,            // both sides finished their streams (or one reset after its peer's end)
+  kDone,            // both sides finished their streams (FIN)
   kIdleTimeout,     // neither side moved a byte for idle_timeout_ms
-  kClientError,     // reading from or writing to the client failed (a reset, a dead peer)
+  kClientError,     // reading from or writing to the client failed first (a reset, a dead
+                    // peer; also a client that resets after the backend's last byte)
   kBackendError,    // reading from or writing to the backend failed
   kNoBackend,       // no backend was up and free, or every connect failed
+  kQueueTimeout,    // every backend stayed at its max_connections for queue_timeout_ms
   kBadProxyHeader,  // the listener expects a PROXY header and got none valid
   kClientLeft,      // the client closed before a backend was chosen
   kNoMemory,        // a buffer could not be allocated

@@ -78,6 +78,7 @@ int run(int argc, char** argv) {
                                                  nlohmann::json stats =
                                                      nlohmann::json::parse(counters.render_json());
                                                  stats["backends"] = server.render_backends_json();
+                                                 stats["pools"] = server.render_pools_json();
                                                  return stats.dump(2) + "\n";
                                                },
                                            .render_metrics =

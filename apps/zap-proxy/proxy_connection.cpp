@@ -44,10 +44,12 @@ struct Relay {
   Backend* backend = nullptr;
   app::WorkerCounters* counters = nullptr;
   const ProxyShared* shared = nullptr;
-  ConnectionRecord* record = nullptr;  // bytes relayed, and the first failure that ended a side
+  ConnectionRecord* record = nullptr;  // bytes relayed
   std::int64_t last_activity_ns = 0;   // the last byte received or fully sent, either way
   int writes_in_flight = 0;            // a write in progress is activity, however slow
   bool timed_out = false;              // idle: both directions were ended at once
+  // The first failure that ended a side (kDone: none); a timeout is told by timed_out instead.
+  ConnectionEnd failure = ConnectionEnd::kDone;
   // The two directions' tasks (index: to_backend), so that one can end the other.
   zell::JoinHandle<void>* direction[2] = {nullptr, nullptr};
 };
@@ -56,12 +58,11 @@ struct ZimallocFree {
   void operator()(void* p) const noexcept { zimalloc::free(p); }
 };
 
-// Counts and logs, and records the first failure as how the connection ended (`end`: which
-// side failed); never throws (the relay's state must not be unwound from under the other
-// direction).
+// Counts and logs, and keeps the first failure as how the connection ended (`end`: which side
+// failed); never throws (the relay's state must not be unwound from under the other direction).
 void note_failure(const zio::Result& r, Relay& relay, ConnectionEnd end) noexcept {
   if (r.raw() == -ECANCELED) return;
-  if (relay.record->end == ConnectionEnd::kDone) relay.record->end = end;
+  if (relay.failure == ConnectionEnd::kDone && r.raw() != -ETIMEDOUT) relay.failure = end;
   relay.counters->add(relay.counters->errors);
   try {
     if (peer_went_away(r)) {
@@ -154,36 +155,49 @@ zell::Task<void> pump(Relay& relay, bool to_backend) {
 }
 
 // Holds a backend's count of connections (picked or relaying), taken by BackendPool::pick(),
-// until destroyed.
+// until destroyed; then the room it leaves goes to a client waiting in the pool's queue.
 class ActiveConnection {
  public:
-  explicit ActiveConnection(Backend& backend) : backend_(&backend) {}
+  ActiveConnection(Backend& backend, PoolQueue& queue) : backend_(&backend), queue_(&queue) {}
   ActiveConnection(ActiveConnection&& other) noexcept
-      : backend_(std::exchange(other.backend_, nullptr)) {}
+      : backend_(std::exchange(other.backend_, nullptr)), queue_(other.queue_) {}
   ActiveConnection& operator=(ActiveConnection&&) = delete;
   ~ActiveConnection() {
-    if (backend_ != nullptr) backend_->active.fetch_sub(1, std::memory_order_relaxed);
+    if (backend_ == nullptr) return;
+    backend_->active.fetch_sub(1, std::memory_order_relaxed);
+    queue_->slot_freed();  // (publishes the decrement to the waiters it may wake)
   }
   Backend* backend() const { return backend_; }
 
  private:
   Backend* backend_;
+  PoolQueue* queue_;  // the route's, which the connection holds
 };
+
+enum class NoBackend { kNone, kQueueTimedOut };
 
 // A connected socket to a backend, trying up to 1 + retries of them; null if none answered.
 // A backend counts the connection as active from its pick, so that least_connections sees the
 // connects in progress (a backend that swallows SYNs must not attract every new client).
-zell::Task<zio::UniqueFd> connect_backend(ProxyShared& shared, BackendPool& pool,
+// When every backend is at its max_connections, the first attempt waits in the route's queue
+// (for at most its queue_timeout_ms); `why` says so if that is how it ends.
+zell::Task<zio::UniqueFd> connect_backend(ProxyShared& shared, const PoolRoute& route,
                                           const zio::SocketAddress& client,
                                           app::WorkerCounters& counters,
-                                          std::optional<ActiveConnection>& chosen) {
+                                          std::optional<ActiveConnection>& chosen, NoBackend& why) {
+  BackendPool& pool = *route.pool;
   std::uint64_t tried = 0;
   const std::int64_t attempts = 1 + shared.retries.load(std::memory_order_relaxed);
   const milliseconds timeout(shared.connect_timeout_ms.load(std::memory_order_relaxed));
   for (std::int64_t attempt = 0; attempt < attempts; ++attempt) {
     Backend* backend = pool.pick(client, tried);
+    if (backend == nullptr && attempt == 0 && route.queue_timeout_ms > 0 && pool.saturated()) {
+      backend = co_await route.queue->wait_for_backend(pool, client, tried,
+                                                       milliseconds(route.queue_timeout_ms));
+      if (backend == nullptr && pool.saturated()) why = NoBackend::kQueueTimedOut;
+    }
     if (backend == nullptr) break;
-    ActiveConnection active(*backend);
+    ActiveConnection active(*backend, *route.queue);
     std::error_code ec;
     zio::UniqueFd socket = zio::open_socket(backend->address.family(), SOCK_STREAM, ec);
     if (ec) {  // EMFILE and friends: this client cannot be served now
@@ -210,8 +224,10 @@ zell::Task<zio::UniqueFd> connect_backend(ProxyShared& shared, BackendPool& pool
 }  // namespace
 
 std::vector<app::ExtraCounter> proxy_counters() {
-  return {{"backend_connect_failures", "Connects to a backend that failed", false},
-          {"no_backend", "Clients closed because no backend could be reached", false}};
+  return {
+      {"backend_connect_failures", "Connects to a backend that failed", false},
+      {"no_backend", "Clients closed because no backend could be reached", false},
+      {"queue_timeouts", "Clients closed after waiting queue_timeout_ms for a full pool", false}};
 }
 
 ProxyShared::ProxyShared(const ProxySettings& settings)
@@ -357,28 +373,32 @@ zell::Task<void> proxy_connection(zio::UniqueFd client, app::ConnectionGate::Tic
     }
   }
   std::optional<ActiveConnection> active;
-  BackendPool* pool = routing->pool.get();
-  const std::string* pool_name = &routing->pool_name;
+  const PoolRoute* route = &routing->fallback;
   if (by_name) {
-    const std::size_t route = co_await route_by_server_name(
+    const std::size_t by_sni = co_await route_by_server_name(
         client.get(), *routing, first_bytes_deadline_ns, early, early_capacity, early_size,
         logged.enabled() ? &record.server_name : nullptr);
-    if (route == kClientGone) {  // gone before it said where it was going
+    if (by_sni == kClientGone) {  // gone before it said where it was going
       logged.ended(ConnectionEnd::kClientLeft);
       co_await zell::close(client.release());
       co_return;
     }
-    if (route < routing->sni_pools.size()) {
-      pool = routing->sni_pools[route].get();
-      pool_name = &routing->sni_pool_names[route];
-    }
+    if (by_sni < routing->sni_pools.size()) route = &routing->sni_pools[by_sni];
   }
-  logged.routed(*pool_name);
-  zio::UniqueFd server = co_await connect_backend(shared, *pool, peer, counters, active);
+  logged.routed(route->name);
+  NoBackend why = NoBackend::kNone;
+  zio::UniqueFd server = co_await connect_backend(shared, *route, peer, counters, active, why);
   if (!server) {
-    logged.ended(ConnectionEnd::kNoBackend);
-    counters.add(counters.extra[kNoBackend]);
-    spdlog::debug("proxy: no backend reachable; closing the client");
+    if (why == NoBackend::kQueueTimedOut) {
+      logged.ended(ConnectionEnd::kQueueTimeout);
+      counters.add(counters.extra[kQueueTimeouts]);
+      spdlog::debug("proxy: every backend of pool {} stayed full for queue_timeout_ms; closing",
+                    route->name);
+    } else {
+      logged.ended(ConnectionEnd::kNoBackend);
+      counters.add(counters.extra[kNoBackend]);
+      spdlog::debug("proxy: no backend reachable; closing the client");
+    }
     co_await zell::close(client.release());
     co_return;
   }
@@ -418,9 +438,8 @@ zell::Task<void> proxy_connection(zio::UniqueFd client, app::ConnectionGate::Tic
   }
   large.reset();
 
-  // From here the connection ends as its relay does: kDone unless a side failed (the first
-  // failure is recorded) or it went idle.
-  record.end = ConnectionEnd::kDone;
+  // The record says kShutdown while the relay runs: if the runtime destroys this frame (a stop
+  // past shutdown_grace_ms), that is how the connection ended.
   Relay relay{client.get(), server.get(), &backend, &counters, &shared, &record, monotonic_ns()};
   // Both directions are tasks of this worker, so that either can end the other; the relay lives
   // in this frame, so both must have ended before it goes. (Spawned, they first run when this
@@ -438,8 +457,11 @@ zell::Task<void> proxy_connection(zio::UniqueFd client, app::ConnectionGate::Tic
   }
   // The backend counts one connection fewer as soon as its socket is closed, not after the
   // client's lingering close too (its max_connections, least_connections).
+  // How it ended: the first side that failed, else quiet for too long, else both streams ended.
+  logged.ended(relay.failure != ConnectionEnd::kDone ? relay.failure
+               : relay.timed_out                     ? ConnectionEnd::kIdleTimeout
+                                                     : ConnectionEnd::kDone);
   if (relay.timed_out) {
-    logged.ended(ConnectionEnd::kIdleTimeout);
     co_await zell::close(server.release());
     active.reset();
     co_await zell::close(client.release());

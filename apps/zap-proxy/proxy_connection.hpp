@@ -42,6 +42,7 @@
 #include "connection_gate.hpp"
 #include "connection_log.hpp"
 #include "counters.hpp"
+#include "pool_queue.hpp"
 #include "proxy_settings.hpp"
 #include "server_names.hpp"
 
@@ -51,6 +52,7 @@ namespace zap::proxy {
 enum ProxyCounter : std::size_t {
   kConnectFailures,  // connects to a backend that failed (each retry counts)
   kNoBackend,        // clients closed because no backend could be reached
+  kQueueTimeouts,    // clients closed after waiting queue_timeout_ms for a full pool
 };
 std::vector<app::ExtraCounter> proxy_counters();
 
@@ -66,16 +68,22 @@ struct ProxyShared {
   const std::size_t buffer_size;
 };
 
+// A pool as a listener's connections use it.
+struct PoolRoute {
+  std::shared_ptr<BackendPool> pool;
+  std::string name;
+  std::shared_ptr<PoolQueue> queue;   // where clients wait while every backend is full
+  std::int64_t queue_timeout_ms = 0;  // how long they may; 0: they are closed at once
+};
+
 // Where a listener's clients go. Built for each config (a reload makes new ones); a connection
 // holds the one it started with, and so its pools, until it ends.
 struct Routing {
-  std::shared_ptr<BackendPool> pool;  // the listener's "pool": every client not routed below
-  std::string pool_name;
+  PoolRoute fallback;  // the listener's "pool": every client not routed below
   // By TLS server name (the listener's "sni_routes"): each name -> an index in sni_pools. Empty:
   // the client's first bytes are not looked at.
   app::ServerNames sni;
-  std::vector<std::shared_ptr<BackendPool>> sni_pools;
-  std::vector<std::string> sni_pool_names;  // as sni_pools
+  std::vector<PoolRoute> sni_pools;
 };
 
 zell::Task<void> proxy_connection(zio::UniqueFd client, app::ConnectionGate::Ticket ticket,

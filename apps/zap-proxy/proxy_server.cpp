@@ -22,7 +22,10 @@ std::string describe(const PoolSettings& settings, const BackendPool& pool) {
   const HealthCheckSettings& h = settings.health_check;
   return std::to_string(pool.size()) + " backend(s), " + to_string(settings.balance) + ": " +
          names + "; health checks " +
-         (h.enabled ? "every " + std::to_string(h.interval_ms) + " ms" : std::string("off"));
+         (h.enabled ? "every " + std::to_string(h.interval_ms) + " ms" : std::string("off")) +
+         (settings.queue_timeout_ms > 0
+              ? "; clients queue up to " + std::to_string(settings.queue_timeout_ms) + " ms"
+              : std::string());
 }
 
 void append(std::string& list, const std::string& item) {
@@ -38,7 +41,8 @@ ProxyServer::RunningPool::RunningPool(const PoolSettings& pool, const RunningPoo
                            .fall = static_cast<int>(pool.health_check.fall),
                            .passive = pool.health_check.enabled,
                            .checked = pool.health_check.enabled},
-               previous != nullptr ? &previous->backends : nullptr) {}
+               previous != nullptr ? &previous->backends : nullptr),
+      queue(previous != nullptr ? previous->queue : std::make_shared<PoolQueue>()) {}
 
 ProxyServer::ProxyServer(const ProxySettings& settings, std::size_t workers,
                          app::Counters& counters)
@@ -100,14 +104,15 @@ std::shared_ptr<const ProxyServer::PoolSet> ProxyServer::make_pool_set(
                                          std::to_string(pool.size()) + " backend(s) kept)"
                                    : std::string(" added")));
   }
-  auto backends_of = [&](std::size_t pool) {
-    return std::shared_ptr<BackendPool>(set->pools[pool], &set->pools[pool]->backends);
+  auto route_to = [&](std::size_t index) {
+    const std::shared_ptr<RunningPool>& pool = set->pools[index];
+    return PoolRoute{std::shared_ptr<BackendPool>(pool, &pool->backends), pool->settings.name,
+                     pool->queue, pool->settings.queue_timeout_ms};
   };
   for (std::size_t i = 0; i < settings.listeners.size(); ++i) {
     const std::size_t pool = i < settings.listener_pool.size() ? settings.listener_pool[i] : 0;
     auto routing = std::make_shared<Routing>();
-    routing->pool = backends_of(pool);
-    routing->pool_name = set->pools[pool]->settings.name;
+    routing->fallback = route_to(pool);
     std::string described = set->pools[pool]->settings.name;
     if (i < settings.sni_routes.size()) {
       for (const SniRoute& route : settings.sni_routes[i]) {
@@ -117,8 +122,7 @@ std::shared_ptr<const ProxyServer::PoolSet> ProxyServer::make_pool_set(
           described += " " + name;
         }
         described += " -> " + set->pools[route.pool]->settings.name;
-        routing->sni_pools.push_back(backends_of(route.pool));
-        routing->sni_pool_names.push_back(set->pools[route.pool]->settings.name);
+        routing->sni_pools.push_back(route_to(route.pool));
       }
     }
     set->routing.push_back(std::move(routing));
@@ -164,7 +168,9 @@ void ProxyServer::start(zell::Runtime& runtime) {
   }
   const std::lock_guard lock(control_);
   runtime_ = &runtime;
-  for (const std::shared_ptr<RunningPool>& pool : current_pools()->pools) start_checkers(pool);
+  // (Held in a local: a range-for over a temporary's member would outlive the temporary.)
+  const std::shared_ptr<const PoolSet> pools = current_pools();
+  for (const std::shared_ptr<RunningPool>& pool : pools->pools) start_checkers(pool);
 }
 
 std::string ProxyServer::reopen_connection_log() {
@@ -291,6 +297,18 @@ void ProxyServer::set_limits(const ProxyLimits& limits) noexcept {
   shared_.set_limits(limits);
 }
 
+nlohmann::json ProxyServer::render_pools_json() const {
+  nlohmann::json out = nlohmann::json::array();
+  const std::shared_ptr<const PoolSet> pools = current_pools();
+  for (const std::shared_ptr<RunningPool>& pool : pools->pools) {
+    if (pool->backends.size() == 0) continue;  // the default pool, when no listener uses it
+    out.push_back({{"name", pool->settings.name},
+                   {"queue_timeout_ms", pool->settings.queue_timeout_ms},
+                   {"queued", pool->queue->waiting()}});
+  }
+  return out;
+}
+
 nlohmann::json ProxyServer::render_backends_json() const {
   nlohmann::json out = nlohmann::json::array();
   const std::shared_ptr<const PoolSet> pools = current_pools();
@@ -347,6 +365,14 @@ std::string ProxyServer::render_backends_prometheus() const {
                b.name + "\"} " + std::to_string(values[s]) + "\n";
       }
     }
+  }
+  out +=
+      "# HELP zap_proxy_pool_queued Clients waiting for room in the pool\n"
+      "# TYPE zap_proxy_pool_queued gauge\n";
+  for (const std::shared_ptr<RunningPool>& pool : pools->pools) {
+    if (pool->backends.size() == 0) continue;
+    out += "zap_proxy_pool_queued{pool=\"" + pool->settings.name + "\"} " +
+           std::to_string(pool->queue->waiting()) + "\n";
   }
   return out;
 }

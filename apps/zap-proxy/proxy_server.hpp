@@ -70,6 +70,8 @@ class ProxyServer {
 
   nlohmann::json render_backends_json() const;
   std::string render_backends_prometheus() const;
+  // Each pool's name and the clients waiting in its queue now.
+  nlohmann::json render_pools_json() const;
 
  private:
   // A pool as it runs: its settings, its backends' state. Immutable but for the backends'
@@ -78,6 +80,7 @@ class ProxyServer {
     RunningPool(const PoolSettings& settings, const RunningPool* previous);
     PoolSettings settings;
     BackendPool backends;
+    std::shared_ptr<PoolQueue> queue;  // the previous version's, if any
   };
   // What new connections see: every pool, and each listener's routing to them. Replaced whole
   // on a reload, never changed in place.

@@ -10,6 +10,7 @@
 //     "backends": [{"host": "10.0.0.2", "port": 8080, "weight": 2},   // 0-256; 0: drained
 //                  {"host": "10.0.0.3", "port": 8080, "backup": true}],  // the default pool: 1-64
 //     "balance": "round_robin",       // or "least_connections", "source"
+//     "queue_timeout_ms": 0,          // a client may wait this long when every backend is full
 //     "health_check": {"enabled": true, "interval_ms": 2000, "timeout_ms": 1000,
 //                      "rise": 2, "fall": 3},                     // TCP connect checks
 //     "connect_timeout_ms": 3000,     // per attempt
@@ -64,6 +65,9 @@ struct PoolSettings {
   HealthCheckSettings health_check;
   // "send_proxy" at the pool's level: every backend's unless it sets its own; --backend's too.
   app::ProxyProtocol send_proxy = app::ProxyProtocol::kOff;
+  // How long a client may wait for room when every backend is at its max_connections (HAProxy's
+  // "timeout queue"); 0: it is closed at once.
+  std::int64_t queue_timeout_ms = 0;
 
   friend bool operator==(const PoolSettings&, const PoolSettings&) = default;
 };

@@ -167,6 +167,49 @@ TEST(ProxyBalance, AFullBackendTakesNoNewClientUntilOneLeaves) {
   EXPECT_EQ(proxy.stop(), 0);
 }
 
+// HAProxy's queue: with "queue_timeout_ms", a client that finds every backend full waits for a
+// place instead of being closed -- and is closed once that time is up.
+TEST(ProxyBalance, AFullPoolQueuesAClientUntilAPlaceFreesOrItsQueueTimeout) {
+  auto a = echo_backend();
+  const std::string a_port = a->address().substr(a->address().rfind(':') + 1);
+  const std::string limited =
+      R"({"host": "127.0.0.1", "port": )" + a_port + R"(, "max_connections": 1})";
+  ProxyDaemon proxy(R"({"listeners": [{"port": 0}, {"port": 0, "pool": "short"}],
+      "backends": [)" +
+                    limited +
+                    R"(], "queue_timeout_ms": 60000,
+      "pools": [{"name": "short", "backends": [)" +
+                    limited + R"(], "queue_timeout_ms": 300}],
+      "admin": {"listen": "127.0.0.1:0"}, "runtime": {"workers": 2}})");
+  Socket first = Socket::connect(proxy.address(0));
+  ASSERT_TRUE(first.send_all("first"));
+  ASSERT_EQ(first.recv_exact(5), "first");
+  Socket second = Socket::connect(proxy.address(0));
+  ASSERT_TRUE(second.send_all("second"));
+  ASSERT_TRUE(eventually([&] { return proxy.stats()["pools"][0]["queued"] == 1; }))
+      << proxy.stats().dump();
+  EXPECT_EQ(second.recv_exact(6, std::chrono::milliseconds(200)), "") << "queued, not relayed";
+  first.shutdown_write();
+  EXPECT_TRUE(first.recv_until_closed().closed);
+  EXPECT_EQ(second.recv_exact(6), "second") << "the place went to the queued client";
+  EXPECT_EQ(proxy.stats()["pools"][0]["queued"], 0);
+
+  // The other pool (its own counts, the same backend): one holds the place, the next waits 300 ms
+  // and is closed.
+  Socket holder = Socket::connect(proxy.address(1));
+  ASSERT_TRUE(holder.send_all("held"));
+  ASSERT_EQ(holder.recv_exact(4), "held");
+  Socket late = Socket::connect(proxy.address(1));
+  const auto start = Clock::now();
+  const Socket::Drained got = late.recv_until_closed(std::chrono::seconds(10));
+  EXPECT_TRUE(got.closed);
+  EXPECT_EQ(got.data, "");
+  EXPECT_GE(Clock::now() - start, std::chrono::milliseconds(250));
+  EXPECT_TRUE(proxy.wait_for_stat("queue_timeouts", 1));
+  EXPECT_EQ(proxy.stats().value("no_backend", std::uint64_t{0}), 0u);
+  EXPECT_EQ(proxy.stop(), 0);
+}
+
 TEST(ProxyHealth, ADownBackendGetsNothingAndComesBackWhenItListensAgain) {
   auto a = echo_backend();
   DeadPort dead;
@@ -724,7 +767,7 @@ TEST(ProxyConnectionLog, EachConnectionIsLoggedWithHowItEndedAndSighupReopensThe
                     R"(],
       "pools": [{"name": "dead", "backends": [)" +
                     backend_json(dead.address()) + R"(], "health_check": {"enabled": false}}],
-      "retries": 0, "connection_log": ")" +
+      "retries": 0, "shutdown_grace_ms": 300, "connection_log": ")" +
                     log_path + R"(",
       "admin": {"listen": "127.0.0.1:0"}, "runtime": {"workers": 2}})");
   {  // relayed both ways, then ended by the client: done
@@ -760,7 +803,7 @@ TEST(ProxyConnectionLog, EachConnectionIsLoggedWithHowItEndedAndSighupReopensThe
     const std::string log = read_file(log_path);
     return std::count(log.begin(), log.end(), '\n') == 5;
   })) << read_file(log_path);
-  const std::string log = read_file(log_path);
+  std::string log = read_file(log_path);
   const std::string when = R"( \[\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d\.\d{3} \+0000\] )";
   const std::string times = R"( \d+/\d+/\d+ )";
   auto expect_line = [&](const std::string& client, const std::string& pattern) {
@@ -792,7 +835,14 @@ TEST(ProxyConnectionLog, EachConnectionIsLoggedWithHowItEndedAndSighupReopensThe
   ASSERT_TRUE(eventually([&] { return !line_of(read_file(log_path), "127.0.0.6:").empty(); }))
       << read_file(log_path);
   EXPECT_EQ(line_of(read_file(log_path + ".1"), "127.0.0.6:"), "");
+  // A connection still relayed when the grace period after SIGTERM runs out.
+  Socket held = Socket::connect_from("127.0.0.7:0", proxy.address(0));
+  ASSERT_TRUE(held.send_all("held"));
+  EXPECT_EQ(held.recv_exact(4), "held");
   EXPECT_EQ(proxy.stop(), 0);
+  log = read_file(log_path);  // (written at exit)
+  expect_line("127.0.0.7:", R"(\d+)" + when + literally(proxy.address(0)) + " default " +
+                                echo_address + " -" + times + "4 4 shutdown");
 }
 
 // Several hosts on one machine: two network namespaces, each a host with its own address and a

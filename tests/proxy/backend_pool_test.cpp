@@ -316,6 +316,30 @@ TEST(MaxConnections, ABackendAtItsLimitIsPassedOverUntilAConnectionEnds) {
   }
 }
 
+// saturated(): what a queue waits out (room comes back when a connection ends), as opposed to
+// nothing up (room comes back only with a backend).
+TEST(MaxConnections, SaturatedMeansEveryBackendThatCouldTakeAClientIsFull) {
+  std::vector<BackendSettings> list = backends({1, 0, 1});
+  list[0].max_connections = 1;
+  list[2].max_connections = 1;
+  list[2].backup = true;
+  BackendPool pool(list, Balance::kRoundRobin, {.checked = false});
+  EXPECT_FALSE(pool.saturated());
+  EXPECT_EQ(pick(pool, kClient), 0u);
+  EXPECT_FALSE(pool.saturated()) << "the backup has room";
+  EXPECT_EQ(pick(pool, kClient), 2u);
+  EXPECT_TRUE(pool.saturated()) << "the drained backend does not count";
+  pool.at(0).active.fetch_sub(1);
+  EXPECT_FALSE(pool.saturated());
+  pool.at(0).up.store(false);
+  EXPECT_TRUE(pool.saturated()) << "the backup is up and full";
+  pool.at(2).up.store(false);
+  EXPECT_FALSE(pool.saturated()) << "nothing up: no room will come from a connection ending";
+  BackendPool unlimited(backends({1}), Balance::kRoundRobin, {});
+  EXPECT_EQ(pick(unlimited, kClient), 0u);
+  EXPECT_FALSE(unlimited.saturated());
+}
+
 TEST(MaxConnections, TheLimitHoldsExactlyUnderConcurrentPicks) {
   // One place, eight threads taking it and giving it back: a check-then-count would let two in.
   std::vector<BackendSettings> list = backends({1});

@@ -227,6 +227,16 @@ TEST(ProxySettings, MistakesNameTheirPath) {
   EXPECT_EQ(error_of([&] { load(many + "]}"); }), "backends: at most 64 backends");
 }
 
+TEST(ProxySettings, EachPoolHasItsOwnQueueTimeout) {
+  const ProxySettings s = load(R"({"backends": [{"port": 8080}], "queue_timeout_ms": 250,
+      "pools": [{"name": "db", "backends": [{"port": 5432}]}]})");
+  EXPECT_EQ(s.pools[0].queue_timeout_ms, 250);
+  EXPECT_EQ(s.pools[1].queue_timeout_ms, 0) << "not copied from the top level";
+  EXPECT_EQ(
+      app::error_of([] { load(R"({"backends": [{"port": 8080}], "queue_timeout_ms": -1})"); }),
+      "queue_timeout_ms: expected integer 0-3600000, got -1");
+}
+
 // The config lives in /tmp: a relative connection_log is beside it, and the file is opened at
 // load (as --check does); --connection-log overrides it, "off" turns it off.
 TEST(ProxySettings, TheConnectionLogIsRelativeToTheConfigAndOpenedAtLoad) {

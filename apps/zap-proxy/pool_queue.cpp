@@ -1,0 +1,64 @@
+#include "pool_queue.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+
+#include <zap/zell/timeout.hpp>
+
+namespace zap::proxy {
+
+namespace {
+
+constexpr std::int64_t kLookAgainNs = 100'000'000;
+
+std::int64_t monotonic_ns() noexcept {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+}  // namespace
+
+zell::Task<void> PoolQueue::next_wakeup() { (void)co_await wakeups_.recv(); }
+
+zell::Task<Backend*> PoolQueue::wait_for_backend(BackendPool& pool,
+                                                 const zio::SocketAddress& client,
+                                                 std::uint64_t& tried,
+                                                 std::chrono::milliseconds timeout) {
+  const std::int64_t deadline_ns =
+      monotonic_ns() + std::chrono::duration_cast<std::chrono::nanoseconds>(timeout).count();
+  waiting_.fetch_add(1, std::memory_order_seq_cst);
+  struct Leave {  // also when the task is cancelled or destroyed while it waits
+    std::atomic<std::int64_t>& waiting;
+    ~Leave() { waiting.fetch_sub(1, std::memory_order_relaxed); }
+  } leave{waiting_};
+  for (;;) {
+    // No lost wakeup (every access to waiting_ and releases_ is seq_cst): either slot_freed()
+    // reads waiting_ after our increment, and sends a token; or its releases_ increment comes
+    // before this load in the single total order, so this load synchronizes with it and the
+    // pick below sees the `active` decrement that preceded it.
+    (void)releases_.load(std::memory_order_seq_cst);
+    if (Backend* backend = pool.pick(client, tried)) co_return backend;
+    if (!pool.saturated()) co_return nullptr;  // down, not full: no release will make room
+    const std::int64_t left = deadline_ns - monotonic_ns();
+    if (left <= 0) co_return nullptr;
+    (void)co_await zell::timeout(std::chrono::nanoseconds(std::min(left, kLookAgainNs)),
+                                 next_wakeup());
+  }
+}
+
+void PoolQueue::slot_freed() noexcept {
+  // Publishes the caller's decrement of `active` to a waiter about to pick (see
+  // wait_for_backend()), then looks for waiters to wake.
+  releases_.fetch_add(1, std::memory_order_seq_cst);
+  if (waiting_.load(std::memory_order_seq_cst) == 0) return;
+  char token = 0;
+  try {
+    (void)wakeups_.try_send(token);
+  } catch (...) {
+    // out of memory for the token: the waiters look again on their own within 100 ms
+  }
+}
+
+}  // namespace zap::proxy

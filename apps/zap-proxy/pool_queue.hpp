@@ -1,0 +1,52 @@
+// PoolQueue: clients waiting for room in a pool whose backends are all at their max_connections
+// (HAProxy's queue and "timeout queue"), instead of being closed at once.
+//
+//   Backend* b = co_await queue.wait_for_backend(pool, client, tried, 500ms);
+//   if (b == nullptr) ... the time is up, or nothing is up any more ...
+//   ...
+//   backend->active.fetch_sub(1); queue.slot_freed();   // a connection gave its backend back
+//
+// A connection that gives a backend back wakes one waiter, which tries the pool again. Waiters
+// also look again every 100 ms on their own, so that a wakeup lost to a race with a waiter's
+// deadline costs the others at most that. Clients that find room when they arrive take it: the
+// queue is served in order of waking, not strictly first come, first served.
+// A pool's queue is shared by every version of the pool across reloads (by name), so that a
+// connection of the old version makes room for the clients waiting on the new one.
+// Thread-safety: every member from any worker; slot_freed() also from plain threads.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+
+#include <zap/zell/channel.hpp>
+#include <zap/zell/task.hpp>
+#include <zap/zio/address.hpp>
+
+#include "backend_pool.hpp"
+
+namespace zap::proxy {
+
+class PoolQueue {
+ public:
+  // A backend of `pool` picked for `client` (counted in its `active`, as pick() does), once one
+  // has room; nullptr if `timeout` passes first, or if the pool stops being saturated() without
+  // room (its backends went down: waiting would not help).
+  zell::Task<Backend*> wait_for_backend(BackendPool& pool, const zio::SocketAddress& client,
+                                        std::uint64_t& tried, std::chrono::milliseconds timeout);
+  // After a backend's active count went down: wakes a waiter, if there is one. Never throws.
+  void slot_freed() noexcept;
+  // Clients waiting now.
+  std::int64_t waiting() const noexcept { return waiting_.load(std::memory_order_relaxed); }
+
+ private:
+  zell::Task<void> next_wakeup();
+
+  // One token per freed slot while someone waits; tokens beyond the buffer are dropped (as many
+  // waiters are being woken already). A stale token only makes a waiter look again.
+  zell::Channel<char> wakeups_{64};
+  std::atomic<std::int64_t> waiting_{0};
+  std::atomic<std::uint64_t> releases_{0};  // slot_freed() calls: their publication point
+};
+
+}  // namespace zap::proxy

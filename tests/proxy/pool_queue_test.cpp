@@ -1,0 +1,124 @@
+#include "pool_queue.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include <zap/zell/runtime.hpp>
+#include <zap/zell/sleep.hpp>
+
+namespace zap::proxy {
+namespace {
+
+using std::chrono::milliseconds;
+
+zio::SocketAddress address(const std::string& text) {
+  std::error_code ec;
+  return zio::SocketAddress::parse(text, ec);
+}
+
+const zio::SocketAddress kClient = address("192.168.1.7:50000");
+
+// A pool of one backend that takes `limit` connections; health checks off (always up).
+BackendPool full_pool(std::int64_t limit) {
+  BackendSettings backend{address("10.0.0.1:9001")};
+  backend.max_connections = limit;
+  return BackendPool({backend}, Balance::kRoundRobin, {.checked = false});
+}
+
+zell::RuntimeConfig two_workers() {
+  zell::RuntimeConfig config;
+  config.workers = 2;
+  config.pin_workers = false;
+  return config;
+}
+
+zell::Task<Backend*> wait(PoolQueue& queue, BackendPool& pool, milliseconds timeout) {
+  std::uint64_t tried = 0;
+  co_return co_await queue.wait_for_backend(pool, kClient, tried, timeout);
+}
+
+template <typename Pred>
+bool eventually(Pred done) {
+  for (int i = 0; i < 500 && !done(); ++i) std::this_thread::sleep_for(milliseconds(10));
+  return done();
+}
+
+TEST(PoolQueue, AWaiterGetsTheRoomAConnectionLeaves) {
+  zell::Runtime runtime(two_workers());
+  BackendPool pool = full_pool(1);
+  PoolQueue queue;
+  std::uint64_t tried = 0;
+  ASSERT_NE(pool.pick(kClient, tried), nullptr);  // the one place, taken
+  auto waiter = runtime.spawn(wait(queue, pool, milliseconds(60'000)));
+  ASSERT_TRUE(eventually([&] { return queue.waiting() == 1; }));
+  pool.at(0).active.fetch_sub(1);  // that connection ends
+  queue.slot_freed();
+  EXPECT_EQ(waiter.get(), &pool.at(0));
+  EXPECT_EQ(pool.at(0).active.load(), 1) << "the waiter holds the place now";
+  EXPECT_EQ(queue.waiting(), 0);
+}
+
+TEST(PoolQueue, AWaiterGivesUpAtItsTimeout) {
+  zell::Runtime runtime(two_workers());
+  BackendPool pool = full_pool(1);
+  PoolQueue queue;
+  std::uint64_t tried = 0;
+  ASSERT_NE(pool.pick(kClient, tried), nullptr);
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(runtime.block_on(wait(queue, pool, milliseconds(150))), nullptr);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, milliseconds(150));
+  EXPECT_EQ(queue.waiting(), 0);
+  EXPECT_EQ(pool.at(0).active.load(), 1);
+}
+
+TEST(PoolQueue, WaitersLeaveWhenTheBackendsGoDownRatherThanFull) {
+  zell::Runtime runtime(two_workers());
+  BackendPool pool = full_pool(1);
+  PoolQueue queue;
+  std::uint64_t tried = 0;
+  ASSERT_NE(pool.pick(kClient, tried), nullptr);
+  auto waiter = runtime.spawn(wait(queue, pool, milliseconds(60'000)));
+  ASSERT_TRUE(eventually([&] { return queue.waiting() == 1; }));
+  pool.at(0).up.store(false);  // no connection ending will make room now
+  EXPECT_EQ(waiter.get(), nullptr);
+  BackendPool down = full_pool(1);
+  down.at(0).up.store(false);
+  EXPECT_EQ(runtime.block_on(wait(queue, down, milliseconds(60'000))), nullptr)
+      << "nothing up: no wait at all";
+}
+
+// Many clients through a pool of two places: each gets a place once there is room, and the limit
+// holds throughout.
+TEST(PoolQueue, ManyWaitersShareTheRoomWithinTheLimit) {
+  zell::Runtime runtime(two_workers());
+  BackendPool pool = full_pool(2);
+  PoolQueue queue;
+  std::atomic<int> served{0};
+  std::atomic<bool> over_limit{false};
+  auto client = [&]() -> zell::Task<void> {
+    std::uint64_t tried = 0;
+    Backend* backend = pool.pick(kClient, tried);
+    if (backend == nullptr)
+      backend = co_await queue.wait_for_backend(pool, kClient, tried, milliseconds(60'000));
+    if (backend == nullptr) co_return;
+    if (backend->active.load() > 2) over_limit = true;
+    co_await zell::sleep_for(milliseconds(1));
+    ++served;
+    backend->active.fetch_sub(1);
+    queue.slot_freed();
+  };
+  std::vector<zell::JoinHandle<void>> clients;
+  for (int i = 0; i < 40; ++i) clients.push_back(runtime.spawn(client()));
+  for (auto& c : clients) c.get();
+  EXPECT_EQ(served.load(), 40);
+  EXPECT_FALSE(over_limit.load());
+  EXPECT_EQ(pool.at(0).active.load(), 0);
+  EXPECT_EQ(queue.waiting(), 0);
+}
+
+}  // namespace
+}  // namespace zap::proxy
