@@ -264,6 +264,13 @@ bool BackendPool::record_failure(Backend& backend) {
   return failures >= rules_.fall && backend.up.exchange(false, std::memory_order_relaxed);
 }
 
+bool BackendPool::any_up() const {
+  for (std::size_t i = 0; i < size(); ++i) {
+    if (backends_[i]->up.load(std::memory_order_relaxed) && ((drained_ >> i) & 1) == 0) return true;
+  }
+  return false;
+}
+
 bool BackendPool::saturated() const {
   bool any = false;
   for (std::size_t i = 0; i < size(); ++i) {

@@ -126,6 +126,9 @@ class BackendPool {
   // there is at least one: room comes back when a connection ends (a queue may wait for it),
   // not when a backend comes up. A snapshot: the counts move under it.
   bool saturated() const;
+  // Some backend that could take a client (up, not drained) is up: if pick() finds none, they
+  // are full, and a connection that ends will make room.
+  bool any_up() const;
 
  private:
   // Up, under its limit, and its bit not set in `skip` (tried, drained, or not of the tier

@@ -10,8 +10,6 @@ namespace zap::proxy {
 
 namespace {
 
-constexpr std::int64_t kLookAgainNs = 100'000'000;
-
 std::int64_t monotonic_ns() noexcept {
   timespec ts{};
   ::clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -33,6 +31,7 @@ zell::Task<Backend*> PoolQueue::wait_for_backend(BackendPool& pool,
     std::atomic<std::int64_t>& waiting;
     ~Leave() { waiting.fetch_sub(1, std::memory_order_relaxed); }
   } leave{waiting_};
+  int quick_retries = 0;
   for (;;) {
     // No lost wakeup (every access to waiting_ and releases_ is seq_cst): either slot_freed()
     // reads waiting_ after our increment, and sends a token; or its releases_ increment comes
@@ -40,10 +39,14 @@ zell::Task<Backend*> PoolQueue::wait_for_backend(BackendPool& pool,
     // pick below sees the `active` decrement that preceded it.
     (void)releases_.load(std::memory_order_seq_cst);
     if (Backend* backend = pool.pick(client, tried)) co_return backend;
-    if (!pool.saturated()) co_return nullptr;  // down, not full: no release will make room
+    if (!pool.any_up()) co_return nullptr;  // down, not full: no release will make room
     const std::int64_t left = deadline_ns - monotonic_ns();
     if (left <= 0) co_return nullptr;
-    (void)co_await zell::timeout(std::chrono::nanoseconds(std::min(left, kLookAgainNs)),
+    // Room that came back since the pick (a connection ended in between): at once, a few times,
+    // rather than after a wakeup that went to the connection's own waiter.
+    if (!pool.saturated() && ++quick_retries <= 3) continue;
+    quick_retries = 0;
+    (void)co_await zell::timeout(std::chrono::nanoseconds(std::min(left, look_again_ns_)),
                                  next_wakeup());
   }
 }

@@ -10,6 +10,9 @@
 // also look again every 100 ms on their own, so that a wakeup lost to a race with a waiter's
 // deadline costs the others at most that. Clients that find room when they arrive take it: the
 // queue is served in order of waking, not strictly first come, first served.
+// The queue is bounded by the proxy's max_connections only: a waiting client holds its socket
+// and its place under that limit. A client that leaves while it waits is noticed when it gets a
+// backend (its stream has ended: the relay closes both at once).
 // A pool's queue is shared by every version of the pool across reloads (by name), so that a
 // connection of the old version makes room for the clients waiting on the new one.
 // Thread-safety: every member from any worker; slot_freed() also from plain threads.
@@ -29,9 +32,14 @@ namespace zap::proxy {
 
 class PoolQueue {
  public:
+  // `look_again`: how often a waiter looks at the pool without being woken (tests make it long,
+  // to show the wakeups alone hand places over).
+  explicit PoolQueue(std::chrono::milliseconds look_again = std::chrono::milliseconds(100))
+      : look_again_ns_(std::chrono::duration_cast<std::chrono::nanoseconds>(look_again).count()) {}
+
   // A backend of `pool` picked for `client` (counted in its `active`, as pick() does), once one
-  // has room; nullptr if `timeout` passes first, or if the pool stops being saturated() without
-  // room (its backends went down: waiting would not help).
+  // has room; nullptr if `timeout` passes first, or if no backend that could take it is up any
+  // more (waiting would not help).
   zell::Task<Backend*> wait_for_backend(BackendPool& pool, const zio::SocketAddress& client,
                                         std::uint64_t& tried, std::chrono::milliseconds timeout);
   // After a backend's active count went down: wakes a waiter, if there is one. Never throws.
@@ -46,7 +54,8 @@ class PoolQueue {
   // waiters are being woken already). A stale token only makes a waiter look again.
   zell::Channel<char> wakeups_{64};
   std::atomic<std::int64_t> waiting_{0};
-  std::atomic<std::uint64_t> releases_{0};  // slot_freed() calls: their publication point
+  std::atomic<std::uint64_t> releases_{0};
+  const std::int64_t look_again_ns_;  // slot_freed() calls: their publication point
 };
 
 }  // namespace zap::proxy

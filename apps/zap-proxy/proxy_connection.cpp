@@ -191,10 +191,11 @@ zell::Task<zio::UniqueFd> connect_backend(ProxyShared& shared, const PoolRoute& 
   const milliseconds timeout(shared.connect_timeout_ms.load(std::memory_order_relaxed));
   for (std::int64_t attempt = 0; attempt < attempts; ++attempt) {
     Backend* backend = pool.pick(client, tried);
-    if (backend == nullptr && attempt == 0 && route.queue_timeout_ms > 0 && pool.saturated()) {
+    // Nothing free but something up: all full (or room just came back, which the wait sees).
+    if (backend == nullptr && attempt == 0 && route.queue_timeout_ms > 0 && pool.any_up()) {
       backend = co_await route.queue->wait_for_backend(pool, client, tried,
                                                        milliseconds(route.queue_timeout_ms));
-      if (backend == nullptr && pool.saturated()) why = NoBackend::kQueueTimedOut;
+      if (backend == nullptr && pool.any_up()) why = NoBackend::kQueueTimedOut;
     }
     if (backend == nullptr) break;
     ActiveConnection active(*backend, *route.queue);
