@@ -42,6 +42,8 @@ const char* to_string(ConnectionEnd end) {
       return "no_backend";
     case ConnectionEnd::kQueueTimeout:
       return "queue_timeout";
+    case ConnectionEnd::kQueueFull:
+      return "queue_full";
     case ConnectionEnd::kBadProxyHeader:
       return "bad_proxy_header";
     case ConnectionEnd::kClientLeft:

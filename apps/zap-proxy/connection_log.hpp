@@ -42,6 +42,7 @@ enum class ConnectionEnd {
   kBackendError,    // reading from or writing to the backend failed
   kNoBackend,       // no backend was up and free, or every connect failed
   kQueueTimeout,    // every backend stayed at its max_connections for queue_timeout_ms
+  kQueueFull,       // every backend was at its max_connections, and max_queue clients waited
   kBadProxyHeader,  // the listener expects a PROXY header and got none valid
   kClientLeft,      // the client closed before a backend was chosen
   kNoMemory,        // a buffer could not be allocated

@@ -20,13 +20,21 @@ std::int64_t monotonic_ns() noexcept {
 
 zell::Task<void> PoolQueue::next_wakeup() { (void)co_await wakeups_.recv(); }
 
-zell::Task<Backend*> PoolQueue::wait_for_backend(BackendPool& pool,
-                                                 const zio::SocketAddress& client,
-                                                 std::uint64_t& tried,
-                                                 std::chrono::milliseconds timeout) {
+zell::Task<QueueWait> PoolQueue::wait_for_backend(BackendPool& pool,
+                                                  const zio::SocketAddress& client,
+                                                  std::uint64_t& tried,
+                                                  std::chrono::milliseconds timeout,
+                                                  std::int64_t max_waiting) {
   const std::int64_t deadline_ns =
       monotonic_ns() + std::chrono::duration_cast<std::chrono::nanoseconds>(timeout).count();
-  waiting_.fetch_add(1, std::memory_order_seq_cst);
+  // In line, unless the line is full (a compare-and-swap: the bound holds across workers).
+  std::int64_t ahead = waiting_.load(std::memory_order_seq_cst);
+  do {
+    if (max_waiting > 0 && ahead >= max_waiting) {
+      Backend* backend = pool.pick(client, tried);  // (a last look: room may have come back)
+      co_return QueueWait{backend, backend != nullptr ? QueueWait::kGot : QueueWait::kQueueFull};
+    }
+  } while (!waiting_.compare_exchange_weak(ahead, ahead + 1, std::memory_order_seq_cst));
   struct Leave {  // also when the task is cancelled or destroyed while it waits
     std::atomic<std::int64_t>& waiting;
     ~Leave() { waiting.fetch_sub(1, std::memory_order_relaxed); }
@@ -38,10 +46,11 @@ zell::Task<Backend*> PoolQueue::wait_for_backend(BackendPool& pool,
     // before this load in the single total order, so this load synchronizes with it and the
     // pick below sees the `active` decrement that preceded it.
     (void)releases_.load(std::memory_order_seq_cst);
-    if (Backend* backend = pool.pick(client, tried)) co_return backend;
-    if (!pool.any_up()) co_return nullptr;  // down, not full: no release will make room
+    if (Backend* backend = pool.pick(client, tried)) co_return QueueWait{backend, QueueWait::kGot};
+    // Down, not full: no connection that ends will make room.
+    if (!pool.any_up()) co_return QueueWait{nullptr, QueueWait::kNothingUp};
     const std::int64_t left = deadline_ns - monotonic_ns();
-    if (left <= 0) co_return nullptr;
+    if (left <= 0) co_return QueueWait{nullptr, QueueWait::kTimedOut};
     // Room that came back since the pick (a connection ended in between): at once, a few times,
     // rather than after a wakeup that went to the connection's own waiter.
     if (!pool.saturated() && ++quick_retries <= 3) continue;

@@ -1,8 +1,8 @@
 // PoolQueue: clients waiting for room in a pool whose backends are all at their max_connections
 // (HAProxy's queue and "timeout queue"), instead of being closed at once.
 //
-//   Backend* b = co_await queue.wait_for_backend(pool, client, tried, 500ms);
-//   if (b == nullptr) ... the time is up, or nothing is up any more ...
+//   QueueWait w = co_await queue.wait_for_backend(pool, client, tried, 500ms, max_queue);
+//   if (w.backend == nullptr) ... w.outcome: timed out, the line was full, nothing is up ...
 //   ...
 //   backend->active.fetch_sub(1); queue.slot_freed();   // a connection gave its backend back
 //
@@ -10,11 +10,11 @@
 // also look again every 100 ms on their own, so that a wakeup lost to a race with a waiter's
 // deadline costs the others at most that. Clients that find room when they arrive take it: the
 // queue is served in order of waking, not strictly first come, first served.
-// The queue is bounded by the proxy's max_connections only: a waiting client holds its socket
-// and its place under that limit. A client that leaves while it waits is noticed when it gets a
-// backend (its stream has ended: the relay closes both at once).
-// A pool's queue is shared by every version of the pool across reloads (by name), so that a
-// connection of the old version makes room for the clients waiting on the new one.
+// The queue holds at most `max_waiting` clients (HAProxy's maxqueue; 0: no bound but the
+// proxy's max_connections, under which a waiting client holds its socket and its place). A client
+// that leaves while it waits is noticed when it gets a backend (its stream has ended: the relay
+// closes both at once). A pool's queue is shared by every version of the pool across reloads (by
+// name), so that a connection of the old version makes room for the clients waiting on the new one.
 // Thread-safety: every member from any worker; slot_freed() also from plain threads.
 #pragma once
 
@@ -30,6 +30,11 @@
 
 namespace zap::proxy {
 
+struct QueueWait {
+  Backend* backend = nullptr;  // picked (counted in its `active`), or null
+  enum Outcome { kGot, kTimedOut, kQueueFull, kNothingUp } outcome = kGot;
+};
+
 class PoolQueue {
  public:
   // `look_again`: how often a waiter looks at the pool without being woken (tests make it long,
@@ -38,10 +43,11 @@ class PoolQueue {
       : look_again_ns_(std::chrono::duration_cast<std::chrono::nanoseconds>(look_again).count()) {}
 
   // A backend of `pool` picked for `client` (counted in its `active`, as pick() does), once one
-  // has room; nullptr if `timeout` passes first, or if no backend that could take it is up any
-  // more (waiting would not help).
-  zell::Task<Backend*> wait_for_backend(BackendPool& pool, const zio::SocketAddress& client,
-                                        std::uint64_t& tried, std::chrono::milliseconds timeout);
+  // has room; else why not: `timeout` passed first, `max_waiting` (> 0) clients were waiting
+  // already, or no backend that could take it is up any more (waiting would not help).
+  zell::Task<QueueWait> wait_for_backend(BackendPool& pool, const zio::SocketAddress& client,
+                                         std::uint64_t& tried, std::chrono::milliseconds timeout,
+                                         std::int64_t max_waiting = 0);
   // After a backend's active count went down: wakes a waiter, if there is one. Never throws.
   void slot_freed() noexcept;
   // Clients waiting now.

@@ -174,7 +174,7 @@ class ActiveConnection {
   PoolQueue* queue_;  // the route's, which the connection holds
 };
 
-enum class NoBackend { kNone, kQueueTimedOut };
+enum class NoBackend { kNone, kQueueTimedOut, kQueueFull };
 
 // A connected socket to a backend, trying up to 1 + retries of them; null if none answered.
 // A backend counts the connection as active from its pick, so that least_connections sees the
@@ -193,9 +193,11 @@ zell::Task<zio::UniqueFd> connect_backend(ProxyShared& shared, const PoolRoute& 
     Backend* backend = pool.pick(client, tried);
     // Nothing free but something up: all full (or room just came back, which the wait sees).
     if (backend == nullptr && attempt == 0 && route.queue_timeout_ms > 0 && pool.any_up()) {
-      backend = co_await route.queue->wait_for_backend(pool, client, tried,
-                                                       milliseconds(route.queue_timeout_ms));
-      if (backend == nullptr && pool.any_up()) why = NoBackend::kQueueTimedOut;
+      const QueueWait waited = co_await route.queue->wait_for_backend(
+          pool, client, tried, milliseconds(route.queue_timeout_ms), route.max_queue);
+      backend = waited.backend;
+      if (waited.outcome == QueueWait::kTimedOut) why = NoBackend::kQueueTimedOut;
+      if (waited.outcome == QueueWait::kQueueFull) why = NoBackend::kQueueFull;
     }
     if (backend == nullptr) break;
     ActiveConnection active(*backend, *route.queue);
@@ -228,7 +230,9 @@ std::vector<app::ExtraCounter> proxy_counters() {
   return {
       {"backend_connect_failures", "Connects to a backend that failed", false},
       {"no_backend", "Clients closed because no backend could be reached", false},
-      {"queue_timeouts", "Clients closed after waiting queue_timeout_ms for a full pool", false}};
+      {"queue_timeouts", "Clients closed after waiting queue_timeout_ms for a full pool", false},
+      {"queue_full", "Clients closed at once: their pool and its queue (max_queue) were full",
+       false}};
 }
 
 ProxyShared::ProxyShared(const ProxySettings& settings)
@@ -395,6 +399,10 @@ zell::Task<void> proxy_connection(zio::UniqueFd client, app::ConnectionGate::Tic
       counters.add(counters.extra[kQueueTimeouts]);
       spdlog::debug("proxy: every backend of pool {} stayed full for queue_timeout_ms; closing",
                     route->name);
+    } else if (why == NoBackend::kQueueFull) {
+      logged.ended(ConnectionEnd::kQueueFull);
+      counters.add(counters.extra[kQueueFull]);
+      spdlog::debug("proxy: pool {} is full and so is its queue (max_queue); closing", route->name);
     } else {
       logged.ended(ConnectionEnd::kNoBackend);
       counters.add(counters.extra[kNoBackend]);

@@ -53,6 +53,7 @@ enum ProxyCounter : std::size_t {
   kConnectFailures,  // connects to a backend that failed (each retry counts)
   kNoBackend,        // clients closed because no backend could be reached
   kQueueTimeouts,    // clients closed after waiting queue_timeout_ms for a full pool
+  kQueueFull,        // clients closed at once: the pool and its queue were full
 };
 std::vector<app::ExtraCounter> proxy_counters();
 
@@ -74,6 +75,7 @@ struct PoolRoute {
   std::string name;
   std::shared_ptr<PoolQueue> queue;   // where clients wait while every backend is full
   std::int64_t queue_timeout_ms = 0;  // how long they may; 0: they are closed at once
+  std::int64_t max_queue = 0;         // how many may wait; 0: no bound but max_connections
 };
 
 // Where a listener's clients go. Built for each config (a reload makes new ones); a connection

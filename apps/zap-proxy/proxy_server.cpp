@@ -107,7 +107,7 @@ std::shared_ptr<const ProxyServer::PoolSet> ProxyServer::make_pool_set(
   auto route_to = [&](std::size_t index) {
     const std::shared_ptr<RunningPool>& pool = set->pools[index];
     return PoolRoute{std::shared_ptr<BackendPool>(pool, &pool->backends), pool->settings.name,
-                     pool->queue, pool->settings.queue_timeout_ms};
+                     pool->queue, pool->settings.queue_timeout_ms, pool->settings.max_queue};
   };
   for (std::size_t i = 0; i < settings.listeners.size(); ++i) {
     const std::size_t pool = i < settings.listener_pool.size() ? settings.listener_pool[i] : 0;
@@ -304,6 +304,7 @@ nlohmann::json ProxyServer::render_pools_json() const {
     if (pool->backends.size() == 0) continue;  // the default pool, when no listener uses it
     out.push_back({{"name", pool->settings.name},
                    {"queue_timeout_ms", pool->settings.queue_timeout_ms},
+                   {"max_queue", pool->settings.max_queue},
                    {"queued", pool->queue->waiting()}});
   }
   return out;

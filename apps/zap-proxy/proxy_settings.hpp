@@ -68,6 +68,9 @@ struct PoolSettings {
   // How long a client may wait for room when every backend is at its max_connections (HAProxy's
   // "timeout queue"); 0: it is closed at once.
   std::int64_t queue_timeout_ms = 0;
+  // How many clients may wait at once (HAProxy's maxqueue); more are closed at once. 0: no bound
+  // but max_connections.
+  std::int64_t max_queue = 0;
 
   friend bool operator==(const PoolSettings&, const PoolSettings&) = default;
 };

@@ -179,7 +179,7 @@ TEST(ProxyBalance, AFullPoolQueuesAClientUntilAPlaceFreesOrItsQueueTimeout) {
                     limited +
                     R"(], "queue_timeout_ms": 60000,
       "pools": [{"name": "short", "backends": [)" +
-                    limited + R"(], "queue_timeout_ms": 300}],
+                    limited + R"(], "queue_timeout_ms": 1000, "max_queue": 1}],
       "admin": {"listen": "127.0.0.1:0"}, "runtime": {"workers": 2}})");
   Socket first = Socket::connect(proxy.address(0));
   ASSERT_TRUE(first.send_all("first"));
@@ -194,17 +194,23 @@ TEST(ProxyBalance, AFullPoolQueuesAClientUntilAPlaceFreesOrItsQueueTimeout) {
   EXPECT_EQ(second.recv_exact(6), "second") << "the place went to the queued client";
   EXPECT_EQ(proxy.stats()["pools"][0]["queued"], 0);
 
-  // The other pool (its own counts, the same backend): one holds the place, the next waits 300 ms
-  // and is closed.
+  // The other pool (its own counts, the same backend): one holds the place, the next waits a
+  // second and is closed; one more, while that one waits, finds the line full (max_queue 1) and
+  // is closed at once.
   Socket holder = Socket::connect(proxy.address(1));
   ASSERT_TRUE(holder.send_all("held"));
   ASSERT_EQ(holder.recv_exact(4), "held");
   Socket late = Socket::connect(proxy.address(1));
   const auto start = Clock::now();
+  ASSERT_TRUE(eventually([&] { return proxy.stats()["pools"][1]["queued"] == 1; }))
+      << proxy.stats().dump();
+  Socket extra = Socket::connect(proxy.address(1));
+  EXPECT_TRUE(extra.recv_until_closed(std::chrono::seconds(10)).closed);
+  EXPECT_TRUE(proxy.wait_for_stat("queue_full", 1));
   const Socket::Drained got = late.recv_until_closed(std::chrono::seconds(10));
   EXPECT_TRUE(got.closed);
   EXPECT_EQ(got.data, "");
-  EXPECT_GE(Clock::now() - start, std::chrono::milliseconds(250));
+  EXPECT_GE(Clock::now() - start, std::chrono::milliseconds(900));
   EXPECT_TRUE(proxy.wait_for_stat("queue_timeouts", 1));
   EXPECT_EQ(proxy.stats().value("no_backend", std::uint64_t{0}), 0u);
   EXPECT_EQ(proxy.stop(), 0);

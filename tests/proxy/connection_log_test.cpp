@@ -77,8 +77,8 @@ TEST(ConnectionLog, EveryEndHasAName) {
   for (const ConnectionEnd end :
        {ConnectionEnd::kDone, ConnectionEnd::kIdleTimeout, ConnectionEnd::kClientError,
         ConnectionEnd::kBackendError, ConnectionEnd::kNoBackend, ConnectionEnd::kQueueTimeout,
-        ConnectionEnd::kBadProxyHeader, ConnectionEnd::kClientLeft, ConnectionEnd::kNoMemory,
-        ConnectionEnd::kShutdown}) {
+        ConnectionEnd::kQueueFull, ConnectionEnd::kBadProxyHeader, ConnectionEnd::kClientLeft,
+        ConnectionEnd::kNoMemory, ConnectionEnd::kShutdown}) {
     const std::string name = to_string(end);
     EXPECT_NE(name, "?");
     EXPECT_EQ(name.find(' '), std::string::npos) << "one field";

@@ -36,9 +36,14 @@ zell::RuntimeConfig two_workers() {
   return config;
 }
 
-zell::Task<Backend*> wait(PoolQueue& queue, BackendPool& pool, milliseconds timeout) {
+zell::Task<QueueWait> wait_for(PoolQueue& queue, BackendPool& pool, milliseconds timeout,
+                               std::int64_t max_waiting = 0) {
   std::uint64_t tried = 0;
-  co_return co_await queue.wait_for_backend(pool, kClient, tried, timeout);
+  co_return co_await queue.wait_for_backend(pool, kClient, tried, timeout, max_waiting);
+}
+
+zell::Task<Backend*> wait(PoolQueue& queue, BackendPool& pool, milliseconds timeout) {
+  co_return (co_await wait_for(queue, pool, timeout)).backend;
 }
 
 template <typename Pred>
@@ -72,7 +77,9 @@ TEST(PoolQueue, AWaiterGivesUpAtItsTimeout) {
   std::uint64_t tried = 0;
   ASSERT_NE(pool.pick(kClient, tried), nullptr);
   const auto start = std::chrono::steady_clock::now();
-  EXPECT_EQ(runtime.block_on(wait(queue, pool, milliseconds(150))), nullptr);
+  const QueueWait waited = runtime.block_on(wait_for(queue, pool, milliseconds(150)));
+  EXPECT_EQ(waited.backend, nullptr);
+  EXPECT_EQ(waited.outcome, QueueWait::kTimedOut);
   EXPECT_GE(std::chrono::steady_clock::now() - start, milliseconds(150));
   EXPECT_EQ(queue.waiting(), 0);
   EXPECT_EQ(pool.at(0).active.load(), 1);
@@ -90,8 +97,29 @@ TEST(PoolQueue, WaitersLeaveWhenTheBackendsGoDownRatherThanFull) {
   EXPECT_EQ(waiter.get(), nullptr);
   BackendPool down = full_pool(1);
   down.at(0).up.store(false);
-  EXPECT_EQ(runtime.block_on(wait(queue, down, milliseconds(60'000))), nullptr)
+  EXPECT_EQ(runtime.block_on(wait_for(queue, down, milliseconds(60'000))).outcome,
+            QueueWait::kNothingUp)
       << "nothing up: no wait at all";
+}
+
+// HAProxy's maxqueue: past `max_waiting` clients in line, the next is turned away at once.
+TEST(PoolQueue, AFullLineTurnsTheNextClientAway) {
+  BackendPool pool = full_pool(1);
+  PoolQueue queue(std::chrono::minutes(10));
+  zell::Runtime runtime(two_workers());  // (after what its tasks use: stopped first)
+  std::uint64_t tried = 0;
+  ASSERT_NE(pool.pick(kClient, tried), nullptr);
+  auto first = runtime.spawn(wait_for(queue, pool, milliseconds(60'000), 1));
+  ASSERT_TRUE(eventually([&] { return queue.waiting() == 1; }));
+  const QueueWait turned_away = runtime.block_on(wait_for(queue, pool, milliseconds(60'000), 1));
+  EXPECT_EQ(turned_away.backend, nullptr);
+  EXPECT_EQ(turned_away.outcome, QueueWait::kQueueFull);
+  EXPECT_EQ(queue.waiting(), 1);
+  pool.at(0).active.fetch_sub(1);
+  queue.slot_freed();
+  const QueueWait served = first.get();
+  EXPECT_EQ(served.backend, &pool.at(0));
+  EXPECT_EQ(served.outcome, QueueWait::kGot);
 }
 
 // Many clients through a pool of two places: each gets a place once there is room, and the limit
@@ -106,7 +134,8 @@ TEST(PoolQueue, ManyWaitersShareTheRoomWithinTheLimit) {
     std::uint64_t tried = 0;
     Backend* backend = pool.pick(kClient, tried);
     if (backend == nullptr)
-      backend = co_await queue.wait_for_backend(pool, kClient, tried, milliseconds(60'000));
+      backend =
+          (co_await queue.wait_for_backend(pool, kClient, tried, milliseconds(60'000))).backend;
     if (backend == nullptr) co_return;
     if (backend->active.load() > 2) over_limit = true;
     co_await zell::sleep_for(milliseconds(1));

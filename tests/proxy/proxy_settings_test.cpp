@@ -229,9 +229,12 @@ TEST(ProxySettings, MistakesNameTheirPath) {
 
 TEST(ProxySettings, EachPoolHasItsOwnQueueTimeout) {
   const ProxySettings s = load(R"({"backends": [{"port": 8080}], "queue_timeout_ms": 250,
+      "max_queue": 16,
       "pools": [{"name": "db", "backends": [{"port": 5432}]}]})");
   EXPECT_EQ(s.pools[0].queue_timeout_ms, 250);
   EXPECT_EQ(s.pools[1].queue_timeout_ms, 0) << "not copied from the top level";
+  EXPECT_EQ(s.pools[0].max_queue, 16);
+  EXPECT_EQ(s.pools[1].max_queue, 0);
   EXPECT_EQ(
       app::error_of([] { load(R"({"backends": [{"port": 8080}], "queue_timeout_ms": -1})"); }),
       "queue_timeout_ms: expected integer 0-3600000, got -1");
