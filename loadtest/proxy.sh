@@ -6,6 +6,8 @@
 #   loadtest/proxy.sh                        # 5 rounds x 5 s, 64 connections, 64-byte messages
 #   RUNS=3 DURATION=3 loadtest/proxy.sh      # quicker
 #   SIZE=16384 loadtest/proxy.sh             # bigger messages: bytes, not syscalls, dominate
+#   PER_CONNECTION=1 loadtest/proxy.sh       # a new connection per request: accept, connect to
+#                                            # the backend and close, every time
 #
 # Placement (2 cores): the proxy under test gets PROXY_CPUS with PROXY_THREADS threads (HAProxy:
 # nbthread), the zap-echo backend and zap-load share BACKEND_CPUS. Both proxies run with health
@@ -20,6 +22,7 @@ RUNS=${RUNS:-5}
 DURATION=${DURATION:-5}
 CONNECTIONS=${CONNECTIONS:-64}
 SIZE=${SIZE:-64}
+PER_CONNECTION=${PER_CONNECTION:-0}  # zap-load -k: requests per connection, 0 = one for the run
 PROXY_CPUS=${PROXY_CPUS:-0}
 PROXY_THREADS=${PROXY_THREADS:-1}
 BACKEND_CPUS=${BACKEND_CPUS:-1}
@@ -111,7 +114,7 @@ for round in $(seq "$RUNS"); do
     start_proxy "$proxy"
     cpu_before=$(server_cpu_seconds)
     taskset -c "$BACKEND_CPUS" "$LOAD" "$ADDRESS" -c "$CONNECTIONS" -s "$SIZE" -d "$DURATION" \
-      -w 1 --no-progress --json "$WORK/$proxy.$round.json" > "$WORK/$proxy.$round.txt" ||
+      -k "$PER_CONNECTION" -w 1 --no-progress --json "$WORK/$proxy.$round.json" > "$WORK/$proxy.$round.txt" ||
       { cat "$WORK/$proxy.$round.txt" >&2; exit 1; }
     python3 -c "print($(server_cpu_seconds) - $cpu_before)" > "$WORK/$proxy.$round.cpu"
     stop_proxy
@@ -120,9 +123,10 @@ for round in $(seq "$RUNS"); do
   done
 done
 
-python3 - "$WORK" "$RUNS" "$CONNECTIONS" "$SIZE" "$DURATION" <<'PY'
+python3 - "$WORK" "$RUNS" "$CONNECTIONS" "$SIZE" "$DURATION" "$PER_CONNECTION" <<'PY'
 import json, statistics, sys
 work, runs, conns, size, duration = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+per_connection = int(sys.argv[6])
 proxies = ["zap-proxy", "haproxy"]
 results = {p: [json.load(open(f"{work}/{p}.{r}.json")) for r in range(1, runs + 1)] for p in proxies}
 cpu = {p: [float(open(f"{work}/{p}.{r}.cpu").read()) for r in range(1, runs + 1)] for p in proxies}
@@ -132,7 +136,8 @@ eff = {p: statistics.median(r["requests"] / max(c, 1e-9) for r, c in zip(results
 p99 = {p: statistics.median(r["latency_us"]["p99"] for r in results[p]) for p in proxies}
 errors = {p: sum(r.get("errors", 0) for r in results[p]) for p in proxies}
 print(f"proxy load: zap-load echo through each proxy to one zap-echo, {conns} connections, "
-      f"{size}-byte messages, {runs} x {duration} s, medians")
+      f"{size}-byte messages, {runs} x {duration} s, medians"
+      + (f", a new connection every {per_connection} request(s)" if per_connection else ""))
 print(f"{'proxy':10s} {'req/s':>10s} {'ratio':>7s} {'p99 us':>9s} {'req/cpu-s':>10s} {'ratio':>7s} {'errors':>7s}")
 for p in proxies:
     print(f"{p:10s} {med[p]:10.0f} {med['zap-proxy'] / med[p]:6.2f}x {p99[p]:9.1f} {eff[p]:10.0f} "

@@ -69,25 +69,49 @@ class Connection {
         sent_at_(depth_) {}
 
   zell::Task<void> run() {
-    std::error_code ec;
-    zio::UniqueFd socket = zio::open_socket(options_.address.family(), SOCK_STREAM, ec);
-    if (ec) co_return fail(live_, report_, "socket: " + ec.message());
-    fd_ = socket.get();
-    co_await connect_and_run();
-    // Through the loop, not ::close: zio's epoll backend keeps per-loop state for each fd number.
-    co_await zell::close(socket.release());
+    // One connection, or (requests_per_connection) one after another while there is work left.
+    // (Not `while (co_await ...)`: GCC 12 miscompiles a co_await in a loop condition here -- the
+    // task never ran.)
+    for (;;) {
+      const bool again = co_await run_one_connection();
+      if (!again || steady_now_ns() >= plan_.stop_sending_ns) break;
+    }
   }
 
  private:
-  zell::Task<void> connect_and_run() {
+  // True if this connection ended only because it carried its requests_per_connection.
+  zell::Task<bool> run_one_connection() {
+    std::error_code ec;
+    zio::UniqueFd socket = zio::open_socket(options_.address.family(), SOCK_STREAM, ec);
+    if (ec) {
+      fail(live_, report_, "socket: " + ec.message());
+      co_return false;
+    }
+    fd_ = socket.get();
+    const bool again = co_await connect_and_run();
+    // Through the loop, not ::close: zio's epoll backend keeps per-loop state for each fd number.
+    co_await zell::close(socket.release());
+    co_return again;
+  }
+
+  zell::Task<bool> connect_and_run() {
+    connection_began_ns_ = steady_now_ns();
     zio::Result connected = co_await zell::connect(fd_, options_.address, timeout_);
-    if (!connected) co_return fail(live_, report_, "connect: " + connected.error().message());
+    if (!connected) {
+      fail(live_, report_, "connect: " + connected.error().message());
+      co_return false;
+    }
+    add(live_.connects);
     (void)zio::set_nodelay(fd_, true);
     if (options_.mode == Mode::kRaw) {
       co_await send_raw();
-    } else {
-      co_await echo_loop();
+      co_return false;
     }
+    const std::uint32_t per = options_.requests_per_connection;
+    connection_first_seq_ = per == 0 ? UINT64_MAX : next_seq_;
+    connection_end_seq_ = per == 0 ? UINT64_MAX : next_seq_ + per;
+    const bool carried_its_share = co_await echo_loop();
+    co_return carried_its_share&& sending_;
   }
 
   // The time message `seq` may go: its intended time at a fixed rate, else now.
@@ -105,7 +129,8 @@ class Connection {
   // Fills the send buffer with the messages that may go now; returns how many.
   std::uint32_t fill_batch(std::int64_t now) {
     std::uint32_t batch = 0;
-    while (sending_ && (next_seq_ - done_seq_) + batch < depth_ && batch < batch_cap_) {
+    while (sending_ && (next_seq_ - done_seq_) + batch < depth_ && batch < batch_cap_ &&
+           next_seq_ + batch < connection_end_seq_) {
       const std::uint64_t seq = next_seq_ + batch;
       const std::int64_t when = intended(seq, now);
       if (when > now) break;
@@ -114,31 +139,36 @@ class Connection {
         break;
       }
       fill_pattern(index_, seq * size_, send_buffer_.get() + std::size_t{batch} * size_, size_);
-      sent_at_[seq % depth_] = when;
+      // A connection's first request waited for its connect too (connection churn runs).
+      sent_at_[seq % depth_] =
+          seq == connection_first_seq_ ? std::min(when, connection_began_ns_) : when;
       ++batch;
     }
     return batch;
   }
 
-  zell::Task<void> echo_loop() {
+  // True if the connection carried its share of requests and every reply came back: the caller
+  // opens the next one (if still sending).
+  zell::Task<bool> echo_loop() {
     for (;;) {
       const std::int64_t now = steady_now_ns();
       if (const std::uint32_t batch = fill_batch(now); batch > 0) {
         if (!co_await send_all(fd_, send_buffer_.get(), std::size_t{batch} * size_, timeout_, live_,
                                report_)) {
-          co_return;
+          co_return false;
         }
         next_seq_ += batch;
         continue;
       }
       if (next_seq_ == done_seq_) {
-        if (!sending_) co_return;
+        if (!sending_) co_return false;
+        if (done_seq_ == connection_end_seq_) co_return true;
         // Fixed rate and nothing in flight: sleep until the next message is due.
         co_await zell::sleep_until(at(std::min(intended(next_seq_, now), plan_.stop_sending_ns)));
         if (steady_now_ns() >= plan_.stop_sending_ns) sending_ = false;
         continue;
       }
-      if (!co_await receive()) co_return;
+      if (!co_await receive()) co_return false;
     }
   }
 
@@ -242,6 +272,11 @@ class Connection {
   std::uint64_t next_seq_ = 0;     // messages sent
   std::uint64_t done_seq_ = 0;     // messages fully received
   std::uint64_t recv_offset_ = 0;  // bytes received
+  // requests_per_connection runs: this connection's first message, the next one's first, and
+  // when this one's connect began.
+  std::uint64_t connection_first_seq_ = UINT64_MAX;
+  std::uint64_t connection_end_seq_ = UINT64_MAX;
+  std::int64_t connection_began_ns_ = 0;
 };
 
 }  // namespace

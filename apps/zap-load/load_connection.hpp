@@ -8,6 +8,9 @@
 // wrk2. The connection stops sending at the deadline (or when the shared request quota is
 // spent), then waits for what is still in flight.
 //
+// requests_per_connection: after that many replies the connection is closed (every reply in:
+// nothing unread, so a clean FIN) and a new one opened, its connect counted in the latency of
+// its first request. Sequence numbers and the byte pattern run on across connections.
 // Per connection: two buffers and the in-flight timestamps, allocated once; nothing per message.
 #pragma once
 
@@ -38,6 +41,7 @@ struct LiveCounters {
   std::atomic<std::uint64_t> bytes_in{0};
   std::atomic<std::uint64_t> errors{0};
   std::atomic<std::uint64_t> verify_failures{0};  // messages with at least one wrong byte
+  std::atomic<std::uint64_t> connects{0};         // connections opened (and established)
 };
 
 // What one connection did, read after it finished.

@@ -16,6 +16,11 @@ void add_load_flags(CLI::App& app, LoadOptions& options) {
   app.add_option("-p,--pipeline", options.pipeline, "Messages in flight per connection")
       ->check(CLI::Range(1u, 4096u))
       ->capture_default_str();
+  app.add_option("-k,--requests-per-connection", options.requests_per_connection,
+                 "Close each connection after this many requests and open another (echo mode; "
+                 "1: a new connection per request, as a connection-rate test). 0: keep them")
+      ->check(CLI::Range(0u, 1u << 30))
+      ->capture_default_str();
   app.add_option("-d,--duration", options.duration_s, "Seconds to run (unless --requests)")
       ->check(CLI::Range(0.01, 86400.0))
       ->capture_default_str();
@@ -44,6 +49,9 @@ void add_load_flags(CLI::App& app, LoadOptions& options) {
 }
 
 void finish_load_options(LoadOptions& options) {
+  if (options.requests_per_connection > 0 && options.mode != Mode::kEcho) {
+    throw std::runtime_error("--requests-per-connection: echo mode only");
+  }
   std::error_code ec;
   options.address = zio::SocketAddress::parse(options.target, ec);
   if (ec || (options.address.family() != AF_INET && options.address.family() != AF_INET6)) {

@@ -3,6 +3,7 @@
 //   zap-load 127.0.0.1:7000 -c 64 -s 64 -p 1 -d 5          # closed loop, as fast as it can
 //   zap-load 127.0.0.1:7000 -c 64 -s 64 -r 100000 -d 10    # fixed rate, latency from intent
 //   zap-load 127.0.0.1:7000 -n 100000 --json result.json   # a request count instead of a time
+//   zap-load 127.0.0.1:7000 -c 32 -k 1 -d 5                # a new connection for every request
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -22,6 +23,9 @@ struct LoadOptions {
   std::uint32_t connections = 64;
   std::uint32_t size = 64;     // bytes per message
   std::uint32_t pipeline = 1;  // messages in flight per connection
+  // Each connection is closed after this many requests and another opened in its place
+  // (connection churn: accept, connect and close in every one); 0: kept for the whole run.
+  std::uint32_t requests_per_connection = 0;
   double duration_s = 5.0;     // used when requests == 0
   std::uint64_t requests = 0;  // total over all connections; 0: run for duration_s
   double rate = 0;             // requests/s over all connections; 0: closed loop

@@ -59,6 +59,11 @@ void print_table(std::FILE* out, const LoadOptions& o, const LoadSummary& s) {
   }
   std::fprintf(out, "  %-16s %llu%s%s\n", "errors", static_cast<unsigned long long>(s.errors),
                s.first_error.empty() ? "" : "  first: ", s.first_error.c_str());
+  if (o.requests_per_connection > 0) {
+    std::fprintf(out, "  %-16s %llu (%.0f/s), %u request(s) each\n", "connections",
+                 static_cast<unsigned long long>(s.connects), per_second(s.connects, s.elapsed_s),
+                 o.requests_per_connection);
+  }
   if (s.connections_failed > 0) {
     std::fprintf(out, "  %-16s %u\n", "failed conns", s.connections_failed);
   }
@@ -91,6 +96,8 @@ std::string render_json(const LoadOptions& o, const LoadSummary& s) {
       {"errors", s.errors},
       {"verify_failures", s.verify_failures},
       {"connections_failed", s.connections_failed},
+      {"requests_per_connection", o.requests_per_connection},
+      {"connects", s.connects},
       {"first_error", s.first_error},
   };
   return j.dump(2) + "\n";

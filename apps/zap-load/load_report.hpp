@@ -19,6 +19,7 @@ struct LoadSummary {
   std::uint64_t errors = 0;
   std::uint64_t verify_failures = 0;
   std::uint32_t connections_failed = 0;
+  std::uint64_t connects = 0;  // connections opened over the run
   std::string first_error;
   LatencyHistogram latency;  // all connections, merged
 };

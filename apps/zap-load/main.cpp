@@ -29,7 +29,8 @@ failed: tests can rely on it.
 Examples:
   zap-load 127.0.0.1:7000 -c 64 -s 64 -d 5                  # closed loop, 64 connections
   zap-load 127.0.0.1:7000 -c 16 -s 1024 -p 8 -n 100000      # pipelined, fixed request count
-  zap-load 127.0.0.1:7000 -c 64 -r 50000 -d 10 --json -     # fixed rate, JSON on stdout)";
+  zap-load 127.0.0.1:7000 -c 64 -r 50000 -d 10 --json -     # fixed rate, JSON on stdout
+  zap-load 127.0.0.1:7000 -c 32 -k 1 -d 5                   # a new connection per request)";
 
 // The whole run's numbers, summed over the connections. The latency histograms belong to the
 // connections' tasks until they have finished: merge them (`final`) only then -- the progress
@@ -46,6 +47,7 @@ load::LoadSummary summarize(const std::vector<load::ConnectionReport>& reports,
     s.bytes_in += c.bytes_in.load(std::memory_order_relaxed);
     s.errors += c.errors.load(std::memory_order_relaxed);
     s.verify_failures += c.verify_failures.load(std::memory_order_relaxed);
+    s.connects += c.connects.load(std::memory_order_relaxed);
     if (!final) continue;
     s.latency.merge(reports[i].latency);
     if (!reports[i].first_error.empty()) {

@@ -149,5 +149,34 @@ TEST(LoadRaw, AClosedPortExitsNonZeroSayingConnectionRefused) {
   }
 }
 
+// Connection churn (-k): every request on a connection of its own, and every echoed byte still
+// checked; zap-echo saw each of those connections.
+TEST(LoadChurn, ANewConnectionPerRequestVerifiesEveryByte) {
+  EchoDaemon echo(R"({"listeners": [{"port": 0}], "admin": {"listen": "127.0.0.1:0"},
+                      "runtime": {"workers": 1}})");
+  const RunResult run =
+      run_to_exit(load_binary(), {echo.address(), "-c", "4", "-k", "1", "-s", "100", "-n", "400",
+                                  "-w", "1", "--no-progress", "--json", "-"});
+  ASSERT_EQ(run.code, 0) << run.out << run.err;
+  const auto report = json_report(run.out);
+  ASSERT_TRUE(report.is_object()) << run.out;
+  EXPECT_EQ(report["requests"], 400);
+  EXPECT_EQ(report["verify_failures"], 0);
+  EXPECT_GE(report["connects"].get<std::uint64_t>(), 400u);
+  EXPECT_LE(report["connects"].get<std::uint64_t>(), 404u) << "one extra per connection at most";
+  EXPECT_TRUE(echo.wait_for_stat("connections_total", report["connects"].get<std::uint64_t>()));
+  // Three requests a connection, two in flight: the third waits for the first's reply, and the
+  // connection closes only with every reply in.
+  const RunResult three = run_to_exit(
+      load_binary(),
+      {echo.address(), "-c", "2", "-k", "3", "-p", "2", "-n", "300", "-w", "1", "--no-progress"});
+  EXPECT_EQ(three.code, 0) << three.out << three.err;
+  EXPECT_NE(three.out.find("3 request(s) each"), std::string::npos) << three.out;
+  const RunResult raw = run_to_exit(load_binary(), {echo.address(), "--mode", "raw", "-k", "1"});
+  EXPECT_NE(raw.code, 0);
+  EXPECT_NE(raw.err.find("--requests-per-connection: echo mode only"), std::string::npos)
+      << raw.err;
+}
+
 }  // namespace
 }  // namespace zap::e2e
