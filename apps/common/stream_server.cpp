@@ -1,6 +1,7 @@
 #include "stream_server.hpp"
 
 #include <cerrno>
+#include <stdexcept>
 
 #include <spdlog/spdlog.h>
 #include <zap/zell/io.hpp>
@@ -40,6 +41,19 @@ StreamServer::StreamServer(std::string name, const std::vector<zio::SocketAddres
 }
 
 StreamServer::~StreamServer() = default;
+
+void StreamServer::set_accepted_options(bool nodelay, const zio::KeepAlive* keepalive) {
+  for (const Listener& listener : listeners_) {
+    for (const zio::UniqueFd& socket : listener.sockets) {
+      std::error_code ec = zio::set_nodelay(socket.get(), nodelay);
+      if (!ec && keepalive != nullptr) ec = zio::set_keepalive(socket.get(), *keepalive);
+      if (ec) {
+        throw std::runtime_error(name_ + ": cannot set socket options on " + listener.bound + ": " +
+                                 ec.message());
+      }
+    }
+  }
+}
 
 std::vector<std::string> StreamServer::bound_addresses() const {
   std::vector<std::string> out;

@@ -36,6 +36,7 @@
 #include <zap/zell/runtime.hpp>
 #include <zap/zio/address.hpp>
 #include <zap/zio/fd.hpp>
+#include <zap/zio/socket.hpp>
 
 #include "config_reader.hpp"
 #include "connection_gate.hpp"
@@ -62,6 +63,10 @@ class StreamServer {
   StreamServer(const StreamServer&) = delete;
   StreamServer& operator=(const StreamServer&) = delete;
 
+  // Sets TCP_NODELAY (and keepalive, if given) on every listening socket, so that each accepted
+  // connection has them from the start: Linux copies a listener's socket options to the sockets
+  // it accepts, which saves setsockopt calls on every connection (throws std::runtime_error).
+  void set_accepted_options(bool nodelay, const zio::KeepAlive* keepalive);
   // "127.0.0.1:41234" for each address, in the order given (port 0 resolved).
   std::vector<std::string> bound_addresses() const;
   AcceptMode mode() const { return mode_; }

@@ -234,9 +234,6 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
     co_await zell::close(socket.release());
     co_return;
   }
-  // Responses leave as they are written: a short last piece (a multipart's closing delimiter, an
-  // answer behind a large one) must not wait for the client's delayed ACK (nginx's tcp_nodelay).
-  (void)zio::set_nodelay(fd, true);
   char* const in = memory.get();
   char* const out = in + in_capacity;
   std::size_t have = 0;     // request bytes received and not yet used, at in[0, have)

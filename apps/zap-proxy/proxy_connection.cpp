@@ -325,9 +325,16 @@ zell::Task<void> proxy_connection(zio::UniqueFd client, app::ConnectionGate::Tic
   ConnectionRecord& record = logged.record;
   app::WorkerCounters& counters = ticket.counters();
   std::error_code ec;
-  // Who the client is ("source" balance, send_proxy), and the address it connected to.
+  // Who the client is ("source" balance, send_proxy, the log), and the address it connected to
+  // (send_proxy, the log): read when first needed, a syscall most connections never make.
   zio::SocketAddress peer = zio::peer_address(client.get(), ec);
-  zio::SocketAddress local = zio::local_address(client.get(), ec);
+  zio::SocketAddress local;
+  bool local_known = false;
+  auto local_address = [&]() -> const zio::SocketAddress& {
+    if (!local_known) local = zio::local_address(client.get(), ec);
+    local_known = true;
+    return local;
+  };
   // What the client sent behind its PROXY header (accept_proxy): its first bytes, relayed first.
   // Routing by server name needs room for a whole ClientHello record besides.
   const bool by_name = !routing->sni.empty();
@@ -341,7 +348,7 @@ zell::Task<void> proxy_connection(zio::UniqueFd client, app::ConnectionGate::Tic
   std::size_t early_size = 0;
   if (logged.enabled()) {
     record.client = peer;
-    record.local = local;
+    record.local = local_address();
   }
   if (early == nullptr) {
     logged.ended(ConnectionEnd::kNoMemory);
@@ -371,6 +378,7 @@ zell::Task<void> proxy_connection(zio::UniqueFd client, app::ConnectionGate::Tic
     if (!header.source.empty()) {  // LOCAL / UNKNOWN: the connection's own endpoints stand
       peer = header.source;
       local = header.destination;
+      local_known = true;
       if (logged.enabled()) {
         record.client = peer;
         record.local = local;
@@ -418,17 +426,18 @@ zell::Task<void> proxy_connection(zio::UniqueFd client, app::ConnectionGate::Tic
   counters.add(counters.requests);
   // Relayed bytes must not wait for Nagle: the endpoints decided when to send them. Keepalive
   // probes find a peer that vanished while the connection is quiet (with idle_timeout_ms 0,
-  // nothing else would).
-  for (const int fd : {client.get(), server.get()}) {
-    (void)zio::set_nodelay(fd, true);
-    (void)zio::set_keepalive(fd, zio::KeepAlive{});
-  }
+  // nothing else would). The client's socket has both from its listener (ProxyServer).
+  (void)zio::set_nodelay(server.get(), true);
+  (void)zio::set_keepalive(server.get(), zio::KeepAlive{});
 
   // Before the relay: the PROXY header for the backend (who the client is, and the address it
   // connected to), then what the client sent behind its own header.
   char header[app::kMaxProxyHeader];
-  const std::size_t header_size = app::write_proxy_header(
-      backend.send_proxy.load(std::memory_order_relaxed), peer, local, header);
+  const app::ProxyProtocol send_proxy = backend.send_proxy.load(std::memory_order_relaxed);
+  const std::size_t header_size =
+      send_proxy == app::ProxyProtocol::kOff
+          ? 0
+          : app::write_proxy_header(send_proxy, peer, local_address(), header);
   if (header_size + early_size > 0) {
     const milliseconds timeout(shared.connect_timeout_ms.load(std::memory_order_relaxed));
     const zio::Result sent = co_await zell::writev_all(server.get(), {header, header_size},
