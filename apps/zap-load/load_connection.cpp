@@ -74,7 +74,9 @@ class Connection {
     // task never ran.)
     for (;;) {
       const bool again = co_await run_one_connection();
+      // (Not another connection for nothing: the time is up, or the request quota is spent.)
       if (!again || steady_now_ns() >= plan_.stop_sending_ns) break;
+      if (plan_.quota != nullptr && plan_.quota->load(std::memory_order_relaxed) <= 0) break;
     }
   }
 
@@ -139,9 +141,10 @@ class Connection {
         break;
       }
       fill_pattern(index_, seq * size_, send_buffer_.get() + std::size_t{batch} * size_, size_);
-      // A connection's first request waited for its connect too (connection churn runs).
+      // In a closed loop a connection's first request waited for its connect too (connection
+      // churn runs); at a fixed rate its due time already charges a connect that ran late.
       sent_at_[seq % depth_] =
-          seq == connection_first_seq_ ? std::min(when, connection_began_ns_) : when;
+          seq == connection_first_seq_ && plan_.interval_ns <= 0 ? connection_began_ns_ : when;
       ++batch;
     }
     return batch;

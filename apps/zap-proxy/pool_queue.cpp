@@ -32,7 +32,9 @@ zell::Task<QueueWait> PoolQueue::wait_for_backend(BackendPool& pool,
   do {
     if (max_waiting > 0 && ahead >= max_waiting) {
       Backend* backend = pool.pick(client, tried);  // (a last look: room may have come back)
-      co_return QueueWait{backend, backend != nullptr ? QueueWait::kGot : QueueWait::kQueueFull};
+      co_return QueueWait{backend, backend != nullptr ? QueueWait::kGot
+                                   : pool.any_up()    ? QueueWait::kQueueFull
+                                                      : QueueWait::kNothingUp};
     }
   } while (!waiting_.compare_exchange_weak(ahead, ahead + 1, std::memory_order_seq_cst));
   struct Leave {  // also when the task is cancelled or destroyed while it waits
