@@ -12,8 +12,9 @@
 // nothing unread, so a clean FIN) and a new one opened, its connect counted in the latency of
 // its first request (closed loop; at a fixed rate latency runs from the due time as always).
 // A connection that fails (a refused connect, a reset) ends its slot for the rest of the run:
-// counted as an error, which makes the run fail. Sequence numbers and the byte pattern run on across connections.
-// Per connection: two buffers and the in-flight timestamps, allocated once; nothing per message.
+// counted as an error, which makes the run fail. Sequence numbers and the byte pattern run on
+// across connections. Per connection: two buffers and the in-flight timestamps, allocated once;
+// nothing per message.
 #pragma once
 
 #include <atomic>
