@@ -18,10 +18,13 @@ namespace {
 
 }  // namespace
 
-zio::UniqueFd listen_tcp(const zio::SocketAddress& address, bool reuse_port) {
+zio::UniqueFd listen_tcp(const zio::SocketAddress& address, bool reuse_port,
+                         const AcceptedOptions& accepted) {
   std::error_code ec;
   zio::ListenOptions options;
   options.reuse_port = reuse_port;
+  options.nodelay = accepted.nodelay;
+  options.keepalive = accepted.keepalive;
   options.v6_only = address.family() == AF_INET6;  // "[::]" and "0.0.0.0" may both be listed
   zio::UniqueFd fd = zio::listen_stream(address, options, ec);
   if (ec) fail("cannot listen on", address, ec);

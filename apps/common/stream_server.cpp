@@ -21,7 +21,7 @@ AcceptMode parse_accept_mode(const std::string& text) {
 
 StreamServer::StreamServer(std::string name, const std::vector<zio::SocketAddress>& addresses,
                            AcceptMode mode, std::size_t workers, std::int64_t max_connections,
-                           Counters& counters)
+                           Counters& counters, const AcceptedOptions& accepted)
     : name_(std::move(name)),
       mode_(mode),
       workers_(workers == 0 ? 1 : workers),
@@ -31,7 +31,7 @@ StreamServer::StreamServer(std::string name, const std::vector<zio::SocketAddres
   for (zio::SocketAddress address : addresses) {
     Listener listener;
     for (std::size_t i = 0; i < (per_worker ? workers_ : 1); ++i) {
-      listener.sockets.push_back(listen_tcp(address, per_worker));
+      listener.sockets.push_back(listen_tcp(address, per_worker, accepted));
       // Port 0: the first socket gets a free port; its siblings must share that port.
       if (i == 0) address = bound_address(listener.sockets.front().get());
     }
@@ -41,19 +41,6 @@ StreamServer::StreamServer(std::string name, const std::vector<zio::SocketAddres
 }
 
 StreamServer::~StreamServer() = default;
-
-void StreamServer::set_accepted_options(bool nodelay, const zio::KeepAlive* keepalive) {
-  for (const Listener& listener : listeners_) {
-    for (const zio::UniqueFd& socket : listener.sockets) {
-      std::error_code ec = zio::set_nodelay(socket.get(), nodelay);
-      if (!ec && keepalive != nullptr) ec = zio::set_keepalive(socket.get(), *keepalive);
-      if (ec) {
-        throw std::runtime_error(name_ + ": cannot set socket options on " + listener.bound + ": " +
-                                 ec.message());
-      }
-    }
-  }
-}
 
 std::vector<std::string> StreamServer::bound_addresses() const {
   std::vector<std::string> out;

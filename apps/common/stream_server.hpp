@@ -41,6 +41,7 @@
 #include "config_reader.hpp"
 #include "connection_gate.hpp"
 #include "counters.hpp"
+#include "listen_socket.hpp"
 
 namespace zap::app {
 
@@ -56,17 +57,16 @@ class StreamServer {
                                                std::size_t worker, std::size_t listener)>;
   using Refuse = std::function<zell::Task<void>(zio::UniqueFd socket)>;
 
-  // Binds and listens now (start-up: throws std::runtime_error naming the address).
+  // Binds and listens now (start-up: throws std::runtime_error naming the address). `accepted`:
+  // TCP_NODELAY and keepalive, set on each listener before listen() and inherited by every
+  // socket it accepts, which saves setsockopt calls on every connection.
   StreamServer(std::string name, const std::vector<zio::SocketAddress>& addresses, AcceptMode mode,
-               std::size_t workers, std::int64_t max_connections, Counters& counters);
+               std::size_t workers, std::int64_t max_connections, Counters& counters,
+               const AcceptedOptions& accepted = {});
   ~StreamServer();
   StreamServer(const StreamServer&) = delete;
   StreamServer& operator=(const StreamServer&) = delete;
 
-  // Sets TCP_NODELAY (and keepalive, if given) on every listening socket, so that each accepted
-  // connection has them from the start: Linux copies a listener's socket options to the sockets
-  // it accepts, which saves setsockopt calls on every connection (throws std::runtime_error).
-  void set_accepted_options(bool nodelay, const zio::KeepAlive* keepalive);
   // "127.0.0.1:41234" for each address, in the order given (port 0 resolved).
   std::vector<std::string> bound_addresses() const;
   AcceptMode mode() const { return mode_; }

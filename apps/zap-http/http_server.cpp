@@ -63,14 +63,13 @@ void HttpShared::set_limits(const HttpLimits& limits) noexcept {
 
 HttpServer::HttpServer(const HttpSettings& settings, std::size_t workers, app::Counters& counters)
     : shared_(settings, workers),
+      // Responses leave as they are written: a short last piece (a multipart's closing
+      // delimiter, an answer behind a large one) must not wait for the client's delayed ACK
+      // (nginx's tcp_nodelay). Set on the listeners: every accepted socket inherits it.
       tcp_("http", settings.listeners, settings.accept_mode, workers,
-           settings.limits.max_connections, counters),
+           settings.limits.max_connections, counters, {.nodelay = true, .keepalive = {}}),
       proxy_protocol_(settings.proxy_protocol) {
   proxy_protocol_.resize(settings.listeners.size(), false);
-  // Responses leave as they are written: a short last piece (a multipart's closing delimiter, an
-  // answer behind a large one) must not wait for the client's delayed ACK (nginx's tcp_nodelay).
-  // Set on the listeners: every accepted socket inherits it, without a setsockopt of its own.
-  tcp_.set_accepted_options(true, nullptr);
   roots_.push_back(open_root(settings.site.root));
   for (const SiteSettings& site : settings.virtual_hosts) roots_.push_back(open_root(site.root));
   std::vector<int> roots;

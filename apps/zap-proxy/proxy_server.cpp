@@ -48,15 +48,14 @@ ProxyServer::ProxyServer(const ProxySettings& settings, std::size_t workers,
                          app::Counters& counters)
     : workers_(workers == 0 ? 1 : workers),
       shared_(settings),
+      // Every client's socket gets TCP_NODELAY and keepalive from its listener (see
+      // proxy_connection), not from setsockopt calls of its own.
       tcp_("proxy", settings.listeners, settings.accept_mode, workers,
-           settings.limits.max_connections, counters),
+           settings.limits.max_connections, counters,
+           {.nodelay = true, .keepalive = zio::KeepAlive{}}),
       proxy_protocol_(settings.proxy_protocol),
       pools_(make_pool_set(settings, nullptr, nullptr)) {
   proxy_protocol_.resize(settings.listeners.size(), false);
-  // Every client's socket gets TCP_NODELAY and keepalive from its listener (see
-  // proxy_connection), not from setsockopt calls of its own.
-  const zio::KeepAlive keepalive;
-  tcp_.set_accepted_options(true, &keepalive);
   if (!settings.connection_log.empty()) {
     connection_log_file_ =
         std::make_unique<app::LogFile>(settings.connection_log, "connection_log");

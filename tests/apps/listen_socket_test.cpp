@@ -18,15 +18,15 @@ int option(int fd, int level, int name) {
   return value;
 }
 
-// What StreamServer::set_accepted_options relies on: Linux copies a listener's TCP_NODELAY and
-// keepalive settings to each socket it accepts, so the daemons set them once per listener.
+// What StreamServer's accepted options rely on: Linux copies a listener's TCP_NODELAY and
+// keepalive settings (set before listen()) to each socket it accepts, so the daemons set them
+// once per listener.
 TEST(ListenSocket, AcceptedSocketsInheritTheListenersNodelayAndKeepalive) {
   std::error_code ec;
-  const zio::UniqueFd listener =
-      listen_tcp(zio::SocketAddress::parse("127.0.0.1:0", ec), /*reuse_port=*/false);
-  ASSERT_FALSE(zio::set_nodelay(listener.get(), true));
-  ASSERT_FALSE(zio::set_keepalive(listener.get(),
-                                  {.idle_seconds = 61, .interval_seconds = 11, .probes = 6}));
+  const zio::UniqueFd listener = listen_tcp(
+      zio::SocketAddress::parse("127.0.0.1:0", ec), /*reuse_port=*/false,
+      {.nodelay = true,
+       .keepalive = zio::KeepAlive{.idle_seconds = 61, .interval_seconds = 11, .probes = 6}});
   const zio::UniqueFd client(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   const zio::SocketAddress bound = bound_address(listener.get());
   ASSERT_EQ(::connect(client.get(), bound.data(), bound.size()), 0);
@@ -42,6 +42,14 @@ TEST(ListenSocket, AcceptedSocketsInheritTheListenersNodelayAndKeepalive) {
   EXPECT_EQ(option(conn.get(), IPPROTO_TCP, TCP_KEEPIDLE), 61);
   EXPECT_EQ(option(conn.get(), IPPROTO_TCP, TCP_KEEPINTVL), 11);
   EXPECT_EQ(option(conn.get(), IPPROTO_TCP, TCP_KEEPCNT), 6);
+}
+
+TEST(ListenSocket, WithoutAcceptedOptionsTheKernelDefaultsStay) {
+  std::error_code ec;
+  const zio::UniqueFd listener =
+      listen_tcp(zio::SocketAddress::parse("127.0.0.1:0", ec), /*reuse_port=*/false);
+  EXPECT_EQ(option(listener.get(), IPPROTO_TCP, TCP_NODELAY), 0);
+  EXPECT_EQ(option(listener.get(), SOL_SOCKET, SO_KEEPALIVE), 0);
 }
 
 }  // namespace

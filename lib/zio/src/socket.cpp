@@ -52,6 +52,8 @@ UniqueFd listen_stream(const SocketAddress& address, const ListenOptions& option
     if (address.family() == AF_INET6 &&
         (ec = set_int(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, options.v6_only ? 1 : 0)))
       return {};
+    if (options.nodelay && (ec = set_nodelay(fd.get(), true))) return {};
+    if (options.keepalive && (ec = set_keepalive(fd.get(), *options.keepalive))) return {};
   }
   if (::bind(fd.get(), address.data(), address.size()) < 0 ||
       ::listen(fd.get(), options.backlog) < 0) {

@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 
 #include <cstddef>
+#include <optional>
 #include <system_error>
 
 #include "zap/zio/address.hpp"
@@ -30,18 +31,23 @@
 
 namespace zap::zio {
 
-struct ListenOptions {
-  int backlog = 1024;
-  bool reuse_address = true;  // SO_REUSEADDR: rebind while old connections sit in TIME_WAIT
-  bool reuse_port = false;    // SO_REUSEPORT: one listener per worker, kernel balances accepts
-  bool v6_only = false;       // IPV6_V6ONLY for [::] listeners
-};
-
 struct KeepAlive {
   bool enabled = true;
   int idle_seconds = 60;      // TCP_KEEPIDLE
   int interval_seconds = 10;  // TCP_KEEPINTVL
   int probes = 5;             // TCP_KEEPCNT
+};
+
+struct ListenOptions {
+  int backlog = 1024;
+  bool reuse_address = true;  // SO_REUSEADDR: rebind while old connections sit in TIME_WAIT
+  bool reuse_port = false;    // SO_REUSEPORT: one listener per worker, kernel balances accepts
+  bool v6_only = false;       // IPV6_V6ONLY for [::] listeners
+  // TCP only, set before listen(): Linux copies a listener's TCP_NODELAY and keepalive settings
+  // to every socket it accepts, so no connection needs a setsockopt of its own, and none (not
+  // even one whose handshake completes the instant listen() returns) goes without them.
+  bool nodelay = false;
+  std::optional<KeepAlive> keepalive;
 };
 
 // socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC).
