@@ -336,9 +336,9 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
     // The site's access log: the one the Host names once the head parsed (even if it is then
     // refused), else the default site's (as nginx logs a malformed request in its default
     // server's).
-    WorkerSite* site = parsed.state == ParseOutcome::kInvalid
-                           ? worker.sites[0].get()
-                           : worker.sites[shared.hosts.site_for(head.host)].get();
+    const std::size_t site_index =
+        parsed.state == ParseOutcome::kInvalid ? 0 : shared.hosts.site_for(head.host);
+    WorkerSite* site = worker.sites[site_index].get();
     AccessLogBuffer* const access = site->access;
     bool keep_alive = false;
     if (parsed.state == ParseOutcome::kInvalid) {
@@ -351,6 +351,14 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
       // next request.
       response.reset();
       error_response(head.has_transfer_encoding ? 501 : 413, response);
+      response.send_body = head.method != Method::kHead;
+      response.close = true;
+    } else if (site_index == 0 && shared.refuse_unknown_hosts) {
+      // No site of ours is named (nginx's catch-all server that only refuses): RFC 9110 15.5.20
+      // lets a client retry elsewhere. Closed, like any refusal: a scanner gets no second try.
+      spdlog::debug("http: no virtual host is named \"{}\"; 421", head.host);
+      response.reset();
+      error_response(421, response);
       response.send_body = head.method != Method::kHead;
       response.close = true;
     } else {

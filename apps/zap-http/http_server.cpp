@@ -52,7 +52,8 @@ HttpShared::HttpShared(const HttpSettings& settings, std::size_t workers)
       max_requests_per_connection(settings.limits.max_requests_per_connection),
       parse_limits{static_cast<std::size_t>(settings.max_request_head), 100},
       max_request_body(static_cast<std::uint64_t>(settings.max_request_body)),
-      hosts(settings.virtual_hosts) {}
+      hosts(settings.virtual_hosts),
+      refuse_unknown_hosts(settings.refuse_unknown_hosts) {}
 
 void HttpShared::set_limits(const HttpLimits& limits) noexcept {
   keepalive_timeout_ms.store(limits.keepalive_timeout_ms, std::memory_order_relaxed);

@@ -164,9 +164,14 @@ HttpSettings read_http_settings(const nlohmann::json& json, const std::string& c
     }
     reader.finish();
   }
+  settings.refuse_unknown_hosts =
+      root.choice("unknown_hosts", {"default_site", "refuse"}, "default_site") == "refuse";
+  if (settings.refuse_unknown_hosts && settings.virtual_hosts.empty()) {
+    root.fail("unknown_hosts", "\"refuse\" needs virtual_hosts (else every Host is unknown)");
+  }
   // The default site answers every Host no virtual host names, and IP addresses: its root must
-  // be chosen, not fall back to the config file's own folder.
-  if (!settings.virtual_hosts.empty() && !root.has("root")) {
+  // be chosen, not fall back to the config file's own folder (unless those are refused).
+  if (!settings.virtual_hosts.empty() && !settings.refuse_unknown_hosts && !root.has("root")) {
     root.fail("root", "required with virtual_hosts (the site for every other Host)");
   }
   root.finish();

@@ -92,6 +92,9 @@ struct HttpSettings {
   std::vector<bool> proxy_protocol;
   SiteSettings site;                        // the default site
   std::vector<SiteSettings> virtual_hosts;  // at most kMaxVirtualHosts
+  // "unknown_hosts": "refuse" -- a Host no virtual host names (or an address, or none) is
+  // answered 421 Misdirected Request, not by the default site.
+  bool refuse_unknown_hosts = false;
   std::vector<std::pair<std::string, std::string>> mime_types;
   std::string default_type = "application/octet-stream";
   app::AcceptMode accept_mode = app::AcceptMode::kPerWorker;

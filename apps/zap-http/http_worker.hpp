@@ -46,7 +46,8 @@ struct HttpShared {
   std::atomic<std::int64_t> max_requests_per_connection;
   const ParseLimits parse_limits;
   const std::uint64_t max_request_body;
-  const VirtualHosts hosts;  // which of a worker's sites answers a Host
+  const VirtualHosts hosts;         // which of a worker's sites answers a Host
+  const bool refuse_unknown_hosts;  // site 0 (the default site) answers nothing but errors
 };
 
 // The Date header's text for the current second, formatted once per second per worker.

@@ -34,9 +34,10 @@ void Reloader::reload() {
       fresh.listeners != running_.listeners || fresh.proxy_protocol != running_.proxy_protocol,
       "listeners");
   report.restart_if(fresh.accept_mode != running_.accept_mode, "accept");
-  report.restart_if(fresh.site != running_.site || fresh.virtual_hosts != running_.virtual_hosts,
+  report.restart_if(fresh.site != running_.site || fresh.virtual_hosts != running_.virtual_hosts ||
+                        fresh.refuse_unknown_hosts != running_.refuse_unknown_hosts,
                     "root/index/follow_symlinks/headers/gzip_static/autoindex/virtual_hosts"
-                    "/virtual_hosts[].access_log");
+                    "/virtual_hosts[].access_log/unknown_hosts");
   report.restart_if(
       fresh.mime_types != running_.mime_types || fresh.default_type != running_.default_type,
       "mime_types/default_type");

@@ -26,6 +26,7 @@ constexpr Status kStatuses[] = {
     {413, "Content Too Large"},
     {414, "URI Too Long"},
     {416, "Range Not Satisfiable"},
+    {421, "Misdirected Request"},
     {431, "Request Header Fields Too Large"},
     {500, "Internal Server Error"},
     {501, "Not Implemented"},

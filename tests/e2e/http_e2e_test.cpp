@@ -325,6 +325,45 @@ TEST(HttpVirtualHosts, EachHostGetsItsOwnSiteAndUnknownHostsTheDefault) {
   EXPECT_EQ(get_host("a.test:80:80").status, 400);
 }
 
+// "unknown_hosts": "refuse": only the named hosts are served; any other Host (an address, none
+// at all) gets 421 and a closed connection, and the top level needs no root of its own.
+TEST(HttpVirtualHosts, RefusedUnknownHostsGet421AndAClosedConnection) {
+  TempDir roots;
+  std::filesystem::create_directories(roots.path("a"));
+  roots.write("a/index.html", "site a");
+  HttpDaemon http(R"({"listeners": [{"port": 0}], "unknown_hosts": "refuse",
+      "virtual_hosts": [{"names": ["a.test"], "root": ")" +
+                  roots.path("a") + R"("}]})");
+  auto get_host = [&](const std::string& host, const std::string& method = "GET") {
+    return http_request(http.address(), method + " / HTTP/1.1\r\nHost: " + host + "\r\n\r\n");
+  };
+  EXPECT_EQ(get_host("a.test").body, "site a");
+  EXPECT_EQ(get_host("A.test:8080").status, 200);
+  for (const char* other : {"b.test", "127.0.0.1", "[::1]:80"}) {
+    const HttpReply refused = get_host(other);
+    EXPECT_EQ(refused.status, 421) << other;
+    EXPECT_EQ(refused.header("Connection"), "close") << other;
+    EXPECT_NE(refused.body.find("Misdirected Request"), std::string::npos) << other;
+  }
+  const HttpReply head = get_host("b.test", "HEAD");
+  EXPECT_EQ(head.status, 421);
+  EXPECT_EQ(head.body, "");
+  EXPECT_EQ(http_request(http.address(), "GET / HTTP/1.0\r\n\r\n").status, 421) << "no Host";
+  // An absolute-form target names the site, whatever Host says.
+  EXPECT_EQ(
+      http_request(http.address(), "GET http://a.test/ HTTP/1.1\r\nHost: b.test\r\n\r\n").body,
+      "site a");
+  // A refusal closes the connection: a request pipelined behind it gets no answer.
+  Socket socket = Socket::connect(http.address());
+  ASSERT_TRUE(
+      socket.send_all("GET / HTTP/1.1\r\nHost: b.test\r\n\r\n"
+                      "GET / HTTP/1.1\r\nHost: a.test\r\n\r\n"));
+  const Socket::Drained both = socket.recv_until_closed();
+  EXPECT_TRUE(both.closed);
+  EXPECT_EQ(both.data.rfind("HTTP/1.1 421 Misdirected Request\r\n", 0), 0u);
+  EXPECT_EQ(both.data.find("site a"), std::string::npos);
+}
+
 TEST(HttpTimeouts, ASlowLorisIsCutOffAndAnIdleConnectionClosed) {
   Site site;
   site.write("a", "a");
@@ -623,6 +662,10 @@ TEST(HttpConfig, BadValuesExitNonZeroNamingTheirPathAndTheExampleChecks) {
        "virtual_hosts[0].rot: unknown key"},
       {R"({"virtual_hosts": [{"names": ["a.test"], "root": "."}]})",
        "root: required with virtual_hosts"},
+      {R"({"unknown_hosts": "refuse"})", "unknown_hosts: \"refuse\" needs virtual_hosts"},
+      {R"({"root": ".", "unknown_hosts": "drop",
+          "virtual_hosts": [{"names": ["a.test"], "root": "."}]})",
+       "unknown_hosts: expected one of"},
       {R"({"root": ".", "virtual_hosts": [{"names": ["*"], "root": "."}]})",
        "virtual_hosts[0].names[0]: expected a host name"},
       {R"({"root": ".", "virtual_hosts": [{"names": ["a.*.b"], "root": "."}]})",
