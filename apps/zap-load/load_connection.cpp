@@ -25,10 +25,23 @@ void add(std::atomic<std::uint64_t>& counter, std::uint64_t n = 1) {
   counter.fetch_add(n, std::memory_order_relaxed);
 }
 
-void fail(LiveCounters& live, ConnectionReport& report, const std::string& what) {
+enum class Failed { kConnect, kRead, kWrite };
+
+// Counts a failure (by kind: a timeout of any step is a timeout) and keeps the first one's text.
+void fail(LiveCounters& live, ConnectionReport& report, Failed step, const std::string& what,
+          bool timed_out = false) {
   add(live.errors);
+  if (timed_out) {
+    add(live.timeouts);
+  } else {
+    add(step == Failed::kConnect ? live.connect_errors
+        : step == Failed::kRead  ? live.read_errors
+                                 : live.write_errors);
+  }
   if (report.first_error.empty()) report.first_error = what;
 }
+
+bool timed_out(const zio::Result& r) { return r.raw() == -ETIMEDOUT; }
 
 std::chrono::steady_clock::time_point at(std::int64_t ns) {
   return std::chrono::steady_clock::time_point(std::chrono::nanoseconds(ns));
@@ -41,7 +54,7 @@ zell::Task<bool> send_all(int fd, const std::byte* data, std::size_t len,
   while (len > 0) {
     zio::Result r = co_await zell::send(fd, data, len, timeout);
     if (!r) {
-      fail(live, report, "send: " + r.error().message());
+      fail(live, report, Failed::kWrite, "send: " + r.error().message(), timed_out(r));
       co_return false;
     }
     data += r.bytes();
@@ -72,48 +85,75 @@ class Connection {
     // One connection, or (requests_per_connection) one after another while there is work left.
     // (Not `while (co_await ...)`: GCC 12 miscompiles a co_await in a loop condition here -- the
     // task never ran.)
+    const bool churn = options_.requests_per_connection > 0;
     for (;;) {
-      const bool again = co_await run_one_connection();
+      const Ended ended = co_await run_one_connection();
+      if (ended == Ended::kNoMoreWork) break;
+      if (ended != Ended::kCarriedItsShare) {
+        if (!churn) break;  // a persistent connection's failure ends its slot
+        write_off_in_flight();
+      }
       // (Not another connection for nothing: the time is up, or the request quota is spent.)
-      if (!again || steady_now_ns() >= plan_.stop_sending_ns) break;
+      if (steady_now_ns() >= plan_.stop_sending_ns) break;
       if (plan_.quota != nullptr && plan_.quota->load(std::memory_order_relaxed) <= 0) break;
+      if (ended == Ended::kConnectFailed) {
+        co_await zell::sleep_until(
+            at(std::min(steady_now_ns() + kRetryPauseNs, plan_.stop_sending_ns)));
+      }
     }
   }
 
  private:
-  // True if this connection ended only because it carried its requests_per_connection.
-  zell::Task<bool> run_one_connection() {
+  static constexpr std::int64_t kRetryPauseNs = 10'000'000;
+
+  enum class Ended {
+    kCarriedItsShare,  // requests_per_connection replies came back: open the next connection
+    kNoMoreWork,       // the time is up or the quota spent, and every reply came back
+    kConnectFailed,    // no connection (counted as an error)
+    kFailed,           // the connection broke (counted as an error)
+  };
+
+  zell::Task<Ended> run_one_connection() {
     std::error_code ec;
     zio::UniqueFd socket = zio::open_socket(options_.address.family(), SOCK_STREAM, ec);
     if (ec) {
-      fail(live_, report_, "socket: " + ec.message());
-      co_return false;
+      fail(live_, report_, Failed::kConnect, "socket: " + ec.message());
+      co_return Ended::kConnectFailed;
     }
     fd_ = socket.get();
-    const bool again = co_await connect_and_run();
+    const Ended ended = co_await connect_and_run();
     // Through the loop, not ::close: zio's epoll backend keeps per-loop state for each fd number.
     co_await zell::close(socket.release());
-    co_return again;
+    co_return ended;
   }
 
-  zell::Task<bool> connect_and_run() {
+  // After a broken connection: its messages in flight will never come back (they were counted
+  // as one error). The next connection's byte stream starts at the next message.
+  void write_off_in_flight() {
+    done_seq_ = next_seq_;
+    recv_offset_ = next_seq_ * size_;
+    message_bad_ = false;
+  }
+
+  zell::Task<Ended> connect_and_run() {
     connection_began_ns_ = steady_now_ns();
     zio::Result connected = co_await zell::connect(fd_, options_.address, timeout_);
     if (!connected) {
-      fail(live_, report_, "connect: " + connected.error().message());
-      co_return false;
+      fail(live_, report_, Failed::kConnect, "connect: " + connected.error().message(),
+           timed_out(connected));
+      co_return Ended::kConnectFailed;
     }
     add(live_.connects);
     (void)zio::set_nodelay(fd_, true);
     if (options_.mode == Mode::kRaw) {
       co_await send_raw();
-      co_return false;
+      co_return Ended::kNoMoreWork;
     }
     const std::uint32_t per = options_.requests_per_connection;
     connection_first_seq_ = per == 0 ? UINT64_MAX : next_seq_;
     connection_end_seq_ = per == 0 ? UINT64_MAX : next_seq_ + per;
-    const bool carried_its_share = co_await echo_loop();
-    co_return carried_its_share&& sending_;
+    const Ended ended = co_await echo_loop();
+    co_return ended == Ended::kCarriedItsShare && !sending_ ? Ended::kNoMoreWork : ended;
   }
 
   // The time message `seq` may go: its intended time at a fixed rate, else now.
@@ -150,28 +190,29 @@ class Connection {
     return batch;
   }
 
-  // True if the connection carried its share of requests and every reply came back: the caller
-  // opens the next one (if still sending).
-  zell::Task<bool> echo_loop() {
+  // kCarriedItsShare if the connection carried its share of requests and every reply came back:
+  // the caller opens the next one (if still sending).
+  zell::Task<Ended> echo_loop() {
     for (;;) {
       const std::int64_t now = steady_now_ns();
       if (const std::uint32_t batch = fill_batch(now); batch > 0) {
+        // (Counted sent before the send: if it fails, write_off_in_flight() skips them all.)
+        next_seq_ += batch;
         if (!co_await send_all(fd_, send_buffer_.get(), std::size_t{batch} * size_, timeout_, live_,
                                report_)) {
-          co_return false;
+          co_return Ended::kFailed;
         }
-        next_seq_ += batch;
         continue;
       }
       if (next_seq_ == done_seq_) {
-        if (!sending_) co_return false;
-        if (done_seq_ == connection_end_seq_) co_return true;
+        if (!sending_) co_return Ended::kNoMoreWork;
+        if (done_seq_ == connection_end_seq_) co_return Ended::kCarriedItsShare;
         // Fixed rate and nothing in flight: sleep until the next message is due.
         co_await zell::sleep_until(at(std::min(intended(next_seq_, now), plan_.stop_sending_ns)));
         if (steady_now_ns() >= plan_.stop_sending_ns) sending_ = false;
         continue;
       }
-      if (!co_await receive()) co_return false;
+      if (!co_await receive()) co_return Ended::kFailed;
     }
   }
 
@@ -182,11 +223,11 @@ class Connection {
         static_cast<std::size_t>(std::min<std::uint64_t>(recv_cap_, in_flight));
     zio::Result r = co_await zell::recv(fd_, recv_buffer_.get(), want, timeout_);
     if (!r) {
-      fail(live_, report_, "recv: " + r.error().message());
+      fail(live_, report_, Failed::kRead, "recv: " + r.error().message(), timed_out(r));
       co_return false;
     }
     if (r.bytes() == 0) {
-      fail(live_, report_, "server closed the connection with replies outstanding");
+      fail(live_, report_, Failed::kRead, "server closed the connection with replies outstanding");
       co_return false;
     }
     const std::int64_t now = steady_now_ns();

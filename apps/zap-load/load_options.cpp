@@ -18,7 +18,8 @@ void add_load_flags(CLI::App& app, LoadOptions& options) {
       ->capture_default_str();
   app.add_option("-k,--requests-per-connection", options.requests_per_connection,
                  "Close each connection after this many requests and open another (echo mode; "
-                 "1: a new connection per request, as a connection-rate test). 0: keep them")
+                 "1: a new connection per request, as a connection-rate test; a connection that "
+                 "fails is counted and replaced). 0: keep them (one that fails is not replaced)")
       ->check(CLI::Range(0u, 1u << 30))
       ->capture_default_str();
   app.add_option("-d,--duration", options.duration_s, "Seconds to run (unless --requests)")

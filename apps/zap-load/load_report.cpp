@@ -57,8 +57,15 @@ void print_table(std::FILE* out, const LoadOptions& o, const LoadSummary& s) {
                  format_ns(h.max()).c_str(),
                  format_ns(static_cast<std::uint64_t>(h.mean())).c_str());
   }
-  std::fprintf(out, "  %-16s %llu%s%s\n", "errors", static_cast<unsigned long long>(s.errors),
-               s.first_error.empty() ? "" : "  first: ", s.first_error.c_str());
+  std::fprintf(out, "  %-16s %llu", "errors", static_cast<unsigned long long>(s.errors));
+  if (s.errors > 0) {
+    std::fprintf(out, " (connect %llu, read %llu, write %llu, timeout %llu)  first: %s",
+                 static_cast<unsigned long long>(s.connect_errors),
+                 static_cast<unsigned long long>(s.read_errors),
+                 static_cast<unsigned long long>(s.write_errors),
+                 static_cast<unsigned long long>(s.timeouts), s.first_error.c_str());
+  }
+  std::fputc('\n', out);
   if (o.requests_per_connection > 0) {
     std::fprintf(out, "  %-16s %llu (%.0f/s), %u request(s) each\n", "connections",
                  static_cast<unsigned long long>(s.connects), per_second(s.connects, s.elapsed_s),
@@ -94,6 +101,11 @@ std::string render_json(const LoadOptions& o, const LoadSummary& s) {
         {"max", us(h.max())},
         {"mean", h.mean() / 1e3}}},
       {"errors", s.errors},
+      {"error_kinds",
+       {{"connect", s.connect_errors},
+        {"read", s.read_errors},
+        {"write", s.write_errors},
+        {"timeout", s.timeouts}}},
       {"verify_failures", s.verify_failures},
       {"connections_failed", s.connections_failed},
       {"requests_per_connection", o.requests_per_connection},

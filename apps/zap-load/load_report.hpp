@@ -17,6 +17,11 @@ struct LoadSummary {
   std::uint64_t bytes_out = 0;
   std::uint64_t bytes_in = 0;
   std::uint64_t errors = 0;
+  // errors by kind (as wrk's "Socket errors"): a failed step that timed out counts as a timeout.
+  std::uint64_t connect_errors = 0;
+  std::uint64_t read_errors = 0;
+  std::uint64_t write_errors = 0;
+  std::uint64_t timeouts = 0;
   std::uint64_t verify_failures = 0;
   std::uint32_t connections_failed = 0;
   std::uint64_t connects = 0;  // connections opened over the run

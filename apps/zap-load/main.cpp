@@ -46,6 +46,10 @@ load::LoadSummary summarize(const std::vector<load::ConnectionReport>& reports,
     s.bytes_out += c.bytes_out.load(std::memory_order_relaxed);
     s.bytes_in += c.bytes_in.load(std::memory_order_relaxed);
     s.errors += c.errors.load(std::memory_order_relaxed);
+    s.connect_errors += c.connect_errors.load(std::memory_order_relaxed);
+    s.read_errors += c.read_errors.load(std::memory_order_relaxed);
+    s.write_errors += c.write_errors.load(std::memory_order_relaxed);
+    s.timeouts += c.timeouts.load(std::memory_order_relaxed);
     s.verify_failures += c.verify_failures.load(std::memory_order_relaxed);
     s.connects += c.connects.load(std::memory_order_relaxed);
     if (!final) continue;

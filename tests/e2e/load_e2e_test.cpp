@@ -146,6 +146,12 @@ TEST(LoadRaw, AClosedPortExitsNonZeroSayingConnectionRefused) {
     EXPECT_EQ(report["requests"], 0);
     EXPECT_EQ(report["connections_failed"], 2);
     EXPECT_EQ(report["first_error"], "connect: Connection refused");
+    // Without -k a failed connection ends its slot: one connect error each, no retry.
+    EXPECT_EQ(report["errors"], 2);
+    EXPECT_EQ(report["error_kinds"]["connect"], 2) << report.dump();
+    EXPECT_EQ(report["error_kinds"]["read"], 0);
+    EXPECT_NE(run.out.find("(connect 2, read 0, write 0, timeout 0)"), std::string::npos)
+        << run.out;
   }
 }
 
@@ -176,6 +182,46 @@ TEST(LoadChurn, ANewConnectionPerRequestVerifiesEveryByte) {
   EXPECT_NE(raw.code, 0);
   EXPECT_NE(raw.err.find("--requests-per-connection: echo mode only"), std::string::npos)
       << raw.err;
+}
+
+// Under -k a failed connection is counted and its slot opens another, as wrk does: a refused
+// connect is retried (after a short pause) until the run's time is up, and connections that a
+// full server closes on arrival do not stop the others' requests, whose bytes still all verify.
+TEST(LoadChurn, AFailedConnectionIsCountedAndReplaced) {
+  LoopbackSocket closed;
+  const RunResult refused =
+      run_to_exit(load_binary(), {closed.address(), "-c", "2", "-k", "1", "-d", "1", "-w", "1",
+                                  "--no-progress", "--json", "-"});
+  EXPECT_EQ(refused.code, 1) << refused.out << refused.err;
+  const auto report = json_report(refused.out);
+  ASSERT_TRUE(report.is_object()) << refused.out;
+  EXPECT_EQ(report["requests"], 0);
+  // 2 slots x 1 s with a 10 ms pause between attempts: far more than one attempt each, and not
+  // a busy loop (which would make tens of thousands).
+  const auto attempts = report["error_kinds"]["connect"].get<std::uint64_t>();
+  EXPECT_GE(attempts, 20u) << report.dump();
+  EXPECT_LE(attempts, 2u * 110u) << report.dump();
+  EXPECT_EQ(report["errors"].get<std::uint64_t>(), attempts);
+
+  // One connection at a time: zap-echo closes the others at once (FIN), mid-request.
+  EchoDaemon echo(R"({"listeners": [{"port": 0}], "admin": {"listen": "127.0.0.1:0"},
+                      "max_connections": 1, "runtime": {"workers": 1}})");
+  const RunResult crowded =
+      run_to_exit(load_binary(), {echo.address(), "-c", "6", "-k", "1", "-s", "100", "-d", "1",
+                                  "-w", "1", "--no-progress", "--json", "-"});
+  EXPECT_EQ(crowded.code, 1) << crowded.out << crowded.err;
+  const auto busy = json_report(crowded.out);
+  ASSERT_TRUE(busy.is_object()) << crowded.out;
+  EXPECT_GT(busy["requests"].get<std::uint64_t>(), 50u) << busy.dump();
+  EXPECT_EQ(busy["verify_failures"], 0);
+  const auto& kinds = busy["error_kinds"];
+  EXPECT_GT(busy["errors"].get<std::uint64_t>(), 0u);
+  EXPECT_EQ(busy["errors"].get<std::uint64_t>(),
+            kinds["connect"].get<std::uint64_t>() + kinds["read"].get<std::uint64_t>() +
+                kinds["write"].get<std::uint64_t>() + kinds["timeout"].get<std::uint64_t>())
+      << busy.dump();
+  EXPECT_GT(busy["connects"].get<std::uint64_t>(), busy["requests"].get<std::uint64_t>())
+      << "refused connections were replaced";
 }
 
 }  // namespace
