@@ -346,19 +346,20 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
       response.reset();
       error_response(parsed.status, response);
       response.close = true;
+    } else if (site_index == 0 && shared.refuse_unknown_hosts) {
+      // No site of ours is named (nginx's catch-all server that only refuses): RFC 9110 15.5.20
+      // lets a client retry elsewhere. Closed, like any refusal: a scanner gets no second try.
+      // (Before the framing checks below: as in nginx, the server is chosen first.)
+      spdlog::debug("http: no virtual host is named \"{}\"; 421", head.host);
+      response.reset();
+      error_response(421, response);
+      response.send_body = head.method != Method::kHead;
+      response.close = true;
     } else if (head.has_transfer_encoding || head.content_length > shared.max_request_body) {
       // Framing this server will not read: answer and close, so no body bytes are taken for a
       // next request.
       response.reset();
       error_response(head.has_transfer_encoding ? 501 : 413, response);
-      response.send_body = head.method != Method::kHead;
-      response.close = true;
-    } else if (site_index == 0 && shared.refuse_unknown_hosts) {
-      // No site of ours is named (nginx's catch-all server that only refuses): RFC 9110 15.5.20
-      // lets a client retry elsewhere. Closed, like any refusal: a scanner gets no second try.
-      spdlog::debug("http: no virtual host is named \"{}\"; 421", head.host);
-      response.reset();
-      error_response(421, response);
       response.send_body = head.method != Method::kHead;
       response.close = true;
     } else {

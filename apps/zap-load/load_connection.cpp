@@ -86,25 +86,36 @@ class Connection {
     // (Not `while (co_await ...)`: GCC 12 miscompiles a co_await in a loop condition here -- the
     // task never ran.)
     const bool churn = options_.requests_per_connection > 0;
+    std::uint32_t failures_in_a_row = 0;  // connections that failed without a reply
     for (;;) {
+      const std::uint64_t done_before = done_seq_;
       const Ended ended = co_await run_one_connection();
       if (ended == Ended::kNoMoreWork) break;
-      if (ended != Ended::kCarriedItsShare) {
-        if (!churn) break;  // a persistent connection's failure ends its slot
+      if (ended == Ended::kCarriedItsShare) {
+        failures_in_a_row = 0;
+      } else {
+        const bool got_replies = done_seq_ > done_before;
         write_off_in_flight();
+        if (!churn) break;  // a persistent connection's failure ends its slot
+        failures_in_a_row = got_replies ? 0 : failures_in_a_row + 1;
+        // A request-count run has no deadline: a server that never answers must not keep it
+        // going forever.
+        if (plan_.stop_sending_ns == INT64_MAX && failures_in_a_row >= kMaxFailuresInARow) break;
+        // Refused (at connect, or closed on arrival): not straight back in a busy loop.
+        if (!got_replies) {
+          co_await zell::sleep_until(
+              at(std::min(steady_now_ns() + kRetryPauseNs, plan_.stop_sending_ns)));
+        }
       }
       // (Not another connection for nothing: the time is up, or the request quota is spent.)
       if (steady_now_ns() >= plan_.stop_sending_ns) break;
       if (plan_.quota != nullptr && plan_.quota->load(std::memory_order_relaxed) <= 0) break;
-      if (ended == Ended::kConnectFailed) {
-        co_await zell::sleep_until(
-            at(std::min(steady_now_ns() + kRetryPauseNs, plan_.stop_sending_ns)));
-      }
     }
   }
 
  private:
   static constexpr std::int64_t kRetryPauseNs = 10'000'000;
+  static constexpr std::uint32_t kMaxFailuresInARow = 100;
 
   enum class Ended {
     kCarriedItsShare,  // requests_per_connection replies came back: open the next connection
@@ -130,6 +141,7 @@ class Connection {
   // After a broken connection: its messages in flight will never come back (they were counted
   // as one error). The next connection's byte stream starts at the next message.
   void write_off_in_flight() {
+    add(live_.requests_lost, next_seq_ - done_seq_);
     done_seq_ = next_seq_;
     recv_offset_ = next_seq_ * size_;
     message_bad_ = false;

@@ -12,12 +12,14 @@
 // nothing unread, so a clean FIN) and a new one opened, its connect counted in the latency of
 // its first request (closed loop; at a fixed rate latency runs from the due time as always).
 // A connection that fails (a refused connect, a reset, a timeout) is counted as an error, which
-// makes the run fail, and its messages in flight are written off. Without requests_per_connection
-// that ends its slot for the rest of the run; with it, as in wrk, the slot opens another
-// connection and goes on (after a 10 ms pause if the connect itself failed, so that a server
-// that refuses is not hammered in a busy loop). Sequence numbers and the byte pattern run on
-// across connections. Per connection: two buffers and the in-flight timestamps, allocated once;
-// nothing per message.
+// makes the run fail, and its messages in flight are written off (counted as lost). Without
+// requests_per_connection that ends its slot for the rest of the run; with it, as in wrk, the
+// slot opens another connection and goes on -- after a 10 ms pause if the failed one got no
+// reply at all (refused at connect, or closed on arrival by a full server), so that such a
+// server is not hammered in a busy loop. A request-count run (no deadline) gives a slot up
+// after 100 connections in a row fail without a reply. Sequence numbers and the byte pattern
+// run on across connections. Per connection: two buffers and the in-flight timestamps, allocated
+// once; nothing per message.
 #pragma once
 
 #include <atomic>
@@ -50,6 +52,7 @@ struct LiveCounters {
   std::atomic<std::uint64_t> read_errors{0};      // recv failed, or the server closed early
   std::atomic<std::uint64_t> write_errors{0};     // send failed
   std::atomic<std::uint64_t> timeouts{0};         // any of those that took longer than --timeout
+  std::atomic<std::uint64_t> requests_lost{0};    // in flight on a connection that failed
   std::atomic<std::uint64_t> verify_failures{0};  // messages with at least one wrong byte
   std::atomic<std::uint64_t> connects{0};         // connections opened (and established)
 };

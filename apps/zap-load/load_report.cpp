@@ -71,6 +71,10 @@ void print_table(std::FILE* out, const LoadOptions& o, const LoadSummary& s) {
                  static_cast<unsigned long long>(s.connects), per_second(s.connects, s.elapsed_s),
                  o.requests_per_connection);
   }
+  if (s.requests_lost > 0) {
+    std::fprintf(out, "  %-16s %llu (in flight on connections that failed)\n", "lost requests",
+                 static_cast<unsigned long long>(s.requests_lost));
+  }
   if (s.connections_failed > 0) {
     std::fprintf(out, "  %-16s %u\n", "failed conns", s.connections_failed);
   }
@@ -108,6 +112,7 @@ std::string render_json(const LoadOptions& o, const LoadSummary& s) {
         {"timeout", s.timeouts}}},
       {"verify_failures", s.verify_failures},
       {"connections_failed", s.connections_failed},
+      {"requests_lost", s.requests_lost},
       {"requests_per_connection", o.requests_per_connection},
       {"connects", s.connects},
       {"first_error", s.first_error},

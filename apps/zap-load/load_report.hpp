@@ -23,8 +23,9 @@ struct LoadSummary {
   std::uint64_t write_errors = 0;
   std::uint64_t timeouts = 0;
   std::uint64_t verify_failures = 0;
-  std::uint32_t connections_failed = 0;
-  std::uint64_t connects = 0;  // connections opened over the run
+  std::uint32_t connections_failed = 0;  // slots (-c) that never completed a request
+  std::uint64_t requests_lost = 0;       // sent on a connection that failed, never answered
+  std::uint64_t connects = 0;            // connections opened over the run
   std::string first_error;
   LatencyHistogram latency;  // all connections, merged
 };

@@ -50,6 +50,7 @@ load::LoadSummary summarize(const std::vector<load::ConnectionReport>& reports,
     s.read_errors += c.read_errors.load(std::memory_order_relaxed);
     s.write_errors += c.write_errors.load(std::memory_order_relaxed);
     s.timeouts += c.timeouts.load(std::memory_order_relaxed);
+    s.requests_lost += c.requests_lost.load(std::memory_order_relaxed);
     s.verify_failures += c.verify_failures.load(std::memory_order_relaxed);
     s.connects += c.connects.load(std::memory_order_relaxed);
     if (!final) continue;

@@ -349,6 +349,11 @@ TEST(HttpVirtualHosts, RefusedUnknownHostsGet421AndAClosedConnection) {
   EXPECT_EQ(head.status, 421);
   EXPECT_EQ(head.body, "");
   EXPECT_EQ(http_request(http.address(), "GET / HTTP/1.0\r\n\r\n").status, 421) << "no Host";
+  // The host is refused before its framing is looked at (as nginx picks the server first).
+  EXPECT_EQ(http_request(http.address(),
+                         "POST / HTTP/1.1\r\nHost: b.test\r\nTransfer-Encoding: chunked\r\n\r\n")
+                .status,
+            421);
   // An absolute-form target names the site, whatever Host says.
   EXPECT_EQ(
       http_request(http.address(), "GET http://a.test/ HTTP/1.1\r\nHost: b.test\r\n\r\n").body,
