@@ -8,6 +8,7 @@
 #   SIZE=16384 loadtest/proxy.sh             # bigger messages: bytes, not syscalls, dominate
 #   PER_CONNECTION=1 loadtest/proxy.sh       # a new connection per request: accept, connect to
 #                                            # the backend and close, every time
+#   HAPROXY_OPTIONS="option splice-auto" loadtest/proxy.sh   # HAProxy with extra defaults lines
 #
 # Placement (2 cores): the proxy under test gets PROXY_CPUS with PROXY_THREADS threads (HAProxy:
 # nbthread), the zap-echo backend and zap-load share BACKEND_CPUS. Both proxies run with health
@@ -27,6 +28,7 @@ PROXY_CPUS=${PROXY_CPUS:-0}
 PROXY_THREADS=${PROXY_THREADS:-1}
 BACKEND_CPUS=${BACKEND_CPUS:-1}
 IO_BACKEND=${IO_BACKEND:-auto}
+HAPROXY_OPTIONS=${HAPROXY_OPTIONS:-}  # extra lines for HAProxy's defaults, e.g. "option splice-auto"
 
 PROXY=$BUILD/apps/zap-proxy/zap-proxy
 ECHO=$BUILD/apps/zap-echo/zap-echo
@@ -81,6 +83,7 @@ defaults
   timeout connect 3s
   timeout client 300s
   timeout server 300s
+  $HAPROXY_OPTIONS
 frontend front
   bind 127.0.0.1:$port
   default_backend back
