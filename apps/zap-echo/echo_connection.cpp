@@ -4,11 +4,11 @@
 
 #include <cerrno>
 #include <chrono>
-#include <memory>
 
 #include <spdlog/spdlog.h>
 #include <zap/zell/io.hpp>
-#include <zap/zimalloc/zimalloc.hpp>
+
+#include "adaptive_buffer.hpp"
 
 namespace zap::echo {
 
@@ -36,12 +36,8 @@ void note_failure(const zio::Result& r, app::WorkerCounters& counters) {
 zell::Task<void> echo_until_done(int fd, app::WorkerCounters& counters,
                                  EchoConnectionOptions options) {
   // From zimalloc, the daemons' allocator: the buffer lives on this worker's thread heap.
-  struct ZimallocFree {
-    void operator()(std::byte* p) const noexcept { zimalloc::free(p); }
-  };
-  const std::unique_ptr<std::byte[], ZimallocFree> buffer(
-      static_cast<std::byte*>(zimalloc::malloc(options.buffer_size)));
-  if (!buffer) co_return note_failure(zio::Result(-ENOMEM), counters);
+  app::AdaptiveBuffer buffer(options.buffer_size, options.max_buffer_size);
+  if (!buffer.ok()) co_return note_failure(zio::Result(-ENOMEM), counters);
   // On epoll, the echo nearly always fits in the socket's send buffer, and one direct
   // non-blocking send finishes it without a trip through the loop (a suspension, a readiness
   // check, the same syscall a turn later, a resumption). On io_uring the awaitable's send joins
@@ -49,7 +45,7 @@ zell::Task<void> echo_until_done(int fd, app::WorkerCounters& counters,
   const bool direct_send = zell::current_io_backend() == zio::BackendKind::epoll;
   for (;;) {
     const std::chrono::milliseconds idle(options.idle_timeout_ms->load(std::memory_order_relaxed));
-    zio::Result received = co_await zell::recv(fd, buffer.get(), options.buffer_size, idle);
+    zio::Result received = co_await zell::recv(fd, buffer.data(), buffer.size(), idle);
     if (!received) co_return note_failure(received, counters);
     const std::size_t length = received.bytes();
     if (length == 0) co_return;  // FIN: everything it sent has been echoed
@@ -57,7 +53,7 @@ zell::Task<void> echo_until_done(int fd, app::WorkerCounters& counters,
     // What the direct send cannot take, the awaitable sends when there is room.
     std::size_t sent = 0;
     if (direct_send) {
-      if (const ssize_t n = ::send(fd, buffer.get(), length, MSG_NOSIGNAL | MSG_DONTWAIT); n > 0) {
+      if (const ssize_t n = ::send(fd, buffer.data(), length, MSG_NOSIGNAL | MSG_DONTWAIT); n > 0) {
         sent = static_cast<std::size_t>(n);
         counters.add(counters.bytes_out, sent);
       } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
@@ -65,12 +61,13 @@ zell::Task<void> echo_until_done(int fd, app::WorkerCounters& counters,
       }
     }
     while (sent < length) {
-      zio::Result r = co_await zell::send(fd, buffer.get() + sent, length - sent, idle);
+      zio::Result r = co_await zell::send(fd, buffer.data() + sent, length - sent, idle);
       if (!r) co_return note_failure(r, counters);
       sent += r.bytes();
       counters.add(counters.bytes_out, r.bytes());
     }
     counters.add(counters.requests);
+    buffer.adapt(length);  // (every byte of it is sent: the buffer may move)
   }
 }
 

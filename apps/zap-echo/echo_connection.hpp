@@ -22,7 +22,8 @@
 namespace zap::echo {
 
 struct EchoConnectionOptions {
-  std::size_t buffer_size = 16384;
+  std::size_t buffer_size = 16384;      // at first
+  std::size_t max_buffer_size = 65536;  // grown while a stream fills it (app::AdaptiveBuffer)
   const std::atomic<std::int64_t>* idle_timeout_ms = nullptr;  // live value; 0: none
 };
 

@@ -23,6 +23,7 @@ std::vector<zio::SocketAddress> tcp_addresses(const EchoSettings& settings) {
 
 EchoServer::EchoServer(const EchoSettings& settings, std::size_t workers, app::Counters& counters)
     : buffer_size_(static_cast<std::size_t>(settings.buffer_size)),
+      max_buffer_size_(static_cast<std::size_t>(settings.max_buffer_size)),
       idle_timeout_ms_(settings.limits.idle_timeout_ms),
       counters_(counters),
       // TCP_NODELAY on every connection (from its listener): an echo goes back in pieces of
@@ -62,8 +63,9 @@ void EchoServer::start(zell::Runtime& runtime) {
   tcp_.start(
       runtime,
       [this](zio::UniqueFd socket, app::ConnectionGate::Ticket ticket, std::size_t, std::size_t) {
-        return echo_connection(std::move(socket), std::move(ticket),
-                               EchoConnectionOptions{buffer_size_, &idle_timeout_ms_});
+        return echo_connection(
+            std::move(socket), std::move(ticket),
+            EchoConnectionOptions{buffer_size_, max_buffer_size_, &idle_timeout_ms_});
       },
       [](zio::UniqueFd socket) { return app::lingering_close(std::move(socket)); });
   const bool pinned = tcp_.mode() == app::AcceptMode::kPerWorker;

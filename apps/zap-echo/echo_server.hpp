@@ -56,6 +56,7 @@ class EchoServer {
 
   std::vector<bool> udp_;  // per configured listener: UDP (else TCP)
   std::size_t buffer_size_;
+  std::size_t max_buffer_size_;
   std::atomic<std::int64_t> idle_timeout_ms_;
   app::Counters& counters_;
   app::StreamServer tcp_;

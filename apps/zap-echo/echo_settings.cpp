@@ -26,6 +26,8 @@ EchoSettings read_echo_settings(const nlohmann::json& json) {
   limits.max_connections = root.integer("max_connections", 1, 10'000'000, limits.max_connections);
   limits.idle_timeout_ms = root.integer("idle_timeout_ms", 0, 86'400'000, limits.idle_timeout_ms);
   settings.buffer_size = root.integer("buffer_size", 64, 16 << 20, settings.buffer_size);
+  settings.max_buffer_size =
+      root.integer("max_buffer_size", 64, 16 << 20, settings.max_buffer_size);
   root.finish();
   return settings;
 }
@@ -41,6 +43,9 @@ void add_echo_flags(CLI::App& app, EchoFlags& flags) {
   app.add_option("--idle-timeout-ms", flags.idle_timeout_ms, "Override idle_timeout_ms (0: none)")
       ->check(CLI::Range(0, 86'400'000));
   app.add_option("--buffer-size", flags.buffer_size, "Override buffer_size (bytes/connection)")
+      ->check(CLI::Range(64, 16 << 20));
+  app.add_option("--max-buffer-size", flags.max_buffer_size,
+                 "Override max_buffer_size (the buffer grows up to it while a stream fills it)")
       ->check(CLI::Range(64, 16 << 20));
   app.add_option("--accept", flags.accept, "Override accept: per_worker or shared")
       ->check(CLI::IsMember({"per_worker", "shared"}));
@@ -61,6 +66,7 @@ EchoSettings load_echo_settings(const EchoFlags& flags) {
   if (flags.max_connections) settings.limits.max_connections = *flags.max_connections;
   if (flags.idle_timeout_ms) settings.limits.idle_timeout_ms = *flags.idle_timeout_ms;
   if (flags.buffer_size) settings.buffer_size = *flags.buffer_size;
+  if (flags.max_buffer_size) settings.max_buffer_size = *flags.max_buffer_size;
   if (!flags.accept.empty()) {
     settings.accept_mode = app::parse_accept_mode(flags.accept);
   }

@@ -8,7 +8,8 @@
 //                                    // dealing connections round-robin over the workers
 //     "max_connections": 10000,      // more are accepted, then closed at once (and counted)
 //     "idle_timeout_ms": 60000,      // a connection silent this long is closed; 0: never
-//     "buffer_size": 16384,          // bytes per connection, allocated once at accept
+//     "buffer_size": 16384,          // bytes per connection, allocated at accept
+//     "max_buffer_size": 65536,      // grown up to this while a stream fills the buffer
 //     "runtime": {...}, "log": {...}, "shutdown_grace_ms": 5000, "admin": {...}
 //   }
 //
@@ -49,6 +50,9 @@ struct EchoSettings {
   app::AcceptMode accept_mode = app::AcceptMode::kPerWorker;
   EchoLimits limits;
   std::int64_t buffer_size = 16384;
+  // The buffer grows up to this while a stream keeps filling it (app::AdaptiveBuffer); at or
+  // below buffer_size it stays fixed.
+  std::int64_t max_buffer_size = 65536;
 };
 
 // zap-echo's command line: the common flags plus overrides of its own keys.
@@ -58,6 +62,7 @@ struct EchoFlags {
   std::optional<std::int64_t> max_connections;
   std::optional<std::int64_t> idle_timeout_ms;
   std::optional<std::int64_t> buffer_size;
+  std::optional<std::int64_t> max_buffer_size;
   std::string accept;
 };
 

@@ -14,6 +14,7 @@
 #include <zap/zimalloc/zimalloc.hpp>
 #include <zap/zio/socket.hpp>
 
+#include "adaptive_buffer.hpp"
 #include "connection_log.hpp"
 #include "lingering_close.hpp"
 #include "proxy_protocol.hpp"
@@ -91,10 +92,8 @@ zell::Task<void> pump(Relay& relay, bool to_backend) {
   const ConnectionEnd to_failed =
       to_backend ? ConnectionEnd::kBackendError : ConnectionEnd::kClientError;
   zell::JoinHandle<void>* other = relay.direction[to_backend ? 0 : 1];
-  const std::size_t size = relay.shared->buffer_size;
-  const std::unique_ptr<std::byte[], ZimallocFree> buffer(
-      static_cast<std::byte*>(zimalloc::malloc(size)));
-  if (!buffer) {
+  app::AdaptiveBuffer buffer(relay.shared->buffer_size, relay.shared->max_buffer_size);
+  if (!buffer.ok()) {
     note_failure(zio::Result(-ENOMEM), relay, ConnectionEnd::kNoMemory);
     ::shutdown(to, SHUT_WR);
     other->cancel();
@@ -107,7 +106,7 @@ zell::Task<void> pump(Relay& relay, bool to_backend) {
     const std::int64_t quiet_ns = monotonic_ns() - relay.last_activity_ns;
     const std::chrono::nanoseconds wait(
         idle_ns == 0 ? 0 : std::max<std::int64_t>(idle_ns - quiet_ns, 1'000'000));
-    const zio::Result got = co_await zell::recv(from, buffer.get(), size, wait);
+    const zio::Result got = co_await zell::recv(from, buffer.data(), buffer.size(), wait);
     if (got.raw() == -ETIMEDOUT) {
       // Quiet here; the connection is idle only if the other direction was quiet too.
       if (relay.writes_in_flight > 0 || monotonic_ns() - relay.last_activity_ns < idle_ns) {
@@ -129,7 +128,7 @@ zell::Task<void> pump(Relay& relay, bool to_backend) {
     relay.last_activity_ns = monotonic_ns();
     ++relay.writes_in_flight;
     // The write's own deadline: a peer that takes nothing for the idle time is gone.
-    const zio::Result sent = co_await zell::writev_all(to, {buffer.get(), got.bytes()},
+    const zio::Result sent = co_await zell::writev_all(to, {buffer.data(), got.bytes()},
                                                        std::chrono::nanoseconds(idle_ns));
     --relay.writes_in_flight;
     relay.last_activity_ns = monotonic_ns();
@@ -151,6 +150,7 @@ zell::Task<void> pump(Relay& relay, bool to_backend) {
       relay.backend->bytes_from_backend.fetch_add(got.bytes(), std::memory_order_relaxed);
       relay.record->bytes_down += got.bytes();
     }
+    buffer.adapt(got.bytes());  // (every byte of it is sent: the buffer may move)
   }
 }
 
@@ -239,7 +239,8 @@ ProxyShared::ProxyShared(const ProxySettings& settings)
     : connect_timeout_ms(settings.limits.connect_timeout_ms),
       idle_timeout_ms(settings.limits.idle_timeout_ms),
       retries(settings.limits.retries),
-      buffer_size(static_cast<std::size_t>(settings.buffer_size)) {}
+      buffer_size(static_cast<std::size_t>(settings.buffer_size)),
+      max_buffer_size(static_cast<std::size_t>(settings.max_buffer_size)) {}
 
 void ProxyShared::set_limits(const ProxyLimits& limits) noexcept {
   connect_timeout_ms.store(limits.connect_timeout_ms, std::memory_order_relaxed);

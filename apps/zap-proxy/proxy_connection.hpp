@@ -4,7 +4,8 @@
 //   zell::spawn_on_worker(w, proxy_connection(std::move(client), std::move(ticket), shared));
 //
 // The relay is two directions on the connection's worker, each a spawn_local task with its own
-// buffer (buffer_size, from zimalloc). Bytes go out in the order they came in, each direction
+// buffer (buffer_size from zimalloc, grown up to max_buffer_size while a stream fills it: see
+// app::AdaptiveBuffer). Bytes go out in the order they came in, each direction
 // independently, and every byte received is sent before its direction ends. A FIN is passed on
 // as a FIN (shutdown SHUT_WR), so half-closed protocols work; the connection ends when both
 // directions have. A peer that resets: the other side gets a FIN after everything relayed, and
@@ -67,6 +68,7 @@ struct ProxyShared {
   std::atomic<std::int64_t> idle_timeout_ms;
   std::atomic<std::int64_t> retries;
   const std::size_t buffer_size;
+  const std::size_t max_buffer_size;
 };
 
 // A pool as a listener's connections use it.

@@ -149,6 +149,8 @@ ProxySettings read_proxy_settings(const nlohmann::json& json, const std::string&
   limits.idle_timeout_ms = root.integer("idle_timeout_ms", 0, 86'400'000, limits.idle_timeout_ms);
   limits.retries = root.integer("retries", 0, 63, limits.retries);
   settings.buffer_size = root.integer("buffer_size", 1024, 16 << 20, settings.buffer_size);
+  settings.max_buffer_size =
+      root.integer("max_buffer_size", 1024, 16 << 20, settings.max_buffer_size);
   settings.accept_mode = app::read_accept_mode(root);
   settings.connection_log = app::resolve_config_path(config_dir, root.string("connection_log", ""));
   root.finish();

@@ -17,7 +17,8 @@
 //     "retries": 2,                   // further backends tried when a connect fails
 //     "idle_timeout_ms": 300000,      // neither side sent anything for this long: closed
 //     "max_connections": 10000,       // more are accepted, then closed at once (counted)
-//     "buffer_size": 16384,           // per direction per connection
+//     "buffer_size": 16384,           // per direction per connection, at first
+//     "max_buffer_size": 65536,       // grown up to this while a stream fills the buffer
 //     "pools": [{"name": "db", "backends": [...], "balance": ..., "health_check": {...},
 //                "send_proxy": ...}],   // more pools; a listener picks one with "pool": "db"
 //     "send_proxy": "off",            // "v1"/"v2": a PROXY protocol header tells each backend
@@ -107,6 +108,7 @@ struct ProxySettings {
   std::vector<PoolSettings> pools = {PoolSettings{}};  // [0]: "default", then "pools" in order
   ProxyLimits limits;
   std::int64_t buffer_size = 16384;
+  std::int64_t max_buffer_size = 65536;  // <= buffer_size: a fixed buffer
   app::AcceptMode accept_mode = app::AcceptMode::kPerWorker;
   // A line per client connection when it ends (connection_log.hpp); "": none. Relative to the
   // config file's directory.

@@ -125,6 +125,23 @@ TEST_P(ProxyBackends, LoadThroughTheProxyVerifiesEveryByteAndReachesEveryBackend
   EXPECT_NE(load.out.find("verify failures  0"), std::string::npos) << load.out;
   EXPECT_EQ(relayed_to(proxy, 0), 8u) << "round robin";
   EXPECT_EQ(relayed_to(proxy, 1), 8u) << "round robin";
+  // Bulk, then small messages, then bulk again on one connection: the relay's buffers (and
+  // zap-echo's) grow while the stream fills them, shrink back, and grow again; no byte is lost
+  // or reordered across those moves.
+  {
+    Socket mixed = Socket::connect(proxy.address());
+    ASSERT_TRUE(mixed.valid());
+    for (unsigned round = 0; round < 3; ++round) {
+      const std::string bulk = pattern(300'000, round);
+      ASSERT_TRUE(mixed.send_all(bulk));
+      ASSERT_TRUE(mixed.recv_exact(bulk.size()) == bulk) << "round " << round;
+      for (unsigned i = 0; i < 12; ++i) {
+        const std::string small = pattern(10 + i, round * 100 + i);
+        ASSERT_TRUE(mixed.send_all(small));
+        ASSERT_EQ(mixed.recv_exact(small.size()), small) << "round " << round << ", " << i;
+      }
+    }
+  }
   EXPECT_GE(connections_of(*a), 8u);
   const auto stats = proxy.stats();
   EXPECT_EQ(stats["backends"].size(), 2u);

@@ -1,0 +1,59 @@
+#include "adaptive_buffer.hpp"
+
+#include <gtest/gtest.h>
+
+namespace zap::app {
+namespace {
+
+TEST(AdaptiveBuffer, AReadThatFillsItGrowsItFourfoldUpToTheLargestSize) {
+  AdaptiveBuffer buffer(16384, 262144);
+  ASSERT_TRUE(buffer.ok());
+  EXPECT_EQ(buffer.size(), 16384u);
+  buffer.adapt(100);  // small: stays
+  EXPECT_EQ(buffer.size(), 16384u);
+  buffer.adapt(16384);
+  EXPECT_EQ(buffer.size(), 65536u);
+  buffer.adapt(65535);  // not full: stays
+  EXPECT_EQ(buffer.size(), 65536u);
+  buffer.adapt(65536);
+  EXPECT_EQ(buffer.size(), 262144u);
+  buffer.adapt(262144);  // at the largest
+  EXPECT_EQ(buffer.size(), 262144u);
+  // The whole buffer is usable at every size.
+  buffer.data()[buffer.size() - 1] = std::byte{1};
+}
+
+TEST(AdaptiveBuffer, EightSmallReadsInARowShrinkItBackAndALargeOneInBetweenResetsTheCount) {
+  AdaptiveBuffer buffer(4096, 65536);
+  buffer.adapt(4096);
+  buffer.adapt(16384);
+  ASSERT_EQ(buffer.size(), 65536u);
+  for (std::uint32_t i = 1; i < AdaptiveBuffer::kSmallReadsBeforeShrink; ++i) buffer.adapt(10);
+  buffer.adapt(5000);  // more than the initial size would have held: the count starts again
+  for (std::uint32_t i = 1; i < AdaptiveBuffer::kSmallReadsBeforeShrink; ++i) buffer.adapt(4096);
+  EXPECT_EQ(buffer.size(), 65536u);
+  buffer.adapt(4096);  // the eighth small read in a row
+  EXPECT_EQ(buffer.size(), 4096u);
+  buffer.adapt(10);
+  EXPECT_EQ(buffer.size(), 4096u);
+}
+
+TEST(AdaptiveBuffer, ALargestSizeBelowTheInitialOneMeansAFixedBuffer) {
+  AdaptiveBuffer fixed(16384, 0);
+  for (int i = 0; i < 3; ++i) fixed.adapt(16384);
+  EXPECT_EQ(fixed.size(), 16384u);
+  AdaptiveBuffer same(8192, 8192);
+  same.adapt(8192);
+  EXPECT_EQ(same.size(), 8192u);
+}
+
+TEST(AdaptiveBuffer, GrowthStopsAtTheLargestSizeEvenIfNotAPowerOfFour) {
+  AdaptiveBuffer buffer(1000, 10000);
+  buffer.adapt(1000);
+  EXPECT_EQ(buffer.size(), 4000u);
+  buffer.adapt(4000);
+  EXPECT_EQ(buffer.size(), 10000u);
+}
+
+}  // namespace
+}  // namespace zap::app
