@@ -21,13 +21,18 @@ void AdaptiveBuffer::adapt(std::size_t n) noexcept {
     resize(std::min(size_ * kGrowthFactor, largest_));
     return;
   }
-  if (size_ == initial_) return;
-  if (n > initial_) {
+  if (size_ <= initial_) return;
+  if (n > initial_ / 2) {
     small_reads_ = 0;
   } else if (++small_reads_ >= kSmallReadsBeforeShrink) {
     small_reads_ = 0;
-    resize(initial_);
+    resize(std::max(size_ / kGrowthFactor, initial_));
   }
+}
+
+void AdaptiveBuffer::release_growth() noexcept {
+  small_reads_ = 0;
+  if (size_ > initial_) resize(initial_);
 }
 
 void AdaptiveBuffer::resize(std::size_t size) noexcept {

@@ -26,9 +26,9 @@ EchoServer::EchoServer(const EchoSettings& settings, std::size_t workers, app::C
       max_buffer_size_(static_cast<std::size_t>(settings.max_buffer_size)),
       idle_timeout_ms_(settings.limits.idle_timeout_ms),
       counters_(counters),
-      // TCP_NODELAY on every connection (from its listener): an echo goes back in pieces of
-      // buffer_size, and with Nagle each piece smaller than a segment would wait for the ACK of
-      // the one before -- which a client that waits for its whole message delays by 40 ms.
+      // TCP_NODELAY on every connection (from its listener): an echo goes back in pieces of its
+      // buffer, and with Nagle each piece smaller than a segment would wait for the ACK of the
+      // one before -- which a client that waits for its whole message delays by 40 ms.
       tcp_("echo", tcp_addresses(settings), settings.accept_mode, workers,
            settings.limits.max_connections, counters, {.nodelay = true, .keepalive = {}}) {
   const bool per_worker = settings.accept_mode == app::AcceptMode::kPerWorker;

@@ -8,7 +8,7 @@
 //                                    // dealing connections round-robin over the workers
 //     "max_connections": 10000,      // more are accepted, then closed at once (and counted)
 //     "idle_timeout_ms": 60000,      // a connection silent this long is closed; 0: never
-//     "buffer_size": 16384,          // bytes per connection, allocated at accept
+//     "buffer_size": 16384,          // bytes per connection at first
 //     "max_buffer_size": 65536,      // grown up to this while a stream fills the buffer
 //     "runtime": {...}, "log": {...}, "shutdown_grace_ms": 5000, "admin": {...}
 //   }

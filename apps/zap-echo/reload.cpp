@@ -37,9 +37,8 @@ void Reloader::reload() {
   report.applied("idle_timeout_ms", running_.limits.idle_timeout_ms, fresh.limits.idle_timeout_ms);
   report.restart_if(!same_listeners(fresh, running_), "listeners");
   report.restart_if(fresh.accept_mode != running_.accept_mode, "accept");
-  report.restart_if(fresh.buffer_size != running_.buffer_size ||
-                        fresh.max_buffer_size != running_.max_buffer_size,
-                    "buffer_size/max_buffer_size");
+  report.restart_if(fresh.buffer_size != running_.buffer_size, "buffer_size");
+  report.restart_if(fresh.max_buffer_size != running_.max_buffer_size, "max_buffer_size");
 
   app::set_log_level(fresh.daemon.log.level);
   server_.set_limits(fresh.limits);

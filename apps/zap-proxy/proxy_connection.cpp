@@ -108,8 +108,10 @@ zell::Task<void> pump(Relay& relay, bool to_backend) {
         idle_ns == 0 ? 0 : std::max<std::int64_t>(idle_ns - quiet_ns, 1'000'000));
     const zio::Result got = co_await zell::recv(from, buffer.data(), buffer.size(), wait);
     if (got.raw() == -ETIMEDOUT) {
-      // Quiet here; the connection is idle only if the other direction was quiet too.
+      // Quiet here; the connection is idle only if the other direction was quiet too. A quiet
+      // direction needs no grown buffer meanwhile.
       if (relay.writes_in_flight > 0 || monotonic_ns() - relay.last_activity_ns < idle_ns) {
+        buffer.release_growth();
         continue;
       }
       spdlog::debug("proxy: connection idle for {} ms, closing", idle_ns / 1'000'000);

@@ -36,9 +36,8 @@ void Reloader::reload() {
                              fresh.sni_routes != running_.sni_routes;
   // The pools are applied with the listeners they were written for, or not at all.
   report.restart_if(pools_changed && !same_listeners, "backends/pools (with the listeners)");
-  report.restart_if(fresh.buffer_size != running_.buffer_size ||
-                        fresh.max_buffer_size != running_.max_buffer_size,
-                    "buffer_size/max_buffer_size");
+  report.restart_if(fresh.buffer_size != running_.buffer_size, "buffer_size");
+  report.restart_if(fresh.max_buffer_size != running_.max_buffer_size, "max_buffer_size");
   report.restart_if(fresh.accept_mode != running_.accept_mode, "accept");
   report.restart_if(fresh.connection_log != running_.connection_log, "connection_log");
 

@@ -66,7 +66,7 @@ TEST_P(LoadAgainstEcho, EveryEchoedByteVerifies) {
   ASSERT_EQ(large.code, 0) << large.out << large.err;
   EXPECT_NE(large.out.find("verify failures  0"), std::string::npos) << large.out;
 
-  // One 64 KiB message at a time: zap-echo sends it back in buffer_size pieces, and without
+  // One 64 KiB message at a time: zap-echo sends it back in pieces of its buffer, and without
   // TCP_NODELAY each piece smaller than a segment (loopback's are ~64 KiB) would wait for
   // zap-load's delayed ACK -- 40 ms or more per message, every time. A functional check, not a
   // benchmark: the median is far below that stall however loaded the machine.
@@ -149,6 +149,7 @@ TEST(EchoConfig, CheckAcceptsTheExampleAndRejectsMistakes) {
       {R"({"listeners": [{"host": "localhost", "port": 1}]})",
        "listeners[0].host: expected a numeric"},
       {R"({"accept": "sometimes"})", R"(accept: expected one of "per_worker", "shared")"},
+      {R"({"max_buffer_size": 63})", "max_buffer_size: expected integer 64-16777216, got 63"},
       {R"({"runtime": {"cpus": "0-"}})", "runtime.cpus:"},
       {R"({"admin": {"listen": "nowhere"}})", "admin.listen:"},
       {R"({"log": {"level": "loud"}})", "log.level: expected one of"},

@@ -31,12 +31,15 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::unique_ptr<EchoDaemon> echo_backend(const std::string& listen = "127.0.0.1:0") {
+std::unique_ptr<EchoDaemon> echo_backend(const std::string& listen = "127.0.0.1:0",
+                                         const std::string& io_backend = "auto") {
   const auto colon = listen.rfind(':');
   return std::make_unique<EchoDaemon>(
       R"({"listeners": [{"host": ")" + listen.substr(0, colon) + R"(", "port": )" +
       listen.substr(colon + 1) +
-      R"(}], "admin": {"listen": "127.0.0.1:0"}, "runtime": {"workers": 1}})");
+      R"(}], "admin": {"listen": "127.0.0.1:0"}, "runtime": {"workers": 1,
+      "io_backend": ")" +
+      io_backend + R"("}})");
 }
 
 // "host:port" -> {"host": "...", "port": N, ...}
@@ -114,8 +117,8 @@ bool eventually(Pred done, std::chrono::milliseconds limit = std::chrono::second
 class ProxyBackends : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ProxyBackends, LoadThroughTheProxyVerifiesEveryByteAndReachesEveryBackend) {
-  auto a = echo_backend();
-  auto b = echo_backend();
+  auto a = echo_backend("127.0.0.1:0", GetParam());
+  auto b = echo_backend("127.0.0.1:0", GetParam());
   ProxyDaemon proxy(
       proxy_config({backend_json(a->address()), backend_json(b->address())}, "", GetParam()));
   const RunResult load =

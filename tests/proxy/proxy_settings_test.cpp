@@ -240,6 +240,19 @@ TEST(ProxySettings, EachPoolHasItsOwnQueueTimeout) {
       "queue_timeout_ms: expected integer 0-3600000, got -1");
 }
 
+TEST(ProxySettings, BufferSizesDefaultTo16KiBGrowingTo64KiB) {
+  const ProxySettings defaults = load(R"({"backends": [{"port": 8080}]})");
+  EXPECT_EQ(defaults.buffer_size, 16384);
+  EXPECT_EQ(defaults.max_buffer_size, 65536);
+  const ProxySettings s =
+      load(R"({"backends": [{"port": 8080}], "buffer_size": 4096, "max_buffer_size": 1048576})");
+  EXPECT_EQ(s.buffer_size, 4096);
+  EXPECT_EQ(s.max_buffer_size, 1048576);
+  EXPECT_EQ(
+      app::error_of([] { load(R"({"backends": [{"port": 8080}], "max_buffer_size": 1023})"); }),
+      "max_buffer_size: expected integer 1024-16777216, got 1023");
+}
+
 // The config lives in /tmp: a relative connection_log is beside it, and the file is opened at
 // load (as --check does); --connection-log overrides it, "off" turns it off.
 TEST(ProxySettings, TheConnectionLogIsRelativeToTheConfigAndOpenedAtLoad) {
