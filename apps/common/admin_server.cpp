@@ -11,6 +11,7 @@
 
 #include "admin_request.hpp"
 #include "listen_socket.hpp"
+#include "log_throttle.hpp"
 
 namespace zap::app {
 
@@ -62,6 +63,7 @@ void AdminServer::stop() {
 }
 
 zell::Task<void> AdminServer::accept_loop() {
+  LogThrottle accept_failures(std::chrono::seconds(5));
   for (;;) {
     zio::Result r = co_await zell::accept(listener_.get());
     if (r) {
@@ -72,7 +74,10 @@ zell::Task<void> AdminServer::accept_loop() {
       co_return;
     } else {
       // EMFILE and friends: back off instead of spinning on a full descriptor table.
-      spdlog::warn("admin: accept failed: {}", r.error().message());
+      if (const auto skipped = accept_failures.admit()) {
+        spdlog::warn("admin: accept failed: {}{}; retrying every 100 ms", r.error().message(),
+                     LogThrottle::left_out(*skipped));
+      }
       co_await zell::sleep_for(std::chrono::milliseconds(100));
     }
   }

@@ -8,6 +8,7 @@
 #include <zap/zell/sleep.hpp>
 
 #include "listen_socket.hpp"
+#include "log_throttle.hpp"
 
 namespace zap::app {
 
@@ -67,6 +68,8 @@ void StreamServer::start(zell::Runtime& runtime, Serve serve, Refuse refuse) {
 
 zell::Task<void> StreamServer::accept_loop(int listen_fd, std::size_t listener,
                                            std::size_t pinned_worker, bool pinned) {
+  // A full descriptor table fails every retry (20 a second): one line per 5 s says so.
+  LogThrottle accept_failures(std::chrono::seconds(5));
   for (;;) {
     zio::Result accepted = co_await zell::accept(listen_fd);
     if (accepted.raw() == -ECANCELED) co_return;
@@ -74,7 +77,10 @@ zell::Task<void> StreamServer::accept_loop(int listen_fd, std::size_t listener,
       // EMFILE/ENFILE/ENOBUFS: back off instead of spinning on a full descriptor table.
       WorkerCounters& here = counters_.worker(zell::current_worker_index().value_or(0));
       here.add(here.errors);
-      spdlog::warn("{}: accept failed: {}", name_, accepted.error().message());
+      if (const auto skipped = accept_failures.admit()) {
+        spdlog::warn("{}: accept failed: {}{}; retrying every 50 ms", name_,
+                     accepted.error().message(), LogThrottle::left_out(*skipped));
+      }
       co_await zell::sleep_for(std::chrono::milliseconds(50));
       continue;
     }

@@ -7,6 +7,8 @@
 #include <zap/zell/sleep.hpp>
 #include <zap/zio/socket.hpp>
 
+#include "log_throttle.hpp"
+
 namespace zap::proxy {
 
 namespace {
@@ -255,23 +257,34 @@ zell::Task<void> ProxyServer::check_health(std::shared_ptr<RunningPool> pool_ref
   const std::string& name = pool.settings.name;
   const std::chrono::milliseconds timeout(health.timeout_ms);
   const std::chrono::milliseconds interval(health.interval_ms);
+  app::LogThrottle local_failures(std::chrono::seconds(60));
   for (;;) {
     std::error_code ec;
     zio::UniqueFd socket = zio::open_socket(backend.address.family(), SOCK_STREAM, ec);
-    zio::Result result(-static_cast<std::int64_t>(ec.value()));
-    if (!ec) {
-      result = co_await zell::connect(socket.get(), backend.address, timeout);
-      const app::ProxyProtocol send_proxy = backend.send_proxy.load(std::memory_order_relaxed);
-      if (result.ok() && send_proxy != app::ProxyProtocol::kOff) {
-        // A backend that expects a PROXY header gets one on checks too (HAProxy's
-        // check-send-proxy): LOCAL, the proxy's own connection. Without it the backend would
-        // count every check as a broken client. A new socket's buffer takes it whole.
-        char header[app::kMaxProxyHeader];
-        const std::size_t size = app::write_proxy_local_header(send_proxy, header);
-        (void)::send(socket.get(), header, size, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (ec) {
+      // Our own shortage (EMFILE with the descriptor table full, ENOBUFS, ...) says nothing
+      // about the backend: no verdict, or a proxy out of descriptors for a moment would mark
+      // every backend down and turn clients away after it recovered, until `rise` checks passed.
+      if (const auto skipped = local_failures.admit()) {
+        spdlog::warn(
+            "proxy: health check of backend {} of pool {} skipped: cannot open a socket: "
+            "{}{}",
+            backend.name, name, ec.message(), app::LogThrottle::left_out(*skipped));
       }
-      co_await zell::close(socket.release());
+      co_await zell::sleep_for(interval);
+      continue;
     }
+    const zio::Result result = co_await zell::connect(socket.get(), backend.address, timeout);
+    const app::ProxyProtocol send_proxy = backend.send_proxy.load(std::memory_order_relaxed);
+    if (result.ok() && send_proxy != app::ProxyProtocol::kOff) {
+      // A backend that expects a PROXY header gets one on checks too (HAProxy's
+      // check-send-proxy): LOCAL, the proxy's own connection. Without it the backend would
+      // count every check as a broken client. A new socket's buffer takes it whole.
+      char header[app::kMaxProxyHeader];
+      const std::size_t size = app::write_proxy_local_header(send_proxy, header);
+      (void)::send(socket.get(), header, size, MSG_NOSIGNAL | MSG_DONTWAIT);
+    }
+    co_await zell::close(socket.release());
     if (pool.backends.check_result(backend, result.ok())) {
       if (result.ok()) {
         spdlog::info("proxy: backend {} of pool {} is up ({} backend(s) up)", backend.name, name,

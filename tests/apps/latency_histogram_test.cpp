@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "byte_pattern.hpp"
 
 namespace zap::load {
@@ -52,6 +54,39 @@ TEST(BytePattern, DetectsShiftsCrossoversAndFlips) {
   EXPECT_GT(count_mismatches(4, 1 << 20, message, sizeof message), 0u);
   message[17] ^= std::byte{1};
   EXPECT_EQ(count_mismatches(3, 1 << 20, message, sizeof message), 1u);
+}
+
+// fill_pattern and count_mismatches work eight bytes at a time per 256-byte block; they must
+// give exactly pattern_byte() at any offset (unaligned starts and ends, block and 2^24
+// boundaries) and count exactly the bytes that differ.
+TEST(BytePattern, TheWordAtATimePathsMatchTheDefinitionByteForByte) {
+  std::uint64_t seed = 0x9e3779b97f4a7c15ull;
+  auto next = [&seed] {
+    seed ^= seed << 13;
+    seed ^= seed >> 7;
+    seed ^= seed << 17;
+    return seed;
+  };
+  std::vector<std::byte> buffer(3000);
+  for (int round = 0; round < 2000; ++round) {
+    const auto connection = static_cast<std::uint32_t>(next() % 1000);
+    const std::uint64_t bases[] = {0, 250, (1ull << 24) - 100, (1ull << 32) - 7, next() >> 20};
+    const std::uint64_t offset = bases[round % 5] + next() % 600;
+    const std::size_t size = next() % buffer.size();
+    fill_pattern(connection, offset, buffer.data(), size);
+    for (std::size_t i = 0; i < size; ++i) {
+      ASSERT_EQ(std::to_integer<std::uint8_t>(buffer[i]), pattern_byte(connection, offset + i))
+          << "connection " << connection << " offset " << offset << " + " << i;
+    }
+    ASSERT_EQ(count_mismatches(connection, offset, buffer.data(), size), 0u);
+    std::size_t flipped = 0;
+    for (std::size_t i = 0; i < size; i += 1 + next() % 97) {
+      buffer[i] ^= std::byte{static_cast<std::uint8_t>(1 + next() % 255)};
+      ++flipped;
+    }
+    ASSERT_EQ(count_mismatches(connection, offset, buffer.data(), size), flipped)
+        << "connection " << connection << " offset " << offset << " size " << size;
+  }
 }
 
 }  // namespace

@@ -55,6 +55,7 @@ class Process {
   // The exit code (128 + signal if killed), or nullopt if still running at the deadline.
   std::optional<int> wait(std::chrono::milliseconds deadline);
   bool running();
+  pid_t pid() const { return pid_; }
   std::string out() const { return read_file(out_path_); }
   std::string err() const { return read_file(err_path_); }
   // The lines of the port file the process writes at `path`; throws if the process exits or the

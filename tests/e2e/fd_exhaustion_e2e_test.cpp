@@ -1,0 +1,151 @@
+// Every daemon with its descriptor table full (RLIMIT_NOFILE lowered on the running process with
+// prlimit): it keeps serving the connections it holds, leaves the others waiting in the listen
+// backlog instead of crashing or spinning, says so in a few log lines (not one per 50 ms retry),
+// and once connections close serves the waiting clients. zap-http answers a request whose file
+// it cannot open with 503; zap-proxy closes a client it cannot open a backend socket for.
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "daemon.hpp"
+#include "process.hpp"
+#include "test_client.hpp"
+
+namespace zap::e2e {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Lets `pid` open `room` more descriptors than it has open now.
+void leave_room_for(pid_t pid, int room) {
+  std::size_t open = 0;
+  for ([[maybe_unused]] const auto& entry :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) {
+    ++open;
+  }
+  const rlim_t limit = open + static_cast<rlim_t>(room);
+  const rlimit lowered{limit, limit};
+  ASSERT_EQ(::prlimit(pid, RLIMIT_NOFILE, &lowered, nullptr), 0) << "prlimit";
+}
+
+std::size_t count_of(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+// `clients` connections each send `request`; `answered(reply)` says whether a reply is the full
+// answer. Returns how many were answered while all were open; then closes each answered one, so
+// that the daemon gets descriptors back, until every client has been answered (or the deadline).
+struct Crowd {
+  std::size_t answered_while_full = 0;
+  std::size_t answered_in_the_end = 0;
+};
+template <typename Answered>
+Crowd crowd_in(const std::string& address, std::size_t clients, const std::string& request,
+               std::size_t reply_size, Answered answered) {
+  std::vector<Socket> sockets;
+  for (std::size_t i = 0; i < clients; ++i) {
+    sockets.push_back(Socket::connect(address));  // completes in the backlog if not accepted
+    EXPECT_TRUE(sockets.back().valid()) << i;
+    EXPECT_TRUE(sockets.back().send_all(request)) << i;
+  }
+  Crowd crowd;
+  std::vector<bool> done(clients, false);
+  for (std::size_t i = 0; i < clients; ++i) {
+    if (answered(sockets[i].recv_exact(reply_size, std::chrono::milliseconds(300)))) {
+      done[i] = true;
+      ++crowd.answered_while_full;
+    }
+  }
+  crowd.answered_in_the_end = crowd.answered_while_full;
+  for (std::size_t i = 0; i < clients; ++i) {
+    if (done[i]) sockets[i] = Socket();  // closed: its descriptors go back to the daemon
+  }
+  const auto until = Clock::now() + std::chrono::seconds(10);
+  for (std::size_t i = 0; i < clients && Clock::now() < until; ++i) {
+    if (done[i]) continue;
+    if (answered(sockets[i].recv_exact(reply_size, std::chrono::seconds(5)))) {
+      ++crowd.answered_in_the_end;
+      sockets[i] = Socket();
+    }
+  }
+  return crowd;
+}
+
+TEST(FdExhaustion, ZapEchoServesWhatItHoldsThenEveryWaitingClient) {
+  EchoDaemon echo(R"({"listeners": [{"port": 0}], "runtime": {"workers": 1}})");
+  leave_room_for(echo.process().pid(), 3);
+  const Crowd crowd = crowd_in(echo.address(), 12, "ping", 4,
+                               [](const std::string& reply) { return reply == "ping"; });
+  EXPECT_GE(crowd.answered_while_full, 1u);
+  EXPECT_LT(crowd.answered_while_full, 12u) << "the limit did not bite";
+  EXPECT_EQ(crowd.answered_in_the_end, 12u);
+  EXPECT_TRUE(echo.process().running());
+  const std::string log = echo.process().err();
+  EXPECT_GE(count_of(log, "accept failed: Too many open files"), 1u) << log;
+  EXPECT_LE(count_of(log, "accept failed"), 3u) << "one line per 5 s, not per retry\n" << log;
+  EXPECT_EQ(echo.stop(), 0);
+}
+
+// zap-proxy needs two descriptors per client, and a client it accepted but cannot open a
+// backend socket for is closed at once (cleanly: HAProxy's "SC"); the others wait in the
+// backlog. Health checks every 100 ms that fail once mark a backend down -- but a check that
+// cannot even open its socket is the proxy's shortage, not the backend's: no verdict, so the
+// backend is still up for the clients that come once descriptors are back.
+TEST(FdExhaustion, ZapProxyServesWhatItHoldsAndItsBackendStaysUp) {
+  EchoDaemon backend(R"({"listeners": [{"port": 0}], "runtime": {"workers": 1}})");
+  const std::string& to = backend.address();
+  const auto colon = to.rfind(':');
+  ProxyDaemon proxy(R"({"listeners": [{"port": 0}], "backends": [{"host": ")" +
+                    to.substr(0, colon) + R"(", "port": )" + to.substr(colon + 1) +
+                    R"(}], "health_check": {"interval_ms": 100, "fall": 1},
+                    "runtime": {"workers": 1}})");
+  leave_room_for(proxy.process().pid(), 5);
+  const Crowd crowd = crowd_in(proxy.address(), 10, "ping", 4,
+                               [](const std::string& reply) { return reply == "ping"; });
+  EXPECT_GE(crowd.answered_while_full, 1u);
+  EXPECT_LT(crowd.answered_while_full, 10u) << "the limit did not bite";
+  // Every client has been answered or closed by now; descriptors are back.
+  Socket later = Socket::connect(proxy.address());
+  ASSERT_TRUE(later.send_all("pong"));
+  EXPECT_EQ(later.recv_exact(4), "pong");
+  EXPECT_TRUE(proxy.process().running());
+  const std::string log = proxy.process().err();
+  EXPECT_LE(count_of(log, "accept failed"), 3u) << log;
+  EXPECT_EQ(count_of(log, "is down"), 0u) << log;
+  later = Socket();
+  EXPECT_EQ(proxy.stop(), 0);
+}
+
+TEST(FdExhaustion, ZapHttpAnswers503WhenItCannotOpenTheFileAndRecovers) {
+  TempDir site;
+  site.write("index.html", "hello");
+  HttpDaemon http(R"({"listeners": [{"port": 0}], "root": ")" + site.path("") +
+                  R"(", "file_cache": {"entries": 0}, "runtime": {"workers": 1}})");
+  leave_room_for(http.process().pid(), 2);
+  const std::string request = "GET /index.html HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+  // Each client gets a whole answer: the file (200) or, if its open failed, 503 -- never a
+  // dropped connection.
+  const Crowd crowd = crowd_in(http.address(), 8, request, 1000, [](const std::string& reply) {
+    return reply.rfind("HTTP/1.1 200 ", 0) == 0 || reply.rfind("HTTP/1.1 503 ", 0) == 0;
+  });
+  EXPECT_EQ(crowd.answered_in_the_end, 8u);
+  EXPECT_TRUE(http.process().running());
+  EXPECT_LE(count_of(http.process().err(), "accept failed"), 3u) << http.process().err();
+  // Descriptors back: the file is served again.
+  const HttpReply after =
+      http_request(http.address(), "GET /index.html HTTP/1.1\r\nHost: t\r\n\r\n");
+  EXPECT_EQ(after.status, 200);
+  EXPECT_EQ(after.body, "hello");
+  EXPECT_EQ(http.stop(), 0);
+}
+
+}  // namespace
+}  // namespace zap::e2e
