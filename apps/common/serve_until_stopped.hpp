@@ -64,7 +64,6 @@ int serve_until_stopped(Server& server, const DaemonRun& run) {
   }
   server.start(run.runtime);
   if (admin) admin->start(run.runtime);
-  if (!run.port_file.empty()) write_port_file(run.port_file, bound);
 
   zync::Event stop_requested;
   SignalWatcher signals({.on_stop =
@@ -78,6 +77,9 @@ int serve_until_stopped(Server& server, const DaemonRun& run) {
                                }
                              },
                          .on_reload = run.reload});
+  // Last: whoever reads the port file finds a daemon whose descriptors are all open (the signal
+  // watcher's too) and which answers SIGTERM and SIGHUP.
+  if (!run.port_file.empty()) write_port_file(run.port_file, bound);
   stop_requested.wait();
 
   server.stop_accepting();

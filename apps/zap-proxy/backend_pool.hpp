@@ -38,6 +38,7 @@
 #pragma once
 
 #include <atomic>
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -52,6 +53,24 @@
 namespace zap::proxy {
 
 inline constexpr std::size_t kMaxBackends = 64;
+
+// Whether a failed socket() or connect() (`result`: -errno) was this host's own shortage --
+// descriptors, local ports, kernel memory -- which says nothing about the backend: neither a
+// health check nor a client's connect draws a verdict from it, or a moment of shortage would
+// mark the whole pool down.
+inline bool local_shortage(std::int64_t result) noexcept {
+  switch (-result) {
+    case EMFILE:
+    case ENFILE:
+    case ENOBUFS:
+    case ENOMEM:
+    case EADDRNOTAVAIL:  // no local port left
+    case EAGAIN:
+      return true;
+    default:
+      return false;
+  }
+}
 
 enum class Balance { kRoundRobin, kLeastConnections, kSource };
 

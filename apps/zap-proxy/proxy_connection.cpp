@@ -17,6 +17,7 @@
 #include "adaptive_buffer.hpp"
 #include "connection_log.hpp"
 #include "lingering_close.hpp"
+#include "log_throttle.hpp"
 #include "proxy_protocol.hpp"
 #include "receive_proxy_header.hpp"
 #include "tls_client_hello.hpp"
@@ -206,7 +207,12 @@ zell::Task<zio::UniqueFd> connect_backend(ProxyShared& shared, const PoolRoute& 
     std::error_code ec;
     zio::UniqueFd socket = zio::open_socket(backend->address.family(), SOCK_STREAM, ec);
     if (ec) {  // EMFILE and friends: this client cannot be served now
-      spdlog::warn("proxy: cannot open a socket to a backend: {}", ec.message());
+      // One line per 5 s per worker: a full descriptor table fails every client the same way.
+      static thread_local app::LogThrottle shortage_log(std::chrono::seconds(5));
+      if (const auto skipped = shortage_log.admit()) {
+        spdlog::warn("proxy: cannot open a socket to a backend: {}{}", ec.message(),
+                     app::LogThrottle::left_out(*skipped));
+      }
       break;
     }
     const zio::Result connected = co_await zell::connect(socket.get(), backend->address, timeout);
@@ -217,6 +223,12 @@ zell::Task<zio::UniqueFd> connect_backend(ProxyShared& shared, const PoolRoute& 
     }
     counters.add(counters.extra[kConnectFailures]);
     spdlog::debug("proxy: connect to {} failed: {}", backend->name, connected.error().message());
+    if (local_shortage(connected.raw())) {
+      // Out of local ports or kernel memory: the same for every backend, and no verdict on this
+      // one (or a shortage here would mark the whole pool down).
+      co_await zell::close(socket.release());
+      break;
+    }
     if (pool.connect_failed(*backend)) {
       spdlog::warn("proxy: backend {} is down (connects failing: {})", backend->name,
                    connected.error().message());

@@ -285,6 +285,14 @@ zell::Task<void> ProxyServer::check_health(std::shared_ptr<RunningPool> pool_ref
       (void)::send(socket.get(), header, size, MSG_NOSIGNAL | MSG_DONTWAIT);
     }
     co_await zell::close(socket.release());
+    if (!result.ok() && local_shortage(result.raw())) {
+      if (const auto skipped = local_failures.admit()) {
+        spdlog::warn("proxy: health check of backend {} of pool {} skipped: {}{}", backend.name,
+                     name, result.error().message(), app::LogThrottle::left_out(*skipped));
+      }
+      co_await zell::sleep_for(interval);
+      continue;
+    }
     if (pool.backends.check_result(backend, result.ok())) {
       if (result.ok()) {
         spdlog::info("proxy: backend {} of pool {} is up ({} backend(s) up)", backend.name, name,

@@ -370,5 +370,15 @@ TEST(MaxConnections, TheLimitHoldsExactlyUnderConcurrentPicks) {
   EXPECT_EQ(pool.at(0).active.load(), 0);
 }
 
+// Our own shortages are no verdict on a backend; a refusal, a reset or a timeout are.
+TEST(BackendPool, LocalShortagesAreToldApartFromBackendFailures) {
+  for (const int err : {EMFILE, ENFILE, ENOBUFS, ENOMEM, EADDRNOTAVAIL, EAGAIN}) {
+    EXPECT_TRUE(local_shortage(-err)) << err;
+  }
+  for (const int err : {ECONNREFUSED, ECONNRESET, ETIMEDOUT, EHOSTUNREACH, ENETUNREACH}) {
+    EXPECT_FALSE(local_shortage(-err)) << err;
+  }
+}
+
 }  // namespace
 }  // namespace zap::proxy
