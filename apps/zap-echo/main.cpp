@@ -8,6 +8,7 @@
 
 #include "command_line.hpp"
 #include "counters.hpp"
+#include "descriptor_limit.hpp"
 #include "echo_server.hpp"
 #include "echo_settings.hpp"
 #include "logging.hpp"
@@ -54,6 +55,10 @@ int run(int argc, char** argv) {
   zell::Runtime runtime(runtime_config);
   spdlog::info("zap-echo {} starting: {}", ZAP_VERSION_STRING,
                app::describe_runtime(runtime_config, runtime.worker_count()));
+  const std::int64_t max_connections = settings.limits.max_connections;
+  app::report_descriptor_limit(app::raise_descriptor_limit(),
+                               static_cast<std::uint64_t>(max_connections) + 64,
+                               "max_connections " + std::to_string(max_connections));
 
   app::Counters counters(app::worker_placement(runtime, runtime_config));
   echo::EchoServer server(settings, runtime.worker_count(), counters);

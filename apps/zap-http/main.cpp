@@ -8,6 +8,7 @@
 
 #include "command_line.hpp"
 #include "counters.hpp"
+#include "descriptor_limit.hpp"
 #include "http_server.hpp"
 #include "http_settings.hpp"
 #include "logging.hpp"
@@ -55,6 +56,12 @@ int run(int argc, char** argv) {
   zell::Runtime runtime(runtime_config);
   spdlog::info("zap-http {} starting: {}", ZAP_VERSION_STRING,
                app::describe_runtime(runtime_config, runtime.worker_count()));
+  const std::int64_t max_connections = settings.limits.max_connections;
+  app::report_descriptor_limit(
+      app::raise_descriptor_limit(),
+      2 * static_cast<std::uint64_t>(max_connections) + settings.file_cache.max_entries + 64,
+      "max_connections " + std::to_string(max_connections) + " and file_cache.entries " +
+          std::to_string(settings.file_cache.max_entries));
 
   app::Counters counters(app::worker_placement(runtime, runtime_config), http::http_counters());
   http::HttpServer server(settings, runtime.worker_count(), counters);

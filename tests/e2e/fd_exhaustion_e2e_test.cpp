@@ -5,6 +5,7 @@
 // it cannot open with 503; zap-proxy closes a client it cannot open a backend socket for.
 #include <sys/resource.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -148,6 +149,29 @@ TEST(FdExhaustion, ZapHttpAnswers503WhenItCannotOpenTheFileAndRecovers) {
   EXPECT_EQ(after.status, 200);
   EXPECT_EQ(after.body, "hello");
   EXPECT_EQ(http.stop(), 0);
+}
+
+// Started with a soft limit of 100 (hard 400, through prlimit(1)): the daemon raises the soft
+// limit to the hard one, says so, and warns that its max_connections needs more than that.
+TEST(FdExhaustion, TheSoftLimitIsRaisedToTheHardOneAndAShortLimitIsReported) {
+  const std::string prlimit = "/usr/bin/prlimit";
+  rlimit own{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &own), 0);
+  if (::access(prlimit.c_str(), X_OK) != 0 || own.rlim_max < 400) {
+    GTEST_SKIP() << "needs prlimit(1) and a hard descriptor limit of at least 400";
+  }
+  Daemon echo(echo_binary(), R"({"listeners": [{"port": 0}], "max_connections": 1000,
+      "runtime": {"workers": 1}})",
+              {}, {prlimit, "--nofile=100:400"});
+  const std::string log = echo.process().err();
+  EXPECT_NE(log.find("descriptors: soft limit raised from 100 to 400"), std::string::npos) << log;
+  EXPECT_NE(log.find("max_connections 1000 needs about 1064, but the limit is 400"),
+            std::string::npos)
+      << log;
+  rlimit limit{};
+  ASSERT_EQ(::prlimit(echo.process().pid(), RLIMIT_NOFILE, nullptr, &limit), 0);
+  EXPECT_EQ(limit.rlim_cur, 400u);
+  EXPECT_EQ(echo.stop(), 0);
 }
 
 }  // namespace

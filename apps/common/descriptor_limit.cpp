@@ -1,0 +1,36 @@
+#include "descriptor_limit.hpp"
+
+#include <sys/resource.h>
+
+#include <spdlog/spdlog.h>
+
+namespace zap::app {
+
+DescriptorLimit raise_descriptor_limit() noexcept {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return {};
+  DescriptorLimit result{limit.rlim_cur, limit.rlim_cur};
+  if (limit.rlim_cur < limit.rlim_max) {
+    const rlim_t was = limit.rlim_cur;
+    limit.rlim_cur = limit.rlim_max;
+    result.now = ::setrlimit(RLIMIT_NOFILE, &limit) == 0 ? limit.rlim_cur : was;
+  }
+  return result;
+}
+
+void report_descriptor_limit(const DescriptorLimit& limit, std::uint64_t needed,
+                             const std::string& for_what) {
+  if (limit.now == 0) return;  // getrlimit failed: nothing known
+  if (limit.now > limit.was) {
+    spdlog::info("descriptors: soft limit raised from {} to {} (the hard limit)", limit.was,
+                 limit.now);
+  }
+  if (needed > limit.now && limit.now != RLIM_INFINITY) {
+    spdlog::warn(
+        "descriptors: {} needs about {}, but the limit is {}: past it new clients wait in the "
+        "listen backlog (raise the hard limit: ulimit -Hn, or LimitNOFILE= under systemd)",
+        for_what, needed, limit.now);
+  }
+}
+
+}  // namespace zap::app

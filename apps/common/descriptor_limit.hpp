@@ -1,0 +1,28 @@
+// The descriptor limit (RLIMIT_NOFILE) at start-up: raised from its soft to its hard value, as
+// Go's runtime does and nginx's worker_rlimit_nofile asks for. A soft default of 1024 would stop
+// a daemon configured for 10 000 connections at about a thousand: accept() fails with EMFILE
+// and the rest wait in the listen backlog.
+//
+//   const app::DescriptorLimit limit = app::raise_descriptor_limit();   // before threads start
+//   app::report_descriptor_limit(limit, 2 * max_connections + 64, "max_connections 10000");
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace zap::app {
+
+struct DescriptorLimit {
+  std::uint64_t was = 0;  // the soft limit found
+  std::uint64_t now = 0;  // the soft limit after raising it (the hard limit, unless that failed)
+};
+
+// Raises the soft RLIMIT_NOFILE to the hard one. Never fails: without permission it stays.
+DescriptorLimit raise_descriptor_limit() noexcept;
+
+// Logs a raise (info), and warns if `needed` descriptors exceed the limit now; `for_what` names
+// what needs them ("max_connections 10000").
+void report_descriptor_limit(const DescriptorLimit& limit, std::uint64_t needed,
+                             const std::string& for_what);
+
+}  // namespace zap::app
