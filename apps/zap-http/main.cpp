@@ -57,9 +57,11 @@ int run(int argc, char** argv) {
   spdlog::info("zap-http {} starting: {}", ZAP_VERSION_STRING,
                app::describe_runtime(runtime_config, runtime.worker_count()));
   const std::int64_t max_connections = settings.limits.max_connections;
+  // A socket per connection, and a descriptor per file the cache keeps open (a file being sent
+  // that is not in the cache takes one more, while it is sent).
   app::report_descriptor_limit(
       app::raise_descriptor_limit(),
-      2 * static_cast<std::uint64_t>(max_connections) + settings.file_cache.max_entries + 64,
+      static_cast<std::uint64_t>(max_connections) + settings.file_cache.max_entries + 64,
       "max_connections " + std::to_string(max_connections) + " and file_cache.entries " +
           std::to_string(settings.file_cache.max_entries));
 
