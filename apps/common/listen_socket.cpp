@@ -19,9 +19,10 @@ namespace {
 }  // namespace
 
 zio::UniqueFd listen_tcp(const zio::SocketAddress& address, bool reuse_port,
-                         const AcceptedOptions& accepted) {
+                         const AcceptedOptions& accepted, int backlog) {
   std::error_code ec;
   zio::ListenOptions options;
+  options.backlog = backlog;
   options.reuse_port = reuse_port;
   options.nodelay = accepted.nodelay;
   options.keepalive = accepted.keepalive;

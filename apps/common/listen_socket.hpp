@@ -21,9 +21,12 @@ struct AcceptedOptions {
   std::optional<zio::KeepAlive> keepalive;  // SO_KEEPALIVE and its timings
 };
 
-// A listening TCP socket; throws std::runtime_error naming the address on failure.
+// A listening TCP socket; throws std::runtime_error naming the address on failure. `backlog`:
+// connections the kernel completes and queues for accept() (it caps this at
+// net.core.somaxconn); past it, a connection burst's SYNs are dropped and their clients retry
+// after a second or more.
 zio::UniqueFd listen_tcp(const zio::SocketAddress& address, bool reuse_port,
-                         const AcceptedOptions& accepted = {});
+                         const AcceptedOptions& accepted = {}, int backlog = 1024);
 // A bound UDP socket (SO_REUSEPORT when asked); throws std::runtime_error on failure.
 zio::UniqueFd bind_udp(const zio::SocketAddress& address, bool reuse_port);
 // The address the kernel gave `fd` (resolves port 0).

@@ -1,6 +1,10 @@
 #include "stream_server.hpp"
 
+#include <sys/socket.h>
+
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <stdexcept>
 
 #include <spdlog/spdlog.h>
@@ -29,10 +33,14 @@ StreamServer::StreamServer(std::string name, const std::vector<zio::SocketAddres
       counters_(counters),
       gate_(max_connections) {
   const bool per_worker = mode_ == AcceptMode::kPerWorker;
+  // As HAProxy's default: a backlog of max_connections (the kernel caps it at
+  // net.core.somaxconn), so that a burst of connections up to the limit is queued, not dropped
+  // (a dropped SYN costs its client a second or more before it tries again).
+  const int backlog = static_cast<int>(std::clamp<std::int64_t>(max_connections, 1024, INT_MAX));
   for (zio::SocketAddress address : addresses) {
     Listener listener;
     for (std::size_t i = 0; i < (per_worker ? workers_ : 1); ++i) {
-      listener.sockets.push_back(listen_tcp(address, per_worker, accepted));
+      listener.sockets.push_back(listen_tcp(address, per_worker, accepted, backlog));
       // Port 0: the first socket gets a free port; its siblings must share that port.
       if (i == 0) address = bound_address(listener.sockets.front().get());
     }
@@ -84,19 +92,30 @@ zell::Task<void> StreamServer::accept_loop(int listen_fd, std::size_t listener,
       co_await zell::sleep_for(std::chrono::milliseconds(50));
       continue;
     }
-    zio::UniqueFd socket(accepted.fd());
-    const std::size_t worker =
-        pinned ? pinned_worker : next_worker_.fetch_add(1, std::memory_order_relaxed) % workers_;
-    WorkerCounters& counters = counters_.worker(worker);
-    std::optional<ConnectionGate::Ticket> ticket = gate_.try_enter(counters);
-    if (!ticket) {
-      spdlog::debug("{}: over max_connections, refusing a connection", name_);
-      zell::spawn_on_worker(worker, refuse_(std::move(socket))).detach();
-      continue;
+    admit(zio::UniqueFd(accepted.fd()), listener, pinned_worker, pinned);
+    // The rest of the backlog, now (see kAcceptBurst). A failure (EAGAIN: empty; EMFILE...)
+    // ends the burst; the awaited accept above then waits, or reports it.
+    for (int i = 1; i < kAcceptBurst; ++i) {
+      const int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) break;
+      admit(zio::UniqueFd(fd), listener, pinned_worker, pinned);
     }
-    zell::spawn_on_worker(worker, serve_(std::move(socket), std::move(*ticket), worker, listener))
-        .detach();
   }
+}
+
+void StreamServer::admit(zio::UniqueFd socket, std::size_t listener, std::size_t pinned_worker,
+                         bool pinned) {
+  const std::size_t worker =
+      pinned ? pinned_worker : next_worker_.fetch_add(1, std::memory_order_relaxed) % workers_;
+  WorkerCounters& counters = counters_.worker(worker);
+  std::optional<ConnectionGate::Ticket> ticket = gate_.try_enter(counters);
+  if (!ticket) {
+    spdlog::debug("{}: over max_connections, refusing a connection", name_);
+    zell::spawn_on_worker(worker, refuse_(std::move(socket))).detach();
+    return;
+  }
+  zell::spawn_on_worker(worker, serve_(std::move(socket), std::move(*ticket), worker, listener))
+      .detach();
 }
 
 void StreamServer::stop_accepting() {

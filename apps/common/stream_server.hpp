@@ -86,8 +86,16 @@ class StreamServer {
     std::string bound;
   };
 
+  // At most this many connections are accepted per wake-up of an acceptor: one awaited accept,
+  // then direct accept4() calls until the backlog is empty (nginx's multi_accept, HAProxy's
+  // tune.maxaccept). One accept per wake-up admitted one connection per loop turn, and under
+  // load a burst of thousands of new connections waited seconds in the backlog.
+  static constexpr int kAcceptBurst = 1024;
+
   zell::Task<void> accept_loop(int listen_fd, std::size_t listener, std::size_t pinned_worker,
                                bool pinned);
+  // Hands an accepted connection to its worker: served, or refused over max_connections.
+  void admit(zio::UniqueFd socket, std::size_t listener, std::size_t pinned_worker, bool pinned);
 
   std::string name_;
   AcceptMode mode_;
