@@ -3,7 +3,7 @@
 // a daemon configured for 10 000 connections at about a thousand: accept() fails with EMFILE
 // and the rest wait in the listen backlog.
 //
-//   const app::DescriptorLimit limit = app::raise_descriptor_limit();   // before threads start
+//   const app::DescriptorLimit limit = app::raise_descriptor_limit();   // at start (process-wide)
 //   app::report_descriptor_limit(limit, 2 * max_connections + 64, "max_connections 10000");
 #pragma once
 

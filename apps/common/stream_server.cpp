@@ -33,7 +33,7 @@ StreamServer::StreamServer(std::string name, const std::vector<zio::SocketAddres
       counters_(counters),
       gate_(max_connections) {
   const bool per_worker = mode_ == AcceptMode::kPerWorker;
-  // As HAProxy's default: a backlog of max_connections (the kernel caps it at
+  // As HAProxy's default: a backlog of max_connections, at least 1024 (the kernel caps it at
   // net.core.somaxconn), so that a burst of connections up to the limit is queued, not dropped
   // (a dropped SYN costs its client a second or more before it tries again).
   const int backlog = static_cast<int>(std::clamp<std::int64_t>(max_connections, 1024, INT_MAX));
@@ -92,18 +92,23 @@ zell::Task<void> StreamServer::accept_loop(int listen_fd, std::size_t listener,
       co_await zell::sleep_for(std::chrono::milliseconds(50));
       continue;
     }
-    admit(zio::UniqueFd(accepted.fd()), listener, pinned_worker, pinned);
+    if (!admit(zio::UniqueFd(accepted.fd()), listener, pinned_worker, pinned)) continue;
     // The rest of the backlog, now (see kAcceptBurst). A failure (EAGAIN: empty; EMFILE...)
-    // ends the burst; the awaited accept above then waits, or reports it.
+    // ends the burst; the awaited accept above then waits, or reports it. So does a refusal:
+    // at max_connections the others wait in the backlog for a place rather than be accepted
+    // only to be refused, each holding a descriptor while its lingering close runs.
     for (int i = 1; i < kAcceptBurst; ++i) {
       const int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-      if (fd < 0) break;
-      admit(zio::UniqueFd(fd), listener, pinned_worker, pinned);
+      if (fd < 0) {
+        if (errno == ECONNABORTED || errno == EINTR) continue;  // that one is gone; go on
+        break;
+      }
+      if (!admit(zio::UniqueFd(fd), listener, pinned_worker, pinned)) break;
     }
   }
 }
 
-void StreamServer::admit(zio::UniqueFd socket, std::size_t listener, std::size_t pinned_worker,
+bool StreamServer::admit(zio::UniqueFd socket, std::size_t listener, std::size_t pinned_worker,
                          bool pinned) {
   const std::size_t worker =
       pinned ? pinned_worker : next_worker_.fetch_add(1, std::memory_order_relaxed) % workers_;
@@ -112,10 +117,11 @@ void StreamServer::admit(zio::UniqueFd socket, std::size_t listener, std::size_t
   if (!ticket) {
     spdlog::debug("{}: over max_connections, refusing a connection", name_);
     zell::spawn_on_worker(worker, refuse_(std::move(socket))).detach();
-    return;
+    return false;
   }
   zell::spawn_on_worker(worker, serve_(std::move(socket), std::move(*ticket), worker, listener))
       .detach();
+  return true;
 }
 
 void StreamServer::stop_accepting() {

@@ -94,8 +94,8 @@ class StreamServer {
 
   zell::Task<void> accept_loop(int listen_fd, std::size_t listener, std::size_t pinned_worker,
                                bool pinned);
-  // Hands an accepted connection to its worker: served, or refused over max_connections.
-  void admit(zio::UniqueFd socket, std::size_t listener, std::size_t pinned_worker, bool pinned);
+  // Hands an accepted connection to its worker: served (true), or refused over max_connections.
+  bool admit(zio::UniqueFd socket, std::size_t listener, std::size_t pinned_worker, bool pinned);
 
   std::string name_;
   AcceptMode mode_;

@@ -8,7 +8,7 @@
 // it expires, so remove() is the hot call -- with thousands of connections, each with a recv
 // deadline, it was 4 % of zap-echo's time. Each entry carries its expiry next to the op pointer,
 // so that comparisons read the contiguous vector instead of chasing every op's memory, and the
-// heap is 4-ary (half the levels of a binary one; a node's four children share a cache line).
+// heap is 4-ary (half the levels of a binary one; a node's children sit side by side).
 // Moves go through a hole: an entry displaced along a path is written once, not swapped.
 #pragma once
 
@@ -45,7 +45,7 @@ class TimerHeap {
     const Entry last = heap_.back();
     heap_.pop_back();
     if (i == heap_.size()) return;  // it was the last entry
-    // `last` fills the hole at i: down if it expires after i's children, else up.
+    // `last` fills the hole at i: up if it expires before the hole's parent, else down.
     if (i > 0 && last.expiry < heap_[(i - 1) / kArity].expiry) {
       sift_up(i, last);
     } else {
