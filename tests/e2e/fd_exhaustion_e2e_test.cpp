@@ -129,6 +129,11 @@ TEST(FdExhaustion, ZapProxyServesWhatItHoldsAndItsBackendStaysUp) {
 }
 
 TEST(FdExhaustion, ZapHttpAnswers503WhenItCannotOpenTheFileAndRecovers) {
+#if defined(__SANITIZE_ADDRESS__)
+  // UBSan's vptr check tests memory with pipe(2), which EMFILE denies: it then reports valid
+  // objects ("invalid vptr", a shared_ptr's control block in zap-http) and the daemon exits.
+  GTEST_SKIP() << "the sanitizers' own runtime needs descriptors this test takes away";
+#endif
   TempDir site;
   site.write("index.html", "hello");
   HttpDaemon http(R"({"listeners": [{"port": 0}], "root": ")" + site.path("") +
