@@ -18,19 +18,22 @@ DescriptorLimit raise_descriptor_limit() noexcept {
   return result;
 }
 
-void report_descriptor_limit(const DescriptorLimit& limit, std::uint64_t needed,
-                             const std::string& for_what) {
+void report_descriptor_limit(const DescriptorLimit& limit, const DescriptorNeed& need) {
   if (limit.now == 0) return;  // getrlimit failed: nothing known
   if (limit.now > limit.was) {
     spdlog::info("descriptors: soft limit raised from {} to {} (the hard limit)", limit.was,
                  limit.now);
   }
-  if (needed > limit.now && limit.now != RLIM_INFINITY) {
+  if (need.count > limit.now && limit.now != RLIM_INFINITY) {
     spdlog::warn(
         "descriptors: {} needs about {}, but the limit is {}: past it new clients wait in the "
         "listen backlog (raise the hard limit: ulimit -Hn, or LimitNOFILE= under systemd)",
-        for_what, needed, limit.now);
+        need.for_what, need.count, limit.now);
   }
+}
+
+void check_descriptor_limit(const DescriptorNeed& need) {
+  report_descriptor_limit(raise_descriptor_limit(), need);
 }
 
 }  // namespace zap::app

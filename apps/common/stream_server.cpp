@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <climits>
 #include <stdexcept>
+#include <system_error>
 
 #include <spdlog/spdlog.h>
 #include <zap/zell/io.hpp>
@@ -31,16 +32,13 @@ StreamServer::StreamServer(std::string name, const std::vector<zio::SocketAddres
       mode_(mode),
       workers_(workers == 0 ? 1 : workers),
       counters_(counters),
-      gate_(max_connections) {
+      gate_(max_connections),
+      backlog_(backlog_for(max_connections)) {
   const bool per_worker = mode_ == AcceptMode::kPerWorker;
-  // As HAProxy's default: a backlog of max_connections, at least 1024 (the kernel caps it at
-  // net.core.somaxconn), so that a burst of connections up to the limit is queued, not dropped
-  // (a dropped SYN costs its client a second or more before it tries again).
-  const int backlog = static_cast<int>(std::clamp<std::int64_t>(max_connections, 1024, INT_MAX));
   for (zio::SocketAddress address : addresses) {
     Listener listener;
     for (std::size_t i = 0; i < (per_worker ? workers_ : 1); ++i) {
-      listener.sockets.push_back(listen_tcp(address, per_worker, accepted, backlog));
+      listener.sockets.push_back(listen_tcp(address, per_worker, accepted, backlog_));
       // Port 0: the first socket gets a free port; its siblings must share that port.
       if (i == 0) address = bound_address(listener.sockets.front().get());
     }
@@ -50,6 +48,27 @@ StreamServer::StreamServer(std::string name, const std::vector<zio::SocketAddres
 }
 
 StreamServer::~StreamServer() = default;
+
+int StreamServer::backlog_for(std::int64_t max_connections) noexcept {
+  return static_cast<int>(std::clamp<std::int64_t>(max_connections, 1024, INT_MAX));
+}
+
+void StreamServer::set_max_connections(std::int64_t limit) noexcept {
+  gate_.set_limit(limit);
+  const std::lock_guard lock(listeners_mutex_);
+  const int backlog = backlog_for(limit);
+  if (backlog == backlog_) return;
+  for (const Listener& listener : listeners_) {
+    for (const zio::UniqueFd& socket : listener.sockets) {
+      if (::listen(socket.get(), backlog) != 0) {
+        spdlog::warn("{}: listen backlog {} on {}: {}", name_, backlog, listener.bound,
+                     std::error_code(errno, std::system_category()).message());
+        return;  // backlog_ stays: the next change tries every listener again
+      }
+    }
+  }
+  backlog_ = backlog;
+}
 
 std::vector<std::string> StreamServer::bound_addresses() const {
   std::vector<std::string> out;
@@ -136,6 +155,7 @@ void StreamServer::stop_accepting() {
     }
   }
   acceptors_.clear();
+  const std::lock_guard lock(listeners_mutex_);
   for (Listener& listener : listeners_) listener.sockets.clear();
 }
 

@@ -29,6 +29,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -77,7 +78,10 @@ class StreamServer {
   bool drain(std::chrono::milliseconds grace);
   // Cuts a drain() short (a second stop signal).
   void hurry() noexcept { gate_.end_wait(); }
-  void set_max_connections(std::int64_t limit) noexcept { gate_.set_limit(limit); }
+  // The new limit admits (or holds back) the next connections at once; open ones stay. The
+  // listen backlog follows it (listen(2) again on each listener: Linux updates a listening
+  // socket's backlog in place), so that a raised limit's burst is queued, not dropped.
+  void set_max_connections(std::int64_t limit) noexcept;
   std::int64_t open_connections() const noexcept { return gate_.open(); }
 
  private:
@@ -92,6 +96,11 @@ class StreamServer {
   // load a burst of thousands of new connections waited seconds in the backlog.
   static constexpr int kAcceptBurst = 1024;
 
+  // As HAProxy's default: a backlog of max_connections, at least 1024 (the kernel caps it at
+  // net.core.somaxconn), so that a burst of connections up to the limit is queued, not dropped
+  // (a dropped SYN costs its client a second or more before it tries again).
+  static int backlog_for(std::int64_t max_connections) noexcept;
+
   zell::Task<void> accept_loop(int listen_fd, std::size_t listener, std::size_t pinned_worker,
                                bool pinned);
   // Hands an accepted connection to its worker: served (true), or refused over max_connections.
@@ -103,7 +112,12 @@ class StreamServer {
   std::atomic<std::size_t> next_worker_{0};  // shared mode: round-robin (relaxed: a hint)
   Counters& counters_;
   ConnectionGate gate_;
+  // Guards the listeners' sockets between stop_accepting() (which closes them) and
+  // set_max_connections() on another thread (which re-listens on them): a closed number could
+  // already name another file.
+  std::mutex listeners_mutex_;
   std::vector<Listener> listeners_;
+  int backlog_;  // the listeners' current backlog; under listeners_mutex_
   Serve serve_;
   Refuse refuse_;
   std::vector<zell::JoinHandle<void>> acceptors_;

@@ -77,4 +77,10 @@ EchoSettings load_echo_settings(const EchoFlags& flags) {
   return settings;
 }
 
+app::DescriptorNeed descriptor_need(const EchoSettings& settings) {
+  const std::int64_t max_connections = settings.limits.max_connections;
+  return {static_cast<std::uint64_t>(max_connections) + 64,
+          "max_connections " + std::to_string(max_connections)};
+}
+
 }  // namespace zap::echo

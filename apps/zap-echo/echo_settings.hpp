@@ -26,6 +26,7 @@
 
 #include "command_line.hpp"
 #include "daemon_settings.hpp"
+#include "descriptor_limit.hpp"
 #include "stream_server.hpp"
 
 namespace zap::echo {
@@ -70,5 +71,8 @@ void add_echo_flags(CLI::App& app, EchoFlags& flags);
 
 // Reads flags.common.config (or the embedded default when empty) and applies the flags on top.
 EchoSettings load_echo_settings(const EchoFlags& flags);
+
+// The descriptors these settings need: a socket per connection, and some to spare.
+app::DescriptorNeed descriptor_need(const EchoSettings& settings);
 
 }  // namespace zap::echo

@@ -55,10 +55,7 @@ int run(int argc, char** argv) {
   zell::Runtime runtime(runtime_config);
   spdlog::info("zap-echo {} starting: {}", ZAP_VERSION_STRING,
                app::describe_runtime(runtime_config, runtime.worker_count()));
-  const std::int64_t max_connections = settings.limits.max_connections;
-  app::report_descriptor_limit(app::raise_descriptor_limit(),
-                               static_cast<std::uint64_t>(max_connections) + 64,
-                               "max_connections " + std::to_string(max_connections));
+  app::check_descriptor_limit(echo::descriptor_need(settings));
 
   app::Counters counters(app::worker_placement(runtime, runtime_config));
   echo::EchoServer server(settings, runtime.worker_count(), counters);

@@ -40,11 +40,13 @@ void Reloader::reload() {
   report.restart_if(fresh.buffer_size != running_.buffer_size, "buffer_size");
   report.restart_if(fresh.max_buffer_size != running_.max_buffer_size, "max_buffer_size");
 
+  const bool more_connections = fresh.limits.max_connections > running_.limits.max_connections;
   app::set_log_level(fresh.daemon.log.level);
   server_.set_limits(fresh.limits);
   running_.daemon.log.level = fresh.daemon.log.level;
   running_.limits = fresh.limits;
   report.log();
+  if (more_connections) app::check_descriptor_limit(descriptor_need(running_));
 }
 
 }  // namespace zap::echo

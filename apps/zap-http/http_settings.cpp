@@ -263,4 +263,11 @@ HttpSettings load_http_settings(const HttpFlags& flags) {
   return settings;
 }
 
+app::DescriptorNeed descriptor_need(const HttpSettings& settings) {
+  const std::int64_t max_connections = settings.limits.max_connections;
+  return {static_cast<std::uint64_t>(max_connections) + settings.file_cache.max_entries + 64,
+          "max_connections " + std::to_string(max_connections) + " and file_cache.entries " +
+              std::to_string(settings.file_cache.max_entries)};
+}
+
 }  // namespace zap::http

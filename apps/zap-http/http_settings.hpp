@@ -45,6 +45,7 @@
 
 #include "command_line.hpp"
 #include "daemon_settings.hpp"
+#include "descriptor_limit.hpp"
 #include "file_cache.hpp"
 #include "stream_server.hpp"
 
@@ -121,5 +122,9 @@ void add_http_flags(CLI::App& app, HttpFlags& flags);
 
 // Reads flags.common.config (or the embedded default when empty) and applies the flags on top.
 HttpSettings load_http_settings(const HttpFlags& flags);
+
+// The descriptors these settings need: a socket per connection, and one per file the cache keeps
+// open (a file being sent that is not in the cache takes one more while it is sent).
+app::DescriptorNeed descriptor_need(const HttpSettings& settings);
 
 }  // namespace zap::http

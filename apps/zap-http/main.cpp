@@ -56,14 +56,7 @@ int run(int argc, char** argv) {
   zell::Runtime runtime(runtime_config);
   spdlog::info("zap-http {} starting: {}", ZAP_VERSION_STRING,
                app::describe_runtime(runtime_config, runtime.worker_count()));
-  const std::int64_t max_connections = settings.limits.max_connections;
-  // A socket per connection, and a descriptor per file the cache keeps open (a file being sent
-  // that is not in the cache takes one more, while it is sent).
-  app::report_descriptor_limit(
-      app::raise_descriptor_limit(),
-      static_cast<std::uint64_t>(max_connections) + settings.file_cache.max_entries + 64,
-      "max_connections " + std::to_string(max_connections) + " and file_cache.entries " +
-          std::to_string(settings.file_cache.max_entries));
+  app::check_descriptor_limit(http::descriptor_need(settings));
 
   app::Counters counters(app::worker_placement(runtime, runtime_config), http::http_counters());
   http::HttpServer server(settings, runtime.worker_count(), counters);

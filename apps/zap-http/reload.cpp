@@ -53,11 +53,14 @@ void Reloader::reload() {
 
   report.restart_if(fresh.access_log != running_.access_log, "access_log");
 
+  const bool more_connections = now.max_connections > was.max_connections;
   app::set_log_level(fresh.daemon.log.level);
   server_.set_limits(fresh.limits);
   running_.daemon.log.level = fresh.daemon.log.level;
   running_.limits = fresh.limits;
   report.log();
+  // The running file cache's size (a file_cache change waits for a restart) with the new limit.
+  if (more_connections) app::check_descriptor_limit(descriptor_need(running_));
 }
 
 }  // namespace zap::http

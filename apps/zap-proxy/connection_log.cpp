@@ -9,7 +9,7 @@ void append_address(std::string& out, const zio::SocketAddress& address) {
     out.push_back('-');
     return;
   }
-  app::append_log_text(out, address.to_string());
+  app::append_log_text(out, address.text().view());
 }
 
 void append_name(std::string& out, const std::string* name) {

@@ -63,10 +63,7 @@ int run(int argc, char** argv) {
   zell::Runtime runtime(runtime_config);
   spdlog::info("zap-proxy {} starting: {}", ZAP_VERSION_STRING,
                app::describe_runtime(runtime_config, runtime.worker_count()));
-  const std::int64_t max_connections = settings.limits.max_connections;
-  app::report_descriptor_limit(
-      app::raise_descriptor_limit(), 2 * static_cast<std::uint64_t>(max_connections) + 64,
-      "max_connections " + std::to_string(max_connections) + " (two sockets each)");
+  app::check_descriptor_limit(proxy::descriptor_need(settings));
 
   app::Counters counters(app::worker_placement(runtime, runtime_config), proxy::proxy_counters());
   proxy::ProxyServer server(settings, runtime.worker_count(), counters);

@@ -276,4 +276,10 @@ ProxySettings load_proxy_settings(const ProxyFlags& flags) {
   return settings;
 }
 
+app::DescriptorNeed descriptor_need(const ProxySettings& settings) {
+  const std::int64_t max_connections = settings.limits.max_connections;
+  return {2 * static_cast<std::uint64_t>(max_connections) + 64,
+          "max_connections " + std::to_string(max_connections) + " (two sockets each)"};
+}
+
 }  // namespace zap::proxy

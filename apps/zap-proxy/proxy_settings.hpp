@@ -42,6 +42,7 @@
 #include "backend_pool.hpp"
 #include "command_line.hpp"
 #include "daemon_settings.hpp"
+#include "descriptor_limit.hpp"
 #include "stream_server.hpp"
 
 namespace zap::proxy {
@@ -136,5 +137,8 @@ void add_proxy_flags(CLI::App& app, ProxyFlags& flags);
 // Reads flags.common.config (there is no useful built-in config: without one, --backend is
 // required) and applies the flags on top.
 ProxySettings load_proxy_settings(const ProxyFlags& flags);
+
+// The descriptors these settings need: two sockets per connection (client and backend).
+app::DescriptorNeed descriptor_need(const ProxySettings& settings);
 
 }  // namespace zap::proxy

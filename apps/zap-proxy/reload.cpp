@@ -41,6 +41,7 @@ void Reloader::reload() {
   report.restart_if(fresh.accept_mode != running_.accept_mode, "accept");
   report.restart_if(fresh.connection_log != running_.connection_log, "connection_log");
 
+  const bool more_connections = now.max_connections > was.max_connections;
   app::set_log_level(fresh.daemon.log.level);
   server_.set_limits(fresh.limits);
   running_.daemon.log.level = fresh.daemon.log.level;
@@ -53,6 +54,7 @@ void Reloader::reload() {
     running_.sni_routes = fresh.sni_routes;
   }
   report.log();
+  if (more_connections) app::check_descriptor_limit(descriptor_need(running_));
 }
 
 }  // namespace zap::proxy

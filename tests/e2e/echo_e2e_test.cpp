@@ -4,18 +4,22 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "daemon.hpp"
+#include "listen_backlog.hpp"
 #include "process.hpp"
 #include "test_client.hpp"
 
@@ -235,6 +239,46 @@ TEST(EchoSignals, SighupReloadsLogLevelAndLimits) {
   EXPECT_TRUE(echo.process().wait_for_log("keeping the running config", kDeadline));
   expect_echo(first, 100, 3);
   first = Socket();
+  EXPECT_EQ(echo.stop(), 0);
+}
+
+std::uint16_t port_of(const std::string& address) {
+  return static_cast<std::uint16_t>(std::stoi(address.substr(address.rfind(':') + 1)));
+}
+
+// The listen backlog follows max_connections (at least 1024, capped by somaxconn), also when
+// SIGHUP changes it; and a SIGHUP that raises max_connections past the descriptor limit says so.
+TEST(EchoSignals, SighupMovesTheListenBacklogAndRechecksTheDescriptorLimit) {
+  const std::uint32_t cap = somaxconn();
+  if (cap <= 1024) GTEST_SKIP() << "net.core.somaxconn " << cap << " caps every backlog at 1024";
+  const std::uint32_t small = std::min<std::uint32_t>(cap, 1500);
+  const std::uint32_t large = std::min<std::uint32_t>(cap, 3000);
+  EchoDaemon echo(R"({"listeners": [{"port": 0}], "max_connections": 1500,
+                      "runtime": {"workers": 2}})");
+  const std::uint16_t port = port_of(echo.address());
+  using Backlogs = std::vector<std::uint32_t>;
+  EXPECT_EQ(listen_backlogs(AF_INET, port), Backlogs(2, small)) << "one per worker (SO_REUSEPORT)";
+
+  // A hard limit below what 3000 connections need (lowering a child's limit needs no privilege).
+  const rlimit lowered{.rlim_cur = 2000, .rlim_max = 2000};
+  ASSERT_EQ(::prlimit(echo.process().pid(), RLIMIT_NOFILE, &lowered, nullptr), 0) << "prlimit";
+  echo.rewrite_config(R"({"listeners": [{"port": 0}], "max_connections": 3000,
+                          "runtime": {"workers": 2}})");
+  echo.process().signal(SIGHUP);
+  EXPECT_TRUE(echo.process().wait_for_log(
+      "max_connections 3000 needs about 3064, but the limit is 2000", kDeadline))
+      << echo.process().err();
+  EXPECT_EQ(listen_backlogs(AF_INET, port), Backlogs(2, large));
+
+  echo.rewrite_config(R"({"listeners": [{"port": 0}], "max_connections": 10,
+                          "runtime": {"workers": 2}})");
+  echo.process().signal(SIGHUP);
+  ASSERT_TRUE(echo.process().wait_for_log("max_connections 3000 -> 10", kDeadline))
+      << echo.process().err();
+  EXPECT_EQ(listen_backlogs(AF_INET, port), Backlogs(2, 1024)) << "never below 1024";
+  Socket client = Socket::connect(echo.address());
+  expect_echo(client, 1000, 1);
+  client = Socket();
   EXPECT_EQ(echo.stop(), 0);
 }
 

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <iterator>
+#include <string>
+
 namespace zap::zio {
 namespace {
 
@@ -44,6 +48,32 @@ TEST(SocketAddress, ParsesAndPrintsUnixPaths) {
   EXPECT_EQ(parse_ok("/tmp/x.sock").to_string(), "unix:/tmp/x.sock");
   EXPECT_EQ(parse_ok("./rel.sock").to_string(), "unix:./rel.sock");
   EXPECT_EQ(parse_ok("unix:@abstract").to_string(), "unix:@abstract");
+}
+
+// text() is to_string() without the allocation, up to the longest address there is.
+TEST(SocketAddress, TextMatchesToStringForEveryFormUpToTheLongest) {
+  for (const std::string& text :
+       {std::string("255.255.255.255:65535"),
+        std::string("[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff%4294967295]:65535"),
+        std::string("[::ffff:255.255.255.255]:1"), std::string("unix:/run/zap.sock"),
+        "unix:/" + std::string(106, 'p'),  // 107 bytes and the NUL
+        "unix:@" + std::string(106, 'a')}) {
+    const SocketAddress a = parse_ok(text);
+    EXPECT_EQ(a.text().view(), a.to_string());
+    EXPECT_EQ(a.text().view(), text);
+  }
+  EXPECT_EQ(SocketAddress().text().view(), "<unspecified>");
+
+  // From the kernel: an abstract name may fill all of sun_path after its NUL (107 bytes), and a
+  // connecting client's peer is unnamed (the family alone).
+  sockaddr_un native{};
+  native.sun_family = AF_UNIX;
+  std::fill(native.sun_path + 1, std::end(native.sun_path), 'a');
+  const auto* sa = reinterpret_cast<const sockaddr*>(&native);
+  const SocketAddress abstract = SocketAddress::from_native(sa, sizeof(native));
+  EXPECT_EQ(abstract.text().view(), "unix:@" + std::string(107, 'a'));
+  EXPECT_EQ(abstract.text().view(), abstract.to_string());
+  EXPECT_EQ(SocketAddress::from_native(sa, sizeof(sa_family_t)).text().view(), "unix:");
 }
 
 TEST(SocketAddress, RejectsMalformedTextWithSpecificErrors) {

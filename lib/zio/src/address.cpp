@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <net/if.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -215,30 +216,57 @@ void SocketAddress::set_port(std::uint16_t port) noexcept {
   if (family() == AF_INET6) storage_.v6.sin6_port = htons(port);
 }
 
-std::string SocketAddress::to_string() const {
+void SocketAddress::Text::append(std::string_view part) noexcept {
+  const std::size_t n = std::min(part.size(), kCapacity - size_);  // cannot cut: see kCapacity
+  std::memcpy(data_ + size_, part.data(), n);
+  size_ += n;
+}
+
+SocketAddress::Text SocketAddress::text() const noexcept {
+  Text out;
   char buf[INET6_ADDRSTRLEN + 1] = {};
+  char number[16];
+  const auto decimal = [&number](std::uint32_t value) {
+    return std::string_view(number, std::to_chars(number, number + sizeof number, value).ptr);
+  };
   switch (family()) {
     case AF_INET:
       inet_ntop(AF_INET, &storage_.v4.sin_addr, buf, sizeof(buf));
-      return std::string(buf) + ":" + std::to_string(port());
-    case AF_INET6: {
+      out.append(buf);
+      out.append(":");
+      out.append(decimal(port()));
+      break;
+    case AF_INET6:
       inet_ntop(AF_INET6, &storage_.v6.sin6_addr, buf, sizeof(buf));
-      std::string out = "[" + std::string(buf);
-      if (storage_.v6.sin6_scope_id != 0) out += "%" + std::to_string(storage_.v6.sin6_scope_id);
-      return out + "]:" + std::to_string(port());
-    }
+      out.append("[");
+      out.append(buf);
+      if (storage_.v6.sin6_scope_id != 0) {
+        out.append("%");
+        out.append(decimal(storage_.v6.sin6_scope_id));
+      }
+      out.append("]:");
+      out.append(decimal(port()));
+      break;
     case AF_UNIX: {
       const auto path_len =
           len_ > offsetof(sockaddr_un, sun_path) ? len_ - offsetof(sockaddr_un, sun_path) : 0;
-      if (path_len == 0) return "unix:";  // unnamed (e.g. a connecting client)
-      if (storage_.un.sun_path[0] == '\0')
-        return "unix:@" + std::string(storage_.un.sun_path + 1, path_len - 1);
-      return "unix:" + std::string(storage_.un.sun_path, strnlen(storage_.un.sun_path, path_len));
+      out.append("unix:");
+      if (path_len == 0) break;  // unnamed (e.g. a connecting client)
+      if (storage_.un.sun_path[0] == '\0') {
+        out.append("@");
+        out.append(std::string_view(storage_.un.sun_path + 1, path_len - 1));
+      } else {
+        out.append(std::string_view(storage_.un.sun_path, strnlen(storage_.un.sun_path, path_len)));
+      }
+      break;
     }
     default:
-      return "<unspecified>";
+      out.append("<unspecified>");
   }
+  return out;
 }
+
+std::string SocketAddress::to_string() const { return std::string(text().view()); }
 
 bool operator==(const SocketAddress& a, const SocketAddress& b) noexcept {
   return a.len_ == b.len_ && std::memcmp(&a.storage_, &b.storage_, a.len_) == 0;

@@ -14,6 +14,7 @@
 //   if (ec) std::fprintf(stderr, "bad address: %s\n", ec.message().c_str());
 //   ::bind(fd, addr.data(), addr.size());
 //   std::string text = addr.to_string();  // "[::1]:8080"
+//   log_line += addr.text().view();        // the same, without an allocation
 //
 // Thread-safety: a value type; const access from many threads is safe.
 #pragma once
@@ -22,6 +23,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -45,6 +47,21 @@ enum class AddressError {
 
 class SocketAddress {
  public:
+  // to_string()'s text in a fixed buffer, for per-connection log lines that must not allocate.
+  class Text {
+   public:
+    // Room for the longest: "unix:@" and a 107-byte abstract name; IPv6 with a scope id and a
+    // port takes at most 64.
+    static constexpr std::size_t kCapacity = 120;
+    [[nodiscard]] std::string_view view() const noexcept { return {data_, size_}; }
+
+   private:
+    friend class SocketAddress;
+    void append(std::string_view part) noexcept;
+    char data_[kCapacity];
+    std::size_t size_ = 0;
+  };
+
   SocketAddress() noexcept;  // empty (family AF_UNSPEC)
 
   // Parses `text` (forms above). On failure returns an empty address and sets `ec`.
@@ -69,6 +86,7 @@ class SocketAddress {
   [[nodiscard]] socklen_t* size_ptr() noexcept { return &len_; }
 
   [[nodiscard]] std::string to_string() const;  // "1.2.3.4:80", "[::1]:80", "unix:/path"
+  [[nodiscard]] Text text() const noexcept;     // the same text, without allocating
   friend bool operator==(const SocketAddress& a, const SocketAddress& b) noexcept;
 
  private:
