@@ -133,6 +133,27 @@ TEST_P(LoopTest, DeadlineFailsASilentRecvWithEtimedout) {
   ::close(sv[1]);
 }
 
+// Deadlines of a second or more are armed from the coarse clock (deadline_clock.hpp), which
+// lags the precise one by up to a tick: the deadline must still never pass early.
+TEST_P(LoopTest, ADeadlineOfASecondNeverFiresEarly) {
+  int sv[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+  UniqueFd a(sv[0]), b(sv[1]);
+  char buf[16];
+  Outcome out;
+  Operation op(&record, &out);
+  op.prep_recv(a.get(), buf, sizeof(buf));
+  op.set_timeout(1s);
+  const auto start = std::chrono::steady_clock::now();
+  loop().submit(op);
+  ASSERT_TRUE(run_until(
+      loop(), [&] { return out.calls == 1; }, 5s));
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(out.result.error(), std::errc::timed_out);
+  EXPECT_GE(elapsed, 1s);
+  EXPECT_LT(elapsed, 3s);
+}
+
 TEST_P(LoopTest, DeadlineDoesNotFireWhenTheOpCompletesFirst) {
   int sv[2];
   ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);

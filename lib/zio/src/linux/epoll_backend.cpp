@@ -11,21 +11,12 @@
 #include <cerrno>
 #include <climits>
 
+#include "linux/deadline_clock.hpp"
+
 namespace zap::zio::detail {
 namespace {
 constexpr int kDeliveryRounds = 8;
-
-// now + after, saturated: nanoseconds::max() means "never", not a wrap into the past.
-std::int64_t expiry_after(std::int64_t now, std::int64_t after) noexcept {
-  return after > INT64_MAX - now ? INT64_MAX : now + after;
-}
 }  // namespace
-
-std::int64_t monotonic_now_ns() noexcept {
-  timespec ts{};
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);  // vDSO: no syscall
-  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
 
 EpollBackend::EpollBackend(int epoll_fd, int wake_fd, unsigned max_events)
     : Backend(BackendKind::epoll, wake_fd),
@@ -188,7 +179,7 @@ void EpollBackend::submit(Operation& op) noexcept {
     park(op, fd, write);
   }
   if (op.state_ == Operation::State::queued && op.timeout_ns_ > 0)
-    timers_.push(op, expiry_after(monotonic_now_ns(), op.timeout_ns_));
+    timers_.push(op, deadline_after(op.timeout_ns_));
 }
 
 void EpollBackend::cancel(Operation& op) noexcept {

@@ -83,6 +83,4 @@ class EpollBackend final : public Backend {
   bool has_pwait2_ = true;
 };
 
-std::int64_t monotonic_now_ns() noexcept;
-
 }  // namespace zap::zio::detail

@@ -11,6 +11,7 @@
 #include <ctime>
 #include <string>
 
+#include "linux/deadline_clock.hpp"
 #include "linux/uring_backend.hpp"
 #include "zap/zio/address.hpp"
 
@@ -18,12 +19,6 @@ namespace zap::zio::detail {
 namespace {
 
 constexpr unsigned kReapBatch = 64;
-
-std::int64_t monotonic_ns() noexcept {
-  timespec ts{};
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
 
 static_assert(sizeof(__kernel_timespec) == 2 * sizeof(std::int64_t), "Operation::ts_ layout");
 
@@ -283,8 +278,7 @@ void UringBackend::prep(Operation& op) noexcept {
 
 void UringBackend::arm_deadline(Operation& op) {
   if (op.timeout_ns_ <= 0) return;
-  const std::int64_t now = monotonic_ns();
-  deadlines_.push(op, op.timeout_ns_ > INT64_MAX - now ? INT64_MAX : now + op.timeout_ns_);
+  deadlines_.push(op, deadline_after(op.timeout_ns_));
 }
 
 bool UringBackend::expire_deadlines(std::int64_t now) noexcept {
@@ -492,7 +486,7 @@ std::size_t UringBackend::run_once(std::int64_t timeout_ns) noexcept {
     prep_cancel(*op);
   }
   if (!deadlines_.empty()) {
-    const std::int64_t now = monotonic_ns();
+    const std::int64_t now = monotonic_now_ns();
     expire_deadlines(now);
     timeout_ns = bound_by_deadlines(timeout_ns, now);
   }
@@ -521,7 +515,7 @@ std::size_t UringBackend::run_once(std::int64_t timeout_ns) noexcept {
   (void)rc;
   // A deadline that passed during the wait: its cancel goes out now, so that the op's ECANCELED
   // (-> ETIMEDOUT) is usually reaped in this same turn.
-  if (!deadlines_.empty() && expire_deadlines(monotonic_ns())) io_uring_submit(&ring_);
+  if (!deadlines_.empty() && expire_deadlines(monotonic_now_ns())) io_uring_submit(&ring_);
   if (!deferred_closes_.empty()) flush_deferred_closes();
 
   std::size_t delivered = reap();
