@@ -23,4 +23,16 @@ zio::SocketAddress read_host_port(JsonReader& reader) {
   return address;
 }
 
+void refuse_repeated_listener(const JsonReader& reader, const zio::SocketAddress& address,
+                              const std::vector<zio::SocketAddress>& earlier,
+                              const std::string& listeners_key) {
+  if (address.port() == 0) return;
+  for (std::size_t i = 0; i < earlier.size(); ++i) {
+    if (earlier[i] == address) {
+      reader.fail("port", address.to_string() + " is already " + listeners_key + "[" +
+                              std::to_string(i) + "]");
+    }
+  }
+}
+
 }  // namespace zap::app

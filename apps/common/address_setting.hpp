@@ -7,6 +7,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <zap/zio/address.hpp>
 
@@ -19,5 +20,12 @@ zio::SocketAddress parse_address_setting(const std::string& text, const std::str
 
 // Reads "host" (default "127.0.0.1") and "port" (required, 0-65535) from `reader`.
 zio::SocketAddress read_host_port(JsonReader& reader);
+
+// Fails at `reader`'s "port" if `address` (a port other than 0) is already in `earlier`, the
+// listeners read before it: two listeners on one address would share its connections.
+// `listeners_key` names the array in the message ("listeners").
+void refuse_repeated_listener(const JsonReader& reader, const zio::SocketAddress& address,
+                              const std::vector<zio::SocketAddress>& earlier,
+                              const std::string& listeners_key = "listeners");
 
 }  // namespace zap::app

@@ -1,5 +1,6 @@
 #include "listen_socket.hpp"
 
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -12,8 +13,10 @@ namespace zap::app {
 
 namespace {
 
-[[noreturn]] void fail(const char* what, const zio::SocketAddress& address, std::error_code ec) {
-  throw std::runtime_error(std::string(what) + " " + address.to_string() + ": " + ec.message());
+[[noreturn]] void fail(const char* what, const zio::SocketAddress& address, std::error_code ec,
+                       const char* why = "") {
+  throw std::runtime_error(std::string(what) + " " + address.to_string() + ": " + ec.message() +
+                           why);
 }
 
 }  // namespace
@@ -48,6 +51,27 @@ zio::UniqueFd bind_udp(const zio::SocketAddress& address, bool reuse_port) {
     fail("cannot bind UDP", address, {errno, std::system_category()});
   }
   return fd;
+}
+
+void refuse_address_in_use(const zio::SocketAddress& address, int type) {
+  if (address.port() == 0) return;
+  std::error_code ec;
+  const zio::UniqueFd probe = zio::open_socket(address.family(), type, ec);
+  if (ec) return;  // the real bind will say what is wrong
+  const int one = 1;
+  // TCP: SO_REUSEADDR as the listeners have it, so that connections of an earlier run still in
+  // TIME_WAIT do not count as a user; only a listening socket then conflicts. UDP: without it,
+  // as with it any number of sockets could bind the port.
+  if (type == SOCK_STREAM)
+    (void)::setsockopt(probe.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (address.family() == AF_INET6) {
+    (void)::setsockopt(probe.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  }
+  if (::bind(probe.get(), address.data(), address.size()) != 0 && errno == EADDRINUSE) {
+    fail(type == SOCK_STREAM ? "cannot listen on" : "cannot bind UDP", address,
+         std::error_code(EADDRINUSE, std::system_category()),
+         " (another process has it: the listeners' SO_REUSEPORT sockets would share its traffic)");
+  }
 }
 
 zio::SocketAddress bound_address(int fd) {

@@ -29,6 +29,12 @@ zio::UniqueFd listen_tcp(const zio::SocketAddress& address, bool reuse_port,
                          const AcceptedOptions& accepted = {}, int backlog = 1024);
 // A bound UDP socket (SO_REUSEPORT when asked); throws std::runtime_error on failure.
 zio::UniqueFd bind_udp(const zio::SocketAddress& address, bool reuse_port);
+// Throws std::runtime_error ("cannot listen on 127.0.0.1:80: Address already in use (...)") if
+// another socket already has `address` (type SOCK_STREAM: a listener; SOCK_DGRAM: any bound
+// socket). Called once per address before binding SO_REUSEPORT sockets to it: those would
+// otherwise bind beside another process's (of the same user) and share its traffic, where nginx
+// refuses to start. Port 0: nothing to check.
+void refuse_address_in_use(const zio::SocketAddress& address, int type);
 // The address the kernel gave `fd` (resolves port 0).
 zio::SocketAddress bound_address(int fd);
 

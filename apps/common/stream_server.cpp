@@ -36,6 +36,7 @@ StreamServer::StreamServer(std::string name, const std::vector<zio::SocketAddres
       backlog_(backlog_for(max_connections)) {
   const bool per_worker = mode_ == AcceptMode::kPerWorker;
   for (zio::SocketAddress address : addresses) {
+    if (per_worker) refuse_address_in_use(address, SOCK_STREAM);
     Listener listener;
     for (std::size_t i = 0; i < (per_worker ? workers_ : 1); ++i) {
       listener.sockets.push_back(listen_tcp(address, per_worker, accepted, backlog_));

@@ -38,6 +38,7 @@ EchoServer::EchoServer(const EchoSettings& settings, std::size_t workers, app::C
     if (!wanted.udp) continue;
     UdpListener listener;
     zio::SocketAddress address = wanted.address;
+    if (per_worker) app::refuse_address_in_use(address, SOCK_DGRAM);
     for (std::size_t i = 0; i < (per_worker ? std::max<std::size_t>(workers, 1) : 1); ++i) {
       listener.sockets.push_back(app::bind_udp(address, per_worker));
       if (i == 0) address = app::bound_address(listener.sockets.front().get());

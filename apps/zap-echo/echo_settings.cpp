@@ -15,6 +15,13 @@ EchoSettings read_echo_settings(const nlohmann::json& json) {
     ListenerSettings listener;
     listener.address = app::read_host_port(reader);
     listener.udp = reader.choice("protocol", {"tcp", "udp"}, "tcp") == "udp";
+    // One port may carry both protocols: only the same protocol's listeners count (the others
+    // stand in as empty addresses, which keeps the indices in the message right).
+    std::vector<zio::SocketAddress> same_protocol;
+    for (const ListenerSettings& earlier : settings.listeners) {
+      same_protocol.push_back(earlier.udp == listener.udp ? earlier.address : zio::SocketAddress());
+    }
+    app::refuse_repeated_listener(reader, listener.address, same_protocol);
     reader.finish();
     settings.listeners.push_back(listener);
   }

@@ -111,7 +111,9 @@ HttpSettings read_http_settings(const nlohmann::json& json, const std::string& c
   HttpSettings settings;
   settings.daemon = app::read_daemon_settings(root);
   for (app::JsonReader& reader : root.array("listeners")) {
-    settings.listeners.push_back(app::read_host_port(reader));
+    const zio::SocketAddress address = app::read_host_port(reader);
+    app::refuse_repeated_listener(reader, address, settings.listeners);
+    settings.listeners.push_back(address);
     settings.proxy_protocol.push_back(reader.boolean("proxy_protocol", false));
     reader.finish();
   }

@@ -133,7 +133,9 @@ ProxySettings read_proxy_settings(const nlohmann::json& json, const std::string&
     settings.pools.push_back(std::move(pool));
   }
   for (app::JsonReader& reader : root.array("listeners")) {
-    settings.listeners.push_back(app::read_host_port(reader));
+    const zio::SocketAddress address = app::read_host_port(reader);
+    app::refuse_repeated_listener(reader, address, settings.listeners);
+    settings.listeners.push_back(address);
     settings.proxy_protocol.push_back(reader.boolean("proxy_protocol", false));
     settings.listener_pool.push_back(pool_index(reader, "default", settings.pools));
     settings.sni_routes.push_back(read_sni_routes(reader, settings.pools));

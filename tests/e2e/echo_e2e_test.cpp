@@ -158,6 +158,11 @@ TEST(EchoConfig, CheckAcceptsTheExampleAndRejectsMistakes) {
       {R"({"admin": {"listen": "nowhere"}})", "admin.listen:"},
       {R"({"log": {"level": "loud"}})", "log.level: expected one of"},
       {"{\"listeners\": [", "invalid JSON"},
+      {R"({"listeners": [{"port": 7007}, {"port": 7008}, {"port": 7007}]})",
+       "listeners[2].port: 127.0.0.1:7007 is already listeners[0]"},
+      {R"({"listeners": [{"port": 7007, "protocol": "udp"}, {"port": 7007},
+                         {"port": 7007, "protocol": "udp"}]})",
+       "listeners[2].port: 127.0.0.1:7007 is already listeners[0]"},
   };
   for (const auto& [text, message] : cases) {
     const RunResult bad =
@@ -377,6 +382,27 @@ TEST(EchoListeners, ThePortFileListsListenersInConfigOrderWhateverTheirProtocol)
   expect_echo(tcp, 1000, 3);
   tcp = Socket();
   EXPECT_EQ(echo.stop(), 0);
+}
+
+// Per-worker listeners are SO_REUSEPORT sockets, which could bind beside another process's
+// listener and take part of its connections: a taken address is refused at start, as nginx does.
+TEST(EchoListeners, AnAddressAnotherProcessListensOnIsRefused) {
+  EchoDaemon first(R"({"listeners": [{"port": 0}, {"port": 0, "protocol": "udp"}]})");
+  for (const std::string protocol : {"tcp", "udp"}) {
+    const std::string& taken = first.address(protocol == "tcp" ? 0 : 1);
+    const std::string port = taken.substr(taken.rfind(':') + 1);
+    TempDir dir;
+    const std::string config = R"({"listeners": [{"port": )" + port + R"(, "protocol": ")" +
+                               protocol + R"("}], "accept": "per_worker"})";
+    const RunResult second = run_to_exit(echo_binary(), {"--config", dir.write("c.json", config)});
+    EXPECT_NE(second.code, 0) << protocol;
+    EXPECT_NE(second.err.find(taken + ": Address already in use"), std::string::npos)
+        << protocol << ": " << second.err;
+  }
+  Socket client = Socket::connect(first.address());
+  expect_echo(client, 1000, 1);
+  client = Socket();
+  EXPECT_EQ(first.stop(), 0);
 }
 
 TEST(EchoListeners, Ipv6LoopbackWhenAvailable) {
