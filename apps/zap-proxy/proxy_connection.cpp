@@ -1,5 +1,7 @@
 #include "proxy_connection.hpp"
 
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -11,6 +13,7 @@
 #include <spdlog/spdlog.h>
 #include <zap/zell/io.hpp>
 #include <zap/zell/runtime.hpp>
+#include <zap/zell/sleep.hpp>
 #include <zap/zimalloc/zimalloc.hpp>
 #include <zap/zio/socket.hpp>
 
@@ -50,6 +53,9 @@ struct Relay {
   std::int64_t last_activity_ns = 0;   // the last byte received or fully sent, either way
   int writes_in_flight = 0;            // a write in progress is activity, however slow
   bool timed_out = false;              // idle: both directions were ended at once
+  // A side's stream ended in an error (a reset): the other side is closed with a reset too,
+  // once it has taken what was relayed (index: the side to reset is the server).
+  bool reset[2] = {false, false};
   // The first failure that ended a side (kDone: none); a timeout is told by timed_out instead.
   ConnectionEnd failure = ConnectionEnd::kDone;
   // The two directions' tasks (index: to_backend), so that one can end the other.
@@ -79,8 +85,10 @@ void note_failure(const zio::Result& r, Relay& relay, ConnectionEnd end) noexcep
 
 // One direction: everything received from `from` is sent to `to`, in order.
 //   `from` sends a FIN:   `to` gets a FIN; the other direction goes on (half-close).
-//   `from` resets:        `to` gets a FIN after all that was relayed, and the other direction,
-//                         which could only write to the dead `from`, is ended.
+//   `from` resets:        `to` gets a reset, once it has acknowledged all that was relayed (as
+//                         HAProxy mimics on one side what it got on the other: a FIN would
+//                         make a cut stream look complete), and the other direction, which
+//                         could only write to the dead `from`, is ended.
 //   a write to `to` fails: this direction ends; the other goes on delivering what `to` had
 //                         already sent (it ends when `to`'s stream does).
 //   idle timeout:         both directions end.
@@ -120,12 +128,14 @@ zell::Task<void> pump(Relay& relay, bool to_backend) {
       other->cancel();
       co_return;
     }
-    if (!got || got.bytes() == 0) {
+    if (got && got.bytes() == 0) {
       ::shutdown(to, SHUT_WR);  // pass the end on, after everything relayed so far
-      if (!got) {
-        note_failure(got, relay, from_failed);
-        other->cancel();  // it could only write to `from`, which is gone
-      }
+      co_return;
+    }
+    if (!got) {
+      if (got.raw() != -ECANCELED) relay.reset[to_backend ? 1 : 0] = true;
+      note_failure(got, relay, from_failed);
+      other->cancel();  // it could only write to `from`, which is gone
       co_return;
     }
     relay.last_activity_ns = monotonic_ns();
@@ -155,6 +165,25 @@ zell::Task<void> pump(Relay& relay, bool to_backend) {
     }
     buffer.adapt(got.bytes());  // (every byte of it is sent: the buffer may move)
   }
+}
+
+// Closes `socket` with a reset (SO_LINGER 0) once its peer has acknowledged every byte sent to it
+// (SIOCOUTQ: unsent and unacknowledged bytes), so that the reset ends a stream whose bytes all
+// arrived rather than cutting them; a peer that takes nothing more for `patience` is reset
+// anyway.
+zell::Task<void> reset_once_delivered(zio::UniqueFd socket, std::chrono::nanoseconds patience) {
+  int left = 0;
+  std::int64_t progress_ns = monotonic_ns();
+  while (::ioctl(socket.get(), SIOCOUTQ, &left) == 0 && left > 0) {
+    const int before = left;
+    co_await zell::sleep_for(milliseconds(5));
+    if (::ioctl(socket.get(), SIOCOUTQ, &left) != 0) break;
+    if (left < before) progress_ns = monotonic_ns();
+    if (monotonic_ns() - progress_ns >= patience.count()) break;
+  }
+  const linger abort_on_close{1, 0};
+  (void)::setsockopt(socket.get(), SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close);
+  co_await zell::close(socket.release());
 }
 
 // Holds a backend's count of connections (picked or relaying), taken by BackendPool::pick(),
@@ -500,10 +529,21 @@ zell::Task<void> proxy_connection(zio::UniqueFd client, app::ConnectionGate::Tic
     co_await zell::close(client.release());
   } else {
     // What a peer still sends (after its stream ended the other way, or after a write to it
-    // failed) is drained, so that closing does not reset what it was sent last.
-    co_await app::lingering_close(std::move(server));
+    // failed) is drained, so that closing does not reset what it was sent last -- unless the
+    // other side reset: then so does this one.
+    const std::int64_t idle_ms = shared.idle_timeout_ms.load(std::memory_order_relaxed);
+    const std::chrono::nanoseconds patience(milliseconds(idle_ms > 0 ? idle_ms : 60'000));
+    if (relay.reset[1]) {
+      co_await reset_once_delivered(std::move(server), patience);
+    } else {
+      co_await app::lingering_close(std::move(server));
+    }
     active.reset();
-    co_await app::lingering_close(std::move(client));
+    if (relay.reset[0]) {
+      co_await reset_once_delivered(std::move(client), patience);
+    } else {
+      co_await app::lingering_close(std::move(client));
+    }
   }
 }
 

@@ -346,6 +346,52 @@ TEST(ProxyRelay, AFailedWriteToTheBackendDoesNotCutWhatTheBackendAlreadySent) {
   EXPECT_TRUE(got.data == answer) << "the answer was cut or corrupted";
 }
 
+// Waits until the peer has acknowledged every byte sent on `socket` (so that a reset cannot
+// destroy them in flight).
+void wait_until_delivered(const Socket& socket) {
+  for (int unsent = 1, i = 0; unsent > 0 && i < 2500; ++i) {
+    ::ioctl(socket.fd(), SIOCOUTQ, &unsent);
+    if (unsent > 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
+// A side that resets after its bytes: the other side gets every one of them, then a reset too --
+// not a FIN, which would make the cut stream look complete (HAProxy mimics one side's end on the
+// other). Both ways.
+TEST(ProxyRelay, AResetIsPassedOnAfterTheBytesBeforeIt) {
+  Listener backend;
+  ProxyDaemon proxy(
+      proxy_config({backend_json(backend.address())}, R"(, "health_check": {"enabled": false})"));
+  const std::string down = pattern(200 << 10, 31);
+  const std::string up = pattern(100 << 10, 32);
+  {  // the backend resets
+    Socket client = Socket::connect(proxy.address());
+    ASSERT_TRUE(client.send_all("go"));
+    Socket server = backend.accept();
+    ASSERT_EQ(server.recv_exact(2), "go");
+    ASSERT_TRUE(server.send_all(down));
+    wait_until_delivered(server);
+    server.abort();
+    const Socket::Drained got = client.recv_until_closed();
+    EXPECT_TRUE(got.closed);
+    EXPECT_TRUE(got.reset) << "the backend's reset reached the client as a FIN";
+    EXPECT_EQ(got.data.size(), down.size());
+    EXPECT_TRUE(got.data == down) << "bytes before the reset were lost or changed";
+  }
+  {  // the client resets
+    Socket client = Socket::connect(proxy.address());
+    ASSERT_TRUE(client.send_all(up));
+    Socket server = backend.accept();
+    wait_until_delivered(client);
+    client.abort();
+    const Socket::Drained got = server.recv_until_closed();
+    EXPECT_TRUE(got.closed);
+    EXPECT_TRUE(got.reset) << "the client's reset reached the backend as a FIN";
+    EXPECT_EQ(got.data.size(), up.size());
+    EXPECT_TRUE(got.data == up) << "bytes before the reset were lost or changed";
+  }
+}
+
 TEST(ProxyRelay, AnIdleConnectionIsClosedButAStreamingOneIsNot) {
   auto a = echo_backend();
   ProxyDaemon proxy(proxy_config({backend_json(a->address())}, R"(, "idle_timeout_ms": 300)"));
