@@ -78,10 +78,20 @@ std::string Counters::render_json() const {
   return total.dump(2) + "\n";
 }
 
+namespace {
+
+// A counter's family ends in "_total" (once: "connections_total" stays as it is).
+std::string metric_name(const std::string& prefix, const std::string& name, bool gauge) {
+  const bool has_suffix = name.size() >= 6 && name.compare(name.size() - 6, 6, "_total") == 0;
+  return prefix + "_" + name + (gauge || has_suffix ? "" : "_total");
+}
+
+}  // namespace
+
 std::string Counters::render_prometheus(const std::string& prefix) const {
   std::string out;
   for (const auto& f : kFields) {
-    const std::string name = prefix + "_" + f.name + (f.gauge ? "" : "_total");
+    const std::string name = metric_name(prefix, f.name, f.gauge);
     out += "# HELP " + name + " " + f.help + "\n";
     out += "# TYPE " + name + (f.gauge ? " gauge\n" : " counter\n");
     for (std::size_t i = 0; i < workers_.size(); ++i) {
@@ -91,7 +101,7 @@ std::string Counters::render_prometheus(const std::string& prefix) const {
   }
   for (std::size_t e = 0; e < extras_.size(); ++e) {
     const ExtraCounter& extra = extras_[e];
-    const std::string name = prefix + "_" + extra.name + (extra.gauge ? "" : "_total");
+    const std::string name = metric_name(prefix, extra.name, extra.gauge);
     out += "# HELP " + name + " " + extra.help + "\n";
     out += "# TYPE " + name + (extra.gauge ? " gauge\n" : " counter\n");
     for (std::size_t i = 0; i < workers_.size(); ++i) {

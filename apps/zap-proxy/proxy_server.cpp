@@ -366,8 +366,8 @@ std::string ProxyServer::render_backends_prometheus() const {
       {"zap_proxy_backend_up", "gauge", "1 if the backend is up"},
       {"zap_proxy_backend_active", "gauge", "Connections relayed to the backend now"},
       {"zap_proxy_backend_connections_total", "counter", "Connections relayed to the backend"},
-      {"zap_proxy_backend_connect_failures_total", "counter",
-       "Connects to the backend that failed"},
+      // (Not "..._connect_failures_total": that family is the per-worker counter's.)
+      {"zap_proxy_backend_failed_connects_total", "counter", "Connects to the backend that failed"},
       {"zap_proxy_backend_bytes_to_backend_total", "counter", "Bytes sent to the backend"},
       {"zap_proxy_backend_bytes_from_backend_total", "counter", "Bytes received from the backend"},
   };

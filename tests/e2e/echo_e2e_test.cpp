@@ -443,6 +443,8 @@ TEST(EchoAdmin, StatsAndMetricsAnswerAndJunkIsRefused) {
   EXPECT_EQ(metrics.status, 200);
   EXPECT_NE(metrics.body.find("# TYPE zap_echo_connections_open gauge"), std::string::npos);
   EXPECT_NE(metrics.body.find("zap_echo_bytes_in_total{worker=\"0\"}"), std::string::npos);
+  EXPECT_NE(metrics.body.find("zap_echo_connections_total{worker=\"0\"}"), std::string::npos);
+  EXPECT_EQ(prometheus_text_problems(metrics.body), "") << metrics.body;
 
   EXPECT_EQ(http_get(echo.admin(), "/nope").status, 404);
   EXPECT_EQ(http_get(echo.admin(), "/stats?pretty=1").status, 200);

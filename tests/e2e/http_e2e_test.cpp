@@ -592,6 +592,8 @@ TEST(HttpProxyProtocol, TheHeadersClientIsLoggedAndOneWithoutAHeaderIsClosed) {
   Socket::connect(http.address(0));  // a TCP probe: connects, closes -- not an error
   ASSERT_TRUE(http.wait_for_stat("connections_total", 8));
   EXPECT_EQ(http.stats().value("errors", 0), 3) << http.stats().dump();
+  const HttpReply metrics = http_get(http.admin(), "/metrics");
+  EXPECT_EQ(prometheus_text_problems(metrics.body), "") << metrics.body;
   // The other listener expects no header: a PROXY line there is a malformed request.
   EXPECT_EQ(http_request(http.address(1), get("/a.txt?plain")).body, "aaaa");
   EXPECT_EQ(http_request(http.address(1), v1 + get("/a.txt")).status, 400);

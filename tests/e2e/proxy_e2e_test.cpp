@@ -767,6 +767,7 @@ TEST(ProxyPools, EachListenerRelaysToItsOwnPool) {
   EXPECT_EQ(stats["backends"][1]["pool"], "db");
   EXPECT_EQ(stats["backends"][1]["address"], db->address());
   const HttpReply metrics = http_get(proxy.admin(), "/metrics");
+  EXPECT_EQ(prometheus_text_problems(metrics.body), "") << metrics.body;
   EXPECT_NE(metrics.body.find("zap_proxy_backend_connections_total{pool=\"db\",backend=\"" +
                               db->address() + "\"} 2"),
             std::string::npos)

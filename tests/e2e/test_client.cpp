@@ -10,6 +10,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <set>
+#include <sstream>
+#include <string>
 #include <utility>
 
 namespace zap::e2e {
@@ -182,6 +185,34 @@ void Socket::abort() {
   linger l{1, 0};
   ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &l, sizeof l);
   ::close(std::exchange(fd_, -1));
+}
+
+std::string prometheus_text_problems(const std::string& text) {
+  std::string problems;
+  std::set<std::string> families;  // every family whose TYPE line was seen
+  std::string current;             // the family of the last TYPE line
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty() || line.rfind("# HELP ", 0) == 0) continue;
+    if (line.rfind("# TYPE ", 0) == 0) {
+      std::istringstream fields(line.substr(7));
+      std::string name, type;
+      fields >> name >> type;
+      if (!families.insert(name).second) problems += "family " + name + " has two TYPE lines\n";
+      const bool total = name.size() > 6 && name.compare(name.size() - 6, 6, "_total") == 0;
+      const bool twice = name.find("_total_total") != std::string::npos;
+      if (type == "counter" && (!total || twice)) problems += "counter " + name + "\n";
+      current = name;
+      continue;
+    }
+    const std::string name = line.substr(0, line.find_first_of("{ "));
+    if (name != current) problems += "sample of " + name + " not under its TYPE line\n";
+    if (line.find(' ', line.find('}') == std::string::npos ? 0 : line.find('}')) ==
+        std::string::npos) {
+      problems += "no value: " + line + "\n";
+    }
+  }
+  return problems;
 }
 
 HttpReply http_exchange(const std::string& address, const std::string& request) {

@@ -65,6 +65,11 @@ class Listener {
   std::string address_;
 };
 
+// What makes `text` invalid Prometheus text exposition ("" if nothing): a family with two TYPE
+// lines, samples of a family apart from its TYPE line or before it, a counter family whose
+// name does not end in "_total" once, a sample line without a value.
+std::string prometheus_text_problems(const std::string& text);
+
 struct HttpReply {
   int status = 0;  // 0: no parsable reply
   std::string headers;
