@@ -38,6 +38,20 @@ constexpr std::string_view trim_ows(std::string_view s) {
 }
 
 // Non-empty digits only, no sign, no overflow past 2^63 - 1 (so lengths stay signed-safe).
+// Digits only, of any length; a value past UINT64_MAX saturates there (byte positions: a number
+// larger than any file is as good as infinity).
+constexpr bool parse_decimal_saturating(std::string_view s, std::uint64_t& out) {
+  if (s.empty()) return false;
+  std::uint64_t value = 0;
+  for (const char c : s) {
+    if (!is_digit(c)) return false;
+    const auto digit = static_cast<std::uint64_t>(c - '0');
+    value = value > (UINT64_MAX - digit) / 10 ? UINT64_MAX : value * 10 + digit;
+  }
+  out = value;
+  return true;
+}
+
 constexpr bool parse_decimal(std::string_view s, std::uint64_t& out) {
   if (s.empty() || s.size() > 18) return false;  // 18 digits never overflow
   std::uint64_t value = 0;

@@ -18,15 +18,15 @@ Spec parse_spec(std::string_view spec, std::uint64_t size, ByteRange& range) {
   std::uint64_t last = 0;
   if (first_text.empty()) {  // suffix range "-N": the last N bytes
     std::uint64_t suffix = 0;
-    if (!parse_decimal(last_text, suffix)) return Spec::kMalformed;
+    if (!parse_decimal_saturating(last_text, suffix)) return Spec::kMalformed;
     if (suffix == 0 || size == 0) return Spec::kUnsatisfiable;
     range = {suffix >= size ? 0 : size - suffix, size - 1};
     return Spec::kSatisfiable;
   }
-  if (!parse_decimal(first_text, first)) return Spec::kMalformed;
+  if (!parse_decimal_saturating(first_text, first)) return Spec::kMalformed;
   if (last_text.empty()) {
     last = UINT64_MAX;  // "N-": to the end
-  } else if (!parse_decimal(last_text, last) || last < first) {
+  } else if (!parse_decimal_saturating(last_text, last) || last < first) {
     return Spec::kMalformed;  // invalid: the header is ignored, not refused (RFC 9110 14.1.1)
   }
   if (first >= size) return Spec::kUnsatisfiable;

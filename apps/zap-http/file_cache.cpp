@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <ctime>
 
 namespace zap::http {
 
@@ -159,7 +160,10 @@ std::shared_ptr<CachedFile> FileCache::load(std::string_view path, std::error_co
   if (!file->directory) {
     file->content_type = types_.lookup(path);
     file->etag_size = format_etag(file->mtime, file->size, file->etag_text).size();
-    format_http_date(file->mtime.tv_sec, file->last_modified_text);
+    // Never later than the response's Date (RFC 9110 8.8.2.1): a file dated in the future
+    // would otherwise keep a client that revalidates by date on its copy after a fix.
+    format_http_date(std::min<std::int64_t>(file->mtime.tv_sec, ::time(nullptr)),
+                     file->last_modified_text);
     if (!file->in_memory) file->fd = std::move(owned);
   }
   return file;

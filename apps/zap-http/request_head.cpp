@@ -125,6 +125,10 @@ ParseOutcome apply_field(std::string_view name, std::string_view value, RequestH
     apply_connection(value, head);
     // "close" wins whatever else is listed, in this field or another.
     state.close_requested = state.close_requested || !head.keep_alive;
+  } else if (equals_ignore_case(name, "if-match")) {
+    head.if_match = value;
+  } else if (equals_ignore_case(name, "if-unmodified-since")) {
+    head.if_unmodified_since = value;
   } else if (equals_ignore_case(name, "if-none-match")) {
     head.if_none_match = value;
   } else if (equals_ignore_case(name, "if-modified-since")) {

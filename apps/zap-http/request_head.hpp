@@ -41,6 +41,8 @@ struct RequestHead {
   std::string_view host;
   std::uint64_t content_length = 0;
   bool has_transfer_encoding = false;
+  std::string_view if_match;
+  std::string_view if_unmodified_since;
   std::string_view if_none_match;
   std::string_view if_modified_since;
   std::string_view range;

@@ -25,8 +25,10 @@ int status_for_open_error(std::error_code ec) {
     case EXDEV:  // RESOLVE_BENEATH: the path leads out of the root
     case ELOOP:  // a magic link, or a symlink loop
       return 403;
-    case ENAMETOOLONG:
-      return 414;
+    case ENAMETOOLONG:  // a name longer than any file can have: there is no such file
+      return 404;
+    case ENXIO:  // a Unix socket (or a device without its driver): not a file to serve
+      return 403;
     case EMFILE:
     case ENFILE:
     case ENOMEM:
@@ -234,6 +236,11 @@ void StaticSite::serve_file(const RequestHead& head, std::string_view path, std:
   response.validators = true;
   response.total_size = file->size;
   response.length = file->size;
+  if (precondition_failed(head.if_match, head.if_unmodified_since, file->etag(),
+                          file->mtime.tv_sec)) {
+    error_response(412, response);
+    return;
+  }
   if (not_modified(head.if_none_match, head.if_modified_since, file->etag(), file->mtime.tv_sec)) {
     response.status = 304;
     response.send_body = false;

@@ -1,6 +1,7 @@
 #include "validators.hpp"
 
 #include <cstdio>
+#include <ctime>
 
 #include "ascii.hpp"
 #include "http_date.hpp"
@@ -19,15 +20,19 @@ bool split_entity_tag(std::string_view tag, std::string_view& opaque, bool& weak
   return true;
 }
 
-bool any_tag_matches(std::string_view list, std::string_view etag) {
+// Weak comparison (RFC 9110 8.8.3.2) ignores the W/ of either tag; strong comparison needs both
+// strong.
+bool any_tag_matches(std::string_view list, std::string_view etag, bool strong = false) {
   std::string_view ours;
   bool ours_weak = false;
   if (!split_entity_tag(etag, ours, ours_weak)) return false;
+  if (strong && ours_weak) return false;
   while (!list.empty()) {
     const std::size_t comma = list.find(',');
     std::string_view theirs;
     bool weak = false;
-    if (split_entity_tag(trim_ows(list.substr(0, comma)), theirs, weak) && theirs == ours) {
+    if (split_entity_tag(trim_ows(list.substr(0, comma)), theirs, weak) && theirs == ours &&
+        !(strong && weak)) {
       return true;
     }
     if (comma == std::string_view::npos) break;
@@ -45,6 +50,17 @@ std::string_view format_etag(timespec mtime, std::uint64_t size, char* out) {
   return {out, static_cast<std::size_t>(n)};
 }
 
+bool precondition_failed(std::string_view if_match, std::string_view if_unmodified_since,
+                         std::string_view etag, std::int64_t mtime_seconds) {
+  if (!if_match.empty()) {
+    if (trim_ows(if_match) == "*") return false;  // the file exists
+    return !any_tag_matches(if_match, etag, true);
+  }
+  if (if_unmodified_since.empty()) return false;
+  const std::optional<std::int64_t> since = parse_http_date(trim_ows(if_unmodified_since));
+  return since && mtime_seconds > *since;
+}
+
 bool not_modified(std::string_view if_none_match, std::string_view if_modified_since,
                   std::string_view etag, std::int64_t mtime_seconds) {
   if (!if_none_match.empty()) {
@@ -53,7 +69,7 @@ bool not_modified(std::string_view if_none_match, std::string_view if_modified_s
   }
   if (if_modified_since.empty()) return false;
   const std::optional<std::int64_t> since = parse_http_date(trim_ows(if_modified_since));
-  return since && mtime_seconds <= *since;
+  return since && mtime_seconds <= *since && *since <= ::time(nullptr);
 }
 
 bool range_applies(std::string_view if_range, std::string_view etag, std::int64_t mtime_seconds) {

@@ -3,8 +3,15 @@
 #include "multipart.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
+#include <ctime>
+#include <optional>
+
+#include "http_date.hpp"
 #include "site_fixture.hpp"
 
 namespace zap::http {
@@ -81,7 +88,18 @@ TEST_F(StaticSiteTest, ErrorsMapToTheirStatuses) {
   EXPECT_EQ(get("/docs/guide.txt/").status, 404);
   EXPECT_EQ(get("/../etc/passwd").status, 400);
   EXPECT_EQ(get("/%00").status, 400);
-  EXPECT_EQ(get("/" + std::string(5000, 'x')).status, 414);
+  EXPECT_EQ(get("/" + std::string(5000, 'x')).status, 404) << "no file has so long a name";
+  {  // a Unix socket in the root: open() says ENXIO
+    const int listener = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    const std::string path = site_.path("app.sock");
+    ASSERT_LT(path.size(), sizeof(address.sun_path));
+    path.copy(address.sun_path, path.size());
+    ASSERT_EQ(::bind(listener, reinterpret_cast<const sockaddr*>(&address), sizeof(address)), 0);
+    EXPECT_EQ(get("/app.sock").status, 403);
+    ::close(listener);
+  }
   site_.write("private.txt", "no");
   ::chmod(site_.path("private.txt").c_str(), 0);
   if (::geteuid() != 0) {  // root reads anything
@@ -113,6 +131,31 @@ TEST_F(StaticSiteTest, ConditionalRequestsGet304) {
   const Response& not_modified = get("/docs/guide.txt", "If-None-Match: " + etag + "\r\n");
   EXPECT_FALSE(not_modified.send_body);
   EXPECT_TRUE(not_modified.validators);
+}
+
+TEST_F(StaticSiteTest, AFailedPreconditionGets412) {
+  const std::string etag(get("/docs/guide.txt").file->etag());
+  EXPECT_EQ(get("/docs/guide.txt", "If-Match: " + etag + "\r\n").status, 200);
+  EXPECT_EQ(get("/docs/guide.txt", "If-Match: \"other\"\r\n").status, 412);
+  EXPECT_EQ(get("/docs/guide.txt", "If-Unmodified-Since: Sun, 06 Nov 1994 08:49:36 GMT\r\n").status,
+            412);
+  EXPECT_EQ(get("/docs/guide.txt", "If-Unmodified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n").status,
+            200);
+  // Before If-None-Match (RFC 9110 13.2.2): a failed precondition is not a 304.
+  EXPECT_EQ(get("/docs/guide.txt", "If-Match: \"other\"\r\nIf-None-Match: " + etag + "\r\n").status,
+            412);
+}
+
+TEST_F(StaticSiteTest, AFileDatedInTheFutureIsLastModifiedNow) {
+  site_.write("future.txt", "later");
+  site_.set_mtime("future.txt", 4'102'444'800);  // 2100-01-01
+  const Response& r = get("/future.txt");
+  ASSERT_EQ(r.status, 200);
+  const std::optional<std::int64_t> date = parse_http_date(r.file->last_modified());
+  ASSERT_TRUE(date.has_value()) << r.file->last_modified();
+  const std::int64_t now = ::time(nullptr);
+  EXPECT_LE(*date, now) << "Last-Modified later than Date (RFC 9110 8.8.2.1)";
+  EXPECT_GT(*date, now - 60);
 }
 
 TEST_F(StaticSiteTest, RangesGive206Or416AndIfRangeGuardsThem) {

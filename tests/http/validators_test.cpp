@@ -39,6 +39,31 @@ TEST(NotModified, IfModifiedSinceComparesSeconds) {
   EXPECT_FALSE(not_modified("", "", "\"x\"", kMtime));
 }
 
+TEST(NotModified, AnIfModifiedSinceLaterThanNowIsIgnored) {
+  // (RFC 9110 13.1.3: such a date is invalid.) Else a file dated in the future, and every fix of
+  // it until that date, would be "not modified" for the client that sent it.
+  EXPECT_FALSE(not_modified("", "Fri, 31 Dec 2100 23:59:59 GMT", "\"x\"", kMtime));
+  EXPECT_FALSE(not_modified("", "Fri, 31 Dec 2100 23:59:59 GMT", "\"x\"", 4'000'000'000));
+}
+
+TEST(PreconditionFailed, IfMatchNeedsAStrongMatchOrStar) {
+  EXPECT_FALSE(precondition_failed("", "", "\"x\"", kMtime));
+  EXPECT_FALSE(precondition_failed("\"x\"", "", "\"x\"", kMtime));
+  EXPECT_FALSE(precondition_failed("\"a\", \"x\"", "", "\"x\"", kMtime));
+  EXPECT_FALSE(precondition_failed("*", "", "\"x\"", kMtime));
+  EXPECT_TRUE(precondition_failed("\"y\"", "", "\"x\"", kMtime));
+  EXPECT_TRUE(precondition_failed("W/\"x\"", "", "\"x\"", kMtime)) << "weak never matches";
+  EXPECT_TRUE(precondition_failed("x", "", "\"x\"", kMtime)) << "unquoted is not an entity-tag";
+}
+
+TEST(PreconditionFailed, IfUnmodifiedSinceUnlessIfMatchDecides) {
+  EXPECT_FALSE(precondition_failed("", "Sun, 06 Nov 1994 08:49:37 GMT", "\"x\"", kMtime));
+  EXPECT_TRUE(precondition_failed("", "Sun, 06 Nov 1994 08:49:36 GMT", "\"x\"", kMtime));
+  EXPECT_FALSE(precondition_failed("", "garbage", "\"x\"", kMtime)) << "ignored";
+  EXPECT_FALSE(precondition_failed("\"x\"", "Sun, 06 Nov 1994 08:49:36 GMT", "\"x\"", kMtime))
+      << "If-Match present: If-Unmodified-Since is not evaluated";
+}
+
 TEST(RangeApplies, OnlyForAStrongMatchOrTheExactDate) {
   EXPECT_TRUE(range_applies("", "\"x\"", kMtime));
   EXPECT_TRUE(range_applies("\"x\"", "\"x\"", kMtime));
