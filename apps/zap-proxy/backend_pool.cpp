@@ -113,7 +113,7 @@ Backend* BackendPool::pick(const zio::SocketAddress& client, std::uint64_t& trie
   const bool first_attempt = tried == 0;
   std::uint64_t full = 0;  // backends that reached their limit between the choice and the count
   for (;;) {
-    const std::size_t chosen = choose(client, tried | full, first_attempt);
+    const std::size_t chosen = choose(client, tried, full, first_attempt);
     if (chosen >= size()) return nullptr;
     if (reserve(chosen)) {
       tried |= std::uint64_t{1} << chosen;
@@ -138,13 +138,14 @@ bool BackendPool::reserve(std::size_t i) {
 }
 
 std::size_t BackendPool::choose(const zio::SocketAddress& client, std::uint64_t tried,
-                                bool first_attempt) {
+                                std::uint64_t full, bool first_attempt) {
   std::size_t chosen = size();
   // The primaries first; the backups only when no primary can be had (down, tried, or all
   // drained), as HAProxy's and nginx's "backup". A drained backend (weight 0) is never chosen.
   for (const bool primaries : {true, false}) {
     if (!primaries && backups_ == 0) break;
-    const std::uint64_t skip = tried | drained_ | (primaries ? backups_ : ~backups_);
+    const std::uint64_t tier = tried | drained_ | (primaries ? backups_ : ~backups_);
+    const std::uint64_t skip = tier | full;
     switch (balance_) {
       case Balance::kRoundRobin:
         chosen = pick_round_robin(skip, first_attempt, primaries);
@@ -153,10 +154,14 @@ std::size_t BackendPool::choose(const zio::SocketAddress& client, std::uint64_t 
         chosen = pick_least_connections(skip);
         break;
       case Balance::kSource:
-        chosen = pick_source(client, skip);
+        chosen = pick_source(client, tier, full);
         break;
     }
     if (chosen < size()) break;
+    // Primaries that are up but full are waited for (the queue), not replaced by backups.
+    bool waitable = false;
+    for (std::size_t i = 0; i < size() && !waitable; ++i) waitable = available(i, tier);
+    if (waitable) break;
   }
   return chosen;
 }
@@ -215,14 +220,15 @@ std::size_t BackendPool::pick_least_connections(std::uint64_t skip) {
   return best;
 }
 
-std::size_t BackendPool::pick_source(const zio::SocketAddress& client, std::uint64_t skip) {
+std::size_t BackendPool::pick_source(const zio::SocketAddress& client, std::uint64_t tier,
+                                     std::uint64_t full) {
   // Weighted rendezvous hashing: each backend scores the client; the best score wins. A
   // backend going down (or leaving the pool on a reload) moves only its own clients.
   const std::uint64_t key = hash_ip(client);
   std::size_t best = size();
   double best_score = 0;
   for (std::size_t i = 0; i < size(); ++i) {
-    if (!eligible(i, skip)) continue;
+    if (!available(i, tier)) continue;  // full or not: a full one is still this client's
     const Backend& b = *backends_[i];
     const std::uint64_t h = mix(key ^ b.hash);
     const double unit = (static_cast<double>(h >> 11) + 0.5) / 9007199254740992.0;  // (0, 1)
@@ -232,6 +238,7 @@ std::size_t BackendPool::pick_source(const zio::SocketAddress& client, std::uint
       best_score = score;
     }
   }
+  if (best < size() && ((full >> best) & 1 || !has_room(best))) return size();
   return best;
 }
 

@@ -14,15 +14,17 @@
 //                      backend that is down goes to the others by weight;
 //   least_connections  the fewest open connections per unit of weight, ties in turn;
 //   source             by the client's IP address (rendezvous hashing): a client keeps its
-//                      backend while that backend is up, and only the clients of a backend that
-//                      goes down move.
+//                      backend while that backend is up (while it is full, the client waits
+//                      for it in the queue, or is refused), and only the clients of a backend
+//                      that goes down move.
 // max_connections (nginx's max_conns): a backend with that many active connections is not chosen
 // until one ends; pick() counts the client in `active` itself, so the limit holds exactly
 // across workers.
 // Backups (HAProxy's and nginx's "backup") are balanced the same way among themselves, and only
-// when no other backend is up and untried. Weight 0 drains a backend: it gets no new clients
-// (set it and reload, wait for its connections to end, then remove it).
-// Health: a backend goes down after `fall` consecutive failures (health checks, or connects of
+// when no other backend is up and untried: they stand in for primaries that are down, not for
+// primaries that are full (a client waits for those in the queue, as in HAProxy). Weight 0 drains a
+// backend: it gets no new clients (set it and reload, wait for its connections to end, then remove
+// it). Health: a backend goes down after `fall` consecutive failures (health checks, or connects of
 // live connections when checks are on), and up again after `rise` consecutive successful checks.
 // Without health checks every backend stays up; failed connects are retried elsewhere.
 //
@@ -150,21 +152,30 @@ class BackendPool {
   bool any_up() const;
 
  private:
-  // Up, under its limit, and its bit not set in `skip` (tried, drained, or not of the tier
-  // being picked from).
+  // Up, and its bit not set in `skip` (tried, drained, or not of the tier being picked from): a
+  // backend that could take the client, now or once it has room.
+  bool available(std::size_t i, std::uint64_t skip) const {
+    return backends_[i]->up.load(std::memory_order_relaxed) &&
+           (skip & (std::uint64_t{1} << i)) == 0;
+  }
+  bool has_room(std::size_t i) const {
+    return limits_[i] == 0 || backends_[i]->active.load(std::memory_order_relaxed) < limits_[i];
+  }
   bool eligible(std::size_t i, std::uint64_t skip) const {
-    const Backend& b = *backends_[i];
-    return b.up.load(std::memory_order_relaxed) && (skip & (std::uint64_t{1} << i)) == 0 &&
-           (limits_[i] == 0 || b.active.load(std::memory_order_relaxed) < limits_[i]);
+    return available(i, skip) && has_room(i);
   }
   // Counts a client in at(i)'s `active`, if that keeps it within its limit.
   bool reserve(std::size_t i);
-  // The position pick() would choose, not counting anything, or size() for none.
-  std::size_t choose(const zio::SocketAddress& client, std::uint64_t tried, bool first_attempt);
+  // The position pick() would choose, not counting anything, or size() for none. `full`: bit i,
+  // at(i) was found at its limit by pick() (room taken meanwhile by another worker).
+  std::size_t choose(const zio::SocketAddress& client, std::uint64_t tried, std::uint64_t full,
+                     bool first_attempt);
   // Each returns the position of its choice, or size() for none.
   std::size_t pick_round_robin(std::uint64_t skip, bool first_attempt, bool scheduled_tier);
   std::size_t pick_least_connections(std::uint64_t skip);
-  std::size_t pick_source(const zio::SocketAddress& client, std::uint64_t skip);
+  // The client's backend among the available ones of `tier` (skip bits as available()), or
+  // size() if that one is full: the client waits for it.
+  std::size_t pick_source(const zio::SocketAddress& client, std::uint64_t tier, std::uint64_t full);
   bool record_failure(Backend& backend);
 
   // Shared: a reload's pool may hold the same Backend, and connections hold their pool.

@@ -299,8 +299,7 @@ TEST(Drain, AWeightOfZeroGetsNoNewClientButStaysInThePool) {
 }
 
 TEST(MaxConnections, ABackendAtItsLimitIsPassedOverUntilAConnectionEnds) {
-  for (const Balance balance :
-       {Balance::kRoundRobin, Balance::kLeastConnections, Balance::kSource}) {
+  for (const Balance balance : {Balance::kRoundRobin, Balance::kLeastConnections}) {
     std::vector<BackendSettings> list = backends({1, 1});
     list[0].max_connections = 2;
     list[1].max_connections = 1;
@@ -316,6 +315,31 @@ TEST(MaxConnections, ABackendAtItsLimitIsPassedOverUntilAConnectionEnds) {
   }
 }
 
+// By source, a client's backend is its own while it is up: full, it is waited for (the queue),
+// not traded for another.
+TEST(MaxConnections, ASourceClientWaitsForItsOwnBackendWhileItIsFull) {
+  std::vector<BackendSettings> list = backends({1, 1});
+  list[0].max_connections = 1;
+  list[1].max_connections = 1;
+  BackendPool pool(list, Balance::kSource, {});
+  const std::size_t own = pick(pool, kClient);
+  ASSERT_LT(own, pool.size());
+  EXPECT_EQ(pick(pool, kClient), pool.size()) << "moved to the other backend while its own is up";
+  zio::SocketAddress other_client;  // a client whose own backend is the other one
+  for (int i = 1; i < 100 && other_client.empty(); ++i) {
+    const zio::SocketAddress candidate = address("10.9.8." + std::to_string(i) + ":1");
+    std::uint64_t tried = 0;
+    if (Backend* b = pool.pick(candidate, tried)) {
+      if (b != &pool.at(own)) other_client = candidate;
+      b->active.fetch_sub(1);
+    }
+  }
+  ASSERT_FALSE(other_client.empty());
+  EXPECT_EQ(pick(pool, other_client), 1 - own);
+  pool.at(own).active.fetch_sub(1);  // a connection to it ended
+  EXPECT_EQ(pick(pool, kClient), own);
+}
+
 // saturated(): what a queue waits out (room comes back when a connection ends), as opposed to
 // nothing up (room comes back only with a backend).
 TEST(MaxConnections, SaturatedMeansEveryBackendThatCouldTakeAClientIsFull) {
@@ -326,9 +350,13 @@ TEST(MaxConnections, SaturatedMeansEveryBackendThatCouldTakeAClientIsFull) {
   BackendPool pool(list, Balance::kRoundRobin, {.checked = false});
   EXPECT_FALSE(pool.saturated());
   EXPECT_EQ(pick(pool, kClient), 0u);
+  EXPECT_EQ(pick(pool, kClient), pool.size())
+      << "a full primary is waited for, not replaced by the backup (HAProxy)";
   EXPECT_FALSE(pool.saturated()) << "the backup has room";
-  EXPECT_EQ(pick(pool, kClient), 2u);
-  EXPECT_TRUE(pool.saturated()) << "the drained backend does not count";
+  pool.at(0).up.store(false);
+  EXPECT_EQ(pick(pool, kClient), 2u) << "the backup stands in for a primary that is down";
+  EXPECT_TRUE(pool.saturated()) << "the backup is up and full; the drained one does not count";
+  pool.at(0).up.store(true);
   pool.at(0).active.fetch_sub(1);
   EXPECT_FALSE(pool.saturated());
   pool.at(0).up.store(false);
