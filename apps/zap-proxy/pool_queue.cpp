@@ -4,6 +4,10 @@
 #include <chrono>
 #include <ctime>
 
+#include <sys/socket.h>
+
+#include <cerrno>
+
 #include <zap/zell/timeout.hpp>
 
 namespace zap::proxy {
@@ -16,12 +20,21 @@ std::int64_t monotonic_ns() noexcept {
   return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
+// Whether a waiting client has left: reset (or any error), or -- when `abort_on_close` -- closed
+// its side. Bytes waiting to be read hide a FIN behind them; the client is still there for them.
+bool client_left(const PoolQueue::Client& client) noexcept {
+  if (client.socket < 0) return false;
+  char byte;
+  const ssize_t n = ::recv(client.socket, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n == 0) return client.abort_on_close;
+  return n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
+}
+
 }  // namespace
 
 zell::Task<void> PoolQueue::next_wakeup() { (void)co_await wakeups_.recv(); }
 
-zell::Task<QueueWait> PoolQueue::wait_for_backend(BackendPool& pool,
-                                                  const zio::SocketAddress& client,
+zell::Task<QueueWait> PoolQueue::wait_for_backend(BackendPool& pool, const Client& client,
                                                   std::uint64_t& tried,
                                                   std::chrono::milliseconds timeout,
                                                   std::int64_t max_waiting) {
@@ -31,7 +44,8 @@ zell::Task<QueueWait> PoolQueue::wait_for_backend(BackendPool& pool,
   std::int64_t ahead = waiting_.load(std::memory_order_seq_cst);
   do {
     if (max_waiting > 0 && ahead >= max_waiting) {
-      Backend* backend = pool.pick(client, tried);  // (a last look: room may have come back)
+      Backend* backend =
+          pool.pick(client.address, tried);  // (a last look: room may have come back)
       co_return QueueWait{backend, backend != nullptr ? QueueWait::kGot
                                    : pool.any_up()    ? QueueWait::kQueueFull
                                                       : QueueWait::kNothingUp};
@@ -48,9 +62,11 @@ zell::Task<QueueWait> PoolQueue::wait_for_backend(BackendPool& pool,
     // before this load in the single total order, so this load synchronizes with it and the
     // pick below sees the `active` decrement that preceded it.
     (void)releases_.load(std::memory_order_seq_cst);
-    if (Backend* backend = pool.pick(client, tried)) co_return QueueWait{backend, QueueWait::kGot};
+    if (Backend* backend = pool.pick(client.address, tried))
+      co_return QueueWait{backend, QueueWait::kGot};
     // Down, not full: no connection that ends will make room.
     if (!pool.any_up()) co_return QueueWait{nullptr, QueueWait::kNothingUp};
+    if (client_left(client)) co_return QueueWait{nullptr, QueueWait::kClientLeft};
     const std::int64_t left = deadline_ns - monotonic_ns();
     if (left <= 0) co_return QueueWait{nullptr, QueueWait::kTimedOut};
     // Room that came back since the pick (a connection ended in between): at once, a few times,

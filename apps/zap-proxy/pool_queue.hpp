@@ -12,10 +12,12 @@
 // queue is served in order of waking, not strictly first come, first served.
 // The queue holds at most `max_waiting` clients (HAProxy's maxqueue; 0: no bound but the
 // proxy's max_connections, under which a waiting client holds its socket and its place). A client
-// that leaves while it waits is noticed when it gets a backend (its stream has ended: the relay
-// closes both at once). A pool's queue is shared by every version of the pool across reloads (by
-// name), so that a connection of the old version makes room for the clients waiting on the new one.
-// Thread-safety: every member from any worker; slot_freed() also from plain threads.
+// that resets while it waits leaves the line at the waiter's next look (a wakeup, or 100 ms); one
+// that closes its side (FIN) too when `abort_on_close` (HAProxy's "option abortonclose"), else
+// it keeps its place, as a client that half-closes after its request may still want an answer. A
+// pool's queue is shared by every version of the pool across reloads (by name), so that a
+// connection of the old version makes room for the clients waiting on the new one. Thread-safety:
+// every member from any worker; slot_freed() also from plain threads.
 #pragma once
 
 #include <atomic>
@@ -32,7 +34,7 @@ namespace zap::proxy {
 
 struct QueueWait {
   Backend* backend = nullptr;  // picked (counted in its `active`), or null
-  enum Outcome { kGot, kTimedOut, kQueueFull, kNothingUp } outcome = kGot;
+  enum Outcome { kGot, kTimedOut, kQueueFull, kNothingUp, kClientLeft } outcome = kGot;
 };
 
 class PoolQueue {
@@ -42,10 +44,18 @@ class PoolQueue {
   explicit PoolQueue(std::chrono::milliseconds look_again = std::chrono::milliseconds(100))
       : look_again_ns_(std::chrono::duration_cast<std::chrono::nanoseconds>(look_again).count()) {}
 
+  // Who waits: the client's address (for the source balance), and its socket (-1: not watched)
+  // and whether its FIN ends the wait.
+  struct Client {
+    zio::SocketAddress address;
+    int socket = -1;
+    bool abort_on_close = false;
+  };
   // A backend of `pool` picked for `client` (counted in its `active`, as pick() does), once one
   // has room; else why not: `timeout` passed first, `max_waiting` (> 0) clients were waiting
-  // already, or no backend that could take it is up any more (waiting would not help).
-  zell::Task<QueueWait> wait_for_backend(BackendPool& pool, const zio::SocketAddress& client,
+  // already, no backend that could take it is up any more (waiting would not help), or the
+  // client left.
+  zell::Task<QueueWait> wait_for_backend(BackendPool& pool, const Client& client,
                                          std::uint64_t& tried, std::chrono::milliseconds timeout,
                                          std::int64_t max_waiting = 0);
   // After a backend's active count went down: wakes a waiter, if there is one. Never throws.

@@ -206,7 +206,7 @@ class ActiveConnection {
   PoolQueue* queue_;  // the route's, which the connection holds
 };
 
-enum class NoBackend { kNone, kQueueTimedOut, kQueueFull };
+enum class NoBackend { kNone, kQueueTimedOut, kQueueFull, kClientLeft };
 
 // A connected socket to a backend, trying up to 1 + retries of them; null if none answered.
 // A backend counts the connection as active from its pick, so that least_connections sees the
@@ -214,7 +214,7 @@ enum class NoBackend { kNone, kQueueTimedOut, kQueueFull };
 // When every backend is at its max_connections, the first attempt waits in the route's queue
 // (for at most its queue_timeout_ms); `why` says so if that is how it ends.
 zell::Task<zio::UniqueFd> connect_backend(ProxyShared& shared, const PoolRoute& route,
-                                          const zio::SocketAddress& client,
+                                          const zio::SocketAddress& client, int client_socket,
                                           app::WorkerCounters& counters,
                                           std::optional<ActiveConnection>& chosen, NoBackend& why) {
   BackendPool& pool = *route.pool;
@@ -226,10 +226,12 @@ zell::Task<zio::UniqueFd> connect_backend(ProxyShared& shared, const PoolRoute& 
     // Nothing free but something up: all full (or room just came back, which the wait sees).
     if (backend == nullptr && attempt == 0 && route.queue_timeout_ms > 0 && pool.any_up()) {
       const QueueWait waited = co_await route.queue->wait_for_backend(
-          pool, client, tried, milliseconds(route.queue_timeout_ms), route.max_queue);
+          pool, {client, client_socket, route.abort_on_close}, tried,
+          milliseconds(route.queue_timeout_ms), route.max_queue);
       backend = waited.backend;
       if (waited.outcome == QueueWait::kTimedOut) why = NoBackend::kQueueTimedOut;
       if (waited.outcome == QueueWait::kQueueFull) why = NoBackend::kQueueFull;
+      if (waited.outcome == QueueWait::kClientLeft) why = NoBackend::kClientLeft;
     }
     if (backend == nullptr) break;
     ActiveConnection active(*backend, *route.queue);
@@ -444,13 +446,17 @@ zell::Task<void> proxy_connection(zio::UniqueFd client, app::ConnectionGate::Tic
   }
   logged.routed(route->name);
   NoBackend why = NoBackend::kNone;
-  zio::UniqueFd server = co_await connect_backend(shared, *route, peer, counters, active, why);
+  zio::UniqueFd server =
+      co_await connect_backend(shared, *route, peer, client.get(), counters, active, why);
   if (!server) {
     if (why == NoBackend::kQueueTimedOut) {
       logged.ended(ConnectionEnd::kQueueTimeout);
       counters.add(counters.extra[kQueueTimeouts]);
       spdlog::debug("proxy: every backend of pool {} stayed full for queue_timeout_ms; closing",
                     route->name);
+    } else if (why == NoBackend::kClientLeft) {
+      logged.ended(ConnectionEnd::kClientLeft);
+      spdlog::debug("proxy: a client waiting for pool {} left", route->name);
     } else if (why == NoBackend::kQueueFull) {
       logged.ended(ConnectionEnd::kQueueFull);
       counters.add(counters.extra[kQueueFull]);

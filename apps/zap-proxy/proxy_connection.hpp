@@ -78,6 +78,7 @@ struct PoolRoute {
   std::shared_ptr<PoolQueue> queue;   // where clients wait while every backend is full
   std::int64_t queue_timeout_ms = 0;  // how long they may; 0: they are closed at once
   std::int64_t max_queue = 0;         // how many may wait; 0: no bound but max_connections
+  bool abort_on_close = false;        // a waiting client's FIN ends its wait (a reset always)
 };
 
 // Where a listener's clients go. Built for each config (a reload makes new ones); a connection

@@ -111,8 +111,12 @@ std::shared_ptr<const ProxyServer::PoolSet> ProxyServer::make_pool_set(
   }
   auto route_to = [&](std::size_t index) {
     const std::shared_ptr<RunningPool>& pool = set->pools[index];
-    return PoolRoute{std::shared_ptr<BackendPool>(pool, &pool->backends), pool->settings.name,
-                     pool->queue, pool->settings.queue_timeout_ms, pool->settings.max_queue};
+    return PoolRoute{std::shared_ptr<BackendPool>(pool, &pool->backends),
+                     pool->settings.name,
+                     pool->queue,
+                     pool->settings.queue_timeout_ms,
+                     pool->settings.max_queue,
+                     pool->settings.abort_on_close};
   };
   for (std::size_t i = 0; i < settings.listeners.size(); ++i) {
     const std::size_t pool = i < settings.listener_pool.size() ? settings.listener_pool[i] : 0;

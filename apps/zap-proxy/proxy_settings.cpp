@@ -56,6 +56,7 @@ void read_pool(app::JsonReader& reader, PoolSettings& pool) {
   pool.balance = parse_balance(reader.choice("balance", balance_names(), to_string(pool.balance)));
   pool.queue_timeout_ms = reader.integer("queue_timeout_ms", 0, 3'600'000, pool.queue_timeout_ms);
   pool.max_queue = reader.integer("max_queue", 0, 10'000'000, pool.max_queue);
+  pool.abort_on_close = reader.boolean("abort_on_close", pool.abort_on_close);
   if (auto check = reader.object("health_check")) {
     auto& h = pool.health_check;
     h.enabled = check->boolean("enabled", h.enabled);

@@ -73,6 +73,10 @@ struct PoolSettings {
   // How many clients may wait at once (HAProxy's maxqueue); more are closed at once. 0: no bound
   // but max_connections.
   std::int64_t max_queue = 0;
+  // A waiting client that closes its side (FIN) leaves the queue (HAProxy's "option
+  // abortonclose"). Off, it keeps its place: a client may half-close after its request and
+  // still want the answer. One that resets leaves either way.
+  bool abort_on_close = false;
 
   friend bool operator==(const PoolSettings&, const PoolSettings&) = default;
 };

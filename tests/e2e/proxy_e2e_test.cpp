@@ -236,6 +236,62 @@ TEST(ProxyBalance, AFullPoolQueuesAClientUntilAPlaceFreesOrItsQueueTimeout) {
   EXPECT_EQ(proxy.stop(), 0);
 }
 
+// A queued client that leaves gives its place up: one that resets, always; one that closes its
+// side, with "abort_on_close" (HAProxy's option abortonclose). Else they would hold max_queue
+// (and a backend connection later) for clients that are gone.
+TEST(ProxyBalance, AQueuedClientThatLeavesGivesUpItsPlace) {
+  auto a = echo_backend();
+  const std::string a_port = a->address().substr(a->address().rfind(':') + 1);
+  const std::string limited =
+      R"({"host": "127.0.0.1", "port": )" + a_port + R"(, "max_connections": 1})";
+  ProxyDaemon proxy(R"({"listeners": [{"port": 0}, {"port": 0, "pool": "patient"}],
+      "backends": [)" +
+                    limited + R"(], "queue_timeout_ms": 60000, "max_queue": 1,
+      "abort_on_close": true,
+      "pools": [{"name": "patient", "backends": [)" +
+                    limited +
+                    R"(], "queue_timeout_ms": 60000, "max_queue": 1}],
+      "admin": {"listen": "127.0.0.1:0"}, "runtime": {"workers": 2}})");
+  for (const std::size_t listener : {0, 1}) {
+    const std::string at = proxy.address(listener);
+    Socket holder = Socket::connect(at);
+    ASSERT_TRUE(holder.send_all("held"));
+    ASSERT_EQ(holder.recv_exact(4), "held");
+    auto queued = [&](int n) { return proxy.stats()["pools"][listener]["queued"] == n; };
+    {  // resets while it waits: gone on either pool
+      Socket gone = Socket::connect(at);
+      ASSERT_TRUE(eventually([&] { return queued(1); })) << proxy.stats().dump();
+      gone.abort();
+      EXPECT_TRUE(eventually([&] { return queued(0); })) << "a reset client kept its place";
+    }
+    {  // closes its side while it waits: gone only with abort_on_close (the default pool here)
+      Socket half = Socket::connect(at);
+      ASSERT_TRUE(eventually([&] { return queued(1); })) << proxy.stats().dump();
+      half.shutdown_write();
+      if (listener == 0) {
+        EXPECT_TRUE(eventually([&] { return queued(0); })) << "abort_on_close: still queued";
+        EXPECT_TRUE(half.recv_until_closed().closed);
+      } else {
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        EXPECT_TRUE(queued(1)) << "without abort_on_close a half-closed client keeps its place";
+        holder = Socket();  // its place frees: the half-closed client is relayed, and ends
+        EXPECT_TRUE(half.recv_until_closed().closed);
+        EXPECT_TRUE(eventually([&] { return queued(0); }));
+        continue;
+      }
+    }
+    // The place is free for a client that is still there.
+    Socket waiting = Socket::connect(at);
+    ASSERT_TRUE(waiting.send_all("next"));
+    ASSERT_TRUE(eventually([&] { return queued(1); })) << proxy.stats().dump();
+    holder.shutdown_write();
+    EXPECT_TRUE(holder.recv_until_closed().closed);
+    EXPECT_EQ(waiting.recv_exact(4), "next");
+  }
+  EXPECT_EQ(proxy.stats().value("queue_full", std::uint64_t{0}), 0u) << proxy.stats().dump();
+  EXPECT_EQ(proxy.stop(), 0);
+}
+
 TEST(ProxyHealth, ADownBackendGetsNothingAndComesBackWhenItListensAgain) {
   auto a = echo_backend();
   DeadPort dead;

@@ -39,7 +39,7 @@ zell::RuntimeConfig two_workers() {
 zell::Task<QueueWait> wait_for(PoolQueue& queue, BackendPool& pool, milliseconds timeout,
                                std::int64_t max_waiting = 0) {
   std::uint64_t tried = 0;
-  co_return co_await queue.wait_for_backend(pool, kClient, tried, timeout, max_waiting);
+  co_return co_await queue.wait_for_backend(pool, {kClient}, tried, timeout, max_waiting);
 }
 
 zell::Task<Backend*> wait(PoolQueue& queue, BackendPool& pool, milliseconds timeout) {
@@ -135,7 +135,7 @@ TEST(PoolQueue, ManyWaitersShareTheRoomWithinTheLimit) {
     Backend* backend = pool.pick(kClient, tried);
     if (backend == nullptr)
       backend =
-          (co_await queue.wait_for_backend(pool, kClient, tried, milliseconds(60'000))).backend;
+          (co_await queue.wait_for_backend(pool, {kClient}, tried, milliseconds(60'000))).backend;
     if (backend == nullptr) co_return;
     if (backend->active.load() > 2) over_limit = true;
     co_await zell::sleep_for(milliseconds(1));
