@@ -9,6 +9,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <ctime>
+#include <utility>
+
+#include <spdlog/spdlog.h>
 
 namespace zap::http {
 
@@ -66,9 +69,33 @@ FileCache::FileCache(int root_fd, const MimeTypes& types, Options options)
 
 FileCache::~FileCache() = default;
 
+void FileCache::follow_root(std::string root_path) { root_path_ = std::move(root_path); }
+
+void FileCache::recheck_root(std::int64_t now_ns) {
+  root_checked_ns_ = now_ns;
+  struct stat named {};
+  struct stat held {};
+  // A path that is missing for a moment (a swap done as delete-then-create) keeps the old root.
+  if (::stat(root_path_.c_str(), &named) != 0 || ::fstat(root_fd_, &held) != 0) return;
+  if (named.st_dev == held.st_dev && named.st_ino == held.st_ino) return;
+  zio::UniqueFd fresh(::open(root_path_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!fresh) return;
+  // Entries hold their own descriptors (and responses in flight their entries): dropping them
+  // and the old root here cuts nothing that is being sent.
+  lru_.clear();
+  index_.clear();
+  bytes_ = 0;
+  own_root_ = std::move(fresh);
+  root_fd_ = own_root_.get();
+  spdlog::info("http: the root {} now names another directory; serving that one", root_path_);
+}
+
 std::shared_ptr<const CachedFile> FileCache::open(std::string_view path, std::int64_t now_ns,
                                                   std::error_code& ec) {
   ec.clear();
+  if (!root_path_.empty() && now_ns - root_checked_ns_ >= options_.validity_ms * 1'000'000) {
+    recheck_root(now_ns);
+  }
   if (const auto found = index_.find(path); found != index_.end()) {
     const Lru::iterator it = found->second;
     const bool trusted = now_ns - it->checked_ns < options_.validity_ms * 1'000'000;

@@ -25,6 +25,12 @@
 // entry is evicted or replaced meanwhile. Small files are read once into memory; larger ones
 // keep their descriptor open for splicing. Bounded by entry count and by bytes held in memory.
 //
+// The root: a descriptor opened once, which keeps serving the directory it named even if the
+// path is moved or deleted -- unless follow_root(path) is called: then the path is looked up
+// again (at most every validity_ms), and when it names another directory (a deploy that swaps a
+// "current" symlink, a root deleted and created again) the cache opens that one and forgets
+// every entry, as nginx resolves its root on each request.
+//
 // Thread-safety: none; each worker owns its cache (connections never migrate).
 #pragma once
 
@@ -95,6 +101,10 @@ class FileCache {
   FileCache(const FileCache&) = delete;
   FileCache& operator=(const FileCache&) = delete;
 
+  // Looks `root_path` up again every validity_ms (see above). Without it, the root descriptor is
+  // the one given at construction for good.
+  void follow_root(std::string root_path);
+
   // The file or directory at `path` ("/" or "/a/b", normalized; a trailing slash is allowed and
   // requires a directory), or null with `ec` set. `now_ns`: CLOCK_MONOTONIC, for revalidation.
   std::shared_ptr<const CachedFile> open(std::string_view path, std::int64_t now_ns,
@@ -132,7 +142,14 @@ class FileCache {
   void erase(Lru::iterator it);
   void insert(std::string_view path, std::shared_ptr<const CachedFile> file, std::int64_t now_ns);
 
+  // follow_root(): whether root_path_ now names another directory than root_fd_; if so, that one
+  // becomes the root and the entries go.
+  void recheck_root(std::int64_t now_ns);
+
   int root_fd_;
+  std::string root_path_;   // follow_root()'s; empty: the root is fixed
+  zio::UniqueFd own_root_;  // a root opened by recheck_root() (root_fd_ then names it)
+  std::int64_t root_checked_ns_ = 0;
   const MimeTypes& types_;
   Options options_;
   bool use_openat2_;  // decided at construction, never changed

@@ -74,7 +74,9 @@ struct WorkerSite {
              FileCache::Options cache_options)
       : cache(root_fd, types, with_symlinks(cache_options, site.follow_symlinks)),
         rules(cache, SiteOptions{site.index_files, site.gzip_static, site.autoindex}),
-        extra_headers(site.rendered_headers) {}
+        extra_headers(site.rendered_headers) {
+    cache.follow_root(site.root);  // a deploy that swaps the root's symlink is seen
+  }
 
   static FileCache::Options with_symlinks(FileCache::Options options, bool follow) {
     options.follow_symlinks = follow;

@@ -196,6 +196,30 @@ TEST(HttpConditional, AnUnchangedFileIs304AndAChangedOneIsSent) {
   EXPECT_EQ(changed.body, "version 2 is longer");
 }
 
+// A deploy that swaps the root's symlink to a new release is served from the new release, not
+// from the old one until a restart; and a failed precondition answers 412.
+TEST(HttpConditional, ASwappedRootSymlinkIsFollowedAndAFailedPreconditionIs412) {
+  TempDir dir;
+  const std::string releases = dir.path("releases");
+  std::filesystem::create_directories(releases + "/v1");
+  std::filesystem::create_directories(releases + "/v2");
+  std::ofstream(releases + "/v1/index.html") << "v1";
+  std::ofstream(releases + "/v2/index.html") << "v2";
+  const std::string current = dir.path("current");
+  std::filesystem::create_symlink(releases + "/v1", current);
+  HttpDaemon http(R"({"listeners": [{"port": 0}], "root": ")" + current +
+                  R"(", "file_cache": {"validity_ms": 0}})");
+  const HttpReply before = http_request(http.address(), get("/"));
+  EXPECT_EQ(before.body, "v1");
+  std::filesystem::create_symlink(releases + "/v2", current + ".new");
+  std::filesystem::rename(current + ".new", current);
+  EXPECT_EQ(http_request(http.address(), get("/")).body, "v2");
+  const std::string etag = http_request(http.address(), get("/")).header("ETag");
+  EXPECT_EQ(http_request(http.address(), get("/", "If-Match: " + etag + "\r\n")).status, 200);
+  EXPECT_EQ(http_request(http.address(), get("/", "If-Match: \"stale\"\r\n")).status, 412);
+  EXPECT_EQ(http.stop(), 0);
+}
+
 struct Malformed {
   const char* name;
   std::string request;

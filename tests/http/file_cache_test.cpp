@@ -1,10 +1,12 @@
 #include "file_cache.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <filesystem>
 
 #include "site_fixture.hpp"
 
@@ -149,6 +151,44 @@ TEST_F(FileCacheTest, SymlinksStayInsideTheRootUnlessFollowingIsAllowed) {
   auto escaped = open(follow, "/escape");
   ASSERT_TRUE(escaped);
   EXPECT_EQ(escaped->body, "s3cret");
+}
+
+// A deploy that swaps the root's "current" symlink to a new release: seen within validity_ms,
+// with nothing of the old release served after that (nginx resolves its root per request).
+TEST_F(FileCacheTest, AFollowedRootThatNowNamesAnotherDirectoryIsServedFromThere) {
+  site_.write("v1/a.txt", "one");
+  site_.write("v1/old.txt", "only in v1");
+  site_.write("v2/a.txt", "two");
+  site_.symlink("v1", "current");
+  const zio::UniqueFd root(::open(site_.path("current").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  ASSERT_TRUE(root);
+  FileCache cache(root.get(), types_, {.validity_ms = 100});
+  cache.follow_root(site_.path("current"));
+  ASSERT_NE(open(cache, "/a.txt", 0), nullptr);
+  EXPECT_EQ(open(cache, "/a.txt", 0)->body, "one");
+  ASSERT_NE(open(cache, "/old.txt", 0), nullptr);
+  // Swapped as deploy tools do: a new link renamed over the old one.
+  site_.symlink("v2", "current.new");
+  std::filesystem::rename(site_.path("current.new"), site_.path("current"));
+  EXPECT_EQ(open(cache, "/a.txt", 50 * kMs)->body, "one") << "within validity_ms: trusted";
+  const auto after = open(cache, "/a.txt", 100 * kMs);
+  ASSERT_NE(after, nullptr);
+  EXPECT_EQ(after->body, "two");
+  EXPECT_EQ(open(cache, "/old.txt", 100 * kMs), nullptr) << "a cached file of the old release";
+  EXPECT_EQ(ec_.value(), ENOENT);
+  // A root missing for a moment (removed, then made again) keeps the one being served.
+  std::filesystem::remove(site_.path("current"));
+  EXPECT_EQ(open(cache, "/a.txt", 300 * kMs)->body, "two");
+
+  // Not followed: the descriptor given is the root for good.
+  site_.symlink("v1", "current");
+  const zio::UniqueFd fixed_root(
+      ::open(site_.path("current").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  FileCache fixed(fixed_root.get(), types_, {.validity_ms = 0});
+  EXPECT_EQ(open(fixed, "/a.txt", 0)->body, "one");
+  std::filesystem::remove(site_.path("current"));
+  site_.symlink("v2", "current");
+  EXPECT_EQ(open(fixed, "/a.txt", 1000 * kMs)->body, "one");
 }
 
 TEST_F(FileCacheTest, EvictsLeastRecentlyUsedByCountAndBytes) {
