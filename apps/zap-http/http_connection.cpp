@@ -60,13 +60,24 @@ void count_response(app::WorkerCounters& counters, int status) {
   counters.add(counters.requests);
 }
 
+// A connection's output, counted: the bytes sent go to the worker's bytes_out and to `sent`, the
+// connection's own total -- from which the access log learns how much of a cut response went.
+struct Output {
+  app::WorkerCounters& counters;
+  std::uint64_t sent = 0;
+  void add_sent(std::uint64_t n) {
+    counters.add(counters.bytes_out, n);
+    sent += n;
+  }
+};
+
 // After sending the pending output: counts it and empties `pending`; false (noted) on failure.
-bool flushed(const zio::Result& sent, std::size_t& pending, app::WorkerCounters& counters) {
+bool flushed(const zio::Result& sent, std::size_t& pending, Output& output) {
   if (!sent) {
-    note_failure(sent, counters);
+    note_failure(sent, output.counters);
     return false;
   }
-  counters.add(counters.bytes_out, sent.bytes());
+  output.add_sent(sent.bytes());
   pending = 0;
   return true;
 }
@@ -130,21 +141,21 @@ struct ZimallocFree {
 // False (noted) if the connection must end.
 zell::Task<bool> send_body_piece(int fd, const Response& response, std::uint64_t offset,
                                  std::uint64_t length, char* out, std::size_t& pending,
-                                 milliseconds send_timeout, app::WorkerCounters& counters) {
+                                 milliseconds send_timeout, Output& output) {
   if (response.body_fd < 0) {
     const iovec body = {const_cast<char*>(response.body.data()) + offset, length};
     co_return flushed(co_await zell::writev_all(fd, {out, pending}, body, send_timeout), pending,
-                      counters);
+                      output);
   }
   // The head goes first with MSG_MORE, so that it leaves in one segment with the file's first
   // bytes. (A file not in the page cache makes sendfile read it from disk while this worker
   // waits -- nginx's trade-off too.)
   if (const ssize_t n = ::send(fd, out, pending, MSG_MORE | MSG_DONTWAIT | MSG_NOSIGNAL); n > 0) {
-    counters.add(counters.bytes_out, static_cast<std::uint64_t>(n));
+    output.add_sent(static_cast<std::uint64_t>(n));
     std::memmove(out, out + n, pending - static_cast<std::size_t>(n));
     pending -= static_cast<std::size_t>(n);
   }
-  if (!flushed(co_await zell::writev_all(fd, {out, pending}, send_timeout), pending, counters)) {
+  if (!flushed(co_await zell::writev_all(fd, {out, pending}, send_timeout), pending, output)) {
     co_return false;
   }
   off_t at = static_cast<off_t>(offset);
@@ -154,7 +165,7 @@ zell::Task<bool> send_body_piece(int fd, const Response& response, std::uint64_t
     const ssize_t n = ::sendfile(fd, response.body_fd, &at, std::min(left, kSendfileChunk));
     if (n > 0) {
       left -= static_cast<std::uint64_t>(n);
-      counters.add(counters.bytes_out, static_cast<std::uint64_t>(n));
+      output.add_sent(static_cast<std::uint64_t>(n));
       // A client that keeps up would keep this worker to itself until the file ends: let the
       // worker's other connections (and a cancellation) in now and then.
       since_yield += static_cast<std::uint64_t>(n);
@@ -166,17 +177,17 @@ zell::Task<bool> send_body_piece(int fd, const Response& response, std::uint64_t
       // The file ended early: it shrank after its size was sent. Only closing at once tells the
       // client that the response is incomplete.
       spdlog::warn("http: a file shrank while being sent; closing the connection");
-      counters.add(counters.errors);
+      output.counters.add(output.counters.errors);
       co_return false;
     } else if (errno == EAGAIN) {
       since_yield = 0;
       const zio::Result ready = co_await zell::poll(fd, POLLOUT, send_timeout);
       if (!ready) {
-        note_failure(ready, counters);
+        note_failure(ready, output.counters);
         co_return false;
       }
     } else if (errno != EINTR) {
-      note_failure(zio::Result(-errno), counters);
+      note_failure(zio::Result(-errno), output.counters);
       co_return false;
     }
   }
@@ -187,12 +198,12 @@ zell::Task<bool> send_body_piece(int fd, const Response& response, std::uint64_t
 // buffer (flushed first when it has no room for one), its bytes copied behind it when they fit,
 // else sent as a piece; the closing delimiter stays in the buffer like the end of any response.
 zell::Task<bool> send_multipart(int fd, const Response& response, char* out, std::size_t& pending,
-                                milliseconds send_timeout, app::WorkerCounters& counters) {
+                                milliseconds send_timeout, Output& output) {
   const std::string_view boundary = response.multipart.boundary();
   const std::uint64_t size = response.file ? response.file->size : response.body.size();
   for (std::size_t i = 0; i <= response.parts.count; ++i) {
     if (kOutputCapacity - pending < kMaxPartHead &&
-        !flushed(co_await zell::writev_all(fd, {out, pending}, send_timeout), pending, counters)) {
+        !flushed(co_await zell::writev_all(fd, {out, pending}, send_timeout), pending, output)) {
       co_return false;
     }
     if (i == response.parts.count) {  // (the media type was checked short enough to fit)
@@ -204,7 +215,7 @@ zell::Task<bool> send_multipart(int fd, const Response& response, char* out, std
                                              out + pending, kOutputCapacity - pending);
     if (head == 0) {  // cannot happen (see kMaxPartHead); never send a part without its head
       spdlog::error("http: a multipart part head did not fit; closing");
-      counters.add(counters.errors);
+      output.counters.add(output.counters.errors);
       co_return false;
     }
     pending += head;
@@ -212,7 +223,7 @@ zell::Task<bool> send_multipart(int fd, const Response& response, char* out, std
       std::memcpy(out + pending, response.body.data() + range.first, range.length());
       pending += range.length();
     } else if (!co_await send_body_piece(fd, response, range.first, range.length(), out, pending,
-                                         send_timeout, counters)) {
+                                         send_timeout, output)) {
       co_return false;
     }
   }
@@ -225,6 +236,7 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
                                  HttpWorker& worker, HttpShared& shared, bool proxy_protocol) {
   const int fd = socket.get();
   app::WorkerCounters& counters = ticket.counters();
+  Output output{counters};
   const std::size_t in_capacity = shared.parse_limits.max_head;
   // From zimalloc, the daemons' allocator: both buffers live on this worker's thread heap.
   const std::unique_ptr<char[], ZimallocFree> memory(
@@ -289,8 +301,7 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
     if (parsed.state == ParseOutcome::kIncomplete) {
       const milliseconds send_timeout(shared.send_timeout_ms.load(std::memory_order_relaxed));
       // Answers to pipelined requests go out before waiting for more.
-      if (!flushed(co_await zell::writev_all(fd, {out, pending}, send_timeout), pending,
-                   counters)) {
+      if (!flushed(co_await zell::writev_all(fd, {out, pending}, send_timeout), pending, output)) {
         linger = false;
         break;
       }
@@ -382,13 +393,30 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
     }
     const milliseconds send_timeout(shared.send_timeout_ms.load(std::memory_order_relaxed));
     if (access != nullptr) access_line.capture(parsed, head, {in, have});
+    // A response cut short (the client went, a send timed out, a file shrank) is counted and
+    // logged too, with the body bytes that went out, as nginx logs $body_bytes_sent: a
+    // download that failed must show in the access log.
+    auto log_cut_response = [&](std::uint64_t response_starts_at, std::size_t head_bytes) {
+      const std::uint64_t went = output.sent > response_starts_at + head_bytes
+                                     ? output.sent - response_starts_at - head_bytes
+                                     : 0;
+      count_response(counters, response.status);
+      if (access != nullptr) {
+        access->append(
+            access_line.record(response.status, std::min(went, response.wire_body_length())));
+      }
+    };
 
     // The response head, behind the answers to earlier pipelined requests.
     if (kOutputCapacity - pending < kMaxResponseHead &&
-        !flushed(co_await zell::writev_all(fd, {out, pending}, send_timeout), pending, counters)) {
+        !flushed(co_await zell::writev_all(fd, {out, pending}, send_timeout), pending, output)) {
+      log_cut_response(output.sent + pending, 0);
       linger = false;
       break;
     }
+    // Where this response begins in the connection's output: after what was sent and what is
+    // still buffered of the answers before it.
+    const std::uint64_t response_starts_at = output.sent + pending;
     const std::size_t head_size = write_response_head(response,
                                                       {.date = worker.date.now(),
                                                        .keep_alive = keep_alive,
@@ -418,12 +446,14 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
         std::memcpy(out + pending, response.body.data(), body_length);
         pending += body_length;
       } else if (!co_await send_body_piece(fd, response, response.body_fd < 0 ? 0 : response.offset,
-                                           body_length, out, pending, send_timeout, counters)) {
+                                           body_length, out, pending, send_timeout, output)) {
+        log_cut_response(response_starts_at, head_size);
         linger = false;
         break;
       }
     } else if (body_length > 0 &&
-               !co_await send_multipart(fd, response, out, pending, send_timeout, counters)) {
+               !co_await send_multipart(fd, response, out, pending, send_timeout, output)) {
+      log_cut_response(response_starts_at, head_size);
       linger = false;
       break;
     }
@@ -432,7 +462,7 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
     response.file.reset();  // let an evicted file go now, not at the next request
     if (!keep_alive) {
       linger =
-          flushed(co_await zell::writev_all(fd, {out, pending}, send_timeout), pending, counters);
+          flushed(co_await zell::writev_all(fd, {out, pending}, send_timeout), pending, output);
       break;
     }
   }

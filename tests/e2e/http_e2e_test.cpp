@@ -503,6 +503,31 @@ TEST(HttpAccessLog, EveryResponseIsLoggedAndSighupReopensTheFile) {
   EXPECT_EQ(read_file(log_path + ".1").find("/a.txt?after"), std::string::npos);
 }
 
+// A download the client gives up on is still logged (and counted), with the body bytes that went
+// out -- not the file's size, and not nothing (nginx's $body_bytes_sent).
+TEST(HttpAccessLog, ADownloadCutShortIsLoggedWithTheBytesThatWent) {
+  Site site;
+  const std::string big(16 << 20, 'b');
+  site.write("big.bin", big);
+  TempDir logs;
+  const std::string log_path = logs.path("access.log");
+  HttpDaemon http(http_config(site, R"(, "access_log": ")" + log_path + "\""));
+  {
+    Socket client = Socket::connect(http.address());
+    ASSERT_TRUE(client.send_all(get("/big.bin?cut")));
+    EXPECT_EQ(client.recv_exact(100000).size(), 100000u);
+    client.abort();  // gone mid-body, with megabytes still to come
+  }
+  ASSERT_TRUE(http.wait_for_stat("responses_2xx", 1)) << http.stats().dump();
+  EXPECT_EQ(http.stop(), 0);  // flushes the log
+  const std::string log = read_file(log_path);
+  const std::size_t at = log.find("\"GET /big.bin?cut HTTP/1.1\" 200 ");
+  ASSERT_NE(at, std::string::npos) << log;
+  const std::uint64_t bytes = std::stoull(log.substr(at + 32));
+  EXPECT_GT(bytes, 0u) << log;
+  EXPECT_LT(bytes, big.size()) << "logged as sent whole: " << log;
+}
+
 // Each virtual host logs where its config says: a file of its own, the top level's (unset), or
 // nowhere (""). Requests no host answers, malformed ones included, go to the top level's log;
 // SIGHUP reopens every log.
