@@ -10,8 +10,8 @@ namespace zap::app {
 
 void add_common_flags(CLI::App& app, CommonFlags& flags, const std::string& program) {
   app.set_version_flag("--version", program + " " + ZAP_VERSION_STRING);
-  app.add_option("-c,--config", flags.config, "JSON config file (default: built-in config)")
-      ->check(CLI::ExistingFile);
+  // (No CLI::ExistingFile check: a missing file is reported like any config error, on one line.)
+  app.add_option("-c,--config", flags.config, "JSON config file (default: built-in config)");
   app.add_flag("-t,--check", flags.check, "Validate the config, print the result and exit");
   app.add_option("--log-level", flags.log_level, "Override log.level")
       ->check(CLI::IsMember(log_level_names()));

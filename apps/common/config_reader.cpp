@@ -1,8 +1,13 @@
 #include "config_reader.hpp"
 
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
+#include <string>
+#include <system_error>
+#include <vector>
 
 namespace zap::app {
 
@@ -22,6 +27,56 @@ std::string line_and_column(std::string_view text, std::size_t byte) {
   return std::to_string(line) + ":" + std::to_string(column);
 }
 
+// Refuses a key given twice in one object: JSON parsers keep the last one silently, so the first
+// -- often the one the reader is looking at -- would do nothing. Follows the parse to name the
+// key's JSON path ("pools[1].retries") as the other config errors do.
+class DuplicateKeyCheck {
+ public:
+  bool operator()(int /*depth*/, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    using Event = nlohmann::json::parse_event_t;
+    switch (event) {
+      case Event::object_start:
+      case Event::array_start:
+        frames_.push_back({event == Event::object_start, child_path(), {}, {}, 0});
+        break;
+      case Event::object_end:
+      case Event::array_end:
+        if (!frames_.empty()) frames_.pop_back();
+        break;
+      case Event::key: {
+        Frame& frame = frames_.back();
+        frame.key = parsed.get<std::string>();
+        if (!frame.keys.insert(frame.key).second) {
+          throw ConfigError(child_path() + ": given twice (JSON keeps only the last)");
+        }
+        break;
+      }
+      case Event::value:
+        if (!frames_.empty() && !frames_.back().object) ++frames_.back().index;
+        break;
+    }
+    return true;
+  }
+
+ private:
+  struct Frame {
+    bool object;
+    std::string path;
+    std::set<std::string> keys;  // object: the keys so far
+    std::string key;             // object: the key whose value comes next
+    std::size_t index;           // array: the elements so far
+  };
+  // The path of the value about to be parsed in the innermost container.
+  std::string child_path() {
+    if (frames_.empty()) return "";
+    Frame& frame = frames_.back();
+    if (!frame.object) return frame.path + "[" + std::to_string(frame.index++) + "]";
+    return frame.path.empty() ? frame.key : frame.path + "." + frame.key;
+  }
+
+  std::vector<Frame> frames_;
+};
+
 }  // namespace
 
 std::string config_folder(const std::string& config_path) {
@@ -36,8 +91,8 @@ std::string resolve_config_path(const std::string& config_folder, const std::str
 
 nlohmann::json parse_json_text(std::string_view text, const std::string& origin) {
   try {
-    return nlohmann::json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/true,
-                                 /*ignore_comments=*/true);
+    return nlohmann::json::parse(text.begin(), text.end(), DuplicateKeyCheck(),
+                                 /*allow_exceptions=*/true, /*ignore_comments=*/true);
   } catch (const nlohmann::json::parse_error& e) {
     std::string what = e.what();
     // Drop nlohmann's "[json.exception.parse_error.101] parse error at line 1, column 2: " prefix.
@@ -49,7 +104,10 @@ nlohmann::json parse_json_text(std::string_view text, const std::string& origin)
 
 nlohmann::json load_json_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError(path + ": cannot open config file");
+  if (!in) {
+    throw ConfigError(path + ": cannot open config file: " +
+                      std::error_code(errno, std::system_category()).message());
+  }
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) throw ConfigError(path + ": cannot read config file");

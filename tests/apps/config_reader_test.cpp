@@ -60,9 +60,21 @@ TEST(JsonReader, RootMustBeAnObject) {
   EXPECT_EQ(error_of([&] { JsonReader root(json, ""); }), "config: expected object, got [1,2]");
 }
 
+TEST(JsonReader, AKeyGivenTwiceIsRefusedWithItsPath) {
+  EXPECT_EQ(error_of([] { parse_json_text(R"({"a": 1, "a": 2})", "c.json"); }),
+            "a: given twice (JSON keeps only the last)");
+  EXPECT_EQ(error_of([] {
+              parse_json_text(R"({"x": [1, {"b": {"c": 1}}, [], {"d": 1, "d": 1}]})", "c.json");
+            }),
+            "x[3].d: given twice (JSON keeps only the last)");
+  EXPECT_EQ(error_of([] { parse_json_text(R"({"a": {"k": 1}, "b": {"k": 1}})", "c.json"); }),
+            "(no error)")
+      << "the same key in two objects is fine";
+}
+
 TEST(JsonReader, MissingFileIsAClearError) {
   EXPECT_EQ(error_of([] { load_json_file("/nonexistent/zap.json"); }),
-            "/nonexistent/zap.json: cannot open config file");
+            "/nonexistent/zap.json: cannot open config file: No such file or directory");
 }
 
 TEST(DaemonSettings, DefaultsWhenEmpty) {

@@ -158,6 +158,10 @@ TEST(EchoConfig, CheckAcceptsTheExampleAndRejectsMistakes) {
       {R"({"admin": {"listen": "nowhere"}})", "admin.listen:"},
       {R"({"log": {"level": "loud"}})", "log.level: expected one of"},
       {"{\"listeners\": [", "invalid JSON"},
+      {R"({"max_connections": 5, "runtime": {"workers": 1}, "max_connections": 6})",
+       "max_connections: given twice"},
+      {R"({"listeners": [{"port": 1}, {"port": 2, "host": "::1", "port": 3}]})",
+       "listeners[1].port: given twice"},
       {R"({"listeners": [{"port": 7007}, {"port": 7008}, {"port": 7007}]})",
        "listeners[2].port: 127.0.0.1:7007 is already listeners[0]"},
       {R"({"listeners": [{"port": 7007, "protocol": "udp"}, {"port": 7007},
@@ -170,6 +174,13 @@ TEST(EchoConfig, CheckAcceptsTheExampleAndRejectsMistakes) {
     EXPECT_NE(bad.code, 0) << text;
     EXPECT_NE(bad.err.find(message), std::string::npos) << text << " -> " << bad.err;
   }
+  // A missing file: one line, like any config error.
+  const RunResult missing =
+      run_to_exit(echo_binary(), {"--config", dir.path("missing.json"), "--check"});
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_NE(missing.err.find("missing.json: cannot open config file: No such file"),
+            std::string::npos)
+      << missing.err;
 }
 
 TEST(EchoConfig, HelpAndVersionAnswer) {
