@@ -19,6 +19,7 @@
 #include <zap/zimalloc/zimalloc.hpp>
 #include <zap/zio/socket.hpp>
 
+#include "ascii.hpp"
 #include "lingering_close.hpp"
 #include "multipart.hpp"
 #include "receive_proxy_header.hpp"
@@ -49,6 +50,13 @@ void note_failure(const zio::Result& r, app::WorkerCounters& counters) {
   } else {
     spdlog::info("http: connection error: {}", r.error().message());
   }
+}
+
+// Whether "chunked" is the final transfer coding of a Transfer-Encoding value ("gzip, chunked").
+bool ends_in_chunked(std::string_view codings) {
+  const std::size_t comma = codings.rfind(',');
+  return equals_ignore_case(
+      trim_ows(comma == std::string_view::npos ? codings : codings.substr(comma + 1)), "chunked");
 }
 
 void count_response(app::WorkerCounters& counters, int status) {
@@ -366,11 +374,15 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
       error_response(421, response);
       response.send_body = head.method != Method::kHead;
       response.close = true;
-    } else if (head.has_transfer_encoding || head.content_length > shared.max_request_body) {
-      // Framing this server will not read: answer and close, so no body bytes are taken for a
-      // next request.
+    } else if ((head.has_transfer_encoding &&
+                (head.has_content_length || !ends_in_chunked(head.transfer_encoding))) ||
+               head.content_length > shared.max_request_body) {
+      // Framing that cannot be trusted -- a coding other than chunked last (the body's end is
+      // unknown), or both Transfer-Encoding and Content-Length (request smuggling), RFC 9112
+      // 6.1/6.3, 400 as in nginx -- or a body over the limit (413): answer and close, so no
+      // body bytes are taken for a next request.
       response.reset();
-      error_response(head.has_transfer_encoding ? 501 : 413, response);
+      error_response(head.has_transfer_encoding ? 400 : 413, response);
       response.send_body = head.method != Method::kHead;
       response.close = true;
     } else {
@@ -381,9 +393,11 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
       // more of it is still to come, the response closes the connection and the lingering
       // close drains it -- never wait for it first: with "Expect: 100-continue" the client
       // waits for us, and a body trickling in would hold the connection.
+      // A chunked body (a static server reads none) is never parsed: the answer closes the
+      // connection and the lingering close drains it, as for a body still to come.
       const std::uint64_t body_here = std::min<std::uint64_t>(have - consumed, head.content_length);
       consumed += body_here;
-      const bool body_pending = body_here < head.content_length;
+      const bool body_pending = body_here < head.content_length || head.has_transfer_encoding;
       ++served;
       const std::int64_t max_requests =
           shared.max_requests_per_connection.load(std::memory_order_relaxed);

@@ -118,9 +118,11 @@ ParseOutcome apply_field(std::string_view name, std::string_view value, RequestH
       return invalid(400, "conflicting Content-Length");
     }
     state.seen_length = true;
+    head.has_content_length = true;
     head.content_length = length;
   } else if (equals_ignore_case(name, "transfer-encoding")) {
     head.has_transfer_encoding = true;
+    head.transfer_encoding = value;
   } else if (equals_ignore_case(name, "connection")) {
     apply_connection(value, head);
     // "close" wins whatever else is listed, in this field or another.

@@ -41,6 +41,10 @@ struct RequestHead {
   std::string_view host;
   std::uint64_t content_length = 0;
   bool has_transfer_encoding = false;
+  bool has_content_length = false;
+  // Transfer-Encoding's last line; "chunked" ending it (the final coding) is the only framing a
+  // recipient must know (RFC 9112 6.1).
+  std::string_view transfer_encoding;
   std::string_view if_match;
   std::string_view if_unmodified_since;
   std::string_view if_none_match;

@@ -238,8 +238,11 @@ TEST(HttpMalformed, EachGetsItsErrorAndTheConnectionCloses) {
       {"uri too long", "GET /" + std::string(20000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n", 414},
       {"head too large", "GET / HTTP/1.1\r\nHost: x\r\nX: " + std::string(20000, 'b') + "\r\n\r\n",
        431},
-      {"chunked body", "GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-       501},
+      {"unknown final coding", "GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 400},
+      {"chunked and a length",
+       "GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n"
+       "0\r\n\r\n",
+       400},
       {"body too large", "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\n", 413},
       {"traversal", "GET /../../etc/passwd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 400},
   };
@@ -277,11 +280,31 @@ TEST(HttpBodies, AResponseNeverWaitsForARequestBody) {
   EXPECT_EQ(read_http_reply(whole).body, "aaaa");
   EXPECT_EQ(read_http_reply(whole).body, "aaaa") << "the body was not taken for a request";
 
+  // A chunked body (RFC 9112: every recipient must accept one) is answered like any other --
+  // the file, or 405 -- and the connection closed, the body drained unread.
+  for (const auto& [request, status] :
+       {std::pair<std::string, int>{"GET /a.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+                                    "chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+                                    200},
+        {"POST /a.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n",
+         405}}) {
+    Socket chunked = Socket::connect(http.address());
+    ASSERT_TRUE(chunked.send_all(request));
+    const HttpReply reply = read_http_reply(chunked);
+    EXPECT_EQ(reply.status, status) << request;
+    EXPECT_EQ(reply.header("Connection"), "close") << request;
+    if (status == 200) {
+      EXPECT_EQ(reply.body, "aaaa");
+    }
+    const Socket::Drained rest = chunked.recv_until_closed();
+    EXPECT_TRUE(rest.closed && !rest.reset) << request;
+  }
+
   // HEAD gets no body even with an error that closes the connection.
   Socket head = Socket::connect(http.address());
-  ASSERT_TRUE(head.send_all("HEAD / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"));
+  ASSERT_TRUE(head.send_all("HEAD / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n"));
   const Socket::Drained reply = head.recv_until_closed();
-  EXPECT_EQ(reply.data.rfind("HTTP/1.1 501 ", 0), 0u) << reply.data;
+  EXPECT_EQ(reply.data.rfind("HTTP/1.1 400 ", 0), 0u) << reply.data;
   EXPECT_EQ(reply.data.size(), reply.data.find("\r\n\r\n") + 4) << "a HEAD answer has no body";
 }
 

@@ -112,6 +112,8 @@ TEST(RequestHead, ContentLengthAndTransferEncodingAreReported) {
   ASSERT_EQ(parse("GET / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n", head).state,
             ParseOutcome::kComplete);
   EXPECT_TRUE(head.has_transfer_encoding);
+  EXPECT_EQ(head.transfer_encoding, "chunked");
+  EXPECT_FALSE(head.has_content_length);
 }
 
 struct Refusal {
