@@ -324,7 +324,10 @@ zell::Task<std::size_t> route_by_server_name(int client, const Routing& routing,
     const zio::Result got =
         co_await zell::recv(client, first + size, capacity - size, std::chrono::nanoseconds(left));
     if (got.raw() == -ETIMEDOUT) co_return fallback;
-    if (!got || got.bytes() == 0) co_return kClientGone;
+    if (!got) co_return kClientGone;
+    // Closed its side before the ClientHello was whole: what it sent still goes, to the
+    // listener's pool, followed by its FIN (the relay reads that end again).
+    if (got.bytes() == 0) co_return size > 0 ? fallback : kClientGone;
     size += got.bytes();
   }
 }

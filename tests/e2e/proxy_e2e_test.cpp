@@ -677,6 +677,17 @@ TEST(ProxySni, EachServerNamePicksItsPoolAndTheBytesPassUntouched) {
   EXPECT_EQ(slow.recv_exact(20), hello.substr(0, 20));
   EXPECT_GE(Clock::now() - stalled, std::chrono::milliseconds(1400)) << "routed before its time";
   EXPECT_TRUE(eventually([&] { return relayed_to(proxy, 0) == 4; })) << proxy.stats().dump();
+  // A part of a ClientHello, then the client's FIN: its bytes still go (to the default pool),
+  // and the end after them.
+  {
+    Socket half = Socket::connect(proxy.address());
+    ASSERT_TRUE(half.send_all(hello.substr(0, 20)));
+    half.shutdown_write();
+    const Socket::Drained back = half.recv_until_closed();
+    EXPECT_EQ(back.data, hello.substr(0, 20)) << "bytes sent before a FIN were dropped";
+    EXPECT_TRUE(back.closed && !back.reset);
+  }
+  EXPECT_TRUE(eventually([&] { return relayed_to(proxy, 0) == 5; })) << proxy.stats().dump();
   EXPECT_EQ(relayed_to(proxy, 1), 4u);
   EXPECT_EQ(proxy.stats()["errors"], 0);
   EXPECT_TRUE(proxy.process().wait_for_log(
@@ -695,7 +706,7 @@ TEST(ProxySni, EachServerNamePicksItsPoolAndTheBytesPassUntouched) {
       << proxy.process().err();
   EXPECT_TRUE(exchange(client_hello("web.test")));
   EXPECT_TRUE(exchange(client_hello("api.test")));
-  EXPECT_TRUE(eventually([&] { return relayed_to(proxy, 0) == 5 && relayed_to(proxy, 1) == 5; }))
+  EXPECT_TRUE(eventually([&] { return relayed_to(proxy, 0) == 6 && relayed_to(proxy, 1) == 5; }))
       << proxy.stats().dump();
   EXPECT_EQ(proxy.stop(), 0);
 }
