@@ -10,8 +10,14 @@ namespace zap::app {
 
 void add_common_flags(CLI::App& app, CommonFlags& flags, const std::string& program) {
   app.set_version_flag("--version", program + " " + ZAP_VERSION_STRING);
-  // (No CLI::ExistingFile check: a missing file is reported like any config error, on one line.)
-  app.add_option("-c,--config", flags.config, "JSON config file (default: built-in config)");
+  // (No CLI::ExistingFile check: a missing file is reported like any config error, on one line.
+  // An empty path is refused here: it would mean the built-in config, as with no --config --
+  // e.g. from an unset variable in a service file.)
+  app.add_option("-c,--config", flags.config, "JSON config file (default: built-in config)")
+      ->check([](const std::string& path) {
+        return path.empty() ? std::string("an empty path (leave --config out for the built-in)")
+                            : std::string();
+      });
   app.add_flag("-t,--check", flags.check, "Validate the config, print the result and exit");
   app.add_option("--log-level", flags.log_level, "Override log.level")
       ->check(CLI::IsMember(log_level_names()));

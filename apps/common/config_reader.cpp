@@ -103,6 +103,10 @@ nlohmann::json parse_json_text(std::string_view text, const std::string& origin)
 }
 
 nlohmann::json load_json_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw ConfigError(path + ": a directory, not a config file");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     throw ConfigError(path + ": cannot open config file: " +

@@ -35,8 +35,14 @@ StreamServer::StreamServer(std::string name, const std::vector<zio::SocketAddres
       gate_(max_connections),
       backlog_(backlog_for(max_connections)) {
   const bool per_worker = mode_ == AcceptMode::kPerWorker;
+  // Every address before any is bound: listeners of this config may overlap ("0.0.0.0:80" and
+  // "127.0.0.1:80" share a port, as SO_REUSEPORT sockets of one user may).
+  if (per_worker) {
+    for (const zio::SocketAddress& address : addresses) {
+      refuse_address_in_use(address, SOCK_STREAM);
+    }
+  }
   for (zio::SocketAddress address : addresses) {
-    if (per_worker) refuse_address_in_use(address, SOCK_STREAM);
     Listener listener;
     for (std::size_t i = 0; i < (per_worker ? workers_ : 1); ++i) {
       listener.sockets.push_back(listen_tcp(address, per_worker, accepted, backlog_));

@@ -32,13 +32,17 @@ EchoServer::EchoServer(const EchoSettings& settings, std::size_t workers, app::C
       tcp_("echo", tcp_addresses(settings), settings.accept_mode, workers,
            settings.limits.max_connections, counters, {.nodelay = true, .keepalive = {}}) {
   const bool per_worker = settings.accept_mode == app::AcceptMode::kPerWorker;
+  if (per_worker) {  // every UDP address before any is bound (they may overlap, as for TCP)
+    for (const ListenerSettings& wanted : settings.listeners) {
+      if (wanted.udp) app::refuse_address_in_use(wanted.address, SOCK_DGRAM);
+    }
+  }
   for (std::size_t index = 0; index < settings.listeners.size(); ++index) {
     const ListenerSettings& wanted = settings.listeners[index];
     udp_.push_back(wanted.udp);
     if (!wanted.udp) continue;
     UdpListener listener;
     zio::SocketAddress address = wanted.address;
-    if (per_worker) app::refuse_address_in_use(address, SOCK_DGRAM);
     for (std::size_t i = 0; i < (per_worker ? std::max<std::size_t>(workers, 1) : 1); ++i) {
       listener.sockets.push_back(app::bind_udp(address, per_worker));
       if (i == 0) address = app::bound_address(listener.sockets.front().get());

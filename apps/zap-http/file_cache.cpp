@@ -189,8 +189,8 @@ std::shared_ptr<CachedFile> FileCache::load(std::string_view path, std::error_co
     file->etag_size = format_etag(file->mtime, file->size, file->etag_text).size();
     // Never later than the response's Date (RFC 9110 8.8.2.1): a file dated in the future
     // would otherwise keep a client that revalidates by date on its copy after a fix.
-    format_http_date(std::min<std::int64_t>(file->mtime.tv_sec, ::time(nullptr)),
-                     file->last_modified_text);
+    file->last_modified_seconds = std::min<std::int64_t>(file->mtime.tv_sec, ::time(nullptr));
+    format_http_date(file->last_modified_seconds, file->last_modified_text);
     if (!file->in_memory) file->fd = std::move(owned);
   }
   return file;

@@ -64,6 +64,10 @@ struct CachedFile {
   ino_t inode = 0;
   std::uint64_t size = 0;
   timespec mtime{};
+  // Last-Modified in seconds: the modification time, or the load time if that is earlier (a
+  // file dated in the future). What dates from the client (If-Modified-Since and the others)
+  // are compared with, since it is the date the client was given.
+  std::int64_t last_modified_seconds = 0;
   std::string_view content_type;  // from the MimeTypes table
   std::string_view etag() const { return {etag_text, etag_size}; }
   std::string_view last_modified() const { return {last_modified_text, kHttpDateSize}; }

@@ -237,11 +237,12 @@ void StaticSite::serve_file(const RequestHead& head, std::string_view path, std:
   response.total_size = file->size;
   response.length = file->size;
   if (precondition_failed(head.if_match, head.if_unmodified_since, file->etag(),
-                          file->mtime.tv_sec)) {
+                          file->last_modified_seconds)) {
     error_response(412, response);
     return;
   }
-  if (not_modified(head.if_none_match, head.if_modified_since, file->etag(), file->mtime.tv_sec)) {
+  if (not_modified(head.if_none_match, head.if_modified_since, file->etag(),
+                   file->last_modified_seconds)) {
     response.status = 304;
     response.send_body = false;
     response.length = 0;
@@ -249,7 +250,7 @@ void StaticSite::serve_file(const RequestHead& head, std::string_view path, std:
     return;
   }
   if (head.method == Method::kGet && !head.range.empty() &&
-      range_applies(head.if_range, file->etag(), file->mtime.tv_sec)) {
+      range_applies(head.if_range, file->etag(), file->last_modified_seconds)) {
     ByteRanges ranges;
     switch (parse_byte_ranges(head.range, file->size, ranges)) {
       case RangeRequest::kSatisfiable:

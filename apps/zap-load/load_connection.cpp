@@ -121,6 +121,7 @@ class Connection {
 
  private:
   static constexpr std::int64_t kRetryPauseNs = 10'000'000;
+  static constexpr std::size_t kFreshClockAfterBytes = 4096;
   static constexpr std::uint32_t kMaxFailuresInARow = 100;
 
   enum class Ended {
@@ -283,6 +284,10 @@ class Connection {
         ++done_seq_;
       }
     }
+    // The next message goes after this check of every byte: past a few KiB it takes long enough
+    // to count (microseconds), and a send time taken before it would add it to the next
+    // message's latency. Small replies keep the one clock read.
+    if (r.bytes() > kFreshClockAfterBytes) received_ns_ = steady_now_ns();
     co_return true;
   }
 

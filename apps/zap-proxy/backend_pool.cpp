@@ -154,11 +154,13 @@ std::size_t BackendPool::choose(const zio::SocketAddress& client, std::uint64_t 
         chosen = pick_least_connections(skip);
         break;
       case Balance::kSource:
-        chosen = pick_source(client, tier, full);
+        chosen = pick_source(client, tier, full, first_attempt);
         break;
     }
     if (chosen < size()) break;
-    // Primaries that are up but full are waited for (the queue), not replaced by backups.
+    // Primaries that are up but full are waited for (the queue), not replaced by backups. Only
+    // at the first attempt: a retry (its connect failed) is not queued, and takes what has room.
+    if (!first_attempt) continue;
     bool waitable = false;
     for (std::size_t i = 0; i < size() && !waitable; ++i) waitable = available(i, tier);
     if (waitable) break;
@@ -221,14 +223,15 @@ std::size_t BackendPool::pick_least_connections(std::uint64_t skip) {
 }
 
 std::size_t BackendPool::pick_source(const zio::SocketAddress& client, std::uint64_t tier,
-                                     std::uint64_t full) {
+                                     std::uint64_t full, bool own_only) {
   // Weighted rendezvous hashing: each backend scores the client; the best score wins. A
   // backend going down (or leaving the pool on a reload) moves only its own clients.
   const std::uint64_t key = hash_ip(client);
   std::size_t best = size();
   double best_score = 0;
   for (std::size_t i = 0; i < size(); ++i) {
-    if (!available(i, tier)) continue;  // full or not: a full one is still this client's
+    // Full or not, the client's own is its own; a retry takes the best one with room.
+    if (own_only ? !available(i, tier) : !eligible(i, tier | full)) continue;
     const Backend& b = *backends_[i];
     const std::uint64_t h = mix(key ^ b.hash);
     const double unit = (static_cast<double>(h >> 11) + 0.5) / 9007199254740992.0;  // (0, 1)

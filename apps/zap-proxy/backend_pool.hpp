@@ -174,8 +174,10 @@ class BackendPool {
   std::size_t pick_round_robin(std::uint64_t skip, bool first_attempt, bool scheduled_tier);
   std::size_t pick_least_connections(std::uint64_t skip);
   // The client's backend among the available ones of `tier` (skip bits as available()), or
-  // size() if that one is full: the client waits for it.
-  std::size_t pick_source(const zio::SocketAddress& client, std::uint64_t tier, std::uint64_t full);
+  // size() if that one is full: the client waits for it. A retry (`own_only` false: its own was
+  // tried) takes the best of those with room.
+  std::size_t pick_source(const zio::SocketAddress& client, std::uint64_t tier, std::uint64_t full,
+                          bool own_only);
   bool record_failure(Backend& backend);
 
   // Shared: a reload's pool may hold the same Backend, and connections hold their pool.

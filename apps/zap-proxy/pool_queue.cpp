@@ -1,12 +1,10 @@
 #include "pool_queue.hpp"
 
+#include <poll.h>
+
 #include <algorithm>
 #include <chrono>
 #include <ctime>
-
-#include <sys/socket.h>
-
-#include <cerrno>
 
 #include <zap/zell/timeout.hpp>
 
@@ -20,14 +18,15 @@ std::int64_t monotonic_ns() noexcept {
   return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
-// Whether a waiting client has left: reset (or any error), or -- when `abort_on_close` -- closed
-// its side. Bytes waiting to be read hide a FIN behind them; the client is still there for them.
+// Whether a waiting client has left: reset (POLLERR/POLLHUP), or -- when `abort_on_close` --
+// closed its side (POLLRDHUP). poll() sees both behind bytes the client sent first and nobody
+// read yet (a request waiting for its backend), where a peeking recv() would return the bytes.
 bool client_left(const PoolQueue::Client& client) noexcept {
   if (client.socket < 0) return false;
-  char byte;
-  const ssize_t n = ::recv(client.socket, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-  if (n == 0) return client.abort_on_close;
-  return n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
+  pollfd watched{client.socket, POLLRDHUP, 0};
+  if (::poll(&watched, 1, 0) <= 0) return false;
+  if ((watched.revents & (POLLERR | POLLHUP)) != 0) return true;
+  return (watched.revents & POLLRDHUP) != 0 && client.abort_on_close;
 }
 
 }  // namespace

@@ -1,9 +1,12 @@
 #include "proxy_connection.hpp"
 
 #include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <memory>
@@ -37,6 +40,14 @@ std::int64_t monotonic_ns() noexcept {
   return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
+// After a read saw the end of a stream: whether the connection is closed outright (a reset), not
+// half closed by a FIN. Meaningful only while our own side has not been shut down.
+bool closed_by_reset(int fd) {
+  tcp_info info{};
+  socklen_t size = sizeof(info);
+  return ::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &size) == 0 && info.tcpi_state == TCP_CLOSE;
+}
+
 bool peer_went_away(const zio::Result& r) {
   return r.raw() == -ECONNRESET || r.raw() == -EPIPE || r.raw() == -ECONNABORTED;
 }
@@ -53,9 +64,13 @@ struct Relay {
   std::int64_t last_activity_ns = 0;   // the last byte received or fully sent, either way
   int writes_in_flight = 0;            // a write in progress is activity, however slow
   bool timed_out = false;              // idle: both directions were ended at once
-  // A side's stream ended in an error (a reset): the other side is closed with a reset too,
-  // once it has taken what was relayed (index: the side to reset is the server).
+  // Index 0: the client, 1: the server. `gone`: that side reset (its recv or a write to it
+  // failed: the kernel reports a reset to only one call, so whichever saw it records it here).
+  // `reset`: that side is closed with a reset too, once it has taken what was relayed, because
+  // the other side's stream ended in one.
+  bool gone[2] = {false, false};
   bool reset[2] = {false, false};
+  bool shut[2] = {false, false};  // that side was sent our FIN (its stream from us ended)
   // The first failure that ended a side (kDone: none); a timeout is told by timed_out instead.
   ConnectionEnd failure = ConnectionEnd::kDone;
   // The two directions' tasks (index: to_backend), so that one can end the other.
@@ -105,6 +120,7 @@ zell::Task<void> pump(Relay& relay, bool to_backend) {
   if (!buffer.ok()) {
     note_failure(zio::Result(-ENOMEM), relay, ConnectionEnd::kNoMemory);
     ::shutdown(to, SHUT_WR);
+    relay.shut[to_backend ? 1 : 0] = true;
     other->cancel();
     co_return;
   }
@@ -128,12 +144,27 @@ zell::Task<void> pump(Relay& relay, bool to_backend) {
       other->cancel();
       co_return;
     }
+    const int from_side = to_backend ? 0 : 1;
+    const int to_side = 1 - from_side;
     if (got && got.bytes() == 0) {
-      ::shutdown(to, SHUT_WR);  // pass the end on, after everything relayed so far
+      // The end of `from`'s stream: a FIN -- or a reset that a write to `from` reported first
+      // (that write's completion may not even have run yet), after which reads see only an end.
+      // The socket's state tells: a reset closed it, a FIN leaves it half open -- unless our FIN
+      // went first, when a clean end closes it too.
+      if (relay.gone[from_side] || (!relay.shut[from_side] && closed_by_reset(from))) {
+        relay.gone[from_side] = true;
+        relay.reset[to_side] = true;
+      } else {
+        ::shutdown(to, SHUT_WR);  // pass the end on, after everything relayed so far
+        relay.shut[to_side] = true;
+      }
       co_return;
     }
     if (!got) {
-      if (got.raw() != -ECANCELED) relay.reset[to_backend ? 1 : 0] = true;
+      if (got.raw() != -ECANCELED) {
+        relay.gone[from_side] = true;
+        relay.reset[to_side] = true;
+      }
       note_failure(got, relay, from_failed);
       other->cancel();  // it could only write to `from`, which is gone
       co_return;
@@ -147,6 +178,7 @@ zell::Task<void> pump(Relay& relay, bool to_backend) {
     relay.last_activity_ns = monotonic_ns();
     if (!sent) {
       note_failure(sent, relay, to_failed);  // (a timeout: the connection's end says idle)
+      if (peer_went_away(sent)) relay.gone[to_backend ? 1 : 0] = true;
       if (sent.raw() == -ETIMEDOUT) {
         relay.timed_out = true;
         other->cancel();
@@ -174,9 +206,11 @@ zell::Task<void> pump(Relay& relay, bool to_backend) {
 zell::Task<void> reset_once_delivered(zio::UniqueFd socket, std::chrono::nanoseconds patience) {
   int left = 0;
   std::int64_t progress_ns = monotonic_ns();
+  milliseconds pause(1);  // doubles to 64 ms: a peer that reads slowly costs few wake-ups
   while (::ioctl(socket.get(), SIOCOUTQ, &left) == 0 && left > 0) {
     const int before = left;
-    co_await zell::sleep_for(milliseconds(5));
+    co_await zell::sleep_for(pause);
+    pause = std::min(pause * 2, milliseconds(64));
     if (::ioctl(socket.get(), SIOCOUTQ, &left) != 0) break;
     if (left < before) progress_ns = monotonic_ns();
     if (monotonic_ns() - progress_ns >= patience.count()) break;
@@ -540,8 +574,11 @@ zell::Task<void> proxy_connection(zio::UniqueFd client, app::ConnectionGate::Tic
     // What a peer still sends (after its stream ended the other way, or after a write to it
     // failed) is drained, so that closing does not reset what it was sent last -- unless the
     // other side reset: then so does this one.
+    // How long a peer may take nothing more before it is reset anyway: the idle timeout, at most
+    // 10 s (the connection holds its place under max_connections meanwhile).
     const std::int64_t idle_ms = shared.idle_timeout_ms.load(std::memory_order_relaxed);
-    const std::chrono::nanoseconds patience(milliseconds(idle_ms > 0 ? idle_ms : 60'000));
+    const std::chrono::nanoseconds patience(
+        milliseconds(idle_ms > 0 ? std::min<std::int64_t>(idle_ms, 10'000) : 10'000));
     if (relay.reset[1]) {
       co_await reset_once_delivered(std::move(server), patience);
     } else {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -258,14 +259,17 @@ TEST(ProxyBalance, AQueuedClientThatLeavesGivesUpItsPlace) {
     ASSERT_TRUE(holder.send_all("held"));
     ASSERT_EQ(holder.recv_exact(4), "held");
     auto queued = [&](int n) { return proxy.stats()["pools"][listener]["queued"] == n; };
+    // (Each sends its request first, as most clients do: a leaving must be seen behind it.)
     {  // resets while it waits: gone on either pool
       Socket gone = Socket::connect(at);
+      ASSERT_TRUE(gone.send_all("request"));
       ASSERT_TRUE(eventually([&] { return queued(1); })) << proxy.stats().dump();
       gone.abort();
       EXPECT_TRUE(eventually([&] { return queued(0); })) << "a reset client kept its place";
     }
     {  // closes its side while it waits: gone only with abort_on_close (the default pool here)
       Socket half = Socket::connect(at);
+      ASSERT_TRUE(half.send_all("request"));
       ASSERT_TRUE(eventually([&] { return queued(1); })) << proxy.stats().dump();
       half.shutdown_write();
       if (listener == 0) {
@@ -445,6 +449,24 @@ TEST(ProxyRelay, AResetIsPassedOnAfterTheBytesBeforeIt) {
     EXPECT_TRUE(got.reset) << "the client's reset reached the backend as a FIN";
     EXPECT_EQ(got.data.size(), up.size());
     EXPECT_TRUE(got.data == up) << "bytes before the reset were lost or changed";
+  }
+  {  // the client resets while the proxy writes to it: the write, not a read, sees the reset
+    Socket client = Socket::connect(proxy.address());
+    const int small = 4096;  // the stream piles up in the proxy, which keeps writing
+    ::setsockopt(client.fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    ASSERT_TRUE(client.send_all("go"));
+    Socket server = backend.accept();
+    ASSERT_EQ(server.recv_exact(2), "go");
+    std::thread stream([&] { server.send_all(pattern(8 << 20, 33), std::chrono::seconds(10)); });
+    EXPECT_EQ(client.recv_exact(1000).size(), 1000u);
+    client.abort();
+    // The first end the backend sees: a reset (hang-up), not a FIN (read side closed alone) --
+    // the backend's own sends may take the reset's error, so watch the socket's state.
+    pollfd watch{server.fd(), POLLRDHUP, 0};
+    ASSERT_EQ(::poll(&watch, 1, 10'000), 1);
+    EXPECT_NE(watch.revents & (POLLHUP | POLLERR), 0)
+        << "the client's reset reached the backend as a FIN";
+    stream.join();  // ended: the proxy stopped taking the stream
   }
 }
 

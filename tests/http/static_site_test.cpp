@@ -156,6 +156,10 @@ TEST_F(StaticSiteTest, AFileDatedInTheFutureIsLastModifiedNow) {
   const std::int64_t now = ::time(nullptr);
   EXPECT_LE(*date, now) << "Last-Modified later than Date (RFC 9110 8.8.2.1)";
   EXPECT_GT(*date, now - 60);
+  // The date the client was given is the one its conditions are compared with.
+  const std::string given(r.file->last_modified());
+  EXPECT_EQ(get("/future.txt", "If-Unmodified-Since: " + given + "\r\n").status, 200);
+  EXPECT_EQ(get("/future.txt", "Range: bytes=0-1\r\nIf-Range: " + given + "\r\n").status, 206);
 }
 
 TEST_F(StaticSiteTest, RangesGive206Or416AndIfRangeGuardsThem) {

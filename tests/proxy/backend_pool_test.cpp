@@ -336,8 +336,24 @@ TEST(MaxConnections, ASourceClientWaitsForItsOwnBackendWhileItIsFull) {
   }
   ASSERT_FALSE(other_client.empty());
   EXPECT_EQ(pick(pool, other_client), 1 - own);
+  // A retry (its own backend tried: the connect failed) takes the other, which has room.
+  EXPECT_EQ(pick(pool, kClient, std::uint64_t{1} << own), pool.size()) << "the other is full";
+  pool.at(1 - own).active.fetch_sub(1);
+  EXPECT_EQ(pick(pool, kClient, std::uint64_t{1} << own), 1 - own);
   pool.at(own).active.fetch_sub(1);  // a connection to it ended
   EXPECT_EQ(pick(pool, kClient), own);
+}
+
+// A retry is not queued: when the primary it has not tried is full, a backup with room takes it.
+TEST(MaxConnections, ARetryGoesToABackupWhenTheUntriedPrimaryIsFull) {
+  std::vector<BackendSettings> list = backends({1, 1, 1});
+  list[1].max_connections = 1;
+  list[2].backup = true;
+  BackendPool pool(list, Balance::kRoundRobin, {.checked = false});
+  pool.at(1).active.store(1);  // full
+  EXPECT_EQ(pick(pool, kClient, 0b001), 2u) << "primary 0 tried, primary 1 full: the backup";
+  pool.at(2).active.fetch_sub(1);
+  EXPECT_EQ(pick(pool, kClient, 0b000), 0u) << "a first attempt still prefers the primary";
 }
 
 // saturated(): what a queue waits out (room comes back when a connection ends), as opposed to
