@@ -220,6 +220,22 @@ zell::Task<void> reset_once_delivered(zio::UniqueFd socket, std::chrono::nanosec
   co_await zell::close(socket.release());
 }
 
+// Closes one side of a relay that did not time out (`side`: 0 the client, 1 the server): what the
+// peer still sends is drained first (lingering_close), so that closing does not reset what it was
+// sent last -- unless the other side reset, when this one is reset too once it has taken what
+// was relayed. A side that reset itself is closed at once: nothing reaches it any more (and its
+// send queue count, which reset_once_delivered waits on, may never drop).
+zell::Task<void> close_relayed(zio::UniqueFd socket, const Relay& relay, int side,
+                               std::chrono::nanoseconds patience) {
+  if (relay.gone[side]) {
+    co_await zell::close(socket.release());
+  } else if (relay.reset[side]) {
+    co_await reset_once_delivered(std::move(socket), patience);
+  } else {
+    co_await app::lingering_close(std::move(socket));
+  }
+}
+
 // Holds a backend's count of connections (picked or relaying), taken by BackendPool::pick(),
 // until destroyed; then the room it leaves goes to a client waiting in the pool's queue.
 class ActiveConnection {
@@ -571,25 +587,14 @@ zell::Task<void> proxy_connection(zio::UniqueFd client, app::ConnectionGate::Tic
     active.reset();
     co_await zell::close(client.release());
   } else {
-    // What a peer still sends (after its stream ended the other way, or after a write to it
-    // failed) is drained, so that closing does not reset what it was sent last -- unless the
-    // other side reset: then so does this one.
-    // How long a peer may take nothing more before it is reset anyway: the idle timeout, at most
-    // 10 s (the connection holds its place under max_connections meanwhile).
+    // (See close_relayed.) How long a peer may take nothing more before it is reset anyway: the
+    // idle timeout, at most 10 s (the connection holds its place under max_connections).
     const std::int64_t idle_ms = shared.idle_timeout_ms.load(std::memory_order_relaxed);
     const std::chrono::nanoseconds patience(
         milliseconds(idle_ms > 0 ? std::min<std::int64_t>(idle_ms, 10'000) : 10'000));
-    if (relay.reset[1]) {
-      co_await reset_once_delivered(std::move(server), patience);
-    } else {
-      co_await app::lingering_close(std::move(server));
-    }
+    co_await close_relayed(std::move(server), relay, 1, patience);
     active.reset();
-    if (relay.reset[0]) {
-      co_await reset_once_delivered(std::move(client), patience);
-    } else {
-      co_await app::lingering_close(std::move(client));
-    }
+    co_await close_relayed(std::move(client), relay, 0, patience);
   }
 }
 
