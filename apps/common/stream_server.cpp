@@ -37,10 +37,14 @@ StreamServer::StreamServer(std::string name, const std::vector<zio::SocketAddres
   const bool per_worker = mode_ == AcceptMode::kPerWorker;
   // Every address before any is bound: listeners of this config may overlap ("0.0.0.0:80" and
   // "127.0.0.1:80" share a port, as SO_REUSEPORT sockets of one user may).
-  if (per_worker) {
-    for (const zio::SocketAddress& address : addresses) {
-      refuse_address_in_use(address, SOCK_STREAM);
+  for (std::size_t i = 0; i < addresses.size(); ++i) {
+    // (A config file's listeners are checked with their JSON path; --listen flags come here.)
+    for (std::size_t j = 0; j < i; ++j) {
+      if (addresses[i].port() != 0 && addresses[i] == addresses[j]) {
+        throw std::runtime_error("cannot listen on " + addresses[i].to_string() + " twice");
+      }
     }
+    if (per_worker) refuse_address_in_use(addresses[i], SOCK_STREAM);
   }
   for (zio::SocketAddress address : addresses) {
     Listener listener;

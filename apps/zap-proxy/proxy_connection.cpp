@@ -1,8 +1,6 @@
 #include "proxy_connection.hpp"
 
 #include <linux/sockios.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
@@ -40,12 +38,21 @@ std::int64_t monotonic_ns() noexcept {
   return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
-// After a read saw the end of a stream: whether the connection is closed outright (a reset), not
-// half closed by a FIN. Meaningful only while our own side has not been shut down.
-bool closed_by_reset(int fd) {
-  tcp_info info{};
-  socklen_t size = sizeof(info);
-  return ::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &size) == 0 && info.tcpi_state == TCP_CLOSE;
+// After a read saw the end of a stream: whether a reset ended it, not a FIN. The socket's pending
+// error tells: ECONNRESET for a reset; EPIPE for a reset that came after the peer's FIN (a peer
+// that closed fully, then got more bytes: its stream did end cleanly); none if a write has
+// already taken the error (see Relay::gone).
+bool ended_by_reset(int fd) {
+  int error = 0;
+  socklen_t size = sizeof(error);
+  return ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size) == 0 &&
+         (error == ECONNRESET || error == ECONNABORTED);
+}
+
+// A write's or read's error that says the peer reset (EPIPE is not one: the peer may have ended
+// its stream with a FIN and closed, which reads report as a clean end).
+bool reset_by_peer(const zio::Result& r) {
+  return r.raw() == -ECONNRESET || r.raw() == -ECONNABORTED;
 }
 
 bool peer_went_away(const zio::Result& r) {
@@ -65,12 +72,12 @@ struct Relay {
   int writes_in_flight = 0;            // a write in progress is activity, however slow
   bool timed_out = false;              // idle: both directions were ended at once
   // Index 0: the client, 1: the server. `gone`: that side reset (its recv or a write to it
-  // failed: the kernel reports a reset to only one call, so whichever saw it records it here).
+  // failed with ECONNRESET: the kernel reports a reset to only one call, so whichever saw it
+  // records it here).
   // `reset`: that side is closed with a reset too, once it has taken what was relayed, because
   // the other side's stream ended in one.
   bool gone[2] = {false, false};
   bool reset[2] = {false, false};
-  bool shut[2] = {false, false};  // that side was sent our FIN (its stream from us ended)
   // The first failure that ended a side (kDone: none); a timeout is told by timed_out instead.
   ConnectionEnd failure = ConnectionEnd::kDone;
   // The two directions' tasks (index: to_backend), so that one can end the other.
@@ -120,7 +127,6 @@ zell::Task<void> pump(Relay& relay, bool to_backend) {
   if (!buffer.ok()) {
     note_failure(zio::Result(-ENOMEM), relay, ConnectionEnd::kNoMemory);
     ::shutdown(to, SHUT_WR);
-    relay.shut[to_backend ? 1 : 0] = true;
     other->cancel();
     co_return;
   }
@@ -147,22 +153,21 @@ zell::Task<void> pump(Relay& relay, bool to_backend) {
     const int from_side = to_backend ? 0 : 1;
     const int to_side = 1 - from_side;
     if (got && got.bytes() == 0) {
-      // The end of `from`'s stream: a FIN -- or a reset that a write to `from` reported first
-      // (that write's completion may not even have run yet), after which reads see only an end.
-      // The socket's state tells: a reset closed it, a FIN leaves it half open -- unless our FIN
-      // went first, when a clean end closes it too.
-      if (relay.gone[from_side] || (!relay.shut[from_side] && closed_by_reset(from))) {
+      // The end of `from`'s stream: a FIN -- or a reset that a write to `from` reported first,
+      // after which reads see only an end (ended_by_reset: unless that write took the error).
+      if (relay.gone[from_side] || ended_by_reset(from)) {
         relay.gone[from_side] = true;
         relay.reset[to_side] = true;
+        note_failure(zio::Result(-ECONNRESET), relay, from_failed);
+        other->cancel();  // it could only write to `from`, which is gone
       } else {
         ::shutdown(to, SHUT_WR);  // pass the end on, after everything relayed so far
-        relay.shut[to_side] = true;
       }
       co_return;
     }
     if (!got) {
       if (got.raw() != -ECANCELED) {
-        relay.gone[from_side] = true;
+        if (reset_by_peer(got)) relay.gone[from_side] = true;
         relay.reset[to_side] = true;
       }
       note_failure(got, relay, from_failed);
@@ -178,7 +183,7 @@ zell::Task<void> pump(Relay& relay, bool to_backend) {
     relay.last_activity_ns = monotonic_ns();
     if (!sent) {
       note_failure(sent, relay, to_failed);  // (a timeout: the connection's end says idle)
-      if (peer_went_away(sent)) relay.gone[to_backend ? 1 : 0] = true;
+      if (reset_by_peer(sent)) relay.gone[to_backend ? 1 : 0] = true;
       if (sent.raw() == -ETIMEDOUT) {
         relay.timed_out = true;
         other->cancel();
