@@ -69,15 +69,19 @@ FileCache::FileCache(int root_fd, const MimeTypes& types, Options options)
 
 FileCache::~FileCache() = default;
 
-void FileCache::follow_root(std::string root_path) { root_path_ = std::move(root_path); }
+void FileCache::follow_root(std::string root_path) {
+  root_path_ = std::move(root_path);
+  struct stat held {};
+  if (::fstat(root_fd_, &held) == 0) root_id_ = {held.st_dev, held.st_ino};
+}
 
 void FileCache::recheck_root(std::int64_t now_ns) {
   root_checked_ns_ = now_ns;
   struct stat named {};
-  struct stat held {};
   // A path that is missing for a moment (a swap done as delete-then-create) keeps the old root.
-  if (::stat(root_path_.c_str(), &named) != 0 || ::fstat(root_fd_, &held) != 0) return;
-  if (named.st_dev == held.st_dev && named.st_ino == held.st_ino) return;
+  // (One stat per check: the served root's identity is remembered, not asked again.)
+  if (::stat(root_path_.c_str(), &named) != 0) return;
+  if (named.st_dev == root_id_.device && named.st_ino == root_id_.inode) return;
   zio::UniqueFd fresh(::open(root_path_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!fresh) return;
   // Entries hold their own descriptors (and responses in flight their entries): dropping them
@@ -87,6 +91,7 @@ void FileCache::recheck_root(std::int64_t now_ns) {
   bytes_ = 0;
   own_root_ = std::move(fresh);
   root_fd_ = own_root_.get();
+  root_id_ = {named.st_dev, named.st_ino};
   spdlog::info("http: the root {} now names another directory; serving that one", root_path_);
 }
 

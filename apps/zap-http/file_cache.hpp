@@ -153,6 +153,10 @@ class FileCache {
   int root_fd_;
   std::string root_path_;   // follow_root()'s; empty: the root is fixed
   zio::UniqueFd own_root_;  // a root opened by recheck_root() (root_fd_ then names it)
+  struct {
+    dev_t device = 0;
+    ino_t inode = 0;
+  } root_id_;  // the directory root_fd_ names (follow_root() only)
   std::int64_t root_checked_ns_ = 0;
   const MimeTypes& types_;
   Options options_;
