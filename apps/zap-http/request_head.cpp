@@ -128,11 +128,11 @@ ParseOutcome apply_field(std::string_view name, std::string_view value, RequestH
     // "close" wins whatever else is listed, in this field or another.
     state.close_requested = state.close_requested || !head.keep_alive;
   } else if (equals_ignore_case(name, "if-match")) {
-    head.if_match = value;
+    if (!head.if_match.add(value)) return invalid(400, "too many If-Match lines");
   } else if (equals_ignore_case(name, "if-unmodified-since")) {
     head.if_unmodified_since = value;
   } else if (equals_ignore_case(name, "if-none-match")) {
-    head.if_none_match = value;
+    if (!head.if_none_match.add(value)) return invalid(400, "too many If-None-Match lines");
   } else if (equals_ignore_case(name, "if-modified-since")) {
     head.if_modified_since = value;
   } else if (equals_ignore_case(name, "range")) {
@@ -140,7 +140,7 @@ ParseOutcome apply_field(std::string_view name, std::string_view value, RequestH
   } else if (equals_ignore_case(name, "if-range")) {
     head.if_range = value;
   } else if (equals_ignore_case(name, "accept-encoding")) {
-    head.accept_encoding = value;
+    if (!head.accept_encoding.add(value)) return invalid(400, "too many Accept-Encoding lines");
   } else if (equals_ignore_case(name, "user-agent")) {
     head.user_agent = value;
   } else if (equals_ignore_case(name, "referer")) {

@@ -23,6 +23,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "field_lines.hpp"
+
 namespace zap::http {
 
 enum class Method : std::uint8_t { kGet, kHead, kOptions, kOther };
@@ -45,13 +47,14 @@ struct RequestHead {
   // Transfer-Encoding's last line; "chunked" ending it (the final coding) is the only framing a
   // recipient must know (RFC 9112 6.1).
   std::string_view transfer_encoding;
-  std::string_view if_match;
+  // List fields keep every line they came on (a client or proxy may split a list).
+  FieldLines if_match;
   std::string_view if_unmodified_since;
-  std::string_view if_none_match;
+  FieldLines if_none_match;
   std::string_view if_modified_since;
   std::string_view range;
   std::string_view if_range;
-  std::string_view accept_encoding;
+  FieldLines accept_encoding;
   std::string_view user_agent;
   std::string_view referer;
 };

@@ -124,13 +124,11 @@ void render_listing(std::string_view path, const std::vector<DirectoryEntry>& en
 
 }  // namespace
 
-bool accepts_gzip(std::string_view accept_encoding) {
+bool accepts_gzip(const FieldLines& accept_encoding) {
+  bool gzip_seen = false;
+  bool gzip_refused = false;
   bool star = false;
-  while (!accept_encoding.empty()) {
-    const std::size_t comma = accept_encoding.find(',');
-    std::string_view item = trim_ows(accept_encoding.substr(0, comma));
-    accept_encoding =
-        comma == std::string_view::npos ? std::string_view() : accept_encoding.substr(comma + 1);
+  accept_encoding.any_item([&](std::string_view item) {
     std::string_view coding = item;
     bool refused = false;  // ";q=0", ";q=0.0", ... : "not acceptable"
     if (const std::size_t semi = item.find(';'); semi != std::string_view::npos) {
@@ -141,10 +139,15 @@ bool accepts_gzip(std::string_view accept_encoding) {
         refused = !q.empty() && q.find_first_not_of("0.") == std::string_view::npos;
       }
     }
-    if (equals_ignore_case(coding, "gzip") || equals_ignore_case(coding, "x-gzip")) return !refused;
+    if (equals_ignore_case(coding, "gzip") || equals_ignore_case(coding, "x-gzip")) {
+      gzip_seen = true;
+      gzip_refused = refused;
+      return true;  // the first mention of gzip decides
+    }
     if (coding == "*") star = !refused;
-  }
-  return star;
+    return false;
+  });
+  return gzip_seen ? !gzip_refused : star;
 }
 
 void error_response(int status, Response& response) {

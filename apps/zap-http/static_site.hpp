@@ -44,7 +44,7 @@ struct SiteOptions {
 };
 
 // True if an Accept-Encoding field value accepts gzip ("gzip", "x-gzip" or "*", not at q=0).
-bool accepts_gzip(std::string_view accept_encoding);
+bool accepts_gzip(const FieldLines& accept_encoding);
 
 // Per-connection strings the responses point into; they grow to the longest request seen and
 // are then reused without allocating.

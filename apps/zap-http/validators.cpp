@@ -21,24 +21,18 @@ bool split_entity_tag(std::string_view tag, std::string_view& opaque, bool& weak
 }
 
 // Weak comparison (RFC 9110 8.8.3.2) ignores the W/ of either tag; strong comparison needs both
-// strong.
-bool any_tag_matches(std::string_view list, std::string_view etag, bool strong = false) {
+// strong. "*" matches any current representation, and the file exists.
+bool any_tag_matches(const FieldLines& list, std::string_view etag, bool strong = false) {
   std::string_view ours;
   bool ours_weak = false;
   if (!split_entity_tag(etag, ours, ours_weak)) return false;
-  if (strong && ours_weak) return false;
-  while (!list.empty()) {
-    const std::size_t comma = list.find(',');
+  return list.any_item([&](std::string_view item) {
+    if (item == "*") return true;
     std::string_view theirs;
     bool weak = false;
-    if (split_entity_tag(trim_ows(list.substr(0, comma)), theirs, weak) && theirs == ours &&
-        !(strong && weak)) {
-      return true;
-    }
-    if (comma == std::string_view::npos) break;
-    list.remove_prefix(comma + 1);
-  }
-  return false;
+    return split_entity_tag(item, theirs, weak) && theirs == ours &&
+           !(strong && (weak || ours_weak));
+  });
 }
 
 }  // namespace
@@ -50,10 +44,9 @@ std::string_view format_etag(timespec mtime, std::uint64_t size, char* out) {
   return {out, static_cast<std::size_t>(n)};
 }
 
-bool precondition_failed(std::string_view if_match, std::string_view if_unmodified_since,
+bool precondition_failed(const FieldLines& if_match, std::string_view if_unmodified_since,
                          std::string_view etag, std::int64_t mtime_seconds) {
   if (!if_match.empty()) {
-    if (trim_ows(if_match) == "*") return false;  // the file exists
     return !any_tag_matches(if_match, etag, true);
   }
   if (if_unmodified_since.empty()) return false;
@@ -61,10 +54,9 @@ bool precondition_failed(std::string_view if_match, std::string_view if_unmodifi
   return since && mtime_seconds > *since;
 }
 
-bool not_modified(std::string_view if_none_match, std::string_view if_modified_since,
+bool not_modified(const FieldLines& if_none_match, std::string_view if_modified_since,
                   std::string_view etag, std::int64_t mtime_seconds) {
   if (!if_none_match.empty()) {
-    if (trim_ows(if_none_match) == "*") return true;  // the file exists
     return any_tag_matches(if_none_match, etag);
   }
   if (if_modified_since.empty()) return false;

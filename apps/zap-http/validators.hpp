@@ -14,6 +14,8 @@
 #include <ctime>
 #include <string_view>
 
+#include "field_lines.hpp"
+
 namespace zap::http {
 
 inline constexpr std::size_t kMaxEtagSize = 48;
@@ -22,16 +24,17 @@ inline constexpr std::size_t kMaxEtagSize = 48;
 // that keep the size still change it) and the size; written to `out`, returned as a view of it.
 std::string_view format_etag(timespec mtime, std::uint64_t size, char* out);
 
-// True if the request must fail with 412: If-Match (strong comparison; "*": any file) matches
-// no tag, or, without If-Match, the file changed after If-Unmodified-Since (an unparsable date
-// is ignored). Used to avoid overwriting or resuming from another version than the client had.
-bool precondition_failed(std::string_view if_match, std::string_view if_unmodified_since,
+// True if the request must fail with 412: If-Match (strong comparison; "*": any file; every line
+// of it) matches no tag, or, without If-Match, the file changed after If-Unmodified-Since (an
+// unparsable date is ignored). Used to avoid overwriting or resuming from another version than the
+// client had.
+bool precondition_failed(const FieldLines& if_match, std::string_view if_unmodified_since,
                          std::string_view etag, std::int64_t mtime_seconds);
 
 // True if the client's cached copy is current: If-None-Match (weak comparison) when present,
 // else If-Modified-Since (modification time at or before the given date; a date later than now
 // is invalid, and ignored).
-bool not_modified(std::string_view if_none_match, std::string_view if_modified_since,
+bool not_modified(const FieldLines& if_none_match, std::string_view if_modified_since,
                   std::string_view etag, std::int64_t mtime_seconds);
 
 // True if a Range may be honoured: no If-Range, or one that matches (a strong ETag equal to

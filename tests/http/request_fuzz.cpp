@@ -147,9 +147,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (outcome.head_size == 0 || outcome.head_size > input.size()) violated();
         if (outcome.head_size > max_head) violated();
         for (const std::string_view part :
-             {head.request_line, head.method_name, head.target, head.host, head.if_none_match,
-              head.if_modified_since, head.range, head.if_range, head.user_agent, head.referer}) {
+             {head.request_line, head.method_name, head.target, head.host, head.if_modified_since,
+              head.range, head.if_range, head.user_agent, head.referer}) {
           if (!inside(part, input.substr(0, outcome.head_size))) violated();
+        }
+        for (const FieldLines* list :
+             {&head.if_match, &head.if_none_match, &head.accept_encoding}) {
+          list->any_item([&](std::string_view item) {
+            if (!inside(item, input.substr(0, outcome.head_size))) violated();
+            return false;
+          });
         }
         check_target(head.target);
         check_fields(head);

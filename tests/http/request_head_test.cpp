@@ -26,10 +26,34 @@ TEST(RequestHead, ParsesAGetWithTheFieldsAFileServerUses) {
   EXPECT_TRUE(head.keep_alive);
   EXPECT_EQ(head.host, "example.com");
   EXPECT_EQ(head.user_agent, "test/1.0");
-  EXPECT_EQ(head.if_none_match, "\"abc\"");
+  ASSERT_EQ(head.if_none_match.lines(), 1u);
+  EXPECT_EQ(head.if_none_match.line(0), "\"abc\"");
   EXPECT_EQ(head.if_modified_since, "Sun, 06 Nov 1994 08:49:37 GMT");
   EXPECT_EQ(head.range, "bytes=0-99");
   EXPECT_EQ(head.if_range, "\"abc\"");
+}
+
+// A list may come on several lines (RFC 9110 5.3): each line is kept, in order, and a field
+// repeated more often than any client would is refused rather than cut.
+TEST(RequestHead, ListFieldsKeepEveryLine) {
+  const std::string text =
+      "GET / HTTP/1.1\r\nHost: h\r\nIf-None-Match: \"a\", \"b\"\r\nAccept-Encoding: br\r\n"
+      "If-None-Match: \"c\"\r\nIf-Match: \"m\"\r\naccept-encoding:  gzip "
+      "\r\nIf-None-Match:\r\n\r\n";
+  RequestHead head;
+  ASSERT_EQ(parse(text, head).state, ParseOutcome::kComplete);
+  ASSERT_EQ(head.if_none_match.lines(), 2u) << "an empty line adds no item";
+  EXPECT_EQ(head.if_none_match.line(0), "\"a\", \"b\"");
+  EXPECT_EQ(head.if_none_match.line(1), "\"c\"");
+  ASSERT_EQ(head.accept_encoding.lines(), 2u);
+  EXPECT_EQ(head.accept_encoding.line(1), "gzip");
+  ASSERT_EQ(head.if_match.lines(), 1u);
+
+  std::string many = "GET / HTTP/1.1\r\nHost: h\r\n";
+  for (std::size_t i = 0; i <= FieldLines::kMaxLines; ++i) many += "If-None-Match: \"x\"\r\n";
+  const ParseOutcome outcome = parse(many + "\r\n", head);
+  EXPECT_EQ(outcome.state, ParseOutcome::kInvalid);
+  EXPECT_EQ(outcome.status, 400);
 }
 
 TEST(RequestHead, EveryPrefixOfAValidHeadIsIncomplete) {

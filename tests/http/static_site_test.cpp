@@ -248,6 +248,14 @@ TEST(AcceptsGzip, FollowsCodingsAndQValues) {
   EXPECT_FALSE(accepts_gzip("gzip; q=0.000"));
   EXPECT_FALSE(accepts_gzip("*, gzip;q=0")) << "an explicit refusal beats the wildcard";
   EXPECT_FALSE(accepts_gzip("*;q=0"));
+  FieldLines two_lines;
+  two_lines.add("br");
+  two_lines.add("gzip");
+  EXPECT_TRUE(accepts_gzip(two_lines)) << "a list split over two lines";
+  FieldLines refused;
+  refused.add("*");
+  refused.add("gzip;q=0");
+  EXPECT_FALSE(accepts_gzip(refused)) << "a refusal on a later line still beats the wildcard";
 }
 
 TEST(GzipStatic, ThePrecompressedVariantGoesToClientsThatAcceptIt) {

@@ -27,6 +27,18 @@ TEST(NotModified, IfNoneMatchUsesWeakComparisonAndStar) {
   EXPECT_FALSE(not_modified("x", "", "\"x\"", kMtime)) << "unquoted is not an entity-tag";
 }
 
+TEST(NotModified, IfNoneMatchReadsEveryLine) {
+  FieldLines lines;
+  lines.add("\"a\", \"b\"");
+  lines.add("\"x\"");
+  EXPECT_TRUE(not_modified(lines, "", "\"x\"", kMtime)) << "the tag on the second line counts";
+  EXPECT_FALSE(not_modified(lines, "", "\"y\"", kMtime));
+  FieldLines star;
+  star.add("\"a\"");
+  star.add("*");
+  EXPECT_TRUE(not_modified(star, "", "\"x\"", kMtime));
+}
+
 TEST(NotModified, IfNoneMatchTakesPrecedenceOverIfModifiedSince) {
   EXPECT_FALSE(not_modified("\"y\"", "Sun, 06 Nov 1994 08:49:37 GMT", "\"x\"", kMtime));
 }
@@ -54,6 +66,14 @@ TEST(PreconditionFailed, IfMatchNeedsAStrongMatchOrStar) {
   EXPECT_TRUE(precondition_failed("\"y\"", "", "\"x\"", kMtime));
   EXPECT_TRUE(precondition_failed("W/\"x\"", "", "\"x\"", kMtime)) << "weak never matches";
   EXPECT_TRUE(precondition_failed("x", "", "\"x\"", kMtime)) << "unquoted is not an entity-tag";
+}
+
+TEST(PreconditionFailed, IfMatchReadsEveryLine) {
+  FieldLines lines;
+  lines.add("\"a\"");
+  lines.add("\"x\"");
+  EXPECT_FALSE(precondition_failed(lines, "", "\"x\"", kMtime));
+  EXPECT_TRUE(precondition_failed(lines, "", "\"y\"", kMtime));
 }
 
 TEST(PreconditionFailed, IfUnmodifiedSinceUnlessIfMatchDecides) {
