@@ -59,6 +59,7 @@ class ConnectionGate {
   }
 
   void set_limit(std::int64_t limit) noexcept { limit_.store(limit, std::memory_order_relaxed); }
+  std::int64_t limit() const noexcept { return limit_.load(std::memory_order_relaxed); }
   std::int64_t open() const noexcept { return open_.load(std::memory_order_seq_cst); }
 
   void begin_drain() noexcept { draining_.store(true, std::memory_order_seq_cst); }

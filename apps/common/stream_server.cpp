@@ -108,6 +108,7 @@ zell::Task<void> StreamServer::accept_loop(int listen_fd, std::size_t listener,
                                            std::size_t pinned_worker, bool pinned) {
   // A full descriptor table fails every retry (20 a second): one line per 5 s says so.
   LogThrottle accept_failures(std::chrono::seconds(5));
+  LogThrottle refusals(std::chrono::seconds(5));
   for (;;) {
     zio::Result accepted = co_await zell::accept(listen_fd);
     if (accepted.raw() == -ECANCELED) co_return;
@@ -122,7 +123,7 @@ zell::Task<void> StreamServer::accept_loop(int listen_fd, std::size_t listener,
       co_await zell::sleep_for(std::chrono::milliseconds(50));
       continue;
     }
-    if (!admit(zio::UniqueFd(accepted.fd()), listener, pinned_worker, pinned)) continue;
+    if (!admit(zio::UniqueFd(accepted.fd()), listener, pinned_worker, pinned, refusals)) continue;
     // The rest of the backlog, now (see kAcceptBurst). A failure (EAGAIN: empty; EMFILE...)
     // ends the burst; the awaited accept above then waits, or reports it. So does a refusal:
     // at max_connections the others wait in the backlog for a place rather than be accepted
@@ -133,20 +134,23 @@ zell::Task<void> StreamServer::accept_loop(int listen_fd, std::size_t listener,
         if (errno == ECONNABORTED || errno == EINTR) continue;  // that one is gone; go on
         break;
       }
-      if (!admit(zio::UniqueFd(fd), listener, pinned_worker, pinned)) break;
+      if (!admit(zio::UniqueFd(fd), listener, pinned_worker, pinned, refusals)) break;
     }
   }
 }
 
 bool StreamServer::admit(zio::UniqueFd socket, std::size_t listener, std::size_t pinned_worker,
-                         bool pinned) {
+                         bool pinned, LogThrottle& refusals) {
   const std::size_t worker =
       pinned ? pinned_worker : next_worker_.fetch_add(1, std::memory_order_relaxed) % workers_;
   WorkerCounters& counters = counters_.worker(worker);
   std::optional<ConnectionGate::Ticket> ticket = gate_.try_enter(counters);
   if (!ticket) {
-    spdlog::debug("{}: over max_connections, refusing a connection", name_);
-    zell::spawn_on_worker(worker, refuse_(std::move(socket))).detach();
+    if (const auto skipped = refusals.admit()) {
+      spdlog::warn("{}: max_connections ({}) reached, refusing a connection{}", name_,
+                   gate_.limit(), LogThrottle::left_out(*skipped));
+    }
+    zell::spawn_on_worker(worker, refuse_(std::move(socket), worker)).detach();
     return false;
   }
   zell::spawn_on_worker(worker, serve_(std::move(socket), std::move(*ticket), worker, listener))

@@ -43,6 +43,7 @@
 #include "connection_gate.hpp"
 #include "counters.hpp"
 #include "listen_socket.hpp"
+#include "log_throttle.hpp"
 
 namespace zap::app {
 
@@ -56,7 +57,8 @@ class StreamServer {
  public:
   using Serve = std::function<zell::Task<void>(zio::UniqueFd socket, ConnectionGate::Ticket ticket,
                                                std::size_t worker, std::size_t listener)>;
-  using Refuse = std::function<zell::Task<void>(zio::UniqueFd socket)>;
+  // Runs on `worker` (the one the connection would have had).
+  using Refuse = std::function<zell::Task<void>(zio::UniqueFd socket, std::size_t worker)>;
 
   // Binds and listens now (start-up: throws std::runtime_error naming the address). `accepted`:
   // TCP_NODELAY and keepalive, set on each listener before listen() and inherited by every
@@ -104,7 +106,10 @@ class StreamServer {
   zell::Task<void> accept_loop(int listen_fd, std::size_t listener, std::size_t pinned_worker,
                                bool pinned);
   // Hands an accepted connection to its worker: served (true), or refused over max_connections.
-  bool admit(zio::UniqueFd socket, std::size_t listener, std::size_t pinned_worker, bool pinned);
+  // Serves the connection, or refuses it over max_connections (and says so, at most once per
+  // `refusals` interval: an operator must learn the limit is reached, not from a counter only).
+  bool admit(zio::UniqueFd socket, std::size_t listener, std::size_t pinned_worker, bool pinned,
+             LogThrottle& refusals);
 
   std::string name_;
   AcceptMode mode_;

@@ -72,7 +72,7 @@ void EchoServer::start(zell::Runtime& runtime) {
             std::move(socket), std::move(ticket),
             EchoConnectionOptions{buffer_size_, max_buffer_size_, &idle_timeout_ms_});
       },
-      [](zio::UniqueFd socket) { return app::lingering_close(std::move(socket)); });
+      [](zio::UniqueFd socket, std::size_t) { return app::lingering_close(std::move(socket)); });
   const bool pinned = tcp_.mode() == app::AcceptMode::kPerWorker;
   for (UdpListener& listener : udp_listeners_) {
     for (std::size_t i = 0; i < listener.sockets.size(); ++i) {

@@ -137,7 +137,7 @@ void HttpServer::start(zell::Runtime& runtime) {
         return http_connection(std::move(socket), std::move(ticket), *workers_[worker], shared_,
                                proxy_protocol_[listener]);
       },
-      [](zio::UniqueFd socket) { return refuse(std::move(socket)); });
+      [](zio::UniqueFd socket, std::size_t) { return refuse(std::move(socket)); });
   if (!access_logs_.empty()) {
     for (auto& worker : workers_) {
       std::vector<app::LogBuffer*> buffers;

@@ -52,6 +52,8 @@ const char* to_string(ConnectionEnd end) {
       return "no_memory";
     case ConnectionEnd::kShutdown:
       return "shutdown";
+    case ConnectionEnd::kRefused:
+      return "refused";
   }
   return "?";
 }

@@ -47,6 +47,7 @@ enum class ConnectionEnd {
   kClientLeft,      // the client closed before a backend was chosen
   kNoMemory,        // a buffer could not be allocated
   kShutdown,        // the proxy stopped (past shutdown_grace_ms) while it ran
+  kRefused,         // the proxy was at its max_connections: closed at once
 };
 const char* to_string(ConnectionEnd end);
 

@@ -422,6 +422,19 @@ class LoggedConnection {
 
 }  // namespace
 
+zell::Task<void> refuse_connection(zio::UniqueFd client, ConnectionLog* log) {
+  {
+    LoggedConnection logged(log);  // (its line is written when this block ends)
+    if (logged.enabled()) {
+      std::error_code ec;
+      logged.record.client = zio::peer_address(client.get(), ec);
+      logged.record.local = zio::local_address(client.get(), ec);
+    }
+    logged.ended(ConnectionEnd::kRefused);
+  }
+  co_await zell::close(client.release());
+}
+
 zell::Task<void> proxy_connection(zio::UniqueFd client, app::ConnectionGate::Ticket ticket,
                                   ProxyShared& shared, std::shared_ptr<const Routing> routing,
                                   bool accept_proxy, ConnectionLog* log) {

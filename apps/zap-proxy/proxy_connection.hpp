@@ -95,4 +95,9 @@ zell::Task<void> proxy_connection(zio::UniqueFd client, app::ConnectionGate::Tic
                                   ProxyShared& shared, std::shared_ptr<const Routing> routing,
                                   bool accept_proxy, ConnectionLog* log);
 
+// A client over max_connections: closed at once (a TCP proxy has no protocol to refuse politely
+// in), with a "refused" line in the connection log (if any; the address is the direct peer's,
+// as no PROXY header is read).
+zell::Task<void> refuse_connection(zio::UniqueFd client, ConnectionLog* log);
+
 }  // namespace zap::proxy

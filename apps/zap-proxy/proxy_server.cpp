@@ -165,8 +165,10 @@ void ProxyServer::start(zell::Runtime& runtime) {
             proxy_protocol_[listener],
             connection_logs_.empty() ? nullptr : connection_logs_[worker].get());
       },
-      // Over max_connections: closed at once. A TCP proxy has no protocol to refuse politely in.
-      [](zio::UniqueFd socket) -> zell::Task<void> { co_await zell::close(socket.release()); });
+      [this](zio::UniqueFd socket, std::size_t worker) {
+        return refuse_connection(
+            std::move(socket), connection_logs_.empty() ? nullptr : connection_logs_[worker].get());
+      });
   for (std::size_t worker = 0; worker < connection_logs_.size(); ++worker) {
     log_flushers_.push_back(runtime.spawn_on_worker(
         worker,

@@ -249,6 +249,9 @@ TEST(EchoSignals, SighupReloadsLogLevelAndLimits) {
   ASSERT_TRUE(second.valid());
   const Socket::Drained refused = second.recv_until_closed();
   EXPECT_TRUE(refused.closed && refused.data.empty()) << "the reloaded limit is not in force";
+  EXPECT_TRUE(
+      echo.process().wait_for_log("max_connections (1) reached, refusing a connection", kDeadline))
+      << "a refusal must be seen in the log, not only counted: " << echo.process().err();
 
   echo.rewrite_config(R"({"max_connections": "lots"})");
   echo.process().signal(SIGHUP);

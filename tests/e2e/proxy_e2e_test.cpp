@@ -1007,6 +1007,36 @@ TEST(ProxyConnectionLog, EachConnectionIsLoggedWithHowItEndedAndSighupReopensThe
                                 echo_address + " -" + times + "4 4 shutdown");
 }
 
+// Over max_connections a client is closed at once and still gets its line, and the daemon's log
+// says the limit was reached (at most once per 5 s): an operator learns why clients were cut.
+TEST(ProxyConnectionLog, AClientOverMaxConnectionsIsLoggedAsRefused) {
+  auto echo = echo_backend();
+  TempDir logs;
+  const std::string log_path = logs.path("connections.log");
+  ProxyDaemon proxy(R"({"listeners": [{"port": 0}], "max_connections": 1, "backends": [)" +
+                    backend_json(echo->address()) + R"(], "connection_log": ")" + log_path +
+                    R"(", "runtime": {"workers": 1}})");
+  Socket held = Socket::connect_from("127.0.0.2:0", proxy.address(0));
+  ASSERT_TRUE(held.send_all("held"));
+  EXPECT_EQ(held.recv_exact(4), "held");
+  Socket over = Socket::connect_from("127.0.0.3:0", proxy.address(0));
+  EXPECT_TRUE(over.recv_until_closed().closed);
+  ASSERT_TRUE(eventually([&] { return !line_of(read_file(log_path), "127.0.0.3:").empty(); }))
+      << read_file(log_path);
+  const std::string line = line_of(read_file(log_path), "127.0.0.3:");
+  const std::string when = R"( \[\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d\.\d{3} \+0000\] )";
+  EXPECT_TRUE(std::regex_match(
+      line, std::regex(literally("127.0.0.3:") + R"(\d+)" + when + literally(proxy.address(0)) +
+                       R"( - - - -1/-1/\d+ 0 0 refused)")))
+      << line;
+  EXPECT_TRUE(
+      proxy.process().wait_for_log("max_connections (1) reached, refusing a connection", kDeadline))
+      << proxy.process().err();
+  EXPECT_EQ(line_of(read_file(log_path), "127.0.0.2:"), "") << "the held connection is still open";
+  held.send_all("more");
+  EXPECT_EQ(held.recv_exact(4), "more");
+}
+
 // Several hosts on one machine: two network namespaces, each a host with its own address and a
 // zap-echo, joined to this namespace by veth pairs; zap-proxy here balances over them.
 class Namespaces {
