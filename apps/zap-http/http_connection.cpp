@@ -79,13 +79,16 @@ struct Output {
   }
 };
 
-// After sending the pending output: counts it and empties `pending`; false (noted) on failure.
-bool flushed(const zio::Result& sent, std::size_t& pending, Output& output) {
-  if (!sent) {
-    note_failure(sent, output.counters);
+// After a writev_all of the pending output: counts what went (on failure, what went before it)
+// and empties `pending`; false (noted) on failure.
+bool flushed(const zio::Result& result, const zell::WritevAllAwaiter& write, std::size_t& pending,
+             Output& output) {
+  if (!result) {
+    output.add_sent(write.sent());
+    note_failure(result, output.counters);
     return false;
   }
-  output.add_sent(sent.bytes());
+  output.add_sent(result.bytes());
   pending = 0;
   return true;
 }
@@ -134,6 +137,57 @@ class AccessLine {
   std::string user_agent_;
 };
 
+// The body bytes of a response that went out, from the connection's output total: the body
+// begins at `body_starts_at` in the connection's output.
+std::uint64_t body_bytes_sent(std::uint64_t total_sent, std::uint64_t body_starts_at,
+                              std::uint64_t body_length) {
+  return total_sent > body_starts_at ? std::min(total_sent - body_starts_at, body_length) : 0;
+}
+
+// The access-log line of the last response while its end still waits in the output buffer
+// (a small response is copied there and sent with the next flush): written once that flush has
+// decided how much of the body went -- all of it, or what went before it failed -- so that a
+// client gone before the flush shows as a cut download, not a served one. Written at the latest
+// when the connection's frame ends (a shutdown).
+class DeferredLine {
+ public:
+  DeferredLine(const AccessLine& line, const Output& output) : line_(line), output_(output) {}
+  DeferredLine(const DeferredLine&) = delete;
+  DeferredLine& operator=(const DeferredLine&) = delete;
+  ~DeferredLine() {
+    try {
+      write();
+    } catch (...) {
+      // out of memory for a log line: the counters stand
+    }
+  }
+
+  bool waiting() const { return access_ != nullptr; }
+  void defer(AccessLogBuffer* access, int status, std::uint64_t body_starts_at,
+             std::uint64_t body_length) {
+    access_ = access;
+    status_ = status;
+    body_starts_at_ = body_starts_at;
+    body_length_ = body_length;
+  }
+  // After a flush (or when nothing more will be sent): the line, with what went of the body.
+  void write() {
+    if (access_ == nullptr) return;
+    AccessLogBuffer* const access = access_;
+    access_ = nullptr;
+    access->append(
+        line_.record(status_, body_bytes_sent(output_.sent, body_starts_at_, body_length_)));
+  }
+
+ private:
+  const AccessLine& line_;
+  const Output& output_;
+  AccessLogBuffer* access_ = nullptr;  // null: no line waits
+  int status_ = 0;
+  std::uint64_t body_starts_at_ = 0;
+  std::uint64_t body_length_ = 0;
+};
+
 // Bytes asked of one sendfile(2): the kernel moves what the socket takes and returns.
 constexpr std::uint64_t kSendfileChunk = std::uint64_t{1} << 30;
 // A file sent without the socket ever filling up yields the worker after this many bytes.
@@ -152,8 +206,8 @@ zell::Task<bool> send_body_piece(int fd, const Response& response, std::uint64_t
                                  milliseconds send_timeout, Output& output) {
   if (response.body_fd < 0) {
     const iovec body = {const_cast<char*>(response.body.data()) + offset, length};
-    co_return flushed(co_await zell::writev_all(fd, {out, pending}, body, send_timeout), pending,
-                      output);
+    auto write = zell::writev_all(fd, {out, pending}, body, send_timeout);
+    co_return flushed(co_await write, write, pending, output);
   }
   // The head goes first with MSG_MORE, so that it leaves in one segment with the file's first
   // bytes. (A file not in the page cache makes sendfile read it from disk while this worker
@@ -163,7 +217,8 @@ zell::Task<bool> send_body_piece(int fd, const Response& response, std::uint64_t
     std::memmove(out, out + n, pending - static_cast<std::size_t>(n));
     pending -= static_cast<std::size_t>(n);
   }
-  if (!flushed(co_await zell::writev_all(fd, {out, pending}, send_timeout), pending, output)) {
+  if (auto write = zell::writev_all(fd, {out, pending}, send_timeout);
+      !flushed(co_await write, write, pending, output)) {
     co_return false;
   }
   off_t at = static_cast<off_t>(offset);
@@ -210,9 +265,9 @@ zell::Task<bool> send_multipart(int fd, const Response& response, char* out, std
   const std::string_view boundary = response.multipart.boundary();
   const std::uint64_t size = response.file ? response.file->size : response.body.size();
   for (std::size_t i = 0; i <= response.parts.count; ++i) {
-    if (kOutputCapacity - pending < kMaxPartHead &&
-        !flushed(co_await zell::writev_all(fd, {out, pending}, send_timeout), pending, output)) {
-      co_return false;
+    if (kOutputCapacity - pending < kMaxPartHead) {
+      auto write = zell::writev_all(fd, {out, pending}, send_timeout);
+      if (!flushed(co_await write, write, pending, output)) co_return false;
     }
     if (i == response.parts.count) {  // (the media type was checked short enough to fit)
       pending += write_multipart_end(boundary, out + pending, kOutputCapacity - pending);
@@ -275,6 +330,7 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
     std::error_code ec;
     access_line.set_client(zio::peer_address(fd, ec));
   }
+  DeferredLine deferred_line(access_line, output);
   IdleConnections::Registration registration(shared.idle, worker.index, fd);
   IdleConnections::Entry& idle = registration.entry();
   if (proxy_protocol) {
@@ -309,7 +365,10 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
     if (parsed.state == ParseOutcome::kIncomplete) {
       const milliseconds send_timeout(shared.send_timeout_ms.load(std::memory_order_relaxed));
       // Answers to pipelined requests go out before waiting for more.
-      if (!flushed(co_await zell::writev_all(fd, {out, pending}, send_timeout), pending, output)) {
+      auto write = zell::writev_all(fd, {out, pending}, send_timeout);
+      const bool sent = flushed(co_await write, write, pending, output);
+      deferred_line.write();
+      if (!sent) {
         linger = false;
         break;
       }
@@ -406,27 +465,40 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
                    keepalive_ms > 0 && (max_requests == 0 || served < max_requests);
     }
     const milliseconds send_timeout(shared.send_timeout_ms.load(std::memory_order_relaxed));
+    if (deferred_line.waiting()) {
+      // A pipelined request behind a response still buffered, with its line waiting: that
+      // response goes now (its line's request fields are about to be replaced). Only with an
+      // access log does a pipelined response take a send of its own.
+      auto write = zell::writev_all(fd, {out, pending}, send_timeout);
+      const bool sent = flushed(co_await write, write, pending, output);
+      deferred_line.write();
+      if (!sent) {
+        linger = false;
+        break;
+      }
+    }
     if (access != nullptr) access_line.capture(parsed, head, {in, have});
     // A response cut short (the client went, a send timed out, a file shrank) is counted and
     // logged too, with the body bytes that went out, as nginx logs $body_bytes_sent: a
     // download that failed must show in the access log.
-    auto log_cut_response = [&](std::uint64_t response_starts_at, std::size_t head_bytes) {
-      const std::uint64_t went = output.sent > response_starts_at + head_bytes
-                                     ? output.sent - response_starts_at - head_bytes
-                                     : 0;
+    auto log_cut_response = [&](std::uint64_t body_starts_at) {
       count_response(counters, response.status);
       if (access != nullptr) {
-        access->append(
-            access_line.record(response.status, std::min(went, response.wire_body_length())));
+        access->append(access_line.record(
+            response.status,
+            body_bytes_sent(output.sent, body_starts_at, response.wire_body_length())));
       }
     };
 
     // The response head, behind the answers to earlier pipelined requests.
-    if (kOutputCapacity - pending < kMaxResponseHead &&
-        !flushed(co_await zell::writev_all(fd, {out, pending}, send_timeout), pending, output)) {
-      log_cut_response(output.sent + pending, 0);
-      linger = false;
-      break;
+    if (kOutputCapacity - pending < kMaxResponseHead) {
+      const std::uint64_t would_start = output.sent + pending;
+      auto write = zell::writev_all(fd, {out, pending}, send_timeout);
+      if (!flushed(co_await write, write, pending, output)) {
+        log_cut_response(would_start);
+        linger = false;
+        break;
+      }
     }
     // Where this response begins in the connection's output: after what was sent and what is
     // still buffered of the answers before it.
@@ -461,25 +533,31 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
         pending += body_length;
       } else if (!co_await send_body_piece(fd, response, response.body_fd < 0 ? 0 : response.offset,
                                            body_length, out, pending, send_timeout, output)) {
-        log_cut_response(response_starts_at, head_size);
+        log_cut_response(response_starts_at + head_size);
         linger = false;
         break;
       }
     } else if (body_length > 0 &&
                !co_await send_multipart(fd, response, out, pending, send_timeout, output)) {
-      log_cut_response(response_starts_at, head_size);
+      log_cut_response(response_starts_at + head_size);
       linger = false;
       break;
     }
     count_response(counters, response.status);
-    if (access != nullptr) access->append(access_line.record(response.status, body_length));
+    if (access != nullptr) {
+      // Its line when the flush that sends its end has said how much went.
+      deferred_line.defer(access, response.status, response_starts_at + head_size, body_length);
+      if (pending == 0) deferred_line.write();  // all of it went already
+    }
     response.file.reset();  // let an evicted file go now, not at the next request
     if (!keep_alive) {
-      linger =
-          flushed(co_await zell::writev_all(fd, {out, pending}, send_timeout), pending, output);
+      auto write = zell::writev_all(fd, {out, pending}, send_timeout);
+      linger = flushed(co_await write, write, pending, output);
+      deferred_line.write();
       break;
     }
   }
+  deferred_line.write();  // (a way out that did not flush: the line says what went)
 
   counters.extra[kFileCacheHits].store(worker.cache_hits(), std::memory_order_relaxed);
   counters.extra[kFileCacheMisses].store(worker.cache_misses(), std::memory_order_relaxed);

@@ -200,10 +200,13 @@ Task<zio::Result> send_file(int socket_fd, int file_fd, std::uint64_t offset, st
 // task resumption and no coroutine frame per step). Works on pipes and files too. The
 // iovec entries are copied in; the memory they point at must live until the await ends. Each
 // writev carries `timeout` (a peer that takes nothing for that long fails the call with
-// ETIMEDOUT). Result: the total, or the first error (EINVAL for more than kMaxBuffers).
-// Cancellation ends it with ECANCELED.
+// ETIMEDOUT). Result: the total, or the first error (EINVAL for more than kMaxBuffers); after an
+// error, sent() says how many bytes went before it. Cancellation ends it with ECANCELED.
 //
 //   zio::Result r = co_await zell::writev_all(fd, {head, head_len}, {body, body_len}, 5s);
+//
+//   auto write = zell::writev_all(fd, {out, pending}, 5s);   // to learn sent() after a failure
+//   if (zio::Result r = co_await write; !r) log_partial(write.sent());
 class WritevAllAwaiter {
  public:
   static constexpr int kMaxBuffers = 4;
@@ -215,6 +218,8 @@ class WritevAllAwaiter {
   bool await_ready() const noexcept { return count_ == 0; }
   bool await_suspend(std::coroutine_handle<> handle) noexcept;
   zio::Result await_resume() const noexcept { return result_; }
+  // Bytes written so far: after a failure, the ones that went before it.
+  std::uint64_t sent() const noexcept { return sent_; }
 
  private:
   static void on_complete(zio::Operation& op, zio::Result result);
