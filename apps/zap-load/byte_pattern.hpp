@@ -5,14 +5,19 @@
 //   fill_pattern(connection, offset, buffer, size);              // what to send
 //   std::size_t bad = count_mismatches(connection, offset, data, n);   // what came back
 //
-// Each term moves with a different bit range of the offset, so no shift of less than 2^32 bytes
-// maps the pattern onto itself; 29 is odd, so connections below 256 apart never collide.
+// With offset = 256 * block + j, a byte is (j * 131) mod 256 -- a ramp that repeats in every
+// aligned 256-byte block, so a shift by anything but whole blocks mismatches nearly every byte --
+// plus one term per block: a hash of the connection and the block. Two connections' streams
+// (whatever their numbers) and a block moved to another place in the stream each differ in all
+// but 1 in 256 blocks, so a message of several blocks that crossed over or moved never passes,
+// and of one block it passes with odds of 1 in 256 -- which a run of many messages never shows.
+// (A sum like `connection * 29` instead repeated every 256 connections: connections i and i + 256
+// sent identical bytes, and a server that swapped their replies passed.)
 //
 // pattern_byte() is the definition. fill_pattern() and count_mismatches() compute the same bytes
-// eight at a time: with offset = 256 * block + j, the first term is (j * 131) mod 256 -- a ramp
-// that repeats in every aligned 256-byte block -- and the others are one constant per block, so
-// each byte is ramp[j] + constant, added eight lanes at once in a 64-bit word (SWAR, no carry
-// between lanes). At large messages this, not the network, used to bound zap-load's rate.
+// eight at a time: each byte is ramp[j] + the block's term, added eight lanes at once in a 64-bit
+// word (SWAR, no carry between lanes). At large messages this, not the network, used to bound
+// zap-load's rate.
 #pragma once
 
 #include <algorithm>
@@ -23,9 +28,23 @@
 
 namespace zap::load {
 
+namespace detail {
+
+// The term every byte of aligned block `block` of `connection`'s stream adds: the top byte of a
+// 64-bit mix (splitmix64's finaliser) of both, so every bit of either moves it.
+inline std::uint8_t block_term(std::uint32_t connection, std::uint64_t block) noexcept {
+  std::uint64_t x =
+      block * 0x9e3779b97f4a7c15ull + (std::uint64_t{connection} << 1 | 1) * 0xd6e8feb86659fd93ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return static_cast<std::uint8_t>((x ^ (x >> 31)) >> 56);
+}
+
+}  // namespace detail
+
 inline std::uint8_t pattern_byte(std::uint32_t connection, std::uint64_t offset) noexcept {
-  return static_cast<std::uint8_t>(offset * 131 + (offset >> 8) * 7 + (offset >> 16) * 13 +
-                                   (offset >> 24) * 17 + connection * 29u);
+  return static_cast<std::uint8_t>((offset & 255) * 131 +
+                                   detail::block_term(connection, offset >> 8));
 }
 
 namespace detail {
@@ -38,12 +57,6 @@ inline constexpr std::array<std::uint8_t, 256 + 7> kPatternRamp = [] {
     ramp[j] = static_cast<std::uint8_t>((j % 256) * 131);
   return ramp;
 }();
-
-// The part of pattern_byte() that is the same for every byte of aligned block `block`.
-inline std::uint8_t block_term(std::uint32_t connection, std::uint64_t block) noexcept {
-  return static_cast<std::uint8_t>(block * 7 + (block >> 8) * 13 + (block >> 16) * 17 +
-                                   connection * 29u);
-}
 
 // Eight byte-wise additions mod 256, with no carry from one byte into the next.
 inline std::uint64_t add_bytes(std::uint64_t a, std::uint64_t b) noexcept {

@@ -1,10 +1,13 @@
 #include "load_connection.hpp"
 
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -20,6 +23,12 @@ namespace {
 
 constexpr std::size_t kSendBufferBytes = 256 * 1024;
 constexpr std::size_t kRecvBufferBytes = 256 * 1024;
+// While no more than this is in flight, a send may wait for room in the socket without reading:
+// the replies all fit in the receive buffer, so the server never has to stop reading for us.
+// Past it, sends go as far as the socket takes them and replies are read in between (see
+// send_reading()): a server that echoes as it reads stops reading while its replies to us wait,
+// and a sender that does not read then waits forever (the two socket buffers full both ways).
+constexpr std::uint64_t kBlockingSendLimit = 16 * 1024;
 
 void add(std::atomic<std::uint64_t>& counter, std::uint64_t n = 1) {
   counter.fetch_add(n, std::memory_order_relaxed);
@@ -57,19 +66,6 @@ bool count_send(const zio::Result& r, LiveCounters& live, ConnectionReport& repo
   return true;
 }
 
-// Sends all `len` bytes; false (after recording why) if that failed.
-zell::Task<bool> send_all(int fd, const std::byte* data, std::size_t len,
-                          std::chrono::milliseconds timeout, LiveCounters& live,
-                          ConnectionReport& report) {
-  while (len > 0) {
-    zio::Result r = co_await zell::send(fd, data, len, timeout);
-    if (!count_send(r, live, report)) co_return false;
-    data += r.bytes();
-    len -= r.bytes();
-  }
-  co_return true;
-}
-
 class Connection {
  public:
   Connection(std::uint32_t index, const RunPlan& plan, LiveCounters& live, ConnectionReport& report)
@@ -81,11 +77,17 @@ class Connection {
         size_(options_.size),
         depth_(options_.pipeline),
         batch_cap_(std::clamp<std::size_t>(kSendBufferBytes / size_, 1, depth_)),
+        send_cap_(std::min<std::size_t>(batch_cap_ * size_, kSendBufferBytes)),
         recv_cap_(std::clamp<std::size_t>(std::size_t{size_} * depth_, 4096, kRecvBufferBytes)),
         timeout_(options_.timeout_ms),
-        send_buffer_(std::make_unique<std::byte[]>(batch_cap_ * size_)),
-        recv_buffer_(std::make_unique<std::byte[]>(recv_cap_)),
-        sent_at_(depth_) {}
+        // Written before read: not zeroed (pages a connection that never connects never touches).
+        send_buffer_(std::make_unique_for_overwrite<std::byte[]>(send_cap_)),
+        recv_buffer_(std::make_unique_for_overwrite<std::byte[]>(recv_cap_)),
+        sent_at_(depth_),
+        // At a fixed rate the connections take turns: connection i's messages are due i / rate
+        // after connection 0's, so the run sends one message every 1 / rate, not all connections'
+        // at once once per interval.
+        phase_ns_(plan.interval_ns * index / std::max<std::uint32_t>(options_.connections, 1)) {}
 
   zell::Task<void> run() {
     // One connection, or (requests_per_connection) one after another while there is work left.
@@ -114,15 +116,20 @@ class Connection {
         }
       }
       // (Not another connection for nothing: the time is up, or the request quota is spent.)
-      if (steady_now_ns() >= plan_.stop_sending_ns) break;
+      if (steady_now_ns() >= plan_.stop_sending_ns || stopped()) break;
       if (plan_.quota != nullptr && plan_.quota->load(std::memory_order_relaxed) <= 0) break;
     }
+    // The run's time ends with the last reply (or, raw, the last send), not with the wait for a
+    // sink to close or the main thread noticing.
+    report_.finished_ns = last_activity_ns_ != 0 ? last_activity_ns_ : steady_now_ns();
   }
 
  private:
   static constexpr std::int64_t kRetryPauseNs = 10'000'000;
   static constexpr std::size_t kFreshClockAfterBytes = 4096;
   static constexpr std::uint32_t kMaxFailuresInARow = 100;
+  // How long a full socket is waited on before what came back is looked at again.
+  static constexpr std::chrono::milliseconds kRoomWait{2};
 
   enum class Ended {
     kCarriedItsShare,  // requests_per_connection replies came back: open the next connection
@@ -178,11 +185,17 @@ class Connection {
   // The time message `seq` may go: its intended time at a fixed rate, else now.
   std::int64_t intended(std::uint64_t seq, std::int64_t now) const {
     if (plan_.interval_ns <= 0) return now;
-    return plan_.start_ns + static_cast<std::int64_t>(static_cast<double>(seq) * plan_.interval_ns);
+    return plan_.start_ns +
+           static_cast<std::int64_t>(phase_ns_ + static_cast<double>(seq) * plan_.interval_ns);
+  }
+
+  // Relaxed: an interrupt only has to be seen soon, and it orders nothing.
+  bool stopped() const {
+    return plan_.stop != nullptr && plan_.stop->load(std::memory_order_relaxed);
   }
 
   bool claim(std::int64_t now) {
-    if (now >= plan_.stop_sending_ns) return false;
+    if (now >= plan_.stop_sending_ns || stopped()) return false;
     // Relaxed: the quota only has to be handed out once per request, in any order.
     return plan_.quota == nullptr || plan_.quota->fetch_sub(1, std::memory_order_relaxed) > 0;
   }
@@ -199,7 +212,6 @@ class Connection {
         sending_ = false;
         break;
       }
-      fill_pattern(index_, seq * size_, send_buffer_.get() + std::size_t{batch} * size_, size_);
       // In a closed loop a connection's first request waited for its connect too (connection
       // churn runs); at a fixed rate its due time already charges a connect that ran late.
       sent_at_[seq % depth_] =
@@ -221,13 +233,18 @@ class Connection {
     for (;;) {
       if (const std::uint32_t batch = fill_batch(now); batch > 0) {
         // (Counted sent before the send: if it fails, write_off_in_flight() skips them all.)
+        const std::uint64_t offset = next_seq_ * size_;
         next_seq_ += batch;
         const std::size_t len = std::size_t{batch} * size_;
-        const zio::Result sent = co_await zell::send(fd_, send_buffer_.get(), len, timeout_);
-        if (!count_send(sent, live_, report_)) co_return Ended::kFailed;
-        if (sent.bytes() < len &&
-            !co_await send_all(fd_, send_buffer_.get() + sent.bytes(), len - sent.bytes(), timeout_,
-                               live_, report_)) {
+        if (len <= send_cap_ && in_flight_bytes() <= kBlockingSendLimit) {
+          fill_pattern(index_, offset, send_buffer_.get(), len);
+          const zio::Result sent = co_await zell::send(fd_, send_buffer_.get(), len, timeout_);
+          if (!count_send(sent, live_, report_)) co_return Ended::kFailed;
+          if (sent.bytes() < len &&
+              !co_await send_reading(offset + sent.bytes(), len - sent.bytes())) {
+            co_return Ended::kFailed;
+          }
+        } else if (!co_await send_reading(offset, len)) {
           co_return Ended::kFailed;
         }
         // A full pipeline waits for a reply whatever the time: no clock read for it.
@@ -248,11 +265,98 @@ class Connection {
     }
   }
 
+  std::uint64_t in_flight_bytes() const { return next_seq_ * size_ - recv_offset_; }
+
+  // Sends [offset, offset + len) of this connection's byte stream, a send buffer's worth at a
+  // time, never waiting on a full socket without also reading: an echo server that cannot send
+  // its replies to us stops reading, so whenever the socket takes no more, what has come back is
+  // taken first (echo: checked as always; raw: counted and dropped), then room is waited for a
+  // few milliseconds at a time -- what was read may be all the server needed, or it may answer
+  // more meanwhile. (zio waits for one direction per operation; this alternates between them.)
+  // False (recorded) if the connection failed, or neither happened for the timeout.
+  zell::Task<bool> send_reading(std::uint64_t offset, std::uint64_t len) {
+    std::int64_t stuck_since = 0;  // when a full socket last stopped us, with nothing to read
+    while (len > 0) {
+      const auto chunk = static_cast<std::size_t>(std::min<std::uint64_t>(len, send_cap_));
+      fill_pattern(index_, offset, send_buffer_.get(), chunk);
+      std::size_t done = 0;
+      while (done < chunk) {
+        const ssize_t n =
+            ::send(fd_, send_buffer_.get() + done, chunk - done, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n > 0) {
+          add(live_.bytes_out, static_cast<std::uint64_t>(n));
+          done += static_cast<std::size_t>(n);
+          stuck_since = 0;
+          continue;
+        }
+        if (errno == EINTR) continue;
+        if (errno != EAGAIN) {
+          fail(live_, report_, Failed::kWrite, std::string("send: ") + std::strerror(errno));
+          co_return false;
+        }
+        const int took = take_ready_replies();
+        if (took < 0) co_return false;
+        if (took > 0) {  // (the server may read again now)
+          stuck_since = 0;
+          continue;
+        }
+        const std::int64_t now = steady_now_ns();
+        if (stuck_since == 0) stuck_since = now;
+        if (now - stuck_since >= timeout_ns()) {
+          fail(live_, report_, Failed::kWrite, "send: the peer took nothing for the timeout", true);
+          co_return false;
+        }
+        const zio::Result room = co_await zell::poll(fd_, POLLOUT, kRoomWait);
+        if (!room && room.raw() != -ETIMEDOUT) {
+          fail(live_, report_, Failed::kWrite, "send: " + room.error().message());
+          co_return false;
+        }
+      }
+      offset += chunk;
+      len -= chunk;
+    }
+    co_return true;
+  }
+
+  std::int64_t timeout_ns() const {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(timeout_).count();
+  }
+
+  // What has come back and can be read without waiting, taken (see send_reading()): 1 if
+  // anything was, 0 if nothing, -1 (recorded) if the connection failed.
+  int take_ready_replies() {
+    const bool raw = options_.mode == Mode::kRaw;
+    int took = 0;
+    for (;;) {
+      const std::size_t want =
+          raw ? recv_cap_
+              : static_cast<std::size_t>(std::min<std::uint64_t>(recv_cap_, in_flight_bytes()));
+      if (want == 0) return took;
+      const ssize_t n = ::recv(fd_, recv_buffer_.get(), want, MSG_DONTWAIT);
+      if (n > 0) {
+        const std::int64_t now = steady_now_ns();
+        add(live_.bytes_in, static_cast<std::uint64_t>(n));
+        if (!raw) take_replies(static_cast<std::size_t>(n), now);
+        took = 1;
+        continue;
+      }
+      if (n == 0) {
+        fail(live_, report_, Failed::kRead,
+             raw ? "the peer closed the connection while we sent"
+                 : "server closed the connection with replies outstanding");
+        return -1;
+      }
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) return took;
+      fail(live_, report_, Failed::kRead, std::string("recv: ") + std::strerror(errno));
+      return -1;
+    }
+  }
+
   // Receives at most what is in flight, checks it byte by byte, completes whole messages.
   zell::Task<bool> receive() {
-    const std::uint64_t in_flight = (next_seq_ * size_) - recv_offset_;
     const std::size_t want =
-        static_cast<std::size_t>(std::min<std::uint64_t>(recv_cap_, in_flight));
+        static_cast<std::size_t>(std::min<std::uint64_t>(recv_cap_, in_flight_bytes()));
     zio::Result r = co_await zell::recv(fd_, recv_buffer_.get(), want, timeout_);
     if (!r) {
       fail(live_, report_, Failed::kRead, "recv: " + r.error().message(), timed_out(r));
@@ -265,11 +369,23 @@ class Connection {
     const std::int64_t now = steady_now_ns();
     received_ns_ = now;
     add(live_.bytes_in, r.bytes());
+    take_replies(r.bytes(), now);
+    // The next message goes after this check of every byte: past a few KiB it takes long enough
+    // to count (microseconds), and a send time taken before it would add it to the next
+    // message's latency. Small replies keep the one clock read.
+    if (r.bytes() > kFreshClockAfterBytes) received_ns_ = steady_now_ns();
+    co_return true;
+  }
+
+  // Checks `n` bytes received into recv_buffer_ at `now` against the pattern, and completes the
+  // messages they end.
+  void take_replies(std::size_t n, std::int64_t now) {
+    last_activity_ns_ = now;
     std::size_t pos = 0;
-    while (pos < r.bytes()) {
+    while (pos < n) {
       const std::uint64_t message_end = (done_seq_ + 1) * size_;
-      const auto piece = static_cast<std::size_t>(
-          std::min<std::uint64_t>(r.bytes() - pos, message_end - recv_offset_));
+      const auto piece =
+          static_cast<std::size_t>(std::min<std::uint64_t>(n - pos, message_end - recv_offset_));
       if (count_mismatches(index_, recv_offset_, recv_buffer_.get() + pos, piece) != 0) {
         message_bad_ = true;
       }
@@ -284,14 +400,10 @@ class Connection {
         ++done_seq_;
       }
     }
-    // The next message goes after this check of every byte: past a few KiB it takes long enough
-    // to count (microseconds), and a send time taken before it would add it to the next
-    // message's latency. Small replies keep the one clock read.
-    if (r.bytes() > kFreshClockAfterBytes) received_ns_ = steady_now_ns();
-    co_return true;
   }
 
-  // Raw TCP: messages go out back to back (at the rate, if one is set); nothing is read.
+  // Raw TCP: messages go out back to back (at the rate, if one is set); what comes back is
+  // dropped.
   zell::Task<void> send_raw() {
     for (;;) {
       const std::int64_t now = steady_now_ns();
@@ -303,16 +415,13 @@ class Connection {
           sending_ = false;
           break;
         }
-        fill_pattern(index_, seq * size_, send_buffer_.get() + std::size_t{batch} * size_, size_);
         ++batch;
       }
       if (batch > 0) {
-        if (!co_await send_all(fd_, send_buffer_.get(), std::size_t{batch} * size_, timeout_, live_,
-                               report_)) {
-          co_return;
-        }
+        if (!co_await send_reading(next_seq_ * size_, std::uint64_t{batch} * size_)) co_return;
         next_seq_ += batch;
         add(live_.requests, batch);
+        last_activity_ns_ = steady_now_ns();
         continue;
       }
       if (!sending_) co_return co_await finish_raw();
@@ -342,11 +451,13 @@ class Connection {
   const std::uint64_t size_;
   const std::uint32_t depth_;
   const std::size_t batch_cap_;
+  const std::size_t send_cap_;
   const std::size_t recv_cap_;
   const std::chrono::milliseconds timeout_;
   std::unique_ptr<std::byte[]> send_buffer_;
   std::unique_ptr<std::byte[]> recv_buffer_;
   std::vector<std::int64_t> sent_at_;  // by seq % depth: when the in-flight message was due
+  const double phase_ns_;              // fixed rate: this connection's offset in the schedule
   int fd_ = -1;
   bool sending_ = true;
   bool message_bad_ = false;
@@ -358,7 +469,8 @@ class Connection {
   std::uint64_t connection_first_seq_ = UINT64_MAX;
   std::uint64_t connection_end_seq_ = UINT64_MAX;
   std::int64_t connection_began_ns_ = 0;
-  std::int64_t received_ns_ = 0;  // when the last receive() completed
+  std::int64_t received_ns_ = 0;       // when the last receive() completed
+  std::int64_t last_activity_ns_ = 0;  // the last reply (raw: the last send); 0: none yet
 };
 
 }  // namespace

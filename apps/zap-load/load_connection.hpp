@@ -2,7 +2,8 @@
 // every byte that comes back, keeping up to `pipeline` messages in flight.
 //
 // Closed loop (no --rate): a message goes as soon as a pipeline slot is free; its latency runs
-// from its send. Fixed rate: message k of a connection is *intended* at start + k * interval; it
+// from its send. Fixed rate: message k of connection i is *intended* at start + (i / connections
+// + k) * interval (the connections take turns, one message every 1 / rate); it
 // goes at that time, or as soon as a slot frees if the server is behind, and its latency runs
 // from the intended time -- a server that stalls is charged for every message it delayed, as in
 // wrk2. The connection stops sending at the deadline (or when the shared request quota is
@@ -18,8 +19,10 @@
 // reply at all (refused at connect, or closed on arrival by a full server), so that such a
 // server is not hammered in a busy loop. A request-count run (no deadline) gives a slot up
 // after 100 connections in a row fail without a reply. Sequence numbers and the byte pattern
-// run on across connections. Per connection: two buffers and the in-flight timestamps, allocated
-// once; nothing per message.
+// run on across connections. Per connection: two buffers (at most 256 KiB each, whatever the
+// message size: messages are sent in pieces) and the in-flight timestamps, allocated once;
+// nothing per message. A connection never waits to send without reading what comes back, so
+// messages and pipelines larger than the socket buffers cannot stall it.
 #pragma once
 
 #include <atomic>
@@ -40,6 +43,7 @@ struct RunPlan {
   std::int64_t stop_sending_ns = INT64_MAX;    // duration runs
   std::atomic<std::int64_t>* quota = nullptr;  // request-count runs: requests left to claim
   double interval_ns = 0;                      // per connection; 0: closed loop
+  std::atomic<bool>* stop = nullptr;           // set (SIGINT): send no more, finish what is out
 };
 
 // Updated as the run goes, for the progress line (relaxed: statistics only).
@@ -60,7 +64,8 @@ struct LiveCounters {
 // What one connection did, read after it finished.
 struct ConnectionReport {
   LatencyHistogram latency;
-  std::string first_error;  // empty: none
+  std::string first_error;       // empty: none
+  std::int64_t finished_ns = 0;  // steady clock: its last reply (raw: its last send) came back
 };
 
 std::int64_t steady_now_ns() noexcept;

@@ -1,5 +1,8 @@
 #include "load_report.hpp"
 
+#include <cmath>
+#include <cstdio>
+
 #include <nlohmann/json.hpp>
 
 namespace zap::load {
@@ -25,6 +28,13 @@ std::string format_ns(std::uint64_t ns) {
 
 double per_second(std::uint64_t n, double seconds) { return seconds > 0 ? double(n) / seconds : 0; }
 
+// "50000", "2.5", "0.5": as given, without a fraction that is not there.
+std::string format_rate(double rate) {
+  char text[32];
+  std::snprintf(text, sizeof text, rate == std::floor(rate) ? "%.0f" : "%.3g", rate);
+  return text;
+}
+
 }  // namespace
 
 void print_progress(std::FILE* out, double elapsed_s, std::uint64_t requests_delta,
@@ -39,11 +49,9 @@ void print_progress(std::FILE* out, double elapsed_s, std::uint64_t requests_del
 
 void print_table(std::FILE* out, const LoadOptions& o, const LoadSummary& s) {
   const auto& h = s.latency;
-  std::fprintf(
-      out, "zap-load %s: %s, %u connection(s), %u-byte messages, pipeline %u%s\n",
-      o.mode == Mode::kEcho ? "echo" : "raw", o.target.c_str(), o.connections, o.size, o.pipeline,
-      o.rate > 0 ? (", rate " + std::to_string(static_cast<long long>(o.rate)) + "/s").c_str()
-                 : "");
+  std::fprintf(out, "zap-load %s: %s, %u connection(s), %u-byte messages, pipeline %u%s\n",
+               o.mode == Mode::kEcho ? "echo" : "raw", o.target.c_str(), o.connections, o.size,
+               o.pipeline, o.rate > 0 ? (", rate " + format_rate(o.rate) + "/s").c_str() : "");
   std::fprintf(out, "  %-16s %.2f s\n", "duration", s.elapsed_s);
   std::fprintf(out, "  %-16s %llu (%.0f req/s)\n", "requests",
                static_cast<unsigned long long>(s.requests), per_second(s.requests, s.elapsed_s));
@@ -67,9 +75,9 @@ void print_table(std::FILE* out, const LoadOptions& o, const LoadSummary& s) {
   }
   std::fputc('\n', out);
   if (o.requests_per_connection > 0) {
-    std::fprintf(out, "  %-16s %llu (%.0f/s), %u request(s) each\n", "connections",
-                 static_cast<unsigned long long>(s.connects), per_second(s.connects, s.elapsed_s),
-                 o.requests_per_connection);
+    std::fprintf(out, "  %-16s %llu opened (%.0f/s), a new one after every %u request(s)\n",
+                 "connections", static_cast<unsigned long long>(s.connects),
+                 per_second(s.connects, s.elapsed_s), o.requests_per_connection);
   }
   if (s.requests_lost > 0) {
     std::fprintf(out, "  %-16s %llu (in flight on connections that failed)\n", "lost requests",

@@ -1,10 +1,14 @@
 // zap-load: a load generator for echo servers (and raw TCP sinks), written on zap -- every
 // connection is a zell task, pinned to a worker; replies are verified byte by byte.
 // Exit status: 0 only if every request completed with the right bytes and nothing failed.
+#include <signal.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
-#include <fstream>
+#include <cstring>
+#include <ctime>
 #include <memory>
-#include <thread>
 #include <vector>
 
 #include <spdlog/spdlog.h>
@@ -13,6 +17,7 @@
 #include <zap/zync/event.hpp>
 
 #include "command_line.hpp"
+#include "descriptor_limit.hpp"
 #include "load_connection.hpp"
 #include "load_options.hpp"
 #include "load_report.hpp"
@@ -24,7 +29,8 @@ using namespace zap;
 
 constexpr const char* kFooter = R"(
 Exit status is 0 only if every request completed, every echoed byte matched, and no connection
-failed: tests can rely on it.
+failed: tests can rely on it. Ctrl-C (SIGINT) or SIGTERM stops sending, waits for the replies
+in flight, and prints the results so far; a second one exits at once.
 
 Examples:
   zap-load 127.0.0.1:7000 -c 64 -s 64 -d 5                  # closed loop, 64 connections
@@ -63,6 +69,24 @@ load::LoadSummary summarize(const std::vector<load::ConnectionReport>& reports,
   return s;
 }
 
+// Writes the JSON report to `path` ("-": stdout); false (said on stderr) if it could not.
+bool write_json(const std::string& path, const std::string& json) {
+  std::FILE* out = path == "-" ? stdout : std::fopen(path.c_str(), "w");
+  if (out == nullptr) {
+    std::fprintf(stderr, "zap-load: --json %s: %s\n", path.c_str(), std::strerror(errno));
+    return false;
+  }
+  const bool written = std::fputs(json.c_str(), out) >= 0 && std::fflush(out) == 0;
+  const int error = errno;
+  const bool closed = out == stdout || std::fclose(out) == 0;
+  if (!written || !closed) {
+    std::fprintf(stderr, "zap-load: --json %s: %s\n", path.c_str(),
+                 std::strerror(written ? errno : error));
+    return false;
+  }
+  return true;
+}
+
 int run(int argc, char** argv) {
   CLI::App cli{"zap-load: load generator for echo servers, on the zap runtime"};
   cli.footer(kFooter);
@@ -71,6 +95,15 @@ int run(int argc, char** argv) {
   load::add_load_flags(cli, options);
   CLI11_PARSE(cli, argc, argv);
   load::finish_load_options(options);
+  // As the daemons do: thousands of connections need more than a soft limit of 1024.
+  (void)app::raise_descriptor_limit();
+  // SIGINT and SIGTERM are taken by the main thread's sigtimedwait below, never delivered: the
+  // mask is set before the runtime's threads exist, and they inherit it.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   app::RuntimeSettings runtime_settings;
   runtime_settings.workers = options.workers;
@@ -80,8 +113,10 @@ int run(int argc, char** argv) {
   std::vector<zync::CachePadded<load::LiveCounters>> live(options.connections);
   std::vector<load::ConnectionReport> reports(options.connections);
   std::atomic<std::int64_t> quota(static_cast<std::int64_t>(options.requests));
+  std::atomic<bool> stop(false);
   load::RunPlan plan;
   plan.options = &options;
+  plan.stop = &stop;
   plan.start_ns = load::steady_now_ns();
   if (options.requests > 0) {
     plan.quota = &quota;
@@ -98,14 +133,22 @@ int run(int argc, char** argv) {
                                               load::run_connection(i, plan, *live[i], reports[i])));
   }
 
-  // Progress once a second until every connection has finished.
+  // Progress once a second until every connection has finished; a stop signal in between.
   std::uint64_t last_requests = 0, last_bytes = 0;
   std::int64_t last_ns = plan.start_ns;
   for (;;) {
     bool all_done = true;
     for (const auto& handle : handles) all_done = all_done && handle.is_finished();
     if (all_done) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const timespec tick = {0, 50'000'000};
+    if (const int signal = sigtimedwait(&stop_signals, nullptr, &tick); signal > 0) {
+      if (stop.exchange(true, std::memory_order_relaxed)) {
+        std::fprintf(stderr, "zap-load: %s again: exiting without results\n", strsignal(signal));
+        std::_Exit(130);
+      }
+      std::fprintf(stderr, "zap-load: %s: sending no more; waiting for the replies in flight\n",
+                   strsignal(signal));
+    }
     const std::int64_t now = load::steady_now_ns();
     if (now - last_ns < 1'000'000'000) continue;
     const load::LoadSummary so_far =
@@ -120,21 +163,22 @@ int run(int argc, char** argv) {
     last_ns = now;
   }
   for (auto& handle : handles) handle.get();  // rethrows what a connection task threw
-  const double elapsed = double(load::steady_now_ns() - plan.start_ns) / 1e9;
+  // The run lasted until its last connection's last reply: not until this thread's next look.
+  std::int64_t finished_ns = plan.start_ns;
+  for (const load::ConnectionReport& report : reports) {
+    finished_ns = std::max(finished_ns, report.finished_ns);
+  }
+  const double elapsed = double(finished_ns - plan.start_ns) / 1e9;
   runtime.shutdown();
 
   const load::LoadSummary summary = summarize(reports, live, elapsed, true);
-  load::print_table(stdout, options, summary);
-  if (!options.json.empty()) {
-    const std::string json = load::render_json(options, summary);
-    if (options.json == "-") {
-      std::fputs(json.c_str(), stdout);
-    } else {
-      std::ofstream(options.json) << json;
-    }
-  }
+  // With the JSON on stdout, the table goes to stderr: stdout stays one JSON document.
+  load::print_table(options.json == "-" ? stderr : stdout, options, summary);
   std::fflush(stdout);
-  const bool ok = summary.errors == 0 && summary.verify_failures == 0 && summary.requests > 0;
+  bool ok = summary.errors == 0 && summary.verify_failures == 0 && summary.requests > 0;
+  if (!options.json.empty() && !write_json(options.json, load::render_json(options, summary))) {
+    ok = false;
+  }
   return ok ? 0 : 1;
 }
 

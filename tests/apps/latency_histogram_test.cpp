@@ -51,9 +51,22 @@ TEST(BytePattern, DetectsShiftsCrossoversAndFlips) {
   for (std::uint64_t shift : {1ull, 64ull, 256ull, 65536ull, 1ull << 24}) {
     EXPECT_GT(count_mismatches(3, (1 << 20) + shift, message, sizeof message), 0u) << shift;
   }
-  EXPECT_GT(count_mismatches(4, 1 << 20, message, sizeof message), 0u);
+  // Another connection's bytes, also one 256 or 65536 apart (a per-connection term mod 256
+  // once made those identical).
+  for (std::uint32_t other : {4u, 3u + 256u, 3u + 65536u}) {
+    EXPECT_GT(count_mismatches(other, 1 << 20, message, sizeof message), 0u) << other;
+  }
   message[17] ^= std::byte{1};
   EXPECT_EQ(count_mismatches(3, 1 << 20, message, sizeof message), 1u);
+  // Small messages (each inside one 256-byte block) swapped between connections 256 apart: a
+  // run of them shows it.
+  int caught = 0;
+  for (std::uint64_t k = 0; k < 200; ++k) {
+    std::byte small[64];
+    fill_pattern(259, k * 64, small, sizeof small);
+    caught += count_mismatches(3, k * 64, small, sizeof small) > 0 ? 1 : 0;
+  }
+  EXPECT_GE(caught, 190);
 }
 
 // fill_pattern and count_mismatches work eight bytes at a time per 256-byte block; they must

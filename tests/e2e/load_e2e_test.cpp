@@ -9,6 +9,9 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <chrono>
+#include <csignal>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -45,18 +48,16 @@ class LoopbackSocket {
   std::string address_;
 };
 
+// With --json -, stdout is the JSON document alone (the table goes to stderr): a null value
+// (not an object) if it is anything else.
 nlohmann::json json_report(const std::string& out) {
-  const auto start = out.find("\n{");
-  if (start == std::string::npos) return nlohmann::json();
-  return nlohmann::json::parse(out.substr(start + 1), nullptr, false);
+  return nlohmann::json::parse(out, nullptr, false);
 }
 
 // Raw mode against zap-echo: zap-load only sends, so the echo daemon's counters are the check
 // that every byte arrived. At the end zap-load half-closes and discards the echoes until the
 // daemon closes: before it did, it closed with echoes unread, the kernel sent RST and zap-echo
-// lost up to a socket buffer of what zap-load had reported as sent. Kept small (50 KB per
-// connection) because raw mode reads nothing while it sends: echoes beyond the socket buffers
-// would stall zap-echo's sends and then zap-load's.
+// lost up to a socket buffer of what zap-load had reported as sent.
 TEST(LoadRaw, EveryByteSentReachesEchoAndTheReportSaysSo) {
   EchoDaemon echo(R"({"listeners": [{"port": 0}], "admin": {"listen": "127.0.0.1:0"},
                      "runtime": {"workers": 2}})");
@@ -67,12 +68,12 @@ TEST(LoadRaw, EveryByteSentReachesEchoAndTheReportSaysSo) {
                       std::to_string(kRequests), "-w", "2", "--no-progress", "--json", "-"});
   ASSERT_EQ(run.code, 0) << run.out << run.err;
 
-  // The table, then the JSON report.
-  EXPECT_NE(run.out.find("zap-load raw: " + echo.address() + ", 4 connection(s), 256-byte"),
+  // The table on stderr, the JSON report on stdout.
+  EXPECT_NE(run.err.find("zap-load raw: " + echo.address() + ", 4 connection(s), 256-byte"),
             std::string::npos)
-      << run.out;
-  EXPECT_NE(run.out.find("requests         800 ("), std::string::npos) << run.out;
-  EXPECT_NE(run.out.find("errors           0"), std::string::npos) << run.out;
+      << run.err;
+  EXPECT_NE(run.err.find("requests         800 ("), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("errors           0"), std::string::npos) << run.err;
   const auto report = json_report(run.out);
   ASSERT_TRUE(report.is_object()) << run.out;
   EXPECT_EQ(report["mode"], "raw");
@@ -137,10 +138,10 @@ TEST(LoadRaw, AClosedPortExitsNonZeroSayingConnectionRefused) {
         run_to_exit(load_binary(), {closed.address(), "--mode", mode, "-c", "2", "-n", "10", "-w",
                                     "1", "--no-progress", "--json", "-"});
     EXPECT_EQ(run.code, 1) << mode << "\n" << run.out << run.err;
-    EXPECT_NE(run.out.find("first: connect: Connection refused"), std::string::npos)
+    EXPECT_NE(run.err.find("first: connect: Connection refused"), std::string::npos)
         << mode << "\n"
         << run.out << run.err;
-    EXPECT_NE(run.out.find("failed conns     2"), std::string::npos) << mode << "\n" << run.out;
+    EXPECT_NE(run.err.find("failed conns     2"), std::string::npos) << mode << "\n" << run.err;
     const auto report = json_report(run.out);
     ASSERT_TRUE(report.is_object()) << run.out;
     EXPECT_EQ(report["requests"], 0);
@@ -150,8 +151,8 @@ TEST(LoadRaw, AClosedPortExitsNonZeroSayingConnectionRefused) {
     EXPECT_EQ(report["errors"], 2);
     EXPECT_EQ(report["error_kinds"]["connect"], 2) << report.dump();
     EXPECT_EQ(report["error_kinds"]["read"], 0);
-    EXPECT_NE(run.out.find("(connect 2, read 0, write 0, timeout 0)"), std::string::npos)
-        << run.out;
+    EXPECT_NE(run.err.find("(connect 2, read 0, write 0, timeout 0)"), std::string::npos)
+        << run.err;
   }
 }
 
@@ -177,7 +178,7 @@ TEST(LoadChurn, ANewConnectionPerRequestVerifiesEveryByte) {
       load_binary(),
       {echo.address(), "-c", "2", "-k", "3", "-p", "2", "-n", "300", "-w", "1", "--no-progress"});
   EXPECT_EQ(three.code, 0) << three.out << three.err;
-  EXPECT_NE(three.out.find("3 request(s) each"), std::string::npos) << three.out;
+  EXPECT_NE(three.out.find("a new one after every 3 request(s)"), std::string::npos) << three.out;
   const RunResult raw = run_to_exit(load_binary(), {echo.address(), "--mode", "raw", "-k", "1"});
   EXPECT_NE(raw.code, 0);
   EXPECT_NE(raw.err.find("--requests-per-connection: echo mode only"), std::string::npos)
@@ -231,6 +232,82 @@ TEST(LoadChurn, AFailedConnectionIsCountedAndReplaced) {
       << busy.dump();
   EXPECT_GT(busy["connects"].get<std::uint64_t>(), busy["requests"].get<std::uint64_t>())
       << "refused connections were replaced";
+}
+
+// More in flight than the socket buffers hold -- a 16 MiB message, or 256 x 64 KiB pipelined --
+// must not stall: zap-load reads replies whenever the socket takes no more. (It sent a whole
+// batch before reading, zap-echo stopped reading while its replies waited, and both waited for
+// the timeout.) Raw mode against an echo server likewise reads and drops what comes back.
+TEST(LoadEcho, MoreInFlightThanTheSocketBuffersHoldDoesNotStall) {
+  EchoDaemon echo(R"({"listeners": [{"port": 0}], "runtime": {"workers": 1}})");
+  const std::vector<std::vector<std::string>> runs = {
+      {"-c", "1", "-s", "16777216", "-n", "3"},
+      {"-c", "2", "-s", "65536", "-p", "256", "-n", "1000"},
+      {"--mode", "raw", "-c", "2", "-s", "1000000", "-n", "64"}};
+  for (const auto& flags : runs) {
+    std::vector<std::string> args = {echo.address(), "-w",   "1", "--no-progress", "--json", "-",
+                                     "--timeout-ms", "10000"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    const RunResult run = run_to_exit(load_binary(), args);
+    EXPECT_EQ(run.code, 0) << flags[3] << "\n" << run.out << run.err;
+    const auto report = json_report(run.out);
+    ASSERT_TRUE(report.is_object()) << run.out;
+    EXPECT_EQ(report["requests"], std::stoull(flags[flags.size() - 1])) << report.dump();
+    EXPECT_EQ(report["errors"], 0) << report.dump();
+    EXPECT_EQ(report["verify_failures"], 0);
+  }
+}
+
+// --json -: stdout is one JSON document (the table goes to stderr); a report that cannot be
+// written is an error, not silence.
+TEST(LoadReport, JsonOnStdoutIsOneDocumentAndAnUnwritableFileFails) {
+  EchoDaemon echo(R"({"listeners": [{"port": 0}], "runtime": {"workers": 1}})");
+  const RunResult piped = run_to_exit(
+      load_binary(), {echo.address(), "-c", "2", "-n", "100", "--no-progress", "--json", "-"});
+  EXPECT_EQ(piped.code, 0) << piped.err;
+  EXPECT_TRUE(json_report(piped.out).is_object()) << "stdout is not one JSON document:\n"
+                                                  << piped.out;
+  EXPECT_NE(piped.err.find("requests         100 ("), std::string::npos) << piped.err;
+  TempDir dir;
+  const std::string nowhere = dir.path("missing-dir/report.json");
+  const RunResult lost = run_to_exit(
+      load_binary(), {echo.address(), "-c", "2", "-n", "100", "--no-progress", "--json", nowhere});
+  EXPECT_EQ(lost.code, 1);
+  EXPECT_NE(lost.err.find("--json " + nowhere + ": No such file or directory"), std::string::npos)
+      << lost.err;
+}
+
+// At a fixed rate the connections take turns: 64 connections at 100/s for 2 s send ~200
+// requests (their due times spread over each 0.64 s interval), not 4 rounds of all 64 at once
+// (256).
+TEST(LoadRate, AFixedRateIsSpreadOverTheConnections) {
+  EchoDaemon echo(R"({"listeners": [{"port": 0}], "runtime": {"workers": 1}})");
+  const RunResult run =
+      run_to_exit(load_binary(), {echo.address(), "-c", "64", "-r", "100", "-d", "2", "-w", "1",
+                                  "--no-progress", "--json", "-"});
+  EXPECT_EQ(run.code, 0) << run.err;
+  const auto report = json_report(run.out);
+  ASSERT_TRUE(report.is_object()) << run.out;
+  const auto requests = report["requests"].get<std::uint64_t>();
+  EXPECT_GE(requests, 170u) << report.dump();
+  EXPECT_LE(requests, 205u) << report.dump();
+}
+
+// SIGINT stops sending, lets the replies in flight come back, and still prints the results (as
+// wrk does); the run's duration is up to the last reply, not the signal's.
+TEST(LoadSignals, SigintPrintsTheResultsSoFar) {
+  EchoDaemon echo(R"({"listeners": [{"port": 0}], "runtime": {"workers": 1}})");
+  Process load(load_binary(),
+               {echo.address(), "-c", "4", "-d", "60", "-w", "1", "--no-progress", "--json", "-"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  load.signal(SIGINT);
+  ASSERT_EQ(load.wait(kDeadline), std::optional<int>(0)) << load.err();
+  const auto report = json_report(load.out());
+  ASSERT_TRUE(report.is_object()) << load.out() << load.err();
+  EXPECT_GT(report["requests"].get<std::uint64_t>(), 0u);
+  EXPECT_EQ(report["errors"], 0);
+  EXPECT_LT(report["duration_s"].get<double>(), 30.0) << report.dump();
+  EXPECT_NE(load.err().find("sending no more"), std::string::npos) << load.err();
 }
 
 }  // namespace
