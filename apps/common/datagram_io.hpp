@@ -4,6 +4,7 @@
 //   zio::Datagram in, out;
 //   zio::Result r = co_await recv_from(in, fd, buf, sizeof buf);
 //   if (r) co_await send_to(out, fd, buf, r.bytes(), in.source());
+//   if (r) co_await reply_to(out, fd, buf, r.bytes(), in);   // from the address `in` came to
 //
 // The Datagram must outlive the await (keep it in the awaiting frame). Thread-safety: as zell's.
 #pragma once
@@ -24,6 +25,15 @@ namespace zap::app {
                                              std::size_t len,
                                              const zio::SocketAddress& to) noexcept {
   return zell::IoAwaiter([&](zio::Operation& op) { datagram.prep_sendto(op, fd, buf, len, to); });
+}
+
+// An answer to `request` (received with recv_from): to its source, from the address it was sent
+// to (zio::Datagram::prep_reply; the socket needs zio::enable_reply_source).
+[[nodiscard]] inline zell::IoAwaiter reply_to(zio::Datagram& datagram, int fd, const void* buf,
+                                              std::size_t len,
+                                              const zio::Datagram& request) noexcept {
+  return zell::IoAwaiter(
+      [&](zio::Operation& op) { datagram.prep_reply(op, fd, buf, len, request); });
 }
 
 }  // namespace zap::app

@@ -47,6 +47,10 @@ zio::UniqueFd bind_udp(const zio::SocketAddress& address, bool reuse_port) {
       ::setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) != 0) {
     fail("cannot set IPV6_V6ONLY for", address, {errno, std::system_category()});
   }
+  // Replies leave from the address each datagram came to (a wildcard socket has many).
+  if (const std::error_code source = zio::enable_reply_source(fd.get(), address.family())) {
+    fail("cannot ask for datagrams' local addresses on", address, source);
+  }
   if (::bind(fd.get(), address.data(), address.size()) != 0) {
     fail("cannot bind UDP", address, {errno, std::system_category()});
   }

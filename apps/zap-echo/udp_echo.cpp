@@ -26,8 +26,8 @@ zell::Task<void> udp_echo(int socket, app::WorkerCounters& counters) {
       continue;
     }
     counters.add(counters.bytes_in, received.bytes());
-    zio::Result sent =
-        co_await app::send_to(out, socket, buffer.get(), received.bytes(), in.source());
+    // From the address the client asked (the socket may be bound to a wildcard one).
+    zio::Result sent = co_await app::reply_to(out, socket, buffer.get(), received.bytes(), in);
     if (sent.raw() == -ECANCELED) co_return;
     if (!sent) {
       counters.add(counters.errors);

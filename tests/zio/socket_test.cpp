@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -100,6 +101,43 @@ TEST_P(SocketTest, UdpRoundTripReportsTheSender) {
   ASSERT_EQ(received.result.bytes(), 8u) << received.result.error().message();
   EXPECT_EQ(std::string(buf, 8), "datagram");
   EXPECT_EQ(in_dgram.source(), a_addr);
+}
+
+// A socket bound to 0.0.0.0 answers a datagram sent to 127.0.0.2 from 127.0.0.2: a client whose
+// UDP socket is connected to that address (and so drops datagrams from any other) gets it.
+// (Bound to the wildcard for this; only loopback addresses send or receive.)
+TEST_P(SocketTest, AWildcardUdpSocketRepliesFromTheAddressItWasAsked) {
+  std::error_code ec;
+  UniqueFd server = bind_datagram(SocketAddress::ipv4(INADDR_ANY, 0), ec);
+  ASSERT_FALSE(ec);
+  ASSERT_FALSE(enable_reply_source(server.get(), AF_INET));
+  const std::uint16_t port = local_address(server.get(), ec).port();
+  const SocketAddress asked = SocketAddress::ipv4(0x7f000002, port);  // 127.0.0.2
+  UniqueFd client = open_socket(AF_INET, SOCK_DGRAM, ec);
+  ASSERT_FALSE(ec);
+  ASSERT_EQ(::connect(client.get(), asked.data(), asked.size()), 0);
+  ASSERT_EQ(::send(client.get(), "ping", 4, 0), 4);
+
+  Datagram request, reply;
+  Outcome received, sent;
+  Operation recv_op(&record, &received), send_op(&record, &sent);
+  char buf[16] = {};
+  request.prep_recvfrom(recv_op, server.get(), buf, sizeof buf);
+  recv_op.set_timeout(5s);
+  loop().submit(recv_op);
+  ASSERT_TRUE(run_until(loop(), [&] { return received.calls == 1; }));
+  ASSERT_EQ(received.result.bytes(), 4u) << received.result.error().message();
+  EXPECT_EQ(request.reply_source(), SocketAddress::ipv4(0x7f000002, 0));
+  reply.prep_reply(send_op, server.get(), "pong", 4, request);
+  loop().submit(send_op);
+  ASSERT_TRUE(run_until(loop(), [&] { return sent.calls == 1; }));
+  ASSERT_EQ(sent.result.bytes(), 4u) << sent.result.error().message();
+
+  pollfd readable{client.get(), POLLIN, 0};
+  ASSERT_EQ(::poll(&readable, 1, 5000), 1) << "the reply came from another address";
+  char back[8] = {};
+  ASSERT_EQ(::recv(client.get(), back, sizeof back, 0), 4);
+  EXPECT_EQ(std::string(back, 4), "pong");
 }
 
 TEST_P(SocketTest, WritevGathersBuffersInOrder) {

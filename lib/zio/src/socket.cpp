@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 
 namespace zap::zio {
 namespace {
@@ -107,6 +108,11 @@ std::error_code set_buffer_sizes(int fd, int send_bytes, int receive_bytes) noex
   return {};
 }
 
+std::error_code enable_reply_source(int fd, int family) noexcept {
+  return family == AF_INET6 ? set_int(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1)
+                            : set_int(fd, IPPROTO_IP, IP_PKTINFO, 1);
+}
+
 void Datagram::prep_recvfrom(Operation& op, int fd, void* buf, std::size_t len) noexcept {
   iov_ = {buf, len};
   msg_ = msghdr{};
@@ -114,7 +120,61 @@ void Datagram::prep_recvfrom(Operation& op, int fd, void* buf, std::size_t len) 
   msg_.msg_namelen = peer_.capacity();
   msg_.msg_iov = &iov_;
   msg_.msg_iovlen = 1;
+  msg_.msg_control = control_;
+  msg_.msg_controllen = sizeof control_;
   op.prep_recvmsg(fd, &msg_);
+}
+
+SocketAddress Datagram::reply_source() const noexcept {
+  static_assert(CMSG_SPACE(sizeof(in6_pktinfo)) <= kControlBytes);
+  // (CMSG_NXTHDR takes a non-const msghdr; it only reads it.)
+  auto* msg = const_cast<msghdr*>(&msg_);
+  if (msg->msg_control != control_) return {};  // not a completed recvfrom
+  for (cmsghdr* c = CMSG_FIRSTHDR(msg); c != nullptr; c = CMSG_NXTHDR(msg, c)) {
+    if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+      in_pktinfo info;
+      std::memcpy(&info, CMSG_DATA(c), sizeof info);
+      // ipi_spec_dst, not ipi_addr: for a broadcast it is the interface's own address.
+      return SocketAddress::ipv4(ntohl(info.ipi_spec_dst.s_addr), 0);
+    }
+    if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+      in6_pktinfo info;
+      std::memcpy(&info, CMSG_DATA(c), sizeof info);
+      if (IN6_IS_ADDR_MULTICAST(&info.ipi6_addr)) return {};  // not a source
+      sockaddr_in6 local{};
+      local.sin6_family = AF_INET6;
+      local.sin6_addr = info.ipi6_addr;
+      return SocketAddress::from_native(reinterpret_cast<const sockaddr*>(&local), sizeof local);
+    }
+  }
+  return {};
+}
+
+void Datagram::prep_reply(Operation& op, int fd, const void* buf, std::size_t len,
+                          const Datagram& request) noexcept {
+  const SocketAddress from = request.reply_source();
+  prep_sendto(op, fd, buf, len, request.source());
+  if (from.family() == AF_INET) {
+    msg_.msg_control = control_;
+    msg_.msg_controllen = CMSG_SPACE(sizeof(in_pktinfo));
+    cmsghdr* c = CMSG_FIRSTHDR(&msg_);
+    c->cmsg_level = IPPROTO_IP;
+    c->cmsg_type = IP_PKTINFO;
+    c->cmsg_len = CMSG_LEN(sizeof(in_pktinfo));
+    in_pktinfo info{};  // interface 0: the route's; ipi_spec_dst: the source address
+    info.ipi_spec_dst = reinterpret_cast<const sockaddr_in*>(from.data())->sin_addr;
+    std::memcpy(CMSG_DATA(c), &info, sizeof info);
+  } else if (from.family() == AF_INET6) {
+    msg_.msg_control = control_;
+    msg_.msg_controllen = CMSG_SPACE(sizeof(in6_pktinfo));
+    cmsghdr* c = CMSG_FIRSTHDR(&msg_);
+    c->cmsg_level = IPPROTO_IPV6;
+    c->cmsg_type = IPV6_PKTINFO;
+    c->cmsg_len = CMSG_LEN(sizeof(in6_pktinfo));
+    in6_pktinfo info{};
+    info.ipi6_addr = reinterpret_cast<const sockaddr_in6*>(from.data())->sin6_addr;
+    std::memcpy(CMSG_DATA(c), &info, sizeof info);
+  }
 }
 
 void Datagram::prep_sendto(Operation& op, int fd, const void* buf, std::size_t len,

@@ -58,6 +58,12 @@ struct ListenOptions {
                                      std::error_code& ec) noexcept;
 // A UDP socket bound to `address`.
 [[nodiscard]] UniqueFd bind_datagram(const SocketAddress& address, std::error_code& ec) noexcept;
+// Has the kernel tell, with each datagram a UDP socket of `family` receives, which local address
+// it came in on (IP_PKTINFO / IPV6_RECVPKTINFO): Datagram::prep_reply() then answers from that
+// address. A socket bound to a wildcard address needs it -- else a reply leaves from whatever
+// address the route prefers, and a client whose UDP socket is connected to the address it asked
+// drops it.
+[[nodiscard]] std::error_code enable_reply_source(int fd, int family) noexcept;
 
 [[nodiscard]] SocketAddress local_address(int fd, std::error_code& ec) noexcept;
 [[nodiscard]] SocketAddress peer_address(int fd, std::error_code& ec) noexcept;
@@ -65,22 +71,36 @@ struct ListenOptions {
 [[nodiscard]] std::error_code set_keepalive(int fd, const KeepAlive& options) noexcept;
 [[nodiscard]] std::error_code set_buffer_sizes(int fd, int send_bytes, int receive_bytes) noexcept;
 
-// The msghdr, iovec and peer address a UDP recvfrom/sendto needs, kept together so that they
-// outlive the Operation as they must. One Datagram per in-flight datagram op.
+// The msghdr, iovec, peer address and control message a UDP recvfrom/sendto needs, kept
+// together so that they outlive the Operation as they must. One Datagram per in-flight datagram
+// op.
 class Datagram {
  public:
   void prep_recvfrom(Operation& op, int fd, void* buf, std::size_t len) noexcept;
   void prep_sendto(Operation& op, int fd, const void* buf, std::size_t len,
                    const SocketAddress& to) noexcept;
+  // An answer to the datagram `request` received: to its source, from the local address it came
+  // in on when the socket has enable_reply_source() (else as prep_sendto). `request` may be
+  // reused once this is prepared.
+  void prep_reply(Operation& op, int fd, const void* buf, std::size_t len,
+                  const Datagram& request) noexcept;
   // After a recvfrom completed: who sent it.
   [[nodiscard]] SocketAddress source() const noexcept {
     return SocketAddress::from_native(peer_.data(), msg_.msg_namelen);
   }
+  // After a recvfrom on a socket with enable_reply_source(): the local address (port 0) a reply
+  // should leave from -- the one the datagram was sent to, or for a broadcast the receiving
+  // interface's; empty (family AF_UNSPEC) if the kernel did not say, or for a multicast.
+  [[nodiscard]] SocketAddress reply_source() const noexcept;
 
  private:
+  // Room for one IP_PKTINFO or IPV6_PKTINFO message (in6_pktinfo, 20 bytes, is the larger).
+  static constexpr std::size_t kControlBytes = 64;
+
   SocketAddress peer_;
   iovec iov_{};
   msghdr msg_{};
+  alignas(std::max_align_t) unsigned char control_[kControlBytes] = {};
 };
 
 }  // namespace zap::zio
