@@ -1,5 +1,7 @@
 #include "address_setting.hpp"
 
+#include <algorithm>
+
 namespace zap::app {
 
 zio::SocketAddress parse_address_setting(const std::string& text, const std::string& path) {
@@ -10,6 +12,19 @@ zio::SocketAddress parse_address_setting(const std::string& text, const std::str
                       (ec ? " (" + ec.message() + ")" : std::string()));
   }
   return address;
+}
+
+std::vector<zio::SocketAddress> parse_listen_flags(const std::vector<std::string>& texts) {
+  std::vector<zio::SocketAddress> addresses;
+  for (const std::string& text : texts) {
+    const zio::SocketAddress address = parse_address_setting(text, "--listen");
+    if (address.port() != 0 &&
+        std::find(addresses.begin(), addresses.end(), address) != addresses.end()) {
+      throw ConfigError("--listen: " + address.to_string() + " is given twice");
+    }
+    addresses.push_back(address);
+  }
+  return addresses;
 }
 
 zio::SocketAddress read_host_port(JsonReader& reader) {

@@ -18,6 +18,10 @@ namespace zap::app {
 // "host:port" or "[v6]:port"; throws ConfigError naming `path`.
 zio::SocketAddress parse_address_setting(const std::string& text, const std::string& path);
 
+// Each --listen flag's address, in order; throws ConfigError for a malformed one, or for an
+// address (a port other than 0) given twice -- at --check already, not only when binding.
+std::vector<zio::SocketAddress> parse_listen_flags(const std::vector<std::string>& texts);
+
 // Reads "host" (default "127.0.0.1") and "port" (required, 0-65535) from `reader`.
 zio::SocketAddress read_host_port(JsonReader& reader);
 

@@ -5,6 +5,7 @@
 
 #include "address_setting.hpp"
 #include "config_reader.hpp"
+#include "logging.hpp"
 
 namespace zap::app {
 
@@ -50,6 +51,14 @@ void apply_overrides(const CommonFlags& flags, DaemonSettings& settings) {
     (void)parse_address_setting(flags.admin, "--admin");
     settings.admin_listen = flags.admin;
   }
+}
+
+int report_valid_config(const std::string& program, const CommonFlags& flags,
+                        const DaemonSettings& settings) {
+  check_log_settings(settings.log);
+  std::printf("%s: config %s is valid\n", program.c_str(),
+              flags.config.empty() ? "<built-in>" : flags.config.c_str());
+  return 0;
 }
 
 int guarded_main(const std::string& program, const std::function<int()>& body) {

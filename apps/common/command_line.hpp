@@ -41,6 +41,12 @@ void add_common_flags(CLI::App& app, CommonFlags& flags, const std::string& prog
 // a bad value (named by its flag).
 void apply_overrides(const CommonFlags& flags, DaemonSettings& settings);
 
+// --check, once the settings have loaded: what only start-up would otherwise find (the log file
+// cannot be opened) is checked too, then "<program>: config <file> is valid" is printed. Returns
+// the exit status (0); throws ConfigError as loading does.
+int report_valid_config(const std::string& program, const CommonFlags& flags,
+                        const DaemonSettings& settings);
+
 // Runs `body`, turning ConfigError and other exceptions into "program: message" on stderr and
 // exit code 1. `body` returns the exit code.
 int guarded_main(const std::string& program, const std::function<int()>& body);

@@ -4,6 +4,11 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <exception>
 #include <vector>
 
@@ -30,7 +35,18 @@ void log_unobserved_exception(std::exception_ptr error) noexcept {
 
 }  // namespace
 
+void check_log_settings(const LogSettings& settings) {
+  if (settings.file.empty()) return;
+  // Opened here first: spdlog's file sink would create missing directories on its way.
+  const int fd = ::open(settings.file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    throw ConfigError("log.file: cannot open \"" + settings.file + "\": " + std::strerror(errno));
+  }
+  ::close(fd);
+}
+
 void setup_logging(const std::string& program, const LogSettings& settings) {
+  check_log_settings(settings);
   std::vector<spdlog::sink_ptr> sinks;
   sinks.push_back(std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
   if (!settings.file.empty()) {
@@ -50,6 +66,20 @@ void setup_logging(const std::string& program, const LogSettings& settings) {
   logger->flush_on(spdlog::level::warn);
   spdlog::flush_every(std::chrono::seconds(1));
   zell::set_unobserved_exception_handler(&log_unobserved_exception);
+}
+
+void log_notice(const std::string& text) {
+  const std::shared_ptr<spdlog::logger> logger = spdlog::default_logger();
+  if (logger->level() == spdlog::level::off) return;
+  if (logger->should_log(spdlog::level::info)) {
+    logger->info("{}", text);
+    return;
+  }
+  // Past the logger's level, straight to its sinks (thread-safe: they are the _mt kind).
+  const spdlog::details::log_msg message(logger->name(), spdlog::level::info, text);
+  for (const spdlog::sink_ptr& sink : logger->sinks()) {
+    if (sink->should_log(message.level)) sink->log(message);
+  }
 }
 
 bool set_log_level(const std::string& level) {

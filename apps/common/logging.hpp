@@ -13,7 +13,16 @@ namespace zap::app {
 
 void setup_logging(const std::string& program, const LogSettings& settings);
 
+// Throws ConfigError ("log.file: cannot open ...") unless log.file (if set) can be opened for
+// appending -- which creates it, as nginx -t does; never a missing directory. For --check, and
+// done by setup_logging().
+void check_log_settings(const LogSettings& settings);
+
 // Returns false (and changes nothing) for an unknown level name.
 bool set_log_level(const std::string& level);
+
+// Logs `text` at info even when the level is above info (but not "off"): what a SIGHUP applied
+// must be seen, and logging it at the level set (warn, error) would call it a problem.
+void log_notice(const std::string& text);
 
 }  // namespace zap::app

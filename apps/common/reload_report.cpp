@@ -1,8 +1,6 @@
 #include "reload_report.hpp"
 
-#include <algorithm>
-
-#include <spdlog/spdlog.h>
+#include "logging.hpp"
 
 namespace zap::app {
 
@@ -14,6 +12,8 @@ void ReloadReport::compare_daemon(const DaemonSettings& running, const DaemonSet
                  fresh.runtime.topology != running.runtime.topology,
              "runtime");
   restart_if(fresh.log.file != running.log.file, "log.file");
+  restart_if(fresh.log.max_size_mb != running.log.max_size_mb, "log.max_size_mb");
+  restart_if(fresh.log.max_files != running.log.max_files, "log.max_files");
   restart_if(fresh.admin_listen != running.admin_listen, "admin");
   restart_if(fresh.shutdown_grace_ms != running.shutdown_grace_ms, "shutdown_grace_ms");
 }
@@ -23,13 +23,10 @@ std::string ReloadReport::text() const {
          (restart_.empty() ? std::string() : "; changed but needs a restart: " + restart_);
 }
 
-void ReloadReport::log() const {
-  spdlog::log(std::max(spdlog::level::info, spdlog::get_level()), "{}", text());
-}
+void ReloadReport::log() const { log_notice(text()); }
 
 void log_nothing_to_reload() {
-  spdlog::log(std::max(spdlog::level::info, spdlog::get_level()),
-              "reload: running the built-in config (no --config): nothing to reload");
+  log_notice("reload: running the built-in config (no --config): nothing to reload");
 }
 
 }  // namespace zap::app

@@ -7,7 +7,7 @@
 //   report.compare_daemon(running.daemon, fresh.daemon);   // log.level applied; runtime, ...
 //   report.log();   // "reload: applied max_connections 10 -> 20; changed but needs a restart: ..."
 //
-// The line is logged at info or above, so it is seen even when the new level hides info.
+// The line is logged at info even when the level set hides info (log_notice), unless it is off.
 #pragma once
 
 #include <string>
@@ -31,7 +31,8 @@ class ReloadReport {
   void restart_if(bool changed, const std::string& key) {
     if (changed) restart_ += (restart_.empty() ? "" : ", ") + key;
   }
-  // log.level is applied; runtime, log.file, admin and shutdown_grace_ms need a restart.
+  // log.level is applied; runtime, log.file (and its rotation sizes), admin and
+  // shutdown_grace_ms need a restart.
   void compare_daemon(const DaemonSettings& running, const DaemonSettings& fresh);
 
   std::string text() const;

@@ -38,7 +38,8 @@ StreamServer::StreamServer(std::string name, const std::vector<zio::SocketAddres
   // Every address before any is bound: listeners of this config may overlap ("0.0.0.0:80" and
   // "127.0.0.1:80" share a port, as SO_REUSEPORT sockets of one user may).
   for (std::size_t i = 0; i < addresses.size(); ++i) {
-    // (A config file's listeners are checked with their JSON path; --listen flags come here.)
+    // (Settings refuse this already -- a config file's listeners with their JSON path, --listen
+    // flags by name -- so it guards other callers.)
     for (std::size_t j = 0; j < i; ++j) {
       if (addresses[i].port() != 0 && addresses[i] == addresses[j]) {
         throw std::runtime_error("cannot listen on " + addresses[i].to_string() + " twice");
@@ -109,13 +110,18 @@ zell::Task<void> StreamServer::accept_loop(int listen_fd, std::size_t listener,
   // A full descriptor table fails every retry (20 a second): one line per 5 s says so.
   LogThrottle accept_failures(std::chrono::seconds(5));
   LogThrottle refusals(std::chrono::seconds(5));
+  bool failing = false;  // accept() failed last time: a retry that fails again is no new error
   for (;;) {
     zio::Result accepted = co_await zell::accept(listen_fd);
     if (accepted.raw() == -ECANCELED) co_return;
     if (!accepted) {
-      // EMFILE/ENFILE/ENOBUFS: back off instead of spinning on a full descriptor table.
-      WorkerCounters& here = counters_.worker(zell::current_worker_index().value_or(0));
-      here.add(here.errors);
+      // EMFILE/ENFILE/ENOBUFS: back off instead of spinning on a full descriptor table. Counted
+      // once per spell, not per retry (20 a second would swamp every other error).
+      if (!failing) {
+        WorkerCounters& here = counters_.worker(zell::current_worker_index().value_or(0));
+        here.add(here.errors);
+      }
+      failing = true;
       if (const auto skipped = accept_failures.admit()) {
         spdlog::warn("{}: accept failed: {}{}; retrying every 50 ms", name_,
                      accepted.error().message(), LogThrottle::left_out(*skipped));
@@ -123,6 +129,7 @@ zell::Task<void> StreamServer::accept_loop(int listen_fd, std::size_t listener,
       co_await zell::sleep_for(std::chrono::milliseconds(50));
       continue;
     }
+    failing = false;
     if (!admit(zio::UniqueFd(accepted.fd()), listener, pinned_worker, pinned, refusals)) continue;
     // The rest of the backlog, now (see kAcceptBurst). A failure (EAGAIN: empty; EMFILE...)
     // ends the burst; the awaited accept above then waits, or reports it. So does a refusal:

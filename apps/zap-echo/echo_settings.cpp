@@ -66,8 +66,8 @@ EchoSettings load_echo_settings(const EchoFlags& flags) {
   app::apply_overrides(flags.common, settings.daemon);
   if (!flags.listen.empty()) {
     settings.listeners.clear();
-    for (const auto& text : flags.listen) {
-      settings.listeners.push_back({app::parse_address_setting(text, "--listen"), false});
+    for (const zio::SocketAddress& address : app::parse_listen_flags(flags.listen)) {
+      settings.listeners.push_back({address, false});
     }
   }
   if (flags.max_connections) settings.limits.max_connections = *flags.max_connections;

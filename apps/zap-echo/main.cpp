@@ -45,11 +45,8 @@ int run(int argc, char** argv) {
   const echo::EchoSettings settings = echo::load_echo_settings(flags);
   const zell::RuntimeConfig runtime_config =
       app::to_runtime_config(settings.daemon.runtime, "echo");
-  if (flags.common.check) {
-    std::printf("zap-echo: config %s is valid\n",
-                flags.common.config.empty() ? "<built-in>" : flags.common.config.c_str());
-    return 0;
-  }
+  if (flags.common.check)
+    return app::report_valid_config("zap-echo", flags.common, settings.daemon);
 
   app::setup_logging("zap-echo", settings.daemon.log);
   zell::Runtime runtime(runtime_config);

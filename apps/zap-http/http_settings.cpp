@@ -230,8 +230,8 @@ HttpSettings load_http_settings(const HttpFlags& flags) {
   if (!flags.listen.empty()) {
     settings.listeners.clear();
     settings.proxy_protocol.clear();
-    for (const auto& text : flags.listen) {
-      settings.listeners.push_back(app::parse_address_setting(text, "--listen"));
+    for (const zio::SocketAddress& address : app::parse_listen_flags(flags.listen)) {
+      settings.listeners.push_back(address);
       settings.proxy_protocol.push_back(false);
     }
   }

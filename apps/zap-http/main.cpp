@@ -46,11 +46,8 @@ int run(int argc, char** argv) {
   const http::HttpSettings settings = http::load_http_settings(flags);
   const zell::RuntimeConfig runtime_config =
       app::to_runtime_config(settings.daemon.runtime, "http");
-  if (flags.common.check) {
-    std::printf("zap-http: config %s is valid\n",
-                flags.common.config.empty() ? "<built-in>" : flags.common.config.c_str());
-    return 0;
-  }
+  if (flags.common.check)
+    return app::report_valid_config("zap-http", flags.common, settings.daemon);
 
   app::setup_logging("zap-http", settings.daemon.log);
   zell::Runtime runtime(runtime_config);

@@ -53,11 +53,8 @@ int run(int argc, char** argv) {
   const proxy::ProxySettings settings = proxy::load_proxy_settings(flags);
   const zell::RuntimeConfig runtime_config =
       app::to_runtime_config(settings.daemon.runtime, "proxy");
-  if (flags.common.check) {
-    std::printf("zap-proxy: config %s is valid\n",
-                flags.common.config.empty() ? "<built-in>" : flags.common.config.c_str());
-    return 0;
-  }
+  if (flags.common.check)
+    return app::report_valid_config("zap-proxy", flags.common, settings.daemon);
 
   app::setup_logging("zap-proxy", settings.daemon.log);
   zell::Runtime runtime(runtime_config);

@@ -211,8 +211,8 @@ ProxySettings load_proxy_settings(const ProxyFlags& flags) {
     settings.proxy_protocol.clear();
     settings.listener_pool.clear();
     settings.sni_routes.clear();
-    for (const auto& text : flags.listen) {
-      settings.listeners.push_back(app::parse_address_setting(text, "--listen"));
+    for (const zio::SocketAddress& address : app::parse_listen_flags(flags.listen)) {
+      settings.listeners.push_back(address);
       settings.proxy_protocol.push_back(false);
       settings.listener_pool.push_back(0);
       settings.sni_routes.emplace_back();

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
@@ -181,6 +182,25 @@ TEST(EchoConfig, CheckAcceptsTheExampleAndRejectsMistakes) {
   EXPECT_NE(missing.err.find("missing.json: cannot open config file: No such file"),
             std::string::npos)
       << missing.err;
+  // What would stop the daemon at start stops --check too: one address given twice on the
+  // command line, a log file that cannot be opened. A missing log directory is not created.
+  const RunResult twice = run_to_exit(
+      echo_binary(), {"--listen", "127.0.0.1:7007", "--listen", "127.0.0.1:7007", "--check"});
+  EXPECT_EQ(twice.code, 1);
+  EXPECT_NE(twice.err.find("--listen: 127.0.0.1:7007 is given twice"), std::string::npos)
+      << twice.err;
+  const std::string no_dir = dir.path("no-such-dir");
+  for (const bool check : {true, false}) {
+    std::vector<std::string> args = {"--listen", "127.0.0.1:0", "--log-file", no_dir + "/e.log"};
+    if (check) args.push_back("--check");
+    const RunResult unopenable = run_to_exit(echo_binary(), args);
+    EXPECT_EQ(unopenable.code, 1) << unopenable.out;
+    EXPECT_NE(unopenable.err.find("log.file: cannot open \"" + no_dir +
+                                  "/e.log\": No such file or directory"),
+              std::string::npos)
+        << unopenable.err;
+    EXPECT_FALSE(std::filesystem::exists(no_dir)) << "the log's directory was created";
+  }
 }
 
 TEST(EchoConfig, HelpAndVersionAnswer) {
@@ -257,6 +277,17 @@ TEST(EchoSignals, SighupReloadsLogLevelAndLimits) {
   echo.process().signal(SIGHUP);
   EXPECT_TRUE(echo.process().wait_for_log("keeping the running config", kDeadline));
   expect_echo(first, 100, 3);
+
+  // The log's rotation sizes need a restart, and the report says so; it is an info line even
+  // when the level hides info (not an "error" line because the level is error).
+  echo.rewrite_config(R"({"listeners": [{"port": 0}], "max_connections": 1,
+                          "log": {"level": "error", "max_size_mb": 5, "max_files": 9}})");
+  echo.process().signal(SIGHUP);
+  EXPECT_TRUE(echo.process().wait_for_log(
+      "info [zap-echo] reload: applied log.level debug -> error; changed but needs a restart: "
+      "log.max_size_mb, log.max_files",
+      kDeadline))
+      << echo.process().err();
   first = Socket();
   EXPECT_EQ(echo.stop(), 0);
 }

@@ -84,7 +84,8 @@ Crowd crowd_in(const std::string& address, std::size_t clients, const std::strin
 }
 
 TEST(FdExhaustion, ZapEchoServesWhatItHoldsThenEveryWaitingClient) {
-  EchoDaemon echo(R"({"listeners": [{"port": 0}], "runtime": {"workers": 1}})");
+  EchoDaemon echo(R"({"listeners": [{"port": 0}], "admin": {"listen": "127.0.0.1:0"},
+                      "runtime": {"workers": 1}})");
   leave_room_for(echo.process().pid(), 3);
   const Crowd crowd = crowd_in(echo.address(), 12, "ping", 4,
                                [](const std::string& reply) { return reply == "ping"; });
@@ -95,6 +96,11 @@ TEST(FdExhaustion, ZapEchoServesWhatItHoldsThenEveryWaitingClient) {
   const std::string log = echo.process().err();
   EXPECT_GE(count_of(log, "accept failed: Too many open files"), 1u) << log;
   EXPECT_LE(count_of(log, "accept failed"), 3u) << "one line per 5 s, not per retry\n" << log;
+  // An error per spell of failing accepts (at most one per client that got in after one), not
+  // one per retry every 50 ms for seconds.
+  const auto errors = echo.stats()["errors"].get<std::uint64_t>();
+  EXPECT_GE(errors, 1u);
+  EXPECT_LE(errors, 13u) << echo.stats().dump();
   EXPECT_EQ(echo.stop(), 0);
 }
 

@@ -88,7 +88,7 @@ std::unique_ptr<Loop> Loop::create(const LoopOptions& options, std::error_code& 
       }
     }
   } else {
-    why = std::string("requested by LoopOptions");
+    why = std::string("chosen by the caller: LoopOptions::backend");
   }
 
   std::unique_ptr<detail::Backend> backend;
