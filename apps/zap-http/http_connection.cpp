@@ -465,19 +465,6 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
                    keepalive_ms > 0 && (max_requests == 0 || served < max_requests);
     }
     const milliseconds send_timeout(shared.send_timeout_ms.load(std::memory_order_relaxed));
-    if (deferred_line.waiting()) {
-      // A pipelined request behind a response still buffered, with its line waiting: that
-      // response goes now (its line's request fields are about to be replaced). Only with an
-      // access log does a pipelined response take a send of its own.
-      auto write = zell::writev_all(fd, {out, pending}, send_timeout);
-      const bool sent = flushed(co_await write, write, pending, output);
-      deferred_line.write();
-      if (!sent) {
-        linger = false;
-        break;
-      }
-    }
-    if (access != nullptr) access_line.capture(parsed, head, {in, have});
     // A response cut short (the client went, a send timed out, a file shrank) is counted and
     // logged too, with the body bytes that went out, as nginx logs $body_bytes_sent: a
     // download that failed must show in the access log.
@@ -489,6 +476,22 @@ zell::Task<void> http_connection(zio::UniqueFd socket, app::ConnectionGate::Tick
             body_bytes_sent(output.sent, body_starts_at, response.wire_body_length())));
       }
     };
+    if (deferred_line.waiting()) {
+      // A pipelined request behind a response still buffered, with its line waiting: that
+      // response goes now (its line's request fields are about to be replaced). Only with an
+      // access log does a pipelined response take a send of its own.
+      const std::uint64_t would_start = output.sent + pending;
+      auto write = zell::writev_all(fd, {out, pending}, send_timeout);
+      const bool sent = flushed(co_await write, write, pending, output);
+      deferred_line.write();
+      if (!sent) {  // this request's response never starts: logged with no body
+        if (access != nullptr) access_line.capture(parsed, head, {in, have});
+        log_cut_response(would_start);
+        linger = false;
+        break;
+      }
+    }
+    if (access != nullptr) access_line.capture(parsed, head, {in, have});
 
     // The response head, behind the answers to earlier pipelined requests.
     if (kOutputCapacity - pending < kMaxResponseHead) {

@@ -21,13 +21,14 @@ bool split_entity_tag(std::string_view tag, std::string_view& opaque, bool& weak
 }
 
 // Weak comparison (RFC 9110 8.8.3.2) ignores the W/ of either tag; strong comparison needs both
-// strong. "*" matches any current representation, and the file exists.
+// strong. "*" -- only as the whole field (RFC 9110 13.1.1: "*" / #entity-tag) -- matches any
+// current representation, and the file exists; within a list it is no entity-tag.
 bool any_tag_matches(const FieldLines& list, std::string_view etag, bool strong = false) {
+  if (list.lines() == 1 && list.line(0) == "*") return true;
   std::string_view ours;
   bool ours_weak = false;
   if (!split_entity_tag(etag, ours, ours_weak)) return false;
   return list.any_item([&](std::string_view item) {
-    if (item == "*") return true;
     std::string_view theirs;
     bool weak = false;
     return split_entity_tag(item, theirs, weak) && theirs == ours &&

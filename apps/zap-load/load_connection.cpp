@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -98,6 +99,10 @@ class Connection {
     for (;;) {
       const std::uint64_t done_before = done_seq_;
       const Ended ended = co_await run_one_connection();
+      // A failure (a timeout, say) is when the run learned the server was gone: part of its time.
+      if (ended == Ended::kFailed || ended == Ended::kConnectFailed) {
+        last_activity_ns_ = steady_now_ns();
+      }
       if (ended == Ended::kNoMoreWork) break;
       if (ended == Ended::kCarriedItsShare) {
         failures_in_a_row = 0;
@@ -122,14 +127,19 @@ class Connection {
     // The run's time ends with the last reply (or, raw, the last send), not with the wait for a
     // sink to close or the main thread noticing.
     report_.finished_ns = last_activity_ns_ != 0 ? last_activity_ns_ : steady_now_ns();
+    count_unsent();
   }
 
  private:
   static constexpr std::int64_t kRetryPauseNs = 10'000'000;
   static constexpr std::size_t kFreshClockAfterBytes = 4096;
   static constexpr std::uint32_t kMaxFailuresInARow = 100;
-  // How long a full socket is waited on before what came back is looked at again.
+  // How long a full socket is waited on before what came back is looked at again: at first, and
+  // at most (the wait doubles while neither side moves).
   static constexpr std::chrono::milliseconds kRoomWait{2};
+  static constexpr std::chrono::milliseconds kMaxRoomWait{64};
+  // A connection waiting for its next due time looks for an interrupt (SIGINT) this often.
+  static constexpr std::int64_t kStopCheckNs = 100'000'000;
 
   enum class Ended {
     kCarriedItsShare,  // requests_per_connection replies came back: open the next connection
@@ -187,6 +197,29 @@ class Connection {
     if (plan_.interval_ns <= 0) return now;
     return plan_.start_ns +
            static_cast<std::int64_t>(phase_ns_ + static_cast<double>(seq) * plan_.interval_ns);
+  }
+
+  // At a fixed rate, the messages due before the end that never went: a server that stalls holds
+  // the connection's next message back (its pipeline is full), and the latency of the ones that
+  // did go shows only part of that -- the rest would vanish from the report. Not after an
+  // interrupt, which stops sending on purpose.
+  void count_unsent() {
+    if (plan_.interval_ns <= 0 || plan_.stop_sending_ns == INT64_MAX || stopped()) return;
+    // Message k is due at start + phase + k * interval: those before the end number ceil(window
+    // / interval).
+    const double window = static_cast<double>(plan_.stop_sending_ns - plan_.start_ns) - phase_ns_;
+    if (window <= 0) return;
+    const auto due = static_cast<std::uint64_t>(std::ceil(window / plan_.interval_ns));
+    if (due > next_seq_) add(live_.requests_unsent, due - next_seq_);
+  }
+
+  // Until the next message is due (or the end), but no longer than kStopCheckNs: at a low rate
+  // a due time may be minutes away, and an interrupt must not wait for it.
+  // (The time is computed before the co_await: GCC 12 miscompiles an initializer_list in one.)
+  zell::Task<void> sleep_until_due(std::int64_t now) {
+    const std::int64_t until =
+        std::min(std::min(intended(next_seq_, now), plan_.stop_sending_ns), now + kStopCheckNs);
+    co_await zell::sleep_until(at(until));
   }
 
   // Relaxed: an interrupt only has to be seen soon, and it orders nothing.
@@ -255,9 +288,9 @@ class Connection {
         if (!sending_) co_return Ended::kNoMoreWork;
         if (done_seq_ == connection_end_seq_) co_return Ended::kCarriedItsShare;
         // Fixed rate and nothing in flight: sleep until the next message is due.
-        co_await zell::sleep_until(at(std::min(intended(next_seq_, now), plan_.stop_sending_ns)));
+        co_await sleep_until_due(now);
         now = steady_now_ns();
-        if (now >= plan_.stop_sending_ns) sending_ = false;
+        if (now >= plan_.stop_sending_ns || stopped()) sending_ = false;
         continue;
       }
       if (!co_await receive()) co_return Ended::kFailed;
@@ -276,6 +309,7 @@ class Connection {
   // False (recorded) if the connection failed, or neither happened for the timeout.
   zell::Task<bool> send_reading(std::uint64_t offset, std::uint64_t len) {
     std::int64_t stuck_since = 0;  // when a full socket last stopped us, with nothing to read
+    std::chrono::milliseconds room_wait = kRoomWait;  // doubles while nothing moves
     while (len > 0) {
       const auto chunk = static_cast<std::size_t>(std::min<std::uint64_t>(len, send_cap_));
       fill_pattern(index_, offset, send_buffer_.get(), chunk);
@@ -287,6 +321,7 @@ class Connection {
           add(live_.bytes_out, static_cast<std::uint64_t>(n));
           done += static_cast<std::size_t>(n);
           stuck_since = 0;
+          room_wait = kRoomWait;
           continue;
         }
         if (errno == EINTR) continue;
@@ -298,6 +333,7 @@ class Connection {
         if (took < 0) co_return false;
         if (took > 0) {  // (the server may read again now)
           stuck_since = 0;
+          room_wait = kRoomWait;
           continue;
         }
         const std::int64_t now = steady_now_ns();
@@ -306,11 +342,14 @@ class Connection {
           fail(live_, report_, Failed::kWrite, "send: the peer took nothing for the timeout", true);
           co_return false;
         }
-        const zio::Result room = co_await zell::poll(fd_, POLLOUT, kRoomWait);
+        const zio::Result room = co_await zell::poll(fd_, POLLOUT, room_wait);
         if (!room && room.raw() != -ETIMEDOUT) {
           fail(live_, report_, Failed::kWrite, "send: " + room.error().message());
           co_return false;
         }
+        // A server that is merely slow: look less often (thousands of stuck connections must
+        // not take the CPU the server under test shares).
+        if (!room) room_wait = std::min(room_wait * 2, kMaxRoomWait);
       }
       offset += chunk;
       len -= chunk;
@@ -425,8 +464,8 @@ class Connection {
         continue;
       }
       if (!sending_) co_return co_await finish_raw();
-      co_await zell::sleep_until(at(std::min(intended(next_seq_, now), plan_.stop_sending_ns)));
-      if (steady_now_ns() >= plan_.stop_sending_ns) sending_ = false;
+      co_await sleep_until_due(now);
+      if (steady_now_ns() >= plan_.stop_sending_ns || stopped()) sending_ = false;
     }
   }
 

@@ -57,6 +57,7 @@ struct LiveCounters {
   std::atomic<std::uint64_t> write_errors{0};     // send failed
   std::atomic<std::uint64_t> timeouts{0};         // any of those that took longer than --timeout
   std::atomic<std::uint64_t> requests_lost{0};    // in flight on a connection that failed
+  std::atomic<std::uint64_t> requests_unsent{0};  // fixed rate: due before the end, never sent
   std::atomic<std::uint64_t> verify_failures{0};  // messages with at least one wrong byte
   std::atomic<std::uint64_t> connects{0};         // connections opened (and established)
 };

@@ -28,20 +28,22 @@ void add_load_flags(CLI::App& app, LoadOptions& options) {
   app.add_option("-n,--requests", options.requests,
                  "Total requests over all connections, instead of a duration");
   app.add_option("-r,--rate", options.rate,
-                 "Fixed request rate over all connections (req/s); latency is measured from "
-                 "each request's intended send time, so a stalled server cannot hide (no "
-                 "coordinated omission). 0: as fast as replies come")
+                 "Fixed request rate over all connections (req/s), the connections taking turns; "
+                 "latency is measured from each request's intended send time, so a stalled "
+                 "server cannot hide (no coordinated omission), and requests due but never sent "
+                 "are reported. 0: as fast as replies come")
       ->check(CLI::Range(0.0, 1e9));
   app.add_option("--mode", options.mode,
-                 "echo: verify every echoed byte and measure latency; raw: send only (raw TCP "
-                 "sink), count bytes")
+                 "echo: verify every echoed byte and measure latency; raw: send (to a raw TCP "
+                 "sink), count bytes, drop what comes back")
       ->transform(CLI::CheckedTransformer(
           std::map<std::string, Mode>{{"echo", Mode::kEcho}, {"raw", Mode::kRaw}}));
   app.add_option("--timeout-ms", options.timeout_ms,
                  "Connect timeout, and the longest wait for a reply (then: an error)")
       ->check(CLI::Range(1u, 3'600'000u))
       ->capture_default_str();
-  app.add_option("--json", options.json, "Also write the result as JSON to FILE (- : stdout)");
+  app.add_option("--json", options.json,
+                 "Also write the result as JSON to FILE (-: stdout, and the table goes to stderr)");
   app.add_flag("!--no-progress", options.progress, "No live progress line on stderr");
   app.add_option("-w,--workers", options.workers, "zell workers (0: one per CPU)")
       ->check(CLI::Range(0, 1024));

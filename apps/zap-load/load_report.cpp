@@ -79,6 +79,10 @@ void print_table(std::FILE* out, const LoadOptions& o, const LoadSummary& s) {
                  "connections", static_cast<unsigned long long>(s.connects),
                  per_second(s.connects, s.elapsed_s), o.requests_per_connection);
   }
+  if (s.requests_unsent > 0) {
+    std::fprintf(out, "  %-16s %llu (due before the end, never sent: the server fell behind)\n",
+                 "unsent requests", static_cast<unsigned long long>(s.requests_unsent));
+  }
   if (s.requests_lost > 0) {
     std::fprintf(out, "  %-16s %llu (in flight on connections that failed)\n", "lost requests",
                  static_cast<unsigned long long>(s.requests_lost));
@@ -121,6 +125,7 @@ std::string render_json(const LoadOptions& o, const LoadSummary& s) {
       {"verify_failures", s.verify_failures},
       {"connections_failed", s.connections_failed},
       {"requests_lost", s.requests_lost},
+      {"requests_unsent", s.requests_unsent},
       {"requests_per_connection", o.requests_per_connection},
       {"connects", s.connects},
       {"first_error", s.first_error},

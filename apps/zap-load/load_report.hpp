@@ -25,6 +25,7 @@ struct LoadSummary {
   std::uint64_t verify_failures = 0;
   std::uint32_t connections_failed = 0;  // slots (-c) that never completed a request
   std::uint64_t requests_lost = 0;       // sent on a connection that failed, never answered
+  std::uint64_t requests_unsent = 0;     // fixed rate: due before the end, never sent
   std::uint64_t connects = 0;            // connections opened over the run
   std::string first_error;
   LatencyHistogram latency;  // all connections, merged

@@ -57,6 +57,7 @@ load::LoadSummary summarize(const std::vector<load::ConnectionReport>& reports,
     s.write_errors += c.write_errors.load(std::memory_order_relaxed);
     s.timeouts += c.timeouts.load(std::memory_order_relaxed);
     s.requests_lost += c.requests_lost.load(std::memory_order_relaxed);
+    s.requests_unsent += c.requests_unsent.load(std::memory_order_relaxed);
     s.verify_failures += c.verify_failures.load(std::memory_order_relaxed);
     s.connects += c.connects.load(std::memory_order_relaxed);
     if (!final) continue;
@@ -136,6 +137,7 @@ int run(int argc, char** argv) {
   // Progress once a second until every connection has finished; a stop signal in between.
   std::uint64_t last_requests = 0, last_bytes = 0;
   std::int64_t last_ns = plan.start_ns;
+  std::int64_t interrupted_ns = INT64_MAX;
   for (;;) {
     bool all_done = true;
     for (const auto& handle : handles) all_done = all_done && handle.is_finished();
@@ -148,6 +150,7 @@ int run(int argc, char** argv) {
       }
       std::fprintf(stderr, "zap-load: %s: sending no more; waiting for the replies in flight\n",
                    strsignal(signal));
+      interrupted_ns = load::steady_now_ns();
     }
     const std::int64_t now = load::steady_now_ns();
     if (now - last_ns < 1'000'000'000) continue;
@@ -163,10 +166,15 @@ int run(int argc, char** argv) {
     last_ns = now;
   }
   for (auto& handle : handles) handle.get();  // rethrows what a connection task threw
-  // The run lasted until its last connection's last reply: not until this thread's next look.
+  // The run lasted until its last connection's last reply (or failure): not until this thread's
+  // next look. A duration run lasts its duration at least (or until the interrupt): a server
+  // that stopped answering early does not get its silence cut from the rate.
   std::int64_t finished_ns = plan.start_ns;
   for (const load::ConnectionReport& report : reports) {
     finished_ns = std::max(finished_ns, report.finished_ns);
+  }
+  if (plan.stop_sending_ns != INT64_MAX) {
+    finished_ns = std::max(finished_ns, std::min(plan.stop_sending_ns, interrupted_ns));
   }
   const double elapsed = double(finished_ns - plan.start_ns) / 1e9;
   runtime.shutdown();

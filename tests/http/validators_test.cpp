@@ -36,7 +36,7 @@ TEST(NotModified, IfNoneMatchReadsEveryLine) {
   FieldLines star;
   star.add("\"a\"");
   star.add("*");
-  EXPECT_TRUE(not_modified(star, "", "\"x\"", kMtime));
+  EXPECT_FALSE(not_modified(star, "", "\"x\"", kMtime)) << "\"*\" is the wildcard only alone";
 }
 
 TEST(NotModified, IfNoneMatchTakesPrecedenceOverIfModifiedSince) {
@@ -66,6 +66,8 @@ TEST(PreconditionFailed, IfMatchNeedsAStrongMatchOrStar) {
   EXPECT_TRUE(precondition_failed("\"y\"", "", "\"x\"", kMtime));
   EXPECT_TRUE(precondition_failed("W/\"x\"", "", "\"x\"", kMtime)) << "weak never matches";
   EXPECT_TRUE(precondition_failed("x", "", "\"x\"", kMtime)) << "unquoted is not an entity-tag";
+  EXPECT_TRUE(precondition_failed("\"stale\", *", "", "\"x\"", kMtime))
+      << "\"*\" in a list is no wildcard (RFC 9110 13.1.1)";
 }
 
 TEST(PreconditionFailed, IfMatchReadsEveryLine) {

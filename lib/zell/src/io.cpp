@@ -74,12 +74,12 @@ void WritevAllAwaiter::on_complete(zio::Operation& op, zio::Result result) {
     return self->submit_rest();
   }
   if (!result) return self->finish(result);
+  std::size_t n = result.bytes();
+  self->sent_ += n;  // (before the cancel check below: these bytes went, whatever comes next)
   // A cancel that found this op already finished must still end the call here, not let it go
   // on with the next writev.
   if (self->cancelled_) return self->finish(zio::Result(-static_cast<std::int64_t>(ECANCELED)));
-  std::size_t n = result.bytes();
   if (n == 0) return self->finish(zio::Result(-static_cast<std::int64_t>(EPIPE)));
-  self->sent_ += n;
   while (self->first_ < self->count_ && n >= self->iov_[self->first_].iov_len) {
     n -= self->iov_[self->first_].iov_len;
     ++self->first_;

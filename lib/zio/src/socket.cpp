@@ -134,6 +134,7 @@ SocketAddress Datagram::reply_source() const noexcept {
     if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
       in_pktinfo info;
       std::memcpy(&info, CMSG_DATA(c), sizeof info);
+      if (IN_MULTICAST(ntohl(info.ipi_addr.s_addr))) return {};  // the route picks the source
       // ipi_spec_dst, not ipi_addr: for a broadcast it is the interface's own address.
       return SocketAddress::ipv4(ntohl(info.ipi_spec_dst.s_addr), 0);
     }
@@ -144,6 +145,8 @@ SocketAddress Datagram::reply_source() const noexcept {
       sockaddr_in6 local{};
       local.sin6_family = AF_INET6;
       local.sin6_addr = info.ipi6_addr;
+      // The interface it came in on: a link-local source is only valid with it.
+      local.sin6_scope_id = static_cast<std::uint32_t>(info.ipi6_ifindex);
       return SocketAddress::from_native(reinterpret_cast<const sockaddr*>(&local), sizeof local);
     }
   }
@@ -172,7 +175,11 @@ void Datagram::prep_reply(Operation& op, int fd, const void* buf, std::size_t le
     c->cmsg_type = IPV6_PKTINFO;
     c->cmsg_len = CMSG_LEN(sizeof(in6_pktinfo));
     in6_pktinfo info{};
-    info.ipi6_addr = reinterpret_cast<const sockaddr_in6*>(from.data())->sin6_addr;
+    const auto* local = reinterpret_cast<const sockaddr_in6*>(from.data());
+    info.ipi6_addr = local->sin6_addr;
+    // A link-local source is valid only on the interface it came in on; any other leaves by
+    // the route (interface 0), which asymmetric routing may need.
+    if (IN6_IS_ADDR_LINKLOCAL(&info.ipi6_addr)) info.ipi6_ifindex = local->sin6_scope_id;
     std::memcpy(CMSG_DATA(c), &info, sizeof info);
   }
 }

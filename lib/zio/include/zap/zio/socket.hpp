@@ -90,7 +90,8 @@ class Datagram {
   }
   // After a recvfrom on a socket with enable_reply_source(): the local address (port 0) a reply
   // should leave from -- the one the datagram was sent to, or for a broadcast the receiving
-  // interface's; empty (family AF_UNSPEC) if the kernel did not say, or for a multicast.
+  // interface's; for IPv6 with the receiving interface as its scope id. Empty (family
+  // AF_UNSPEC) if the kernel did not say, or for a multicast (the route then picks the source).
   [[nodiscard]] SocketAddress reply_source() const noexcept;
 
  private:
