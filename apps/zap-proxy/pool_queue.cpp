@@ -29,9 +29,10 @@ bool client_left(const PoolQueue::Client& client) noexcept {
   return (watched.revents & POLLRDHUP) != 0 && client.abort_on_close;
 }
 
-}  // namespace
+// A waiter's next token (its turn), as a task for zell::timeout().
+zell::Task<void> next_token(zell::Channel<char>& wakeup) { (void)co_await wakeup.recv(); }
 
-zell::Task<void> PoolQueue::next_wakeup() { (void)co_await wakeups_.recv(); }
+}  // namespace
 
 zell::Task<QueueWait> PoolQueue::wait_for_backend(BackendPool& pool, const Client& client,
                                                   std::uint64_t& tried,
@@ -40,7 +41,7 @@ zell::Task<QueueWait> PoolQueue::wait_for_backend(BackendPool& pool, const Clien
   const std::int64_t deadline_ns =
       monotonic_ns() + std::chrono::duration_cast<std::chrono::nanoseconds>(timeout).count();
   // In line, unless the line is full (a compare-and-swap: the bound holds across workers).
-  std::int64_t ahead = waiting_.load(std::memory_order_seq_cst);
+  std::int64_t ahead = waiting_.load(std::memory_order_relaxed);
   do {
     if (max_waiting > 0 && ahead >= max_waiting) {
       Backend* backend =
@@ -49,45 +50,88 @@ zell::Task<QueueWait> PoolQueue::wait_for_backend(BackendPool& pool, const Clien
                                    : pool.any_up()    ? QueueWait::kQueueFull
                                                       : QueueWait::kNothingUp};
     }
-  } while (!waiting_.compare_exchange_weak(ahead, ahead + 1, std::memory_order_seq_cst));
-  struct Leave {  // also when the task is cancelled or destroyed while it waits
-    std::atomic<std::int64_t>& waiting;
-    ~Leave() { waiting.fetch_sub(1, std::memory_order_relaxed); }
-  } leave{waiting_};
-  int quick_retries = 0;
+  } while (!waiting_.compare_exchange_weak(ahead, ahead + 1, std::memory_order_relaxed));
+  Waiter me;
+  {
+    const std::lock_guard guard(lock_);
+    line_.push_back(&me);
+  }
+  // Out of line however the wait ends -- also when the task is cancelled or destroyed while it
+  // waits; room it did not take goes on to the (new) head, so that no turn is lost.
+  struct Leave {
+    PoolQueue& queue;
+    BackendPool& pool;
+    Waiter& waiter;
+    ~Leave() {
+      queue.leave_line(waiter);
+      if (!pool.saturated()) queue.wake_next();
+      queue.waiting_.fetch_sub(1, std::memory_order_relaxed);
+    }
+  } leave{*this, pool, me};
+  // The head looks at once. Another client that finds room on arrival (not its to take: the
+  // line comes first) starts a turn down the line, which ends with it if no one before it can
+  // use the room.
+  bool my_turn = is_head(me);
+  if (!my_turn && !pool.saturated()) wake_next();
   for (;;) {
-    // No lost wakeup (every access to waiting_ and releases_ is seq_cst): either slot_freed()
-    // reads waiting_ after our increment, and sends a token; or its releases_ increment comes
-    // before this load in the single total order, so this load synchronizes with it and the
-    // pick below sees the `active` decrement that preceded it.
-    (void)releases_.load(std::memory_order_seq_cst);
-    if (Backend* backend = pool.pick(client.address, tried))
-      co_return QueueWait{backend, QueueWait::kGot};
+    if (my_turn) {
+      // Every token is sent under lock_ after the `active` decrement that made the room, and
+      // received through the channel's lock: this pick sees that room.
+      if (Backend* backend = pool.pick(client.address, tried)) {
+        leave_line(me);  // (before waking the next, who must find the line without us)
+        co_return QueueWait{backend, QueueWait::kGot};  // (Leave passes on any room left)
+      }
+      // Room, but not for this client (with "source", its own backend is full): the next one.
+      if (!pool.saturated()) wake_next(&me);
+    }
     // Down, not full: no connection that ends will make room.
     if (!pool.any_up()) co_return QueueWait{nullptr, QueueWait::kNothingUp};
     if (client_left(client)) co_return QueueWait{nullptr, QueueWait::kClientLeft};
     const std::int64_t left = deadline_ns - monotonic_ns();
     if (left <= 0) co_return QueueWait{nullptr, QueueWait::kTimedOut};
-    // Room that came back since the pick (a connection ended in between): at once, a few times,
-    // rather than after a wakeup that went to the connection's own waiter.
-    if (!pool.saturated() && ++quick_retries <= 3) continue;
-    quick_retries = 0;
-    (void)co_await zell::timeout(std::chrono::nanoseconds(std::min(left, look_again_ns_)),
-                                 next_wakeup());
+    const bool woken = co_await zell::timeout(
+        std::chrono::nanoseconds(std::min(left, look_again_ns_)), next_token(me.wakeup));
+    // Without a token only the head looks (room a wakeup missed); the others keep their place.
+    my_turn = woken || is_head(me);
   }
 }
 
 void PoolQueue::slot_freed() noexcept {
-  // Publishes the caller's decrement of `active` to a waiter about to pick (see
-  // wait_for_backend()), then looks for waiters to wake.
-  releases_.fetch_add(1, std::memory_order_seq_cst);
-  if (waiting_.load(std::memory_order_seq_cst) == 0) return;
+  // The caller decremented `active` before this: wake_next() takes lock_ after it, and the
+  // woken waiter's pick sees it (see wait_for_backend()).
+  if (waiting_.load(std::memory_order_relaxed) == 0) {
+    // Nobody counted yet; one about to join takes lock_ after us and, at the head, looks first.
+    const std::lock_guard guard(lock_);
+    if (line_.empty()) return;
+  }
+  wake_next();
+}
+
+void PoolQueue::wake_next(const Waiter* after) noexcept {
+  const std::lock_guard guard(lock_);
+  auto next = line_.begin();
+  if (after != nullptr) {
+    next = std::find(line_.begin(), line_.end(), after);
+    if (next != line_.end()) ++next;
+  }
+  if (next == line_.end()) return;  // the turn went down the whole line: no one can use it
   char token = 0;
   try {
-    (void)wakeups_.try_send(token);
+    (void)(*next)->wakeup.try_send(token);  // (full: woken already)
   } catch (...) {
-    // out of memory for the token: the waiters look again on their own within 100 ms
+    // out of memory for the token: the head looks again on its own within 100 ms
   }
+}
+
+bool PoolQueue::is_head(const Waiter& waiter) {
+  const std::lock_guard guard(lock_);
+  return !line_.empty() && line_.front() == &waiter;
+}
+
+void PoolQueue::leave_line(Waiter& waiter) {
+  const std::lock_guard guard(lock_);
+  const auto at = std::find(line_.begin(), line_.end(), &waiter);
+  if (at != line_.end()) line_.erase(at);
 }
 
 }  // namespace zap::proxy

@@ -6,10 +6,13 @@
 //   ...
 //   backend->active.fetch_sub(1); queue.slot_freed();   // a connection gave its backend back
 //
-// A connection that gives a backend back wakes one waiter, which tries the pool again. Waiters
-// also look again every 100 ms on their own, so that a wakeup lost to a race with a waiter's
-// deadline costs the others at most that. Clients that find room when they arrive take it: the
-// queue is served in order of waking, not strictly first come, first served.
+// The line is served in order (HAProxy's queue): a connection that gives a backend back wakes
+// the client at the head of the line, which takes the room. If that client cannot use it (with
+// the "source" balance each client waits for its own backend), it hands the turn to the next in
+// line, and so on, so that one client waiting for a busy backend does not hold up the others. A
+// client that arrives while others wait joins the end of the line rather than take room that
+// came back before them. Waiters also look again every 100 ms on their own (the head takes room
+// it finds; the others only check their deadline and their client).
 // The queue holds at most `max_waiting` clients (HAProxy's maxqueue; 0: no bound but the
 // proxy's max_connections, under which a waiting client holds its socket and its place). A client
 // that resets while it waits leaves the line at the waiter's next look (a wakeup, or 100 ms); one
@@ -23,6 +26,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
+#include <mutex>
 
 #include <zap/zell/channel.hpp>
 #include <zap/zell/task.hpp>
@@ -64,14 +69,20 @@ class PoolQueue {
   std::int64_t waiting() const noexcept { return waiting_.load(std::memory_order_relaxed); }
 
  private:
-  zell::Task<void> next_wakeup();
+  // One client in line; it lives in its wait_for_backend() frame, and is in line_ while it waits.
+  struct Waiter {
+    zell::Channel<char> wakeup{1};  // a token: your turn to look (one is enough)
+  };
 
-  // One token per freed slot while someone waits; tokens beyond the buffer are dropped (as many
-  // waiters are being woken already). A stale token only makes a waiter look again.
-  zell::Channel<char> wakeups_{64};
+  // Wakes the head of the line (the one after `after`, if given and in line). Takes lock_.
+  void wake_next(const Waiter* after = nullptr) noexcept;
+  bool is_head(const Waiter& waiter);
+  void leave_line(Waiter& waiter);
+
+  std::mutex lock_;
+  std::deque<Waiter*> line_;  // in the order they came (guarded by lock_)
   std::atomic<std::int64_t> waiting_{0};
-  std::atomic<std::uint64_t> releases_{0};
-  const std::int64_t look_again_ns_;  // slot_freed() calls: their publication point
+  const std::int64_t look_again_ns_;
 };
 
 }  // namespace zap::proxy

@@ -276,10 +276,13 @@ zell::Task<zio::UniqueFd> connect_backend(ProxyShared& shared, const PoolRoute& 
   std::uint64_t tried = 0;
   const std::int64_t attempts = 1 + shared.retries.load(std::memory_order_relaxed);
   const milliseconds timeout(shared.connect_timeout_ms.load(std::memory_order_relaxed));
+  const bool queueing = route.queue_timeout_ms > 0;
   for (std::int64_t attempt = 0; attempt < attempts; ++attempt) {
-    Backend* backend = pool.pick(client, tried);
+    // Clients already waiting come first: a newcomer joins the end of their line.
+    const bool line_ahead = queueing && attempt == 0 && route.queue->waiting() > 0;
+    Backend* backend = line_ahead ? nullptr : pool.pick(client, tried);
     // Nothing free but something up: all full (or room just came back, which the wait sees).
-    if (backend == nullptr && attempt == 0 && route.queue_timeout_ms > 0 && pool.any_up()) {
+    if (backend == nullptr && attempt == 0 && queueing && pool.any_up()) {
       const QueueWait waited = co_await route.queue->wait_for_backend(
           pool, {client, client_socket, route.abort_on_close}, tried,
           milliseconds(route.queue_timeout_ms), route.max_queue);

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -120,6 +121,87 @@ TEST(PoolQueue, AFullLineTurnsTheNextClientAway) {
   const QueueWait served = first.get();
   EXPECT_EQ(served.backend, &pool.at(0));
   EXPECT_EQ(served.outcome, QueueWait::kGot);
+}
+
+// HAProxy's queue is a line: with one place, the clients waiting for it get it in the order they
+// came, one per connection that ends -- not whichever looked last.
+TEST(PoolQueue, TheLineIsServedInTheOrderItCame) {
+  BackendPool pool = full_pool(1);
+  PoolQueue queue(std::chrono::minutes(10));  // wakeups alone hand places over
+  zell::Runtime runtime(two_workers());       // (after what its tasks use: stopped first)
+  std::uint64_t tried = 0;
+  ASSERT_NE(pool.pick(kClient, tried), nullptr);
+  std::mutex order_lock;
+  std::vector<int> order;
+  auto client = [&](int id) -> zell::Task<void> {
+    if ((co_await wait_for(queue, pool, milliseconds(60'000))).backend == nullptr) co_return;
+    const std::lock_guard guard(order_lock);
+    order.push_back(id);
+  };
+  std::vector<zell::JoinHandle<void>> clients;
+  for (int id = 0; id < 5; ++id) {
+    clients.push_back(runtime.spawn(client(id)));
+    ASSERT_TRUE(eventually([&] { return queue.waiting() == id + 1; }));  // in line, in turn
+  }
+  for (std::size_t served = 1; served <= 5; ++served) {
+    pool.at(0).active.fetch_sub(1);  // the place's holder leaves
+    queue.slot_freed();
+    ASSERT_TRUE(eventually([&] {
+      const std::lock_guard guard(order_lock);
+      return order.size() == served;
+    }));
+  }
+  for (auto& c : clients) c.get();
+  EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(queue.waiting(), 0);
+}
+
+// With "source" each client waits for its own backend: room on another backend goes down the line
+// to the first client that can use it, past one still waiting for a busy backend.
+TEST(PoolQueue, AClientWaitingForItsOwnBusyBackendDoesNotHoldUpTheOthers) {
+  BackendSettings a{address("10.0.0.1:9001")};
+  BackendSettings b{address("10.0.0.2:9001")};
+  a.max_connections = 1;
+  b.max_connections = 1;
+  BackendPool pool({a, b}, Balance::kSource, {.checked = false});
+  // A client address that "source" sends to each backend.
+  zio::SocketAddress to[2];
+  for (int i = 1, found = 0; i < 255 && found < 3; ++i) {
+    const zio::SocketAddress candidate = address("192.168.1." + std::to_string(i) + ":5000");
+    std::uint64_t tried = 0;
+    Backend* picked = pool.pick(candidate, tried);
+    ASSERT_NE(picked, nullptr);
+    const int index = picked == &pool.at(0) ? 0 : 1;
+    picked->active.fetch_sub(1);
+    if (to[index].family() == 0) {
+      to[index] = candidate;
+      found |= 1 << index;
+    }
+  }
+  ASSERT_NE(to[0].family(), 0);
+  ASSERT_NE(to[1].family(), 0);
+  PoolQueue queue(std::chrono::minutes(10));     // wakeups alone hand places over
+  zell::Runtime runtime(two_workers());          // (after what its tasks use: stopped first)
+  for (const zio::SocketAddress& client : to) {  // both backends full
+    std::uint64_t tried = 0;
+    ASSERT_NE(pool.pick(client, tried), nullptr);
+  }
+  auto waiter = [&](const zio::SocketAddress& client) -> zell::Task<Backend*> {
+    std::uint64_t tried = 0;
+    co_return (co_await queue.wait_for_backend(pool, {client}, tried, milliseconds(60'000)))
+        .backend;
+  };
+  auto first = runtime.spawn(waiter(to[0]));  // the head of the line, for backend 0
+  ASSERT_TRUE(eventually([&] { return queue.waiting() == 1; }));
+  auto second = runtime.spawn(waiter(to[1]));  // behind it, for backend 1
+  ASSERT_TRUE(eventually([&] { return queue.waiting() == 2; }));
+  pool.at(1).active.fetch_sub(1);  // room on backend 1 only
+  queue.slot_freed();
+  EXPECT_EQ(second.get(), &pool.at(1)) << "the room went past the head to the client for it";
+  EXPECT_EQ(queue.waiting(), 1);
+  pool.at(0).active.fetch_sub(1);
+  queue.slot_freed();
+  EXPECT_EQ(first.get(), &pool.at(0));
 }
 
 // Many clients through a pool of two places: each gets a place once there is room, and the limit
