@@ -158,30 +158,28 @@ void Datagram::prep_reply(Operation& op, int fd, const void* buf, std::size_t le
   const SocketAddress from = request.reply_source();
   prep_sendto(op, fd, buf, len, request.source());
   if (from.family() == AF_INET) {
-    msg_.msg_control = control_;
-    msg_.msg_controllen = CMSG_SPACE(sizeof(in_pktinfo));
-    cmsghdr* c = CMSG_FIRSTHDR(&msg_);
-    c->cmsg_level = IPPROTO_IP;
-    c->cmsg_type = IP_PKTINFO;
-    c->cmsg_len = CMSG_LEN(sizeof(in_pktinfo));
     in_pktinfo info{};  // interface 0: the route's; ipi_spec_dst: the source address
     info.ipi_spec_dst = reinterpret_cast<const sockaddr_in*>(from.data())->sin_addr;
-    std::memcpy(CMSG_DATA(c), &info, sizeof info);
+    set_control(IPPROTO_IP, IP_PKTINFO, &info, sizeof info);
   } else if (from.family() == AF_INET6) {
-    msg_.msg_control = control_;
-    msg_.msg_controllen = CMSG_SPACE(sizeof(in6_pktinfo));
-    cmsghdr* c = CMSG_FIRSTHDR(&msg_);
-    c->cmsg_level = IPPROTO_IPV6;
-    c->cmsg_type = IPV6_PKTINFO;
-    c->cmsg_len = CMSG_LEN(sizeof(in6_pktinfo));
     in6_pktinfo info{};
     const auto* local = reinterpret_cast<const sockaddr_in6*>(from.data());
     info.ipi6_addr = local->sin6_addr;
     // A link-local source is valid only on the interface it came in on; any other leaves by
     // the route (interface 0), which asymmetric routing may need.
     if (IN6_IS_ADDR_LINKLOCAL(&info.ipi6_addr)) info.ipi6_ifindex = local->sin6_scope_id;
-    std::memcpy(CMSG_DATA(c), &info, sizeof info);
+    set_control(IPPROTO_IPV6, IPV6_PKTINFO, &info, sizeof info);
   }
+}
+
+void Datagram::set_control(int level, int type, const void* data, std::size_t size) noexcept {
+  msg_.msg_control = control_;
+  msg_.msg_controllen = CMSG_SPACE(size);
+  cmsghdr* c = CMSG_FIRSTHDR(&msg_);
+  c->cmsg_level = level;
+  c->cmsg_type = type;
+  c->cmsg_len = CMSG_LEN(size);
+  std::memcpy(CMSG_DATA(c), data, size);
 }
 
 void Datagram::prep_sendto(Operation& op, int fd, const void* buf, std::size_t len,

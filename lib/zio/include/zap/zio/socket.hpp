@@ -95,6 +95,9 @@ class Datagram {
   [[nodiscard]] SocketAddress reply_source() const noexcept;
 
  private:
+  // The one control message of a send: `size` bytes of `data` (at most kControlBytes in all).
+  void set_control(int level, int type, const void* data, std::size_t size) noexcept;
+
   // Room for one IP_PKTINFO or IPV6_PKTINFO message (in6_pktinfo, 20 bytes, is the larger).
   static constexpr std::size_t kControlBytes = 64;
 
