@@ -76,7 +76,9 @@ void ConnectionLog::append(const ConnectionRecord& r, std::int64_t now_ns) {
   // how long the backends took to answer.
   app::append_log_number(line, elapsed_ms(r.accepted_ns, r.routed_ns));
   line.push_back('/');
-  app::append_log_number(line, elapsed_ms(r.routed_ns, r.connected_ns));
+  app::append_log_number(line, elapsed_ms(r.routed_ns, r.picked_ns));
+  line.push_back('/');
+  app::append_log_number(line, elapsed_ms(r.picked_ns, r.connected_ns));
   line.push_back('/');
   app::append_log_number(line, elapsed_ms(r.accepted_ns, now_ns));
   line.push_back(' ');

@@ -2,7 +2,7 @@
 // written when the connection ends, gathered per worker into an app::LogFile (log_file.hpp):
 //
 //   127.0.0.1:51234 [04/Dec/2026:05:54:25.123 +0000] 127.0.0.1:9000 web 10.0.0.2:8080 a.test
-//   0/1/5007 212 1780 done
+//   0/0/1/5007 212 1780 done
 //
 // Fields, "-" where there is nothing to say:
 //   client            the client's address and port (the one its PROXY header names, if any)
@@ -11,9 +11,10 @@
 //   pool              the pool it was routed to
 //   backend           the backend that took it
 //   server name       the TLS server name it asked for (listeners with sni_routes)
-//   wait/connect/total  milliseconds spent reading its first bytes (PROXY header, ClientHello),
-//                     getting a backend (its queue and connect retries included), and in all;
-//                     -1: not reached
+//   wait/queue/connect/total  milliseconds spent reading its first bytes (PROXY header,
+//                     ClientHello), waiting in its pool's queue for a backend with room (0: none
+//                     was full), connecting (retries included), and in all (HAProxy's
+//                     Th/Tw/Tc/Tt); -1: not reached
 //   bytes up, down    bytes relayed client -> backend, backend -> client
 //   end               how it ended (ConnectionEnd below)
 //
@@ -57,6 +58,7 @@ struct ConnectionRecord {
   timespec accepted{};                   // CLOCK_REALTIME
   std::int64_t accepted_ns = 0;          // log_clock_ns(), as the steps below
   std::int64_t routed_ns = -1;           // first bytes read and the pool chosen
+  std::int64_t picked_ns = -1;           // the queue left (or not needed): a backend, or none
   std::int64_t connected_ns = -1;        // a backend connected
   const std::string* pool = nullptr;     // the pool's name (the connection's routing holds it)
   const std::string* backend = nullptr;  // the backend's name (its pool holds it)

@@ -267,11 +267,13 @@ enum class NoBackend { kNone, kQueueTimedOut, kQueueFull, kClientLeft };
 // A backend counts the connection as active from its pick, so that least_connections sees the
 // connects in progress (a backend that swallows SYNs must not attract every new client).
 // When every backend is at its max_connections, the first attempt waits in the route's queue
-// (for at most its queue_timeout_ms); `why` says so if that is how it ends.
+// (for at most its queue_timeout_ms); `why` says so if that is how it ends. `picked_ns` (if
+// given): when the first pick ended, the wait in the queue included.
 zell::Task<zio::UniqueFd> connect_backend(ProxyShared& shared, const PoolRoute& route,
                                           const zio::SocketAddress& client, int client_socket,
                                           app::WorkerCounters& counters,
-                                          std::optional<ActiveConnection>& chosen, NoBackend& why) {
+                                          std::optional<ActiveConnection>& chosen, NoBackend& why,
+                                          std::int64_t* picked_ns) {
   BackendPool& pool = *route.pool;
   std::uint64_t tried = 0;
   const std::int64_t attempts = 1 + shared.retries.load(std::memory_order_relaxed);
@@ -291,6 +293,7 @@ zell::Task<zio::UniqueFd> connect_backend(ProxyShared& shared, const PoolRoute& 
       if (waited.outcome == QueueWait::kQueueFull) why = NoBackend::kQueueFull;
       if (waited.outcome == QueueWait::kClientLeft) why = NoBackend::kClientLeft;
     }
+    if (attempt == 0 && picked_ns != nullptr) *picked_ns = log_clock_ns();
     if (backend == nullptr) break;
     ActiveConnection active(*backend, *route.queue);
     std::error_code ec;
@@ -521,7 +524,8 @@ zell::Task<void> proxy_connection(zio::UniqueFd client, app::ConnectionGate::Tic
   logged.routed(route->name);
   NoBackend why = NoBackend::kNone;
   zio::UniqueFd server =
-      co_await connect_backend(shared, *route, peer, client.get(), counters, active, why);
+      co_await connect_backend(shared, *route, peer, client.get(), counters, active, why,
+                               logged.enabled() ? &record.picked_ns : nullptr);
   if (!server) {
     if (why == NoBackend::kQueueTimedOut) {
       logged.ended(ConnectionEnd::kQueueTimeout);

@@ -967,7 +967,7 @@ TEST(ProxyConnectionLog, EachConnectionIsLoggedWithHowItEndedAndSighupReopensThe
   })) << read_file(log_path);
   std::string log = read_file(log_path);
   const std::string when = R"( \[\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d\.\d{3} \+0000\] )";
-  const std::string times = R"( \d+/\d+/\d+ )";
+  const std::string times = R"( \d+/\d+/\d+/\d+ )";
   auto expect_line = [&](const std::string& client, const std::string& pattern) {
     const std::string line = line_of(log, client);
     EXPECT_TRUE(std::regex_match(line, std::regex(literally(client) + pattern)))
@@ -980,9 +980,9 @@ TEST(ProxyConnectionLog, EachConnectionIsLoggedWithHowItEndedAndSighupReopensThe
   expect_line("127.0.0.3:", R"(\d+)" + when + literally(proxy.address(0)) + " default " +
                                 echo_address + " -" + times + "3 3 client_error");
   expect_line("127.0.0.4:", R"(\d+)" + when + literally(proxy.address(1)) +
-                                R"( dead - - \d+/-1/\d+ 0 0 no_backend)");
+                                R"( dead - - \d+/\d+/-1/\d+ 0 0 no_backend)");
   expect_line("127.0.0.5:", R"(\d+)" + when + literally(proxy.address(2)) +
-                                R"( - - - -1/-1/\d+ 0 0 bad_proxy_header)");
+                                R"( - - - -1/-1/-1/\d+ 0 0 bad_proxy_header)");
   expect_line("192.0.2.7:5555", when + literally("198.51.100.1:443") + " default " + echo_address +
                                     " -" + times + "2 2 done");
 
@@ -1027,7 +1027,7 @@ TEST(ProxyConnectionLog, AClientOverMaxConnectionsIsLoggedAsRefused) {
   const std::string when = R"( \[\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d\.\d{3} \+0000\] )";
   EXPECT_TRUE(std::regex_match(
       line, std::regex(literally("127.0.0.3:") + R"(\d+)" + when + literally(proxy.address(0)) +
-                       R"( - - - -1/-1/\d+ 0 0 refused)")))
+                       R"( - - - -1/-1/-1/\d+ 0 0 refused)")))
       << line;
   EXPECT_TRUE(
       proxy.process().wait_for_log("max_connections (1) reached, refusing a connection", kDeadline))

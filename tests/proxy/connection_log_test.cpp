@@ -49,7 +49,8 @@ TEST(ConnectionLog, ALineSaysWhoWhereHowLongHowMuchAndHowItEnded) {
     relayed.accepted = timespec{1'796'390'400, 123'456'789};
     relayed.accepted_ns = 1'000'000'000;
     relayed.routed_ns = 1'002'500'000;     // 2.5 ms reading the ClientHello
-    relayed.connected_ns = 1'003'600'000;  // 1.1 ms connecting
+    relayed.picked_ns = 1'006'500'000;     // 4 ms in the pool's queue
+    relayed.connected_ns = 1'007'600'000;  // 1.1 ms connecting
     relayed.pool = &pool;
     relayed.backend = &backend;
     relayed.server_name = "a.test";
@@ -66,11 +67,13 @@ TEST(ConnectionLog, ALineSaysWhoWhereHowLongHowMuchAndHowItEnded) {
     refused.end = ConnectionEnd::kBadProxyHeader;
     log.append(refused, 3'000'000);
   }  // flushed by the buffer's destructor
-  EXPECT_EQ(scratch.text(),
-            "192.0.2.7:5555 [04/Dec/2026:13:20:00.123 +0000] [::1]:9000 web 10.0.0.2:8080 a.test "
-            "2/1/5007 212 1780 done\n"
-            "127.0.0.1:40000 [04/Dec/2026:13:20:01.000 +0000] - - - evil\\x0A\\x22name -1/-1/3 0 0 "
-            "bad_proxy_header\n");
+  EXPECT_EQ(
+      scratch.text(),
+      "192.0.2.7:5555 [04/Dec/2026:13:20:00.123 +0000] [::1]:9000 web 10.0.0.2:8080 a.test "
+      "2/4/1/5007 212 1780 done\n"
+      "127.0.0.1:40000 [04/Dec/2026:13:20:01.000 +0000] - - - evil\\x0A\\x22name -1/-1/-1/3 0 "
+      "0 "
+      "bad_proxy_header\n");
 }
 
 TEST(ConnectionLog, EveryEndHasAName) {
@@ -78,7 +81,7 @@ TEST(ConnectionLog, EveryEndHasAName) {
        {ConnectionEnd::kDone, ConnectionEnd::kIdleTimeout, ConnectionEnd::kClientError,
         ConnectionEnd::kBackendError, ConnectionEnd::kNoBackend, ConnectionEnd::kQueueTimeout,
         ConnectionEnd::kQueueFull, ConnectionEnd::kBadProxyHeader, ConnectionEnd::kClientLeft,
-        ConnectionEnd::kNoMemory, ConnectionEnd::kShutdown}) {
+        ConnectionEnd::kNoMemory, ConnectionEnd::kShutdown, ConnectionEnd::kRefused}) {
     const std::string name = to_string(end);
     EXPECT_NE(name, "?");
     EXPECT_EQ(name.find(' '), std::string::npos) << "one field";
