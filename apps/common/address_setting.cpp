@@ -27,6 +27,16 @@ std::vector<zio::SocketAddress> parse_listen_flags(const std::vector<std::string
   return addresses;
 }
 
+void refuse_admin_on_a_listener(const std::optional<std::string>& admin_listen,
+                                const std::vector<zio::SocketAddress>& listeners) {
+  if (!admin_listen) return;
+  const zio::SocketAddress admin = parse_address_setting(*admin_listen, "admin.listen");
+  if (admin.port() == 0) return;
+  if (std::find(listeners.begin(), listeners.end(), admin) != listeners.end()) {
+    throw ConfigError("admin.listen: " + admin.to_string() + " is also a listener");
+  }
+}
+
 zio::SocketAddress read_host_port(JsonReader& reader) {
   const std::string host = reader.string("host", "127.0.0.1");
   const auto port = reader.required_integer("port", 0, 65535);

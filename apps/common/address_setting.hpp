@@ -6,6 +6,7 @@
 // Numeric addresses only (zio never resolves names). Port 0 asks the kernel for a free port.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,11 @@ zio::SocketAddress parse_address_setting(const std::string& text, const std::str
 // Each --listen flag's address, in order; throws ConfigError for a malformed one, or for an
 // address (a port other than 0) given twice -- at --check already, not only when binding.
 std::vector<zio::SocketAddress> parse_listen_flags(const std::vector<std::string>& texts);
+
+// Throws ConfigError if admin.listen (if set) is also one of the TCP `listeners` (a port other
+// than 0): the second bind would fail at start, so --check refuses it already.
+void refuse_admin_on_a_listener(const std::optional<std::string>& admin_listen,
+                                const std::vector<zio::SocketAddress>& listeners);
 
 // Reads "host" (default "127.0.0.1") and "port" (required, 0-65535) from `reader`.
 zio::SocketAddress read_host_port(JsonReader& reader);

@@ -81,6 +81,11 @@ EchoSettings load_echo_settings(const EchoFlags& flags) {
     settings.listeners.push_back(
         {app::parse_address_setting("127.0.0.1:7000", "listeners"), false});
   }
+  std::vector<zio::SocketAddress> tcp;
+  for (const ListenerSettings& listener : settings.listeners) {
+    if (!listener.udp) tcp.push_back(listener.address);
+  }
+  app::refuse_admin_on_a_listener(settings.daemon.admin_listen, tcp);
   return settings;
 }
 

@@ -254,6 +254,7 @@ HttpSettings load_http_settings(const HttpFlags& flags) {
   for (std::size_t i = 0; i < settings.virtual_hosts.size(); ++i) {
     check_root(settings.virtual_hosts[i].root, "virtual_hosts[" + std::to_string(i) + "].root");
   }
+  app::refuse_admin_on_a_listener(settings.daemon.admin_listen, settings.listeners);
   // Like nginx -t: every log file is opened now.
   if (!settings.access_log.empty()) app::LogFile probe(settings.access_log, "access_log");
   for (std::size_t i = 0; i < settings.virtual_hosts.size(); ++i) {

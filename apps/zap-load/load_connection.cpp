@@ -96,9 +96,11 @@ class Connection {
     // task never ran.)
     const bool churn = options_.requests_per_connection > 0;
     std::uint32_t failures_in_a_row = 0;  // connections that failed without a reply
+    bool gave_up = false;                 // the slot ended on a failure, not with the run
     for (;;) {
       const std::uint64_t done_before = done_seq_;
       const Ended ended = co_await run_one_connection();
+      gave_up = ended == Ended::kFailed || ended == Ended::kConnectFailed;
       // A failure (a timeout, say) is when the run learned the server was gone: part of its time.
       if (ended == Ended::kFailed || ended == Ended::kConnectFailed) {
         last_activity_ns_ = steady_now_ns();
@@ -125,8 +127,14 @@ class Connection {
       if (plan_.quota != nullptr && plan_.quota->load(std::memory_order_relaxed) <= 0) break;
     }
     // The run's time ends with the last reply (or, raw, the last send), not with the wait for a
-    // sink to close or the main thread noticing.
+    // sink to close or the main thread noticing. A slot that ran to the end of a duration run
+    // lasted that long (or until an interrupt) even if its last reply came earlier (a low rate);
+    // one that failed for good ended then.
     report_.finished_ns = last_activity_ns_ != 0 ? last_activity_ns_ : steady_now_ns();
+    if (!gave_up && plan_.stop_sending_ns != INT64_MAX) {
+      report_.finished_ns =
+          std::max(report_.finished_ns, std::min(plan_.stop_sending_ns, steady_now_ns()));
+    }
     count_unsent();
   }
 
@@ -140,6 +148,11 @@ class Connection {
   static constexpr std::chrono::milliseconds kMaxRoomWait{64};
   // A connection waiting for its next due time looks for an interrupt (SIGINT) this often.
   static constexpr std::int64_t kStopCheckNs = 100'000'000;
+  // Raw mode's end: how long a peer may stay silent before it is taken to have nothing more.
+  static constexpr std::int64_t kDrainQuietNs = 500'000'000;
+  // Fixed rate: messages due this close to the end that did not go are not counted unsent (a
+  // timer's lateness, not the server's).
+  static constexpr double kUnsentSlackNs = 10'000'000;
 
   enum class Ended {
     kCarriedItsShare,  // requests_per_connection replies came back: open the next connection
@@ -205,11 +218,12 @@ class Connection {
   // interrupt, which stops sending on purpose.
   void count_unsent() {
     if (plan_.interval_ns <= 0 || plan_.stop_sending_ns == INT64_MAX || stopped()) return;
-    // Message k is due at start + phase + k * interval: those before the end number ceil(window
-    // / interval).
-    const double window = static_cast<double>(plan_.stop_sending_ns - plan_.start_ns) - phase_ns_;
+    // Message k is due at start + phase + k * interval: those due before the end, less the
+    // slack, are k = 0 .. floor((window - 1 ns) / interval).
+    const double window =
+        static_cast<double>(plan_.stop_sending_ns - plan_.start_ns) - phase_ns_ - kUnsentSlackNs;
     if (window <= 0) return;
-    const auto due = static_cast<std::uint64_t>(std::ceil(window / plan_.interval_ns));
+    const auto due = static_cast<std::uint64_t>(std::floor((window - 1) / plan_.interval_ns)) + 1;
     if (due > next_seq_) add(live_.requests_unsent, due - next_seq_);
   }
 
@@ -265,6 +279,7 @@ class Connection {
     std::int64_t now = steady_now_ns();
     for (;;) {
       if (const std::uint32_t batch = fill_batch(now); batch > 0) {
+        if (next_seq_ == done_seq_) progress_ns_ = now;  // replies awaited from now on
         // (Counted sent before the send: if it fails, write_off_in_flight() skips them all.)
         const std::uint64_t offset = next_seq_ * size_;
         next_seq_ += batch;
@@ -293,8 +308,18 @@ class Connection {
         if (now >= plan_.stop_sending_ns || stopped()) sending_ = false;
         continue;
       }
-      if (!co_await receive()) co_return Ended::kFailed;
-      now = received_ns_;
+      // At a fixed rate with room in the pipeline, the next message may fall due before a reply
+      // comes: wait for replies only until then.
+      const bool room = plan_.interval_ns > 0 && sending_ && next_seq_ - done_seq_ < depth_ &&
+                        next_seq_ < connection_end_seq_;
+      const std::int64_t until =
+          room ? std::min(std::min(intended(next_seq_, now), plan_.stop_sending_ns),
+                          now + kStopCheckNs)
+               : INT64_MAX;
+      const Received got = co_await receive(until);
+      if (got == Received::kFailed) co_return Ended::kFailed;
+      now = got == Received::kSome ? received_ns_ : steady_now_ns();
+      if (now >= plan_.stop_sending_ns || stopped()) sending_ = false;
     }
   }
 
@@ -392,18 +417,33 @@ class Connection {
     }
   }
 
-  // Receives at most what is in flight, checks it byte by byte, completes whole messages.
-  zell::Task<bool> receive() {
+  enum class Received { kSome, kNotYet, kFailed };
+
+  // Receives at most what is in flight, checks it byte by byte, completes whole messages. With
+  // `until_ns`, waits no later than then (kNotYet: a message falls due); the reply timeout still
+  // runs from the last progress (a reply, or a send with nothing in flight), however the waits
+  // are cut.
+  zell::Task<Received> receive(std::int64_t until_ns = INT64_MAX) {
     const std::size_t want =
         static_cast<std::size_t>(std::min<std::uint64_t>(recv_cap_, in_flight_bytes()));
-    zio::Result r = co_await zell::recv(fd_, recv_buffer_.get(), want, timeout_);
+    std::chrono::nanoseconds wait = timeout_;
+    bool cut = false;
+    if (until_ns != INT64_MAX) {
+      const std::int64_t now = steady_now_ns();
+      const std::int64_t timeout_at = progress_ns_ + timeout_ns();
+      cut = until_ns < timeout_at;
+      wait =
+          std::chrono::nanoseconds(std::max<std::int64_t>(0, std::min(until_ns, timeout_at) - now));
+    }
+    zio::Result r = co_await zell::recv(fd_, recv_buffer_.get(), want, wait);
+    if (cut && r.raw() == -ETIMEDOUT) co_return Received::kNotYet;
     if (!r) {
       fail(live_, report_, Failed::kRead, "recv: " + r.error().message(), timed_out(r));
-      co_return false;
+      co_return Received::kFailed;
     }
     if (r.bytes() == 0) {
       fail(live_, report_, Failed::kRead, "server closed the connection with replies outstanding");
-      co_return false;
+      co_return Received::kFailed;
     }
     const std::int64_t now = steady_now_ns();
     received_ns_ = now;
@@ -413,13 +453,14 @@ class Connection {
     // to count (microseconds), and a send time taken before it would add it to the next
     // message's latency. Small replies keep the one clock read.
     if (r.bytes() > kFreshClockAfterBytes) received_ns_ = steady_now_ns();
-    co_return true;
+    co_return Received::kSome;
   }
 
   // Checks `n` bytes received into recv_buffer_ at `now` against the pattern, and completes the
   // messages they end.
   void take_replies(std::size_t n, std::int64_t now) {
     last_activity_ns_ = now;
+    progress_ns_ = now;
     std::size_t pos = 0;
     while (pos < n) {
       const std::uint64_t message_end = (done_seq_ + 1) * size_;
@@ -469,16 +510,27 @@ class Connection {
     }
   }
 
-  // Raw mode reads nothing while it sends, so a peer that answers (an echo server) leaves bytes
-  // in our receive buffer, and closing a socket with unread bytes makes the kernel send RST: the
-  // peer would lose whatever it had not read yet of what we reported as sent. So half-close and
-  // discard what comes back until the peer closes (or the timeout: then close anyway).
+  // A peer that answers (an echo server) may still be sending when the last message has gone,
+  // and closing a socket with unread bytes makes the kernel send RST: the peer would lose
+  // whatever it had not read yet of what we reported as sent. So half-close and drop what comes
+  // back until the peer closes -- or it goes quiet for kDrainQuietNs (a sink that reads and never
+  // closes: nothing is unread, the close is clean), the timeout passes in all (a peer that never
+  // stops talking), or an interrupt comes.
   zell::Task<void> finish_raw() {
     if (!co_await zell::shutdown(fd_, SHUT_WR)) co_return;
+    const std::int64_t give_up_ns = steady_now_ns() + timeout_ns();
+    const std::int64_t quiet_ns = std::min(kDrainQuietNs, timeout_ns());
+    std::int64_t last_heard_ns = steady_now_ns();
     for (;;) {
-      zio::Result r = co_await zell::recv(fd_, recv_buffer_.get(), recv_cap_, timeout_);
+      const std::int64_t now = steady_now_ns();
+      const std::int64_t until = std::min(give_up_ns, last_heard_ns + quiet_ns);
+      if (now >= until || stopped()) co_return;
+      const std::chrono::nanoseconds wait(std::min(until - now, kStopCheckNs));
+      const zio::Result r = co_await zell::recv(fd_, recv_buffer_.get(), recv_cap_, wait);
+      if (r.raw() == -ETIMEDOUT) continue;
       if (!r || r.bytes() == 0) co_return;
       add(live_.bytes_in, r.bytes());
+      last_heard_ns = steady_now_ns();
     }
   }
 
@@ -510,6 +562,7 @@ class Connection {
   std::int64_t connection_began_ns_ = 0;
   std::int64_t received_ns_ = 0;       // when the last receive() completed
   std::int64_t last_activity_ns_ = 0;  // the last reply (raw: the last send); 0: none yet
+  std::int64_t progress_ns_ = 0;       // the last reply, or a send with nothing in flight
 };
 
 }  // namespace

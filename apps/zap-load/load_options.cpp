@@ -55,6 +55,13 @@ void finish_load_options(LoadOptions& options) {
   if (options.requests_per_connection > 0 && options.mode != Mode::kEcho) {
     throw std::runtime_error("--requests-per-connection: echo mode only");
   }
+  // (CLI11's range check lets NaN through, and a rate below this makes due times overflow.)
+  if (!(options.rate == 0 || (options.rate >= 0.001 && options.rate <= 1e9))) {
+    throw std::runtime_error("--rate: expected 0 (closed loop) or 0.001-1e9 requests/s");
+  }
+  if (options.requests > (std::uint64_t{1} << 62)) {  // (also -n -1, which wraps to 2^64 - 1)
+    throw std::runtime_error("--requests: expected at most 2^62");
+  }
   std::error_code ec;
   options.address = zio::SocketAddress::parse(options.target, ec);
   if (ec || (options.address.family() != AF_INET && options.address.family() != AF_INET6)) {

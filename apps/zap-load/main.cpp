@@ -96,6 +96,8 @@ int run(int argc, char** argv) {
   load::add_load_flags(cli, options);
   CLI11_PARSE(cli, argc, argv);
   load::finish_load_options(options);
+  // A report that cannot be written is found now, not after the run (the file is created).
+  if (!options.json.empty() && options.json != "-" && !write_json(options.json, "")) return 1;
   // As the daemons do: thousands of connections need more than a soft limit of 1024.
   (void)app::raise_descriptor_limit();
   // SIGINT and SIGTERM are taken by the main thread's sigtimedwait below, never delivered: the
@@ -137,7 +139,6 @@ int run(int argc, char** argv) {
   // Progress once a second until every connection has finished; a stop signal in between.
   std::uint64_t last_requests = 0, last_bytes = 0;
   std::int64_t last_ns = plan.start_ns;
-  std::int64_t interrupted_ns = INT64_MAX;
   for (;;) {
     bool all_done = true;
     for (const auto& handle : handles) all_done = all_done && handle.is_finished();
@@ -150,7 +151,6 @@ int run(int argc, char** argv) {
       }
       std::fprintf(stderr, "zap-load: %s: sending no more; waiting for the replies in flight\n",
                    strsignal(signal));
-      interrupted_ns = load::steady_now_ns();
     }
     const std::int64_t now = load::steady_now_ns();
     if (now - last_ns < 1'000'000'000) continue;
@@ -166,24 +166,24 @@ int run(int argc, char** argv) {
     last_ns = now;
   }
   for (auto& handle : handles) handle.get();  // rethrows what a connection task threw
-  // The run lasted until its last connection's last reply (or failure): not until this thread's
-  // next look. A duration run lasts its duration at least (or until the interrupt): a server
-  // that stopped answering early does not get its silence cut from the rate.
+  // The run lasted until its last connection ended (load_connection.cpp: its last reply, its
+  // failure, or the end of the duration): not until this thread's next look.
   std::int64_t finished_ns = plan.start_ns;
   for (const load::ConnectionReport& report : reports) {
     finished_ns = std::max(finished_ns, report.finished_ns);
-  }
-  if (plan.stop_sending_ns != INT64_MAX) {
-    finished_ns = std::max(finished_ns, std::min(plan.stop_sending_ns, interrupted_ns));
   }
   const double elapsed = double(finished_ns - plan.start_ns) / 1e9;
   runtime.shutdown();
 
   const load::LoadSummary summary = summarize(reports, live, elapsed, true);
   // With the JSON on stdout, the table goes to stderr: stdout stays one JSON document.
-  load::print_table(options.json == "-" ? stderr : stdout, options, summary);
-  std::fflush(stdout);
+  std::FILE* table = options.json == "-" ? stderr : stdout;
+  load::print_table(table, options, summary);
   bool ok = summary.errors == 0 && summary.verify_failures == 0 && summary.requests > 0;
+  if (std::fflush(table) != 0 || std::ferror(table) != 0) {
+    std::fprintf(stderr, "zap-load: cannot write the results: %s\n", std::strerror(errno));
+    ok = false;
+  }
   if (!options.json.empty() && !write_json(options.json, load::render_json(options, summary))) {
     ok = false;
   }

@@ -273,6 +273,7 @@ ProxySettings load_proxy_settings(const ProxyFlags& flags) {
   if (!default_used && (!flags.backend.empty() || !flags.balance.empty())) {
     throw app::ConfigError("--backend and --balance set the default pool, which no listener uses");
   }
+  app::refuse_admin_on_a_listener(settings.daemon.admin_listen, settings.listeners);
   // Like nginx -t: the log file is opened now.
   if (!settings.connection_log.empty())
     app::LogFile probe(settings.connection_log, "connection_log");

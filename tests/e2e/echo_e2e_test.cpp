@@ -189,6 +189,11 @@ TEST(EchoConfig, CheckAcceptsTheExampleAndRejectsMistakes) {
   EXPECT_EQ(twice.code, 1);
   EXPECT_NE(twice.err.find("--listen: 127.0.0.1:7007 is given twice"), std::string::npos)
       << twice.err;
+  const RunResult clash = run_to_exit(
+      echo_binary(), {"--listen", "127.0.0.1:7007", "--admin", "127.0.0.1:7007", "--check"});
+  EXPECT_EQ(clash.code, 1);
+  EXPECT_NE(clash.err.find("admin.listen: 127.0.0.1:7007 is also a listener"), std::string::npos)
+      << clash.err;
   const std::string no_dir = dir.path("no-such-dir");
   for (const bool check : {true, false}) {
     std::vector<std::string> args = {"--listen", "127.0.0.1:0", "--log-file", no_dir + "/e.log"};
