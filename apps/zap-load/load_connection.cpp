@@ -431,9 +431,14 @@ class Connection {
     if (until_ns != INT64_MAX) {
       const std::int64_t now = steady_now_ns();
       const std::int64_t timeout_at = progress_ns_ + timeout_ns();
+      if (now >= timeout_at) {  // no reply for the whole timeout, in cut waits
+        fail(live_, report_, Failed::kRead, "recv: no reply for the timeout", true);
+        co_return Received::kFailed;
+      }
       cut = until_ns < timeout_at;
+      // (At least 1 ns: a zero timeout means none at all.)
       wait =
-          std::chrono::nanoseconds(std::max<std::int64_t>(0, std::min(until_ns, timeout_at) - now));
+          std::chrono::nanoseconds(std::max<std::int64_t>(1, std::min(until_ns, timeout_at) - now));
     }
     zio::Result r = co_await zell::recv(fd_, recv_buffer_.get(), want, wait);
     if (cut && r.raw() == -ETIMEDOUT) co_return Received::kNotYet;
