@@ -145,8 +145,7 @@ TEST(EchoLogging, SighupLogLevelChangeReachesTheLogFile) {
   ASSERT_EQ(http_get(echo.admin(), "/after-warn").status, 404);
   EXPECT_EQ(echo.stop(), 0);
   const std::string text = read_file(log_path);  // complete: the daemon flushed and exited
-  EXPECT_NE(text.find("info [zap-echo] reload: applied log.level debug -> warn"),
-            std::string::npos)
+  EXPECT_NE(text.find("info [zap-echo] reload: applied log.level debug -> warn"), std::string::npos)
       << text;
   EXPECT_EQ(text.find("/after-warn"), std::string::npos) << text;
 }
