@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -468,6 +469,65 @@ TEST(ProxyRelay, AResetIsPassedOnAfterTheBytesBeforeIt) {
         << "the client's reset reached the backend as a FIN";
     stream.join();  // ended: the proxy stopped taking the stream
   }
+}
+
+// A backend that answered, ended its stream with a FIN and closed, then got more bytes from the
+// client: its kernel resets them. That reset comes after a clean end, so the client must get the
+// whole answer and a FIN, not a reset. The proxy sees the reset before it reads the FIN when the
+// answer waits in its buffers for a slow client; the socket's error then is EPIPE (a reset after
+// the FIN), which the relay must not take for ECONNRESET.
+TEST(ProxyRelay, AResetAfterTheBackendsFinLeavesTheClientAFin) {
+  Listener backend;
+  ProxyDaemon proxy(
+      proxy_config({backend_json(backend.address())}, R"(, "health_check": {"enabled": false})"));
+  // A small reader (its buffer set before the handshake, which fixes the window's scale).
+  Socket client(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  const int small = 4096;
+  ::setsockopt(client.fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  sockaddr_in p{};
+  p.sin_family = AF_INET;
+  p.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  p.sin_port = htons(static_cast<std::uint16_t>(std::stoi(proxy.address().substr(10))));
+  ASSERT_EQ(::connect(client.fd(), reinterpret_cast<sockaddr*>(&p), sizeof p), 0);
+  ASSERT_TRUE(client.send_all("go"));
+  Socket server = backend.accept();
+  ASSERT_EQ(server.recv_exact(2), "go");
+  // The answer goes out in pieces, each taken by the proxy's kernel before the next, until the
+  // proxy's relay has stopped passing it on (its writes to the client are full) and a piece more
+  // than its buffer waits unread in its socket: the FIN will wait behind it, unread.
+  const std::size_t piece = 64 << 10;
+  std::string answer;
+  const auto relayed = [&] {
+    return proxy.stats()["backends"][0]["bytes_from_backend"].get<std::uint64_t>();
+  };
+  for (int i = 0;; ++i) {
+    ASSERT_LT(i, 1024) << "the proxy never stopped relaying to a client that does not read";
+    const std::string more = pattern(piece, 41 + i);
+    ASSERT_TRUE(server.send_all(more));
+    answer += more;
+    wait_until_delivered(server);
+    const std::uint64_t before = relayed();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    const std::uint64_t after = relayed();
+    if (after == before && answer.size() > after + (64 << 10) + piece) break;  // 64 KiB: its buffer
+  }
+  server.shutdown_write();
+  tcp_info info{};
+  for (int i = 0; i < 2500; ++i) {  // the FIN acknowledged: the proxy's kernel holds it too
+    socklen_t size = sizeof info;
+    ::getsockopt(server.fd(), IPPROTO_TCP, TCP_INFO, &info, &size);
+    if (info.tcpi_state == TCP_FIN_WAIT2) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ASSERT_EQ(info.tcpi_state, TCP_FIN_WAIT2) << "the proxy did not take the whole answer";
+  { Socket closed = std::move(server); }  // closed for good: later bytes are answered by a reset
+  ASSERT_TRUE(client.send_all("more"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the reset reaches the proxy
+  const Socket::Drained got = client.recv_until_closed();
+  EXPECT_TRUE(got.closed);
+  EXPECT_FALSE(got.reset) << "a clean end reached the client as a reset";
+  EXPECT_EQ(got.data.size(), answer.size());
+  EXPECT_TRUE(got.data == answer) << "the answer was cut or corrupted";
 }
 
 TEST(ProxyRelay, AnIdleConnectionIsClosedButAStreamingOneIsNot) {
