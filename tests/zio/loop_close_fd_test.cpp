@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <linux/io_uring.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <string>
 
@@ -72,6 +73,37 @@ TEST_P(CloseFdTest, AnOpWithADeadlineEndsWithEcanceledNotEtimedout) {
   ASSERT_TRUE(run_until(
       loop(), [&] { return out.calls == 1; }, 5s));
   EXPECT_EQ(out.result.error(), std::errc::operation_canceled) << out.result.error().message();
+}
+
+// A splice waits on one of its two fds; closing the other one must end it too. Otherwise, once a
+// new file holds the closed number, the splice would move the socket's bytes into that file.
+TEST_P(CloseFdTest, ASpliceEndsWhenTheFdItDoesNotWaitOnIsClosed) {
+  int sv[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+  UniqueFd source(sv[0]), peer(sv[1]);
+  int target[2], unrelated[2];
+  ASSERT_EQ(::pipe2(target, O_NONBLOCK | O_CLOEXEC), 0);
+  ASSERT_EQ(::pipe2(unrelated, O_NONBLOCK | O_CLOEXEC), 0);
+  UniqueFd target_read(target[0]), unrelated_read(unrelated[0]), unrelated_write(unrelated[1]);
+  Outcome out;
+  Operation op(&record, &out);
+  // The socket is empty: the splice waits for its input, not for the pipe it writes to.
+  op.prep_splice(source.get(), Operation::kCurrentPosition, target[1], Operation::kCurrentPosition,
+                 64);
+  loop().submit(op);
+  loop().run_once(0ms);
+  loop().run_once(0ms);
+  loop().close_fd(target[1]);
+  ASSERT_TRUE(run_until(
+      loop(), [&] { return out.calls == 1; }, 5s));
+  EXPECT_EQ(out.result.error(), std::errc::operation_canceled) << out.result.error().message();
+  // Whatever holds the number now gets nothing from the socket.
+  UniqueFd reused(::fcntl(unrelated_write.get(), F_DUPFD_CLOEXEC, target[1]));
+  ASSERT_EQ(::send(peer.get(), "secret", 6, 0), 6);
+  loop().run_once(20ms);
+  char buf[16];
+  EXPECT_EQ(::read(unrelated_read.get(), buf, sizeof buf), -1) << "the socket's bytes went astray";
+  EXPECT_EQ(out.calls, 1);
 }
 
 TEST_P(CloseFdTest, ReusedNumbersNeverSeeTheOldOpsOrTheirCancels) {

@@ -447,5 +447,61 @@ TEST(LoopOptionsTest, SqpollRingRunsOpsAndTimers) {
   EXPECT_TRUE(timer_out.result.ok());
 }
 
+// More ops than the SQ holds, under SQPOLL: io_uring_submit only wakes the kernel's thread, so
+// room for the rest appears a moment later. They must still reach the kernel (not wait in the
+// backlog for a completion that never comes), and so must the wake-up read that stop() needs.
+TEST(LoopOptionsTest, SqpollRingTakesMoreOpsThanItsQueueAndStillWakes) {
+  LoopOptions options;
+  options.backend = BackendKind::io_uring;
+  options.sqpoll = true;
+  options.entries = 8;
+  std::error_code ec;
+  auto loop = Loop::create(options, ec);
+  if (!loop) GTEST_SKIP() << "SQPOLL unavailable: " << ec.message();
+  constexpr int kOps = 40;
+  struct Receiver {
+    UniqueFd ours, peer;
+    char buf[16];
+    testing::Outcome out;
+    Operation op;
+  };
+  std::vector<std::unique_ptr<Receiver>> receivers;
+  for (int i = 0; i < kOps; ++i) {
+    auto r = std::make_unique<Receiver>();
+    int sv[2];
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+    r->ours = UniqueFd(sv[0]);
+    r->peer = UniqueFd(sv[1]);
+    r->op.set_callback(&testing::record, &r->out);
+    r->op.prep_recv(sv[0], r->buf, sizeof r->buf);
+    loop->submit(r->op);
+    receivers.push_back(std::move(r));
+  }
+  ASSERT_EQ(::send(receivers.back()->peer.get(), "x", 1, 0), 1);  // only the last one gets data
+  std::atomic<bool> returned{false};
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    loop->stop();
+  });
+  std::thread watchdog([&] {  // a hang must fail the test, not the suite: data for every recv
+    for (int i = 0; i < 500 && !returned; ++i) std::this_thread::sleep_for(10ms);
+    if (!returned) {
+      for (auto& r : receivers) (void)::send(r->peer.get(), "x", 1, 0);
+    }
+  });
+  const auto start = std::chrono::steady_clock::now();
+  loop->run();
+  returned = true;
+  const auto took = std::chrono::steady_clock::now() - start;
+  stopper.join();
+  watchdog.join();
+  EXPECT_LT(took, 3s) << "stop() did not wake the loop";
+  EXPECT_EQ(receivers.back()->out.calls, 1) << "the last recv never reached the kernel";
+  EXPECT_EQ(receivers.back()->out.result.bytes(), 1u);
+  for (auto& r : receivers) loop->cancel(r->op);
+  ASSERT_TRUE(testing::run_until(
+      *loop, [&] { return loop->pending() == 0; }, 5s));
+}
+
 }  // namespace
 }  // namespace zap::zio

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <string>
 
@@ -84,6 +85,34 @@ TEST_P(PipeTest, FullPipeWriteCompletesPartiallyAndResumes) {
     return sent == data.size() && received == data.size();
   }));
   EXPECT_TRUE(got == data);
+}
+
+// Blocking pipes (io_uring runs such a splice in a kernel worker, which a cancel interrupts): a
+// cancel still ends it with ECANCELED and a deadline with ETIMEDOUT, never the kernel's internal
+// restart codes. (The epoll backend needs non-blocking fds, as make_pipe's are: io_uring only.)
+TEST_P(PipeTest, ASpliceBetweenBlockingPipesEndsWithEcanceledOrEtimedout) {
+  if (GetParam() != BackendKind::io_uring) GTEST_SKIP() << "io_uring only";
+  for (const bool by_deadline : {false, true}) {
+    int in[2], out[2];
+    ASSERT_EQ(::pipe2(in, O_CLOEXEC), 0);
+    ASSERT_EQ(::pipe2(out, O_CLOEXEC), 0);
+    UniqueFd a(in[0]), b(in[1]), c(out[0]), d(out[1]);
+    Outcome result;
+    Operation op(&record, &result);
+    op.prep_splice(in[0], Operation::kCurrentPosition, out[1], Operation::kCurrentPosition, 64);
+    if (by_deadline) op.set_timeout(100ms);
+    loop().submit(op);
+    if (!by_deadline) {
+      run_until(
+          loop(), [] { return false; }, 50ms);
+      loop().cancel(op);
+    }
+    ASSERT_TRUE(run_until(
+        loop(), [&] { return result.calls == 1; }, 5s));
+    EXPECT_EQ(result.result.error(),
+              by_deadline ? std::errc::timed_out : std::errc::operation_canceled)
+        << result.result.raw();
+  }
 }
 
 TEST_P(PipeTest, StdStreamRestoresTheOriginalFlags) {

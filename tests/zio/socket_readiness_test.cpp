@@ -160,6 +160,75 @@ TEST_P(SocketReadinessTest, FdNumberReusedBehindTheLoopsBackStillWorks) {
   }
 }
 
+// A socket the loop waited on, closed behind its back, and a regular file opened at its number:
+// epoll refuses to watch the file (EPERM, even for the re-arm of the old registration), so reads
+// of it run as blocking reads instead of failing.
+TEST_P(SocketReadinessTest, ARegularFileAtAClosedSocketsNumberIsRead) {
+  int sv[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+  UniqueFd peer(sv[1]);
+  char buf[64];
+  Outcome first;
+  Operation op(&record, &first);
+  op.prep_recv(sv[0], buf, sizeof buf);
+  loop().submit(op);
+  loop().run_once(0ns);
+  ASSERT_EQ(::send(peer.get(), "hi", 2, 0), 2);
+  ASSERT_TRUE(run_until(
+      loop(), [&] { return first.calls == 1; }, 4s));
+  ::close(sv[0]);
+  char path[] = "/tmp/zio-readiness-XXXXXX";
+  UniqueFd file(::mkstemp(path));
+  ASSERT_TRUE(file);
+  ::unlink(path);
+  ASSERT_EQ(file.get(), sv[0]) << "the test needs the fd number to be reused";
+  ASSERT_EQ(::pwrite(file.get(), "file bytes", 10, 0), 10);
+  for (int i = 0; i < 2; ++i) {
+    Outcome out;
+    op.set_callback(&record, &out);
+    op.prep_read(file.get(), buf, sizeof buf, 0);
+    loop().submit(op);
+    ASSERT_TRUE(run_until(
+        loop(), [&] { return out.calls == 1; }, 4s));
+    EXPECT_EQ(out.result.bytes(), 10u) << out.result.error().message();
+  }
+}
+
+// A short MSG_PEEK leaves the bytes queued: the recv after it must get them, also while a send
+// waits on the same socket (so no re-arm happens between the two).
+TEST_P(SocketReadinessTest, ARecvAfterAShortPeekGetsThePeekedBytes) {
+  int sv[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+  UniqueFd ours(sv[0]), peer(sv[1]);
+  static char big[1 << 16];
+  while (::send(ours.get(), big, sizeof big, MSG_DONTWAIT) > 0) {
+  }
+  Outcome sent;
+  Operation send_op(&record, &sent);
+  send_op.prep_send(ours.get(), big, sizeof big);  // waits: the peer does not read
+  loop().submit(send_op);
+  loop().run_once(0ns);
+  ASSERT_EQ(::send(peer.get(), "hello", 5, 0), 5);
+  loop().run_once(20ms);
+  char buf[100];
+  Outcome peeked, got;
+  Operation peek(&record, &peeked), recv(&record, &got);
+  peek.prep_recv(ours.get(), buf, sizeof buf, MSG_PEEK);
+  loop().submit(peek);
+  ASSERT_TRUE(run_until(
+      loop(), [&] { return peeked.calls == 1; }, 4s));
+  EXPECT_EQ(peeked.result.bytes(), 5u);
+  recv.prep_recv(ours.get(), buf, sizeof buf);
+  loop().submit(recv);
+  ASSERT_TRUE(run_until(
+      loop(), [&] { return got.calls == 1; }, 4s))
+      << "the recv waits forever";
+  EXPECT_EQ(got.result.bytes(), 5u);
+  loop().cancel(send_op);
+  ASSERT_TRUE(run_until(
+      loop(), [&] { return sent.calls == 1; }, 4s));
+}
+
 }  // namespace
 }  // namespace zap::zio
 

@@ -45,6 +45,10 @@ int EpollBackend::wait_fd(const Operation& op) noexcept {
   return op.kind_ == OpKind::splice && op.wants_write_ ? op.fd2_ : op.fd_;
 }
 
+int EpollBackend::splice_other_fd(const Operation& op) noexcept {
+  return op.wants_write_ ? op.fd_ : op.fd2_;
+}
+
 EpollBackend::FdState& EpollBackend::state(int fd) {
   if (static_cast<std::size_t>(fd) >= fds_.size())
     fds_.resize(std::max<std::size_t>(fd + 1, fds_.size() * 2));
@@ -53,6 +57,7 @@ EpollBackend::FdState& EpollBackend::state(int fd) {
 
 void EpollBackend::reset_fd(int fd) noexcept {
   if (static_cast<std::size_t>(fd) >= fds_.size()) return;  // state() starts it fresh
+  if (fds_[fd].splices_waiting_elsewhere > 0) cancel_splices_using(fd);
   FdState& s = fds_[fd];
   // Ops still queued here were waiting on a file that is gone; the new file must not inherit
   // them. (They belong to code that closed an fd under in-flight ops; fail them.)
@@ -66,6 +71,29 @@ void EpollBackend::reset_fd(int fd) noexcept {
   s = FdState{};
 }
 
+void EpollBackend::cancel_splices_using(int fd) noexcept {
+  // Rare (an fd closed under a splice still using it): a scan of every FIFO is fine.
+  for (FdState& s : fds_) {
+    for (OpList* fifo : {&s.readers, &s.writers}) {
+      for (Operation* op = fifo->head; op != nullptr;) {
+        Operation* next = op->next_;
+        if (op->kind_ == OpKind::splice && splice_other_fd(*op) == fd) {
+          op->cancel_requested_ = true;
+          unlink(*op);
+          complete(*op, -ECANCELED);
+        }
+        op = next;
+      }
+    }
+  }
+}
+
+void EpollBackend::leave_fifo(Operation& op) noexcept {
+  FdState& s = fds_[wait_fd(op)];
+  (op.wants_write_ ? s.writers : s.readers).remove(op);
+  if (op.kind_ == OpKind::splice) --fds_[splice_other_fd(op)].splices_waiting_elsewhere;
+}
+
 int EpollBackend::arm(int fd, FdState& s) noexcept {
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
@@ -73,7 +101,9 @@ int EpollBackend::arm(int fd, FdState& s) noexcept {
   if (s.registered) {
     // Same file still registered: re-armed, and its current readiness is reported again.
     if (::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) == 0) return 0;
-    if (errno != ENOENT) return errno;
+    // ENOENT: another file holds the number now. EPERM: so does one epoll cannot wait on (a
+    // regular file: the kernel checks that before it looks the fd up), learnt below.
+    if (errno != ENOENT && errno != EPERM) return errno;
   }
   // A file we have not registered holds this number (first use, or the old one was closed behind
   // our back): nothing learnt about the old file applies.
@@ -97,12 +127,14 @@ void EpollBackend::park(Operation& op, int fd, bool write) noexcept {
   FdState& s = state(fd);
   if (s.readers.empty() && s.writers.empty()) {
     if (const int err = arm(fd, s); err != 0) {
+      timers_.remove(op);  // a splice moving to its other side may carry its deadline here
       if (s.unpollable) return complete(op, perform(op));  // regular file: blocking is fine
       return complete(op, -err);
     }
   }
   op.wants_write_ = write;
   (write ? s.writers : s.readers).push_back(op);
+  if (op.kind_ == OpKind::splice) ++state(splice_other_fd(op)).splices_waiting_elsewhere;
 }
 
 void EpollBackend::complete(Operation& op, std::int64_t res) noexcept {
@@ -114,8 +146,7 @@ void EpollBackend::complete(Operation& op, std::int64_t res) noexcept {
 void EpollBackend::unlink(Operation& op) noexcept {
   timers_.remove(op);
   if (op.kind_ == OpKind::timeout) return;
-  FdState& s = fds_[wait_fd(op)];
-  (op.wants_write_ ? s.writers : s.readers).remove(op);
+  leave_fifo(op);
 }
 
 void EpollBackend::submit(Operation& op) noexcept {
@@ -215,7 +246,7 @@ void EpollBackend::drain(int fd, bool write) noexcept {
         const bool output = splice_waits_for_output(op->fd_, op->fd2_);
         const int other = output ? op->fd2_ : op->fd_;
         if (other != fd || output != write) {  // now blocked on its other side: wait there
-          fifo.remove(*op);
+          leave_fifo(*op);
           park(*op, other, output);
           continue;
         }
@@ -238,6 +269,7 @@ void EpollBackend::note_short_transfer(const Operation& op, std::int64_t res, Fd
   const bool recv = op.kind_ == OpKind::recv || op.kind_ == OpKind::recv_multishot;
   const std::uint32_t capacity = op.kind_ == OpKind::recv_multishot ? ring_of(op).size() : op.len_;
   if (res <= 0 || static_cast<std::uint64_t>(res) >= capacity || s.hung_up) return;
+  if (recv && (op.flags_ & MSG_PEEK) != 0) return;  // peeked bytes stay: the buffer is not drained
   if (!recv && op.kind_ != OpKind::send) return;
   if (s.stream < 0) {  // once per file
     int type = 0;
@@ -271,7 +303,9 @@ std::size_t EpollBackend::run_once(std::int64_t timeout_ns) noexcept {
     timespec ts{timeout_ns / 1'000'000'000, timeout_ns % 1'000'000'000};
     n = ::epoll_pwait2(epoll_fd_, events_.data(), static_cast<int>(events_.size()),
                        timeout_ns < 0 ? nullptr : &ts, nullptr);
-    if (n < 0 && errno == ENOSYS) has_pwait2_ = false;
+    // Not there (ENOSYS), or refused by a seccomp filter that answers EPERM for calls it does
+    // not know: epoll_wait does the same job (a real error would fail it too).
+    if (n < 0 && errno != EINTR) has_pwait2_ = false;
   }
   if (!has_pwait2_) {
     // Round up: waking early would spin until the timer is due. Clamp: int milliseconds.

@@ -50,12 +50,18 @@ class EpollBackend final : public Backend {
     bool write_ready = true;  // a fresh socket can usually take data: try before waiting
     bool hung_up = false;     // RDHUP/HUP/ERR seen: reads no longer wait; no short-read shortcut
     std::int8_t stream = -1;  // SO_TYPE is SOCK_STREAM: 1, another type: 0, not asked yet: -1
+    // Splices that use this fd but wait in the other fd's FIFO: reset_fd must find them too.
+    std::uint32_t splices_waiting_elsewhere = 0;
   };
 
   // Runs op's syscall without blocking (except on regular files). -EAGAIN: not ready.
   std::int64_t perform(Operation& op) noexcept;
   FdState& state(int fd);
   void reset_fd(int fd) noexcept;  // a new fd number: forget what an old file taught us
+  // Fails (ECANCELED) every splice that waits on another fd but uses `fd` as its other side.
+  void cancel_splices_using(int fd) noexcept;
+  // Takes op out of the FIFO it waits in (see FdState::splices_waiting_elsewhere).
+  void leave_fifo(Operation& op) noexcept;
   // (Re)registers fd for an op about to wait on it from idle (see FdState); 0 or an errno.
   int arm(int fd, FdState& s) noexcept;
   // Puts op in fd's read or write FIFO, arming the fd if no op waited on it.
@@ -73,6 +79,7 @@ class EpollBackend final : public Backend {
   void expire_timers(std::int64_t now) noexcept;
   static bool is_write_side(OpKind kind) noexcept;
   static int wait_fd(const Operation& op) noexcept;
+  static int splice_other_fd(const Operation& op) noexcept;  // the fd a splice does not wait on
 
   int epoll_fd_;
   std::vector<FdState> fds_;  // indexed by fd; grows to the highest fd seen, never shrinks

@@ -435,9 +435,13 @@ std::size_t UringBackend::reap() noexcept {
           }
         }
       }
-      // The deadline's cancel: ECANCELED, or EINTR from an op that io-wq was running.
-      if ((res == -ECANCELED || res == -EINTR) && op->deadline_passed_ && !op->cancel_requested_)
-        res = -ETIMEDOUT;
+      // An op that io-wq was running when it was cancelled (a splice between blocking pipes)
+      // ends with EINTR or with one of the kernel's own restart codes (ERESTARTSYS..516), which
+      // must not reach the caller: it asked for ECANCELED (or ETIMEDOUT, below).
+      if (res <= -512 && res >= -516) res = -EINTR;
+      if (res == -EINTR && (op->cancel_requested_ || op->deadline_passed_)) res = -ECANCELED;
+      // The deadline's cancel: ETIMEDOUT.
+      if (res == -ECANCELED && op->deadline_passed_ && !op->cancel_requested_) res = -ETIMEDOUT;
       // Mark before any callback runs: a callback that cancel()s an op of this batch must
       // not send a cancel for an address that may be reused by then.
       op->state_ = Operation::State::done;

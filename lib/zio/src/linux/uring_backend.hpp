@@ -68,6 +68,12 @@ class UringBackend final : public Backend {
   bool reserve(unsigned n) noexcept {
     if (io_uring_sq_space_left(&ring_) >= n) return true;
     io_uring_submit(&ring_);
+    // SQPOLL: submitting only wakes the kernel's thread; room appears as it takes the SQEs,
+    // which it does without waiting for anything (a backlogged op would wait for an unrelated
+    // completion that may never come).
+    while (sqpoll_ && io_uring_sq_space_left(&ring_) < n) {
+      if (io_uring_sqring_wait(&ring_) < 0) break;
+    }
     return io_uring_sq_space_left(&ring_) >= n;
   }
 
