@@ -1,5 +1,7 @@
 #include "admin_request.hpp"
 
+#include <algorithm>
+
 namespace zap::app {
 
 namespace {
@@ -68,8 +70,11 @@ AdminRequest parse_admin_request(std::string_view head) {
     const auto end = rest.find("\r\n");
     if (end == std::string_view::npos) return bad;
     const std::string_view header = rest.substr(0, end);
+    // The name is a token right up to the colon: "Host : x" is a 400 (RFC 9112 5.1).
     const auto colon = header.find(':');
+    const std::string_view name = header.substr(0, colon);
     if (colon == std::string_view::npos || colon == 0 ||
+        std::any_of(name.begin(), name.end(), [](char c) { return !is_token_char(c); }) ||
         header.find('\n') != std::string_view::npos ||
         header.find('\r') != std::string_view::npos) {
       return bad;

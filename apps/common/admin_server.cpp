@@ -66,7 +66,10 @@ zell::Task<void> AdminServer::accept_loop() {
   LogThrottle accept_failures(std::chrono::seconds(5));
   for (;;) {
     zio::Result r = co_await zell::accept(listener_.get());
-    if (r) {
+    if (r && open_.load(std::memory_order_relaxed) >= kMaxAdminConnections) {
+      co_await zell::close(r.fd());  // busy: the client may try again
+    } else if (r) {
+      open_.fetch_add(1, std::memory_order_relaxed);  // a count, ordering nothing
       // Answered on this worker, whose loop accepted the socket (see serve()).
       zell::spawn_on_worker(zell::current_worker_index().value_or(0), serve(zio::UniqueFd(r.fd())))
           .detach();
@@ -84,6 +87,10 @@ zell::Task<void> AdminServer::accept_loop() {
 }
 
 zell::Task<void> AdminServer::serve(zio::UniqueFd connection) {
+  struct Leave {  // also if answering throws (out of memory)
+    std::atomic<int>& open;
+    ~Leave() { open.fetch_sub(1, std::memory_order_relaxed); }
+  } leave{open_};
   co_await answer(connection.get());
   // Through the loop, not ::close: zio's epoll backend keeps per-loop state for each fd number.
   co_await zell::close(connection.release());

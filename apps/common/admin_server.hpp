@@ -11,11 +11,14 @@
 //
 // One request per connection (answered with "Connection: close"). A request head must arrive
 // within 5 s and fit in 8 KiB; malformed input gets a 400 and the connection is closed, so a
-// misbehaving client costs one short task and never disturbs the daemon.
+// misbehaving client costs one short task and never disturbs the daemon. At most
+// kMaxAdminConnections are answered at once; more are closed at once, so idle admin clients
+// cannot take the descriptors the daemon's listeners need.
 // Thread-safety: construct, start and stop from one (non-worker) thread; the renderers run on
 // workers and must be thread-safe.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <string>
 
@@ -25,6 +28,8 @@
 #include <zap/zio/fd.hpp>
 
 namespace zap::app {
+
+inline constexpr int kMaxAdminConnections = 16;
 
 class AdminServer {
  public:
@@ -53,6 +58,7 @@ class AdminServer {
   zio::SocketAddress bound_;
   Renderers renderers_;
   zell::JoinHandle<void> acceptor_;
+  std::atomic<int> open_{0};  // connections being answered (serve() on any worker)
 };
 
 }  // namespace zap::app

@@ -1,5 +1,6 @@
 #include "config_reader.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
@@ -32,11 +33,17 @@ std::string line_and_column(std::string_view text, std::size_t byte) {
 // key's JSON path ("pools[1].retries") as the other config errors do.
 class DuplicateKeyCheck {
  public:
-  bool operator()(int /*depth*/, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+  bool operator()(int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
     using Event = nlohmann::json::parse_event_t;
     switch (event) {
       case Event::object_start:
       case Event::array_start:
+        // Before the frame (which holds its whole path): memory stays linear in the depth.
+        if (depth >= kMaxConfigDepth) {
+          const std::string path = child_path();
+          throw ConfigError((path.empty() ? std::string("config") : path) +
+                            ": nested deeper than " + std::to_string(kMaxConfigDepth) + " levels");
+        }
         frames_.push_back({event == Event::object_start, child_path(), {}, {}, 0});
         break;
       case Event::object_end:
@@ -77,7 +84,35 @@ class DuplicateKeyCheck {
   std::vector<Frame> frames_;
 };
 
+// One line: control characters as \n, \t or \xNN.
+std::string printable(std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(std::min(text.size(), kMaxConfigErrorLength) + 8);
+  for (const char c : text) {
+    if (out.size() >= kMaxConfigErrorLength) {
+      out += "...";
+      break;
+    }
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (byte < 0x20 || byte == 0x7f) {
+      out += "\\x";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 15];
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+ConfigError::ConfigError(const std::string& what) : std::runtime_error(printable(what)) {}
 
 std::string config_folder(const std::string& config_path) {
   return config_path.empty() ? std::string()
@@ -99,6 +134,11 @@ nlohmann::json parse_json_text(std::string_view text, const std::string& origin)
     if (auto colon = what.find(": "); colon != std::string::npos) what = what.substr(colon + 2);
     throw ConfigError(origin + ":" + line_and_column(text, e.byte > 0 ? e.byte - 1 : 0) +
                       ": invalid JSON: " + what);
+  } catch (const nlohmann::json::exception& e) {  // e.g. a number too large for a double: 1e400
+    std::string what = e.what();
+    if (auto bracket = what.find("] "); bracket != std::string::npos)
+      what = what.substr(bracket + 2);
+    throw ConfigError(origin + ": invalid JSON: " + what);
   }
 }
 
@@ -119,9 +159,11 @@ nlohmann::json load_json_file(const std::string& path) {
 }
 
 std::string describe_json(const nlohmann::json& value) {
-  if (value.is_string()) return "\"" + value.get<std::string>() + "\"";
-  std::string text = value.dump();
-  if (text.size() > 40) text = text.substr(0, 37) + "...";
+  // Escaped (a string with a newline stays on the error's line), and invalid UTF-8 replaced
+  // rather than thrown about; then cut: the message is about where the mistake is.
+  std::string text = value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  const std::size_t limit = value.is_string() ? 80 : 40;
+  if (text.size() > limit) text = text.substr(0, limit - 3) + "...";
   return text;
 }
 

@@ -24,10 +24,17 @@
 
 namespace zap::app {
 
+// Its message is one printable line: control characters from the config (a key or value with a
+// newline) are escaped, and it is cut at kMaxConfigErrorLength bytes.
 class ConfigError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit ConfigError(const std::string& what);
 };
+inline constexpr std::size_t kMaxConfigErrorLength = 1024;
+
+// How deep a config's objects and arrays may nest: every zap config needs fewer than 10 levels,
+// and a deeper one is a mistake (or an attack on the parser's memory).
+inline constexpr int kMaxConfigDepth = 32;
 
 // Reads and parses a JSON file; a syntax error names the file, line and column.
 nlohmann::json load_json_file(const std::string& path);

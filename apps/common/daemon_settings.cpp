@@ -4,7 +4,7 @@
 
 namespace zap::app {
 
-DaemonSettings read_daemon_settings(JsonReader& root) {
+DaemonSettings read_daemon_settings(JsonReader& root, const std::string& config_dir) {
   DaemonSettings settings;
   if (auto runtime = root.object("runtime")) {
     auto& r = settings.runtime;
@@ -17,7 +17,7 @@ DaemonSettings read_daemon_settings(JsonReader& root) {
   if (auto log = root.object("log")) {
     auto& l = settings.log;
     l.level = log->choice("level", log_level_names(), l.level);
-    l.file = log->string("file", l.file);
+    l.file = resolve_config_path(config_dir, log->string("file", l.file));
     l.max_size_mb = log->integer("max_size_mb", 1, 1 << 20, l.max_size_mb);
     l.max_files = log->integer("max_files", 1, 1000, l.max_files);
     log->finish();

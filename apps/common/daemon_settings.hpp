@@ -50,6 +50,8 @@ inline const std::vector<std::string>& log_level_names() {
 }
 
 // Reads "runtime", "log", "shutdown_grace_ms" and "admin" from the root object, marking them used.
-DaemonSettings read_daemon_settings(JsonReader& root);
+// A relative log.file is taken from `config_dir` (the config file's folder), as every other path
+// of a config is.
+DaemonSettings read_daemon_settings(JsonReader& root, const std::string& config_dir);
 
 }  // namespace zap::app

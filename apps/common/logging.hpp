@@ -14,9 +14,15 @@ namespace zap::app {
 void setup_logging(const std::string& program, const LogSettings& settings);
 
 // Throws ConfigError ("log.file: cannot open ...") unless log.file (if set) can be opened for
-// appending -- which creates it, as nginx -t does; never a missing directory. For --check, and
-// done by setup_logging().
+// appending -- which creates it, as nginx -t does; never a missing directory -- and its folder
+// lets rotation rename files in it (else the first rotation would truncate the log). For
+// --check and reloads, and done by setup_logging().
 void check_log_settings(const LogSettings& settings);
+
+// Opens log.file again, for logrotate's move-then-SIGHUP: later lines go to a file at that path,
+// not to the moved or deleted one. Returns "" (also without a log file), or why it could not --
+// the old file stays in use then.
+std::string reopen_log_file();
 
 // Returns false (and changes nothing) for an unknown level name.
 bool set_log_level(const std::string& level);
@@ -24,5 +30,9 @@ bool set_log_level(const std::string& level);
 // Logs `text` at info even when the level is above info (but not "off"): what a SIGHUP applied
 // must be seen, and logging it at the level set (warn, error) would call it a problem.
 void log_notice(const std::string& text);
+
+// "reload: <why>; keeping the running config", as an error even when the level hides errors
+// (critical; not off): a refused SIGHUP must say why.
+void log_reload_refused(const std::string& why);
 
 }  // namespace zap::app

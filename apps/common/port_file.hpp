@@ -3,7 +3,8 @@
 //   write_port_file("/tmp/echo.ports", {"127.0.0.1:41234", "[::1]:41234"});
 //
 // One address per line, written to "<path>.tmp.<pid>" and renamed over `path`, so a reader that
-// sees the file sees all of it. Throws std::system_error on failure (start-up only).
+// sees the file sees all of it; a path that is not a regular file (a symlink, /dev/stdout, a
+// FIFO) is written through instead. Throws std::system_error on failure (start-up only).
 #pragma once
 
 #include <string>

@@ -1,6 +1,7 @@
 #include "reload_report.hpp"
 
 #include "logging.hpp"
+#include "runtime_config.hpp"
 
 namespace zap::app {
 
@@ -24,6 +25,11 @@ std::string ReloadReport::text() const {
 }
 
 void ReloadReport::log() const { log_notice(text()); }
+
+void check_as_startup_would(const DaemonSettings& fresh, const std::string& name) {
+  (void)to_runtime_config(fresh.runtime, name);
+  check_log_settings(fresh.log);
+}
 
 void log_nothing_to_reload() {
   log_notice("reload: running the built-in config (no --config): nothing to reload");

@@ -46,4 +46,9 @@ class ReloadReport {
 // Reports that a daemon running its built-in config has nothing to re-read.
 void log_nothing_to_reload();
 
+// Throws ConfigError for what start-up (and --check) would refuse beyond loading the config --
+// runtime settings zell cannot lay out, a log file that cannot be opened -- so that a reload does
+// not accept a config the next restart fails on. `name` as for to_runtime_config.
+void check_as_startup_would(const DaemonSettings& fresh, const std::string& name);
+
 }  // namespace zap::app

@@ -27,6 +27,7 @@
 #include "admin_server.hpp"
 #include "counters.hpp"
 #include "daemon_settings.hpp"
+#include "logging.hpp"
 #include "port_file.hpp"
 #include "signals.hpp"
 
@@ -76,7 +77,14 @@ int serve_until_stopped(Server& server, const DaemonRun& run) {
                                  server.hurry();
                                }
                              },
-                         .on_reload = run.reload});
+                         .on_reload =
+                             [&] {
+                               // First, whatever the config says: logrotate moved the file.
+                               if (const std::string error = reopen_log_file(); !error.empty()) {
+                                 spdlog::error("reload: {}; still logging to what was open", error);
+                               }
+                               if (run.reload) run.reload();
+                             }});
   // Last: whoever reads the port file finds a daemon whose descriptors are all open (the signal
   // watcher's too) and which answers SIGTERM and SIGHUP.
   if (!run.port_file.empty()) write_port_file(run.port_file, bound);

@@ -7,10 +7,10 @@ namespace zap::echo {
 
 namespace {
 
-EchoSettings read_echo_settings(const nlohmann::json& json) {
+EchoSettings read_echo_settings(const nlohmann::json& json, const std::string& config_dir) {
   app::JsonReader root(json, "");
   EchoSettings settings;
-  settings.daemon = app::read_daemon_settings(root);
+  settings.daemon = app::read_daemon_settings(root, config_dir);
   for (app::JsonReader& reader : root.array("listeners")) {
     ListenerSettings listener;
     listener.address = app::read_host_port(reader);
@@ -62,7 +62,8 @@ EchoSettings load_echo_settings(const EchoFlags& flags) {
   const std::string& path = flags.common.config;
   EchoSettings settings = read_echo_settings(
       path.empty() ? app::parse_json_text(kDefaultEchoConfig, "<built-in config>")
-                   : app::load_json_file(path));
+                   : app::load_json_file(path),
+      app::config_folder(path));
   app::apply_overrides(flags.common, settings.daemon);
   if (!flags.listen.empty()) {
     settings.listeners.clear();

@@ -34,8 +34,6 @@ Examples:
   zap-echo --listen 127.0.0.1:0 --port-file /tmp/echo.port --admin 127.0.0.1:9901)";
 
 int run(int argc, char** argv) {
-  app::SignalWatcher::block_signals();  // before any thread exists, so every thread inherits it
-
   CLI::App cli{"zap-echo: TCP/UDP echo server on the zap runtime"};
   cli.footer(kFooter);
   echo::EchoFlags flags;
@@ -48,6 +46,9 @@ int run(int argc, char** argv) {
   if (flags.common.check)
     return app::report_valid_config("zap-echo", flags.common, settings.daemon);
 
+  // Before any thread exists (spdlog's flusher is the first), so every thread inherits it; not
+  // earlier, so that SIGTERM/SIGINT still end a start-up stuck reading its config.
+  app::SignalWatcher::block_signals();
   app::setup_logging("zap-echo", settings.daemon.log);
   zell::Runtime runtime(runtime_config);
   spdlog::info("zap-echo {} starting: {}", ZAP_VERSION_STRING,

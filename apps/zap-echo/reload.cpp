@@ -27,8 +27,9 @@ void Reloader::reload() {
   EchoSettings fresh;
   try {
     fresh = load_echo_settings(flags_);
+    app::check_as_startup_would(fresh.daemon, "echo");
   } catch (const std::exception& e) {
-    spdlog::error("reload: {}; keeping the running config", e.what());
+    app::log_reload_refused(e.what());
     return;
   }
   app::ReloadReport report;

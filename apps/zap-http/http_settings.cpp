@@ -109,7 +109,7 @@ void read_host_names(app::JsonReader& reader, SiteSettings& site,
 HttpSettings read_http_settings(const nlohmann::json& json, const std::string& config_dir) {
   app::JsonReader root(json, "");
   HttpSettings settings;
-  settings.daemon = app::read_daemon_settings(root);
+  settings.daemon = app::read_daemon_settings(root, config_dir);
   for (app::JsonReader& reader : root.array("listeners")) {
     const zio::SocketAddress address = app::read_host_port(reader);
     app::refuse_repeated_listener(reader, address, settings.listeners);

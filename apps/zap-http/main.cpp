@@ -35,8 +35,6 @@ Examples:
   zap-http --config configs/http.json --admin 127.0.0.1:9902)";
 
 int run(int argc, char** argv) {
-  app::SignalWatcher::block_signals();  // before any thread exists, so every thread inherits it
-
   CLI::App cli{"zap-http: HTTP/1.1 static file server on the zap runtime"};
   cli.footer(kFooter);
   http::HttpFlags flags;
@@ -49,6 +47,9 @@ int run(int argc, char** argv) {
   if (flags.common.check)
     return app::report_valid_config("zap-http", flags.common, settings.daemon);
 
+  // Before any thread exists (spdlog's flusher is the first), so every thread inherits it; not
+  // earlier, so that SIGTERM/SIGINT still end a start-up stuck reading its config.
+  app::SignalWatcher::block_signals();
   app::setup_logging("zap-http", settings.daemon.log);
   zell::Runtime runtime(runtime_config);
   spdlog::info("zap-http {} starting: {}", ZAP_VERSION_STRING,

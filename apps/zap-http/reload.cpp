@@ -16,8 +16,9 @@ void Reloader::reload() {
   HttpSettings fresh;
   try {
     fresh = load_http_settings(flags_);
+    app::check_as_startup_would(fresh.daemon, "http");
   } catch (const std::exception& e) {
-    spdlog::error("reload: {}; keeping the running config", e.what());
+    app::log_reload_refused(e.what());
     return;
   }
   const HttpLimits& was = running_.limits;

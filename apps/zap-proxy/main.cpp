@@ -42,8 +42,6 @@ Examples:
   zap-proxy --backend 10.0.0.2:8080 --connection-log /var/log/zap/connections.log)";
 
 int run(int argc, char** argv) {
-  app::SignalWatcher::block_signals();  // before any thread exists, so every thread inherits it
-
   CLI::App cli{"zap-proxy: TCP load-balancing proxy on the zap runtime"};
   cli.footer(kFooter);
   proxy::ProxyFlags flags;
@@ -56,6 +54,9 @@ int run(int argc, char** argv) {
   if (flags.common.check)
     return app::report_valid_config("zap-proxy", flags.common, settings.daemon);
 
+  // Before any thread exists (spdlog's flusher is the first), so every thread inherits it; not
+  // earlier, so that SIGTERM/SIGINT still end a start-up stuck reading its config.
+  app::SignalWatcher::block_signals();
   app::setup_logging("zap-proxy", settings.daemon.log);
   zell::Runtime runtime(runtime_config);
   spdlog::info("zap-proxy {} starting: {}", ZAP_VERSION_STRING,

@@ -119,7 +119,7 @@ std::vector<SniRoute> read_sni_routes(app::JsonReader& listener,
 ProxySettings read_proxy_settings(const nlohmann::json& json, const std::string& config_dir) {
   app::JsonReader root(json, "");
   ProxySettings settings;
-  settings.daemon = app::read_daemon_settings(root);
+  settings.daemon = app::read_daemon_settings(root, config_dir);
   read_pool(root, settings.pools[0]);
   for (app::JsonReader& reader : root.array("pools")) {
     if (settings.pools.size() == 1 + kMaxPools) {  // (pools[0] is "default")

@@ -16,8 +16,9 @@ void Reloader::reload() {
   ProxySettings fresh;
   try {
     fresh = load_proxy_settings(flags_);
+    app::check_as_startup_would(fresh.daemon, "proxy");
   } catch (const std::exception& e) {
-    spdlog::error("reload: {}; keeping the running config", e.what());
+    app::log_reload_refused(e.what());
     return;
   }
   const ProxyLimits& was = running_.limits;

@@ -31,7 +31,8 @@ TEST(AdminRequest, MalformedHeadsAre400) {
        {"\r\n\r\n", "GET\r\n\r\n", "GET /\r\n\r\n", "GET / HTTP/2\r\n\r\n",
         "GET stats HTTP/1.1\r\n\r\n", "G(T / HTTP/1.1\r\n\r\n",
         "GET / HTTP/1.1\r\nno colon here\r\n\r\n", "GET / HTTP/1.1\r\n: empty name\r\n\r\n",
-        " GET / HTTP/1.1\r\n\r\n", "GET /a\x01 HTTP/1.1\r\n\r\n"}) {
+        " GET / HTTP/1.1\r\n\r\n", "GET /a\x01 HTTP/1.1\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost : x\r\n\r\n", "GET / HTTP/1.1\r\nHo st: x\r\n\r\n"}) {
     EXPECT_EQ(parse_admin_request(head).status, 400) << head;
   }
 }

@@ -521,6 +521,30 @@ TEST(EchoAdmin, StatsAndMetricsAnswerAndJunkIsRefused) {
 
 // Each worker's placement, on a simulated 2-node x 2-core topology (runnable on any machine with
 // CPUs 0-1: node 1's logical CPUs are pinned on real CPUs 0-1).
+// Idle admin clients hold at most 16 descriptors (the rest are closed at once), so they cannot
+// take the ones the echo listener needs; once they go, /stats answers again.
+TEST(EchoAdmin, IdleAdminClientsAreCappedAndTheDaemonServesOn) {
+  EchoDaemon echo(R"({"listeners": [{"port": 0}], "admin": {"listen": "127.0.0.1:0"},
+                     "runtime": {"workers": 1}})");
+  std::vector<Socket> idle;
+  for (int i = 0; i < 40; ++i) idle.push_back(Socket::connect(echo.admin()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  int closed = 0;  // looked at well within the 5 s an admin request head may take
+  for (Socket& s : idle) {
+    if (s.recv_until_closed(std::chrono::milliseconds(10)).closed) ++closed;
+  }
+  EXPECT_EQ(closed, 40 - 16) << "idle admin connections past the cap must be closed at once";
+  Socket client = Socket::connect(echo.address());
+  expect_echo(client, 100, 1);
+  idle.clear();
+  bool answered = false;
+  for (int i = 0; i < 100 && !answered; ++i) {
+    answered = http_get(echo.admin(), "/stats").status == 200;
+    if (!answered) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(answered) << "the admin endpoint did not come back once its clients left";
+}
+
 TEST(EchoAdmin, StatsShowEachWorkersCpuAndNumaNode) {
   EchoDaemon echo(R"({"listeners": [{"port": 0}], "admin": {"listen": "127.0.0.1:0"},
                      "runtime": {"workers": 4, "topology": "node 0: 0-1; node 1: 2-3 on 0-1"}})");

@@ -2,6 +2,7 @@
 // that cannot be opened, and a SIGHUP level change as the file (not just stderr) sees it.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <chrono>
@@ -148,6 +149,58 @@ TEST(EchoLogging, SighupLogLevelChangeReachesTheLogFile) {
   EXPECT_NE(text.find("info [zap-echo] reload: applied log.level debug -> warn"), std::string::npos)
       << text;
   EXPECT_EQ(text.find("/after-warn"), std::string::npos) << text;
+}
+
+// logrotate's way: move the file, then SIGHUP. Later lines must go to a new file at the path,
+// not on into the moved (or deleted) one.
+TEST(EchoLogging, SighupReopensAMovedLogFile) {
+  TempDir logs;
+  const std::string log_path = logs.path("echo.log");
+  EchoDaemon echo(logging_config(log_path, "debug"));
+  ASSERT_EQ(http_get(echo.admin(), "/before-the-move").status, 404);
+  ASSERT_TRUE(wait_for_file_text(log_path, "/before-the-move")) << read_file(log_path);
+  fs::rename(log_path, logs.path("echo.log.1"));
+  echo.process().signal(SIGHUP);
+  ASSERT_TRUE(echo.process().wait_for_log("reload: applied no changes", kDeadline))
+      << echo.process().err();
+  ASSERT_EQ(http_get(echo.admin(), "/after-the-move").status, 404);
+  EXPECT_TRUE(wait_for_file_text(log_path, "/after-the-move")) << "no new file at the path";
+  EXPECT_EQ(read_file(logs.path("echo.log.1")).find("/after-the-move"), std::string::npos);
+  EXPECT_EQ(echo.stop(), 0);
+}
+
+// A refused reload says why, also when the level would hide errors; and it refuses what a
+// restart would (runtime settings zell cannot lay out), not only what fails to load.
+TEST(EchoLogging, ARefusedReloadIsLoggedEvenAtLevelCriticalAndRefusesWhatStartWould) {
+  TempDir logs;
+  const std::string log_path = logs.path("echo.log");
+  EchoDaemon echo(logging_config(log_path, "critical"));
+  echo.rewrite_config("{\"listeners\": [");
+  echo.process().signal(SIGHUP);
+  ASSERT_TRUE(echo.process().wait_for_log("invalid JSON", kDeadline)) << echo.process().err();
+  EXPECT_NE(echo.process().err().find("; keeping the running config"), std::string::npos);
+
+  std::string bad_runtime = logging_config(log_path, "critical");
+  bad_runtime.replace(bad_runtime.find(R"("workers": 2)"), 12, R"("workers": 2, "topology": "x")");
+  echo.rewrite_config(bad_runtime);
+  echo.process().signal(SIGHUP);
+  ASSERT_TRUE(echo.process().wait_for_log("runtime.topology", kDeadline)) << echo.process().err();
+  EXPECT_EQ(echo.process().err().find("needs a restart: runtime"), std::string::npos)
+      << echo.process().err();
+  EXPECT_EQ(echo.stop(), 0);
+}
+
+// Signals are blocked (for the signal thread) only once the config has been read: a start-up
+// stuck reading it -- a FIFO nobody writes, a hung file system -- still ends on SIGTERM.
+TEST(EchoLogging, SigtermEndsAStartUpStuckReadingItsConfig) {
+  TempDir dir;
+  const std::string fifo = dir.path("config.json");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  Process echo(echo_binary(), {"--config", fifo, "--check"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // stuck in open(2)
+  ASSERT_TRUE(echo.running());
+  echo.signal(SIGTERM);
+  EXPECT_EQ(echo.wait(std::chrono::seconds(5)), 128 + SIGTERM) << echo.err();
 }
 
 }  // namespace

@@ -119,6 +119,11 @@ SocketAddress SocketAddress::parse(std::string_view text, std::error_code& ec) n
   }
   if (text.starts_with("unix:")) return unix_path(text.substr(5), ec);
   if (text[0] == '/' || text[0] == '.') return unix_path(text, ec);
+  // inet_pton reads a C string: "127.0.0.1\0junk" would pass as 127.0.0.1.
+  if (text.find('\0') != std::string_view::npos) {
+    ec = AddressError::bad_ip;
+    return {};
+  }
 
   if (text[0] == '[') {  // "[v6]:port", optional "%scope"
     const auto close = text.find(']');
