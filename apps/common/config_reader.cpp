@@ -37,15 +37,15 @@ class DuplicateKeyCheck {
     using Event = nlohmann::json::parse_event_t;
     switch (event) {
       case Event::object_start:
-      case Event::array_start:
-        // Before the frame (which holds its whole path): memory stays linear in the depth.
+      case Event::array_start: {
+        std::string step = next_step();
         if (depth >= kMaxConfigDepth) {
-          const std::string path = child_path();
-          throw ConfigError((path.empty() ? std::string("config") : path) +
-                            ": nested deeper than " + std::to_string(kMaxConfigDepth) + " levels");
+          throw ConfigError(path_with(step) + ": nested deeper than " +
+                            std::to_string(kMaxConfigDepth) + " levels");
         }
-        frames_.push_back({event == Event::object_start, child_path(), {}, {}, 0});
+        frames_.push_back({event == Event::object_start, std::move(step), {}, {}, 0});
         break;
+      }
       case Event::object_end:
       case Event::array_end:
         if (!frames_.empty()) frames_.pop_back();
@@ -54,7 +54,7 @@ class DuplicateKeyCheck {
         Frame& frame = frames_.back();
         frame.key = parsed.get<std::string>();
         if (!frame.keys.insert(frame.key).second) {
-          throw ConfigError(child_path() + ": given twice (JSON keeps only the last)");
+          throw ConfigError(path_with(next_step()) + ": given twice (JSON keeps only the last)");
         }
         break;
       }
@@ -68,17 +68,24 @@ class DuplicateKeyCheck {
  private:
   struct Frame {
     bool object;
-    std::string path;
+    std::string step;            // how its parent reaches it: "pools", ".retries" or "[1]"
     std::set<std::string> keys;  // object: the keys so far
     std::string key;             // object: the key whose value comes next
     std::size_t index;           // array: the elements so far
   };
-  // The path of the value about to be parsed in the innermost container.
-  std::string child_path() {
+  // The step from the innermost container to the value about to be parsed. (Each frame keeps
+  // only its own step, so memory stays linear in the depth; paths are built for errors alone.)
+  std::string next_step() {
     if (frames_.empty()) return "";
     Frame& frame = frames_.back();
-    if (!frame.object) return frame.path + "[" + std::to_string(frame.index++) + "]";
-    return frame.path.empty() ? frame.key : frame.path + "." + frame.key;
+    if (!frame.object) return "[" + std::to_string(frame.index++) + "]";
+    return frames_.size() == 1 ? frame.key : "." + frame.key;
+  }
+  std::string path_with(const std::string& last_step) const {
+    std::string path;
+    for (const Frame& frame : frames_) path += frame.step;
+    path += last_step;
+    return path.empty() ? std::string("config") : path;
   }
 
   std::vector<Frame> frames_;

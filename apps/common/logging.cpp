@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -69,24 +70,42 @@ void log_past_the_level(spdlog::level::level_enum level, const std::string& text
   // Past the logger's level, straight to its sinks (thread-safe: they are the _mt kind).
   const spdlog::details::log_msg message(logger->name(), level, text);
   for (const spdlog::sink_ptr& sink : logger->sinks()) {
-    if (sink->should_log(message.level)) sink->log(message);
+    if (!sink->should_log(message.level)) continue;
+    sink->log(message);
+    if (level >= logger->flush_level()) sink->flush();  // as the logger would (flush_on)
   }
 }
 
 }  // namespace
 
-void check_log_settings(const LogSettings& settings) {
+void check_log_settings(const LogSettings& settings, LogFileCheck how) {
   if (settings.file.empty()) return;
-  // Opened here first: spdlog's file sink would create missing directories on its way.
-  const int fd = ::open(settings.file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    throw ConfigError("log.file: cannot open \"" + settings.file + "\": " + std::strerror(errno));
-  }
-  ::close(fd);
-  // Rotation renames the file to file.1 in its folder; spdlog truncates the log when it cannot.
   const std::filesystem::path parent = std::filesystem::path(settings.file).parent_path();
   const std::string folder = parent.empty() ? std::string(".") : parent.string();
-  if (::access(folder.c_str(), W_OK | X_OK) != 0) {
+  struct stat status {};
+  bool regular = true;  // a file still to be created will be one
+  if (how == LogFileCheck::kCreate) {
+    // Opened here first: spdlog's file sink would create missing directories on its way.
+    const int fd = ::open(settings.file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      throw ConfigError(
+          fmt::format("log.file: cannot open \"{}\": {}", settings.file, std::strerror(errno)));
+    }
+    if (::fstat(fd, &status) == 0) regular = S_ISREG(status.st_mode);
+    ::close(fd);
+  } else if (::stat(settings.file.c_str(), &status) == 0) {
+    regular = S_ISREG(status.st_mode);
+    if (::faccessat(AT_FDCWD, settings.file.c_str(), W_OK, AT_EACCESS) != 0) {
+      throw ConfigError(
+          fmt::format("log.file: cannot open \"{}\": {}", settings.file, std::strerror(errno)));
+    }
+  } else if (::faccessat(AT_FDCWD, folder.c_str(), W_OK | X_OK, AT_EACCESS) != 0) {
+    throw ConfigError(
+        fmt::format("log.file: cannot open \"{}\": {}", settings.file, std::strerror(errno)));
+  }
+  // Rotation renames the file to file.1 in its folder; spdlog truncates the log when it cannot.
+  // (Not for /dev/stdout and the like, which never grow.)
+  if (regular && ::faccessat(AT_FDCWD, folder.c_str(), W_OK | X_OK, AT_EACCESS) != 0) {
     throw ConfigError(fmt::format("log.file: rotation cannot rename files in \"{}\": {}", folder,
                                   std::strerror(errno)));
   }
@@ -134,9 +153,8 @@ void setup_logging(const std::string& program, const LogSettings& settings) {
 
 void log_notice(const std::string& text) { log_past_the_level(spdlog::level::info, text); }
 
-void log_reload_refused(const std::string& why) {
-  log_past_the_level(spdlog::level::err,
-                     fmt::format("reload: {}; keeping the running config", why));
+void log_reload_error(const std::string& text) {
+  log_past_the_level(spdlog::level::err, fmt::format("reload: {}", text));
 }
 
 bool set_log_level(const std::string& level) {

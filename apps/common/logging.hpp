@@ -14,10 +14,12 @@ namespace zap::app {
 void setup_logging(const std::string& program, const LogSettings& settings);
 
 // Throws ConfigError ("log.file: cannot open ...") unless log.file (if set) can be opened for
-// appending -- which creates it, as nginx -t does; never a missing directory -- and its folder
-// lets rotation rename files in it (else the first rotation would truncate the log). For
-// --check and reloads, and done by setup_logging().
-void check_log_settings(const LogSettings& settings);
+// appending -- kCreate creates it, as nginx -t does; never a missing directory -- and, when it is a
+// regular file, its folder lets rotation rename files in it (else the first rotation would
+// truncate the log). For --check and setup_logging(); a reload checks without creating (a
+// changed log.file only applies at the next start).
+enum class LogFileCheck { kCreate, kWithoutCreating };
+void check_log_settings(const LogSettings& settings, LogFileCheck how = LogFileCheck::kCreate);
 
 // Opens log.file again, for logrotate's move-then-SIGHUP: later lines go to a file at that path,
 // not to the moved or deleted one. Returns "" (also without a log file), or why it could not --
@@ -31,8 +33,8 @@ bool set_log_level(const std::string& level);
 // must be seen, and logging it at the level set (warn, error) would call it a problem.
 void log_notice(const std::string& text);
 
-// "reload: <why>; keeping the running config", as an error even when the level hides errors
-// (critical; not off): a refused SIGHUP must say why.
-void log_reload_refused(const std::string& why);
+// "reload: <text>" as an error even when the level hides errors (critical; not off), flushed at
+// once: a SIGHUP that failed must say why.
+void log_reload_error(const std::string& text);
 
 }  // namespace zap::app

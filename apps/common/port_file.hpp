@@ -3,8 +3,9 @@
 //   write_port_file("/tmp/echo.ports", {"127.0.0.1:41234", "[::1]:41234"});
 //
 // One address per line, written to "<path>.tmp.<pid>" and renamed over `path`, so a reader that
-// sees the file sees all of it; a path that is not a regular file (a symlink, /dev/stdout, a
-// FIFO) is written through instead. Throws std::system_error on failure (start-up only).
+// sees the file sees all of it (a symlink's target is replaced so, and the link stays); a FIFO or
+// a device (/dev/stdout) is written through instead, and a FIFO without a reader is an error.
+// Throws std::system_error on failure (start-up only).
 #pragma once
 
 #include <string>

@@ -28,7 +28,7 @@ void ReloadReport::log() const { log_notice(text()); }
 
 void check_as_startup_would(const DaemonSettings& fresh, const std::string& name) {
   (void)to_runtime_config(fresh.runtime, name);
-  check_log_settings(fresh.log);
+  check_log_settings(fresh.log, LogFileCheck::kWithoutCreating);
 }
 
 void log_nothing_to_reload() {

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -67,24 +68,27 @@ int serve_until_stopped(Server& server, const DaemonRun& run) {
   if (admin) admin->start(run.runtime);
 
   zync::Event stop_requested;
-  SignalWatcher signals({.on_stop =
-                             [&](int count) {
-                               if (count == 1) {
-                                 spdlog::info("stop requested: draining");
-                                 stop_requested.set();
-                               } else {
-                                 spdlog::warn("second stop signal: closing connections now");
-                                 server.hurry();
-                               }
-                             },
-                         .on_reload =
-                             [&] {
-                               // First, whatever the config says: logrotate moved the file.
-                               if (const std::string error = reopen_log_file(); !error.empty()) {
-                                 spdlog::error("reload: {}; still logging to what was open", error);
-                               }
-                               if (run.reload) run.reload();
-                             }});
+  // Ended before the runtime and the logger are: its handlers use both.
+  std::optional<SignalWatcher> signals;
+  signals.emplace(SignalWatcher::Handlers{
+      .on_stop =
+          [&](int count) {
+            if (count == 1) {
+              spdlog::info("stop requested: draining");
+              stop_requested.set();
+            } else {
+              spdlog::warn("second stop signal: closing connections now");
+              server.hurry();
+            }
+          },
+      .on_reload =
+          [&] {
+            // First, whatever the config says: logrotate moved the file.
+            if (const std::string error = reopen_log_file(); !error.empty()) {
+              log_reload_error(error + "; still logging to what was open");
+            }
+            if (run.reload) run.reload();
+          }});
   // Last: whoever reads the port file finds a daemon whose descriptors are all open (the signal
   // watcher's too) and which answers SIGTERM and SIGHUP.
   if (!run.port_file.empty()) write_port_file(run.port_file, bound);
@@ -97,6 +101,7 @@ int serve_until_stopped(Server& server, const DaemonRun& run) {
   if (!server.drain(grace)) {
     spdlog::warn("grace period over: closing {} connection(s)", server.open_connections());
   }
+  signals.reset();  // a SIGHUP or SIGTERM from here on waits, blocked, until the exit
   if (admin) admin->stop();
   run.runtime.shutdown();  // tasks still running are destroyed here, closing their sockets
   spdlog::info("stopped");

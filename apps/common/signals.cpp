@@ -26,10 +26,18 @@ sigset_t watched_signals() {
 
 }  // namespace
 
+void SignalWatcher::ignore_reload_until_blocked() {
+  signal(SIGHUP, SIG_IGN);
+  signal(SIGPIPE, SIG_IGN);
+}
+
 void SignalWatcher::block_signals() {
   const sigset_t set = watched_signals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  // Back to the default now that it is blocked: an ignored signal is dropped at once and would
+  // never reach the signalfd; a blocked one waits there.
+  signal(SIGHUP, SIG_DFL);
 }
 
 SignalWatcher::SignalWatcher(Handlers handlers) : handlers_(std::move(handlers)) {

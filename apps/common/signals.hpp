@@ -1,6 +1,8 @@
 // SignalWatcher: turns SIGTERM/SIGINT/SIGHUP into calls on a dedicated thread.
 //
-//   SignalWatcher::block_signals();          // first thing in main, before any thread starts
+//   SignalWatcher::ignore_reload_until_blocked();  // first thing in main
+//   ... read the config (SIGTERM/SIGINT still end a start-up stuck there) ...
+//   SignalWatcher::block_signals();          // before any thread starts
 //   SignalWatcher watcher({.on_stop = [&](int count) { count == 1 ? drain() : stop_now(); },
 //                          .on_reload = [&] { reload(); }});
 //
@@ -22,6 +24,11 @@ class SignalWatcher {
     std::function<void()> on_reload;
   };
 
+  // SIGHUP (a reload asked for too early) and SIGPIPE are ignored, not fatal, until
+  // block_signals(): the config is being read then anyway.
+  static void ignore_reload_until_blocked();
+  // Blocks SIGTERM/SIGINT/SIGHUP in this thread and every thread started after it (for the
+  // watcher's signalfd) and ignores SIGPIPE.
   static void block_signals();
 
   explicit SignalWatcher(Handlers handlers);

@@ -34,6 +34,7 @@ Examples:
   zap-echo --listen 127.0.0.1:0 --port-file /tmp/echo.port --admin 127.0.0.1:9901)";
 
 int run(int argc, char** argv) {
+  app::SignalWatcher::ignore_reload_until_blocked();
   CLI::App cli{"zap-echo: TCP/UDP echo server on the zap runtime"};
   cli.footer(kFooter);
   echo::EchoFlags flags;

@@ -29,7 +29,7 @@ void Reloader::reload() {
     fresh = load_echo_settings(flags_);
     app::check_as_startup_would(fresh.daemon, "echo");
   } catch (const std::exception& e) {
-    app::log_reload_refused(e.what());
+    app::log_reload_error(std::string(e.what()) + "; keeping the running config");
     return;
   }
   app::ReloadReport report;

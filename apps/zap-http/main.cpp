@@ -35,6 +35,7 @@ Examples:
   zap-http --config configs/http.json --admin 127.0.0.1:9902)";
 
 int run(int argc, char** argv) {
+  app::SignalWatcher::ignore_reload_until_blocked();
   CLI::App cli{"zap-http: HTTP/1.1 static file server on the zap runtime"};
   cli.footer(kFooter);
   http::HttpFlags flags;

@@ -10,7 +10,7 @@ namespace zap::http {
 void Reloader::reload() {
   // First, whatever the config says: logrotate moved the file and sent SIGHUP.
   if (const std::string error = server_.reopen_access_logs(); !error.empty()) {
-    spdlog::error("reload: cannot reopen {}; still writing to what was open", error);
+    app::log_reload_error("cannot reopen " + error + "; still writing to what was open");
   }
   if (flags_.common.config.empty()) return app::log_nothing_to_reload();
   HttpSettings fresh;
@@ -18,7 +18,7 @@ void Reloader::reload() {
     fresh = load_http_settings(flags_);
     app::check_as_startup_would(fresh.daemon, "http");
   } catch (const std::exception& e) {
-    app::log_reload_refused(e.what());
+    app::log_reload_error(std::string(e.what()) + "; keeping the running config");
     return;
   }
   const HttpLimits& was = running_.limits;

@@ -42,6 +42,7 @@ Examples:
   zap-proxy --backend 10.0.0.2:8080 --connection-log /var/log/zap/connections.log)";
 
 int run(int argc, char** argv) {
+  app::SignalWatcher::ignore_reload_until_blocked();
   CLI::App cli{"zap-proxy: TCP load-balancing proxy on the zap runtime"};
   cli.footer(kFooter);
   proxy::ProxyFlags flags;

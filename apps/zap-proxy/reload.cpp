@@ -10,7 +10,7 @@ namespace zap::proxy {
 void Reloader::reload() {
   // First, whatever the config says: logrotate moved the connection log and sent SIGHUP.
   if (const std::string error = server_.reopen_connection_log(); !error.empty()) {
-    spdlog::error("reload: cannot reopen {}; still writing to what was open", error);
+    app::log_reload_error("cannot reopen " + error + "; still writing to what was open");
   }
   if (flags_.common.config.empty()) return app::log_nothing_to_reload();
   ProxySettings fresh;
@@ -18,7 +18,7 @@ void Reloader::reload() {
     fresh = load_proxy_settings(flags_);
     app::check_as_startup_would(fresh.daemon, "proxy");
   } catch (const std::exception& e) {
-    app::log_reload_refused(e.what());
+    app::log_reload_error(std::string(e.what()) + "; keeping the running config");
     return;
   }
   const ProxyLimits& was = running_.limits;

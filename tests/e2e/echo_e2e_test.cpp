@@ -519,8 +519,6 @@ TEST(EchoAdmin, StatsAndMetricsAnswerAndJunkIsRefused) {
   EXPECT_EQ(echo.stop(), 0);
 }
 
-// Each worker's placement, on a simulated 2-node x 2-core topology (runnable on any machine with
-// CPUs 0-1: node 1's logical CPUs are pinned on real CPUs 0-1).
 // Idle admin clients hold at most 16 descriptors (the rest are closed at once), so they cannot
 // take the ones the echo listener needs; once they go, /stats answers again.
 TEST(EchoAdmin, IdleAdminClientsAreCappedAndTheDaemonServesOn) {
@@ -545,6 +543,8 @@ TEST(EchoAdmin, IdleAdminClientsAreCappedAndTheDaemonServesOn) {
   EXPECT_TRUE(answered) << "the admin endpoint did not come back once its clients left";
 }
 
+// Each worker's placement, on a simulated 2-node x 2-core topology (runnable on any machine with
+// CPUs 0-1: node 1's logical CPUs are pinned on real CPUs 0-1).
 TEST(EchoAdmin, StatsShowEachWorkersCpuAndNumaNode) {
   EchoDaemon echo(R"({"listeners": [{"port": 0}], "admin": {"listen": "127.0.0.1:0"},
                      "runtime": {"workers": 4, "topology": "node 0: 0-1; node 1: 2-3 on 0-1"}})");

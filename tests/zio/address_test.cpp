@@ -90,8 +90,9 @@ TEST(SocketAddress, RejectsMalformedTextWithSpecificErrors) {
   EXPECT_EQ(parse_error("::1:80"), AddressError::bad_ip);        // IPv6 needs brackets
   EXPECT_EQ(parse_error("[::g]:80"), AddressError::bad_ip);
   EXPECT_EQ(parse_error("[::1:80"), AddressError::bad_ip);
-  EXPECT_EQ(parse_error(std::string("127.0.0.1\0x:80", 13)), AddressError::bad_ip);  // not cut
-  EXPECT_EQ(parse_error(std::string("[::1\0x]:80", 11)), AddressError::bad_ip);
+  EXPECT_EQ(parse_error(std::string("127.0.0.1\0x:80", 13)), AddressError::nul_inside);
+  EXPECT_EQ(parse_error(std::string("[::1\0x]:80", 11)), AddressError::nul_inside);
+  EXPECT_EQ(parse_error(std::string("/tmp/a\0b", 8)), AddressError::nul_inside);
   EXPECT_EQ(parse_error("unix:"), AddressError::empty);
   EXPECT_EQ(parse_error("unix:/" + std::string(200, 'x')), AddressError::path_too_long);
   EXPECT_EQ(parse_error("localhost:80").message(), "not a numeric IPv4 or [IPv6] address");

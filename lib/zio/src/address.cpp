@@ -28,6 +28,8 @@ class AddressCategory final : public std::error_category {
         return "not a numeric IPv4 or [IPv6] address";
       case AddressError::path_too_long:
         return "unix socket path too long";
+      case AddressError::nul_inside:
+        return "a NUL byte inside the address";
     }
     return "unknown address error";
   }
@@ -117,13 +119,14 @@ SocketAddress SocketAddress::parse(std::string_view text, std::error_code& ec) n
     ec = AddressError::empty;
     return {};
   }
-  if (text.starts_with("unix:")) return unix_path(text.substr(5), ec);
-  if (text[0] == '/' || text[0] == '.') return unix_path(text, ec);
-  // inet_pton reads a C string: "127.0.0.1\0junk" would pass as 127.0.0.1.
-  if (text.find('\0') != std::string_view::npos) {
-    ec = AddressError::bad_ip;
+  // inet_pton and the kernel's socket paths stop at a NUL: "127.0.0.1\0junk" would pass as
+  // 127.0.0.1, "/tmp/a\0b" bind /tmp/a. (An abstract name, "unix:@...", may hold any byte.)
+  if (text.find('\0') != std::string_view::npos && !text.starts_with("unix:@")) {
+    ec = AddressError::nul_inside;
     return {};
   }
+  if (text.starts_with("unix:")) return unix_path(text.substr(5), ec);
+  if (text[0] == '/' || text[0] == '.') return unix_path(text, ec);
 
   if (text[0] == '[') {  // "[v6]:port", optional "%scope"
     const auto close = text.find(']');

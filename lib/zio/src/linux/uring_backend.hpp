@@ -68,10 +68,13 @@ class UringBackend final : public Backend {
   bool reserve(unsigned n) noexcept {
     if (io_uring_sq_space_left(&ring_) >= n) return true;
     io_uring_submit(&ring_);
-    // SQPOLL: submitting only wakes the kernel's thread; room appears as it takes the SQEs,
-    // which it does without waiting for anything (a backlogged op would wait for an unrelated
-    // completion that may never come).
+    // SQPOLL: submitting only wakes the kernel's thread; room appears as it takes the SQEs
+    // (a backlogged op would wait for an unrelated completion that may never come). Not while
+    // completions wait to be reaped: older kernels (before ~5.15) stop that thread while the CQ
+    // overflows, and only this thread reaps -- the backlog then takes the op, and run_once, which
+    // does not block while completions wait, moves it on.
     while (sqpoll_ && io_uring_sq_space_left(&ring_) < n) {
+      if (io_uring_cq_ready(&ring_) > 0 || io_uring_cq_has_overflow(&ring_)) break;
       if (io_uring_sqring_wait(&ring_) < 0) break;
     }
     return io_uring_sq_space_left(&ring_) >= n;

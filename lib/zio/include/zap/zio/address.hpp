@@ -38,6 +38,7 @@ enum class AddressError {
   port_out_of_range,  // > 65535
   bad_ip,
   path_too_long,  // longer than sockaddr_un::sun_path allows
+  nul_inside,     // a NUL byte inside an IP address or a filesystem path (the kernel would cut it)
 };
 
 [[nodiscard]] const std::error_category& address_category() noexcept;
