@@ -52,6 +52,40 @@ bool read_whole(int fd, std::string& out, std::uint64_t size) {
   return true;
 }
 
+// Without openat2: each component opened on its own, none through a symlink (ELOOP) -- stricter
+// than RESOLVE_BENEATH, which allows links that stay inside the root, but never out of it.
+// ".." cannot occur (paths are normalized) and is refused anyway (EXDEV, as openat2 says).
+int open_refusing_symlinks(int root_fd, const char* relative, int flags) {
+  std::string_view rest(relative);
+  zio::UniqueFd dir;  // the directory reached so far (root_fd before the first component)
+  for (;;) {
+    const std::size_t slash = rest.find('/');
+    const std::string name(rest.substr(0, slash));
+    rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
+    const int at = dir ? dir.get() : root_fd;
+    if (name == "..") {
+      errno = EXDEV;
+      return -1;
+    }
+    if (name.empty() || name == ".") {
+      if (rest.empty()) return ::openat(at, ".", flags | O_NOFOLLOW);
+      continue;
+    }
+    if (rest.empty()) return ::openat(at, name.c_str(), flags | O_NOFOLLOW);
+    // O_PATH: searching needs no read permission. O_NOFOLLOW with O_PATH opens a link itself,
+    // which fstat tells.
+    zio::UniqueFd next(::openat(at, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+    if (!next) return -1;
+    struct stat status {};
+    if (::fstat(next.get(), &status) != 0) return -1;
+    if (!S_ISDIR(status.st_mode)) {
+      errno = S_ISLNK(status.st_mode) ? ELOOP : ENOTDIR;
+      return -1;
+    }
+    dir = std::move(next);
+  }
+}
+
 }  // namespace
 
 FileCache::FileCache(int root_fd, const MimeTypes& types, Options options)
@@ -202,7 +236,8 @@ std::shared_ptr<CachedFile> FileCache::load(std::string_view path, std::error_co
 }
 
 int FileCache::open_beneath(const char* relative, int flags) const {
-  if (!use_openat2_) return ::openat(root_fd_, relative, flags);
+  if (options_.follow_symlinks) return ::openat(root_fd_, relative, flags);
+  if (!use_openat2_) return open_refusing_symlinks(root_fd_, relative, flags);
   open_how how{};
   how.flags = static_cast<std::uint64_t>(flags);
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;

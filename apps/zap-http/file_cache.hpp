@@ -16,8 +16,9 @@
 // path does not exist is cached the same way (and checked again the same way).
 //
 // Confinement: paths are opened with openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS) relative
-// to the root, so no symlink or ".." can reach outside it (EXDEV); with `follow_symlinks` (or on
-// a kernel without openat2, < 5.6, or a seccomp filter refusing it) plain openat is used, and
+// to the root, so no symlink or ".." can reach outside it (EXDEV). On a kernel without openat2
+// (< 5.6) or under a seccomp filter refusing it, each path component is opened with O_NOFOLLOW
+// instead, so every symlink is refused (ELOOP). With `follow_symlinks` plain openat is used, and
 // symlinks may point anywhere, as in nginx's default. Paths given here are already normalized
 // (see request_target.hpp), so ".." never appears in them.
 //
@@ -120,9 +121,10 @@ class FileCache {
   std::error_code list_directory(std::string_view path, std::size_t limit,
                                  std::vector<DirectoryEntry>& out, bool& truncated) const;
 
-  // True if paths are opened with openat2(RESOLVE_BENEATH): confined to the root. False with
-  // follow_symlinks, or where openat2 is missing (kernel < 5.6) or refused (seccomp).
-  bool confined() const { return use_openat2_; }
+  // How paths are kept inside the root: false with follow_symlinks; otherwise openat2 (true in
+  // uses_openat2()) or, where it is missing or refused, no symlinks at all.
+  bool confined() const { return !options_.follow_symlinks; }
+  bool uses_openat2() const { return use_openat2_; }
   std::size_t entries() const { return index_.size(); }
   std::size_t bytes_in_memory() const { return bytes_; }
   std::uint64_t hits() const { return hits_; }

@@ -110,10 +110,10 @@ HttpServer::HttpServer(const HttpSettings& settings, std::size_t workers, app::C
     std::string names;
     for (const std::string& name : site.names) names += (names.empty() ? "" : " ") + name;
     const bool confined = first.sites[i]->cache.confined();
-    if (!site.follow_symlinks && !confined) {
+    if (confined && !first.sites[i]->cache.uses_openat2()) {
       spdlog::warn(
           "http: openat2 is not available (kernel < 5.6, or refused by a seccomp filter): "
-          "symlinks under {} may lead out of it",
+          "symlinks under {} are refused, also those that stay inside it",
           site.root);
     }
     spdlog::info("http: {} serving {} (index {}, symlinks {}, file cache {} s)",

@@ -2,8 +2,15 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cstddef>
 
 #include <cerrno>
 #include <filesystem>
@@ -152,6 +159,51 @@ TEST_F(FileCacheTest, SymlinksStayInsideTheRootUnlessFollowingIsAllowed) {
   ASSERT_TRUE(escaped);
   EXPECT_EQ(escaped->body, "s3cret");
 }
+
+#ifdef SYS_openat2
+// Where openat2 is refused (a seccomp profile that predates it answers EPERM) or missing (kernel
+// < 5.6), no symlink may lead out of the root either: every symlink is refused (ELOOP), also in
+// a directory on the way. Run in a child process, which the filter cannot be taken off.
+int open_under_a_filter_refusing_openat2(int root_fd, const MimeTypes& types) {
+  sock_filter filter[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat2, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  sock_fprog program{sizeof filter / sizeof filter[0], filter};
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+      ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) != 0) {
+    return 2;
+  }
+  FileCache cache(root_fd, types, {});
+  if (cache.uses_openat2()) return 3;
+  std::error_code ec;
+  const auto inner = cache.open("/sub/inner.txt", 0, ec);
+  if (!inner || inner->body != "inner") return 4;  // no symlink on the way: served
+  if (cache.open("/escape", 0, ec) || ec.value() != ELOOP) return 5;
+  if (cache.open("/linked-dir/secret", 0, ec) || ec.value() != ELOOP) return 6;
+  if (cache.open("/sub/escape", 0, ec) || ec.value() != ELOOP) return 7;
+  return 0;
+}
+
+TEST_F(FileCacheTest, WithoutOpenat2EverySymlinkIsRefused) {
+  SiteDir outside;
+  outside.write("secret", "s3cret");
+  site_.write("sub/inner.txt", "inner");
+  site_.symlink(outside.path("secret"), "escape");
+  site_.symlink(outside.path(""), "linked-dir");
+  site_.symlink(outside.path("secret"), "sub/escape");
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) ::_exit(open_under_a_filter_refusing_openat2(site_.fd(), types_));
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0)
+      << "2: no filter, 3: openat2 still used, 4: a plain file refused, 5-7: a symlink followed";
+}
+#endif
 
 // A deploy that swaps the root's "current" symlink to a new release: seen within validity_ms,
 // with nothing of the old release served after that (nginx resolves its root per request).
