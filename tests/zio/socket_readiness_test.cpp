@@ -194,6 +194,46 @@ TEST_P(SocketReadinessTest, ARegularFileAtAClosedSocketsNumberIsRead) {
   }
 }
 
+// A read stops at TCP's urgent mark with data still queued behind it: the next recv must get
+// that data, also while a send waits on the same socket (then nothing else re-arms it, and no new
+// edge comes for data that is already there).
+TEST_P(SocketReadinessTest, ARecvAfterAReadThatStoppedAtTheUrgentMarkGetsTheRest) {
+  UniqueFd listener;
+  const auto addr = listen_loopback(listener);
+  auto [ours, peer] = connected_pair(loop(), listener.get(), addr);
+  ASSERT_TRUE(ours && peer);
+  static char big[1 << 16];
+  while (::send(ours.get(), big, sizeof big, MSG_DONTWAIT) > 0) {
+  }
+  Outcome sent;
+  Operation send_op(&record, &sent);
+  send_op.prep_send(ours.get(), big, sizeof big);  // waits: the peer does not read
+  loop().submit(send_op);
+  loop().run_once(0ns);
+  const std::string before(100, 'a'), after(100, 'b');
+  ASSERT_EQ(::send(peer.get(), before.data(), before.size(), 0), 100);
+  ASSERT_EQ(::send(peer.get(), "!", 1, MSG_OOB), 1);
+  ASSERT_EQ(::send(peer.get(), after.data(), after.size(), 0), 100);
+  loop().run_once(20ms);
+  char buf[4096];
+  std::string got;
+  for (int i = 0; i < 3 && got.size() < 200; ++i) {
+    Outcome out;
+    Operation recv(&record, &out);
+    recv.prep_recv(ours.get(), buf, sizeof buf);
+    loop().submit(recv);
+    ASSERT_TRUE(run_until(
+        loop(), [&] { return out.calls == 1; }, 4s))
+        << "the recv after " << got.size() << " bytes waits forever";
+    ASSERT_TRUE(out.result.ok()) << out.result.error().message();
+    got.append(buf, out.result.bytes());
+  }
+  EXPECT_EQ(got, before + after);  // (the urgent byte is out of band: not in the stream)
+  loop().cancel(send_op);
+  ASSERT_TRUE(run_until(
+      loop(), [&] { return sent.calls == 1; }, 4s));
+}
+
 // A short MSG_PEEK leaves the bytes queued: the recv after it must get them, also while a send
 // waits on the same socket (so no re-arm happens between the two).
 TEST_P(SocketReadinessTest, ARecvAfterAShortPeekGetsThePeekedBytes) {

@@ -111,6 +111,8 @@ int EpollBackend::arm(int fd, FdState& s) noexcept {
   s.unpollable = false;
   s.read_ready = false;
   s.write_ready = true;
+  s.read_guessed = false;
+  s.write_guessed = false;
   s.hung_up = false;
   s.stream = -1;
   int rc = ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
@@ -125,7 +127,12 @@ int EpollBackend::arm(int fd, FdState& s) noexcept {
 
 void EpollBackend::park(Operation& op, int fd, bool write) noexcept {
   FdState& s = state(fd);
-  if (s.readers.empty() && s.writers.empty()) {
+  // Armed afresh (EPOLL_CTL_MOD reports current readiness as a new edge) when nothing waits on
+  // the fd, or when this side starts waiting on a guess while the other side's ops keep it armed.
+  bool& guessed = write ? s.write_guessed : s.read_guessed;
+  const bool own_side_idle = (write ? s.writers : s.readers).empty();
+  if ((s.readers.empty() && s.writers.empty()) || (own_side_idle && guessed)) {
+    guessed = false;
     if (const int err = arm(fd, s); err != 0) {
       timers_.remove(op);  // a splice moving to its other side may carry its deadline here
       if (s.unpollable) return complete(op, perform(op));  // regular file: blocking is fine
@@ -206,6 +213,7 @@ void EpollBackend::submit(Operation& op) noexcept {
       FdState& st = fds_[fd];  // perform(accept) may have grown fds_
       st.unpollable = false;   // it can say EAGAIN: a hint left by an older file at this number
       (write ? st.write_ready : st.read_ready) = false;
+      (write ? st.write_guessed : st.read_guessed) = false;  // known, not guessed
     }
     park(op, fd, write);
   }
@@ -252,6 +260,7 @@ void EpollBackend::drain(int fd, bool write) noexcept {
         }
       }
       (write ? fds_[fd].write_ready : fds_[fd].read_ready) = false;
+      (write ? fds_[fd].write_guessed : fds_[fd].read_guessed) = false;
       return;
     }
     note_short_transfer(*op, res, fds_[fd]);
@@ -278,8 +287,13 @@ void EpollBackend::note_short_transfer(const Operation& op, std::int64_t res, Fd
         ::getsockopt(op.fd_, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_STREAM ? 1 : 0;
   }
   if (s.stream == 0) return;
-  if (recv) s.read_ready = false;
-  if (op.kind_ == OpKind::send) s.write_ready = false;
+  if (recv) {
+    s.read_ready = false;
+    s.read_guessed = true;
+  } else {
+    s.write_ready = false;
+    s.write_guessed = true;
+  }
 }
 
 void EpollBackend::expire_timers(std::int64_t now) noexcept {
@@ -325,10 +339,12 @@ std::size_t EpollBackend::run_once(std::int64_t timeout_ns) noexcept {
     if (ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) fds_[fd].hung_up = true;
     if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
       fds_[fd].read_ready = true;
+      fds_[fd].read_guessed = false;
       drain(fd, false);
     }
     if (ev & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
       fds_[fd].write_ready = true;
+      fds_[fd].write_guessed = false;
       drain(fd, true);
     }
   }

@@ -48,6 +48,11 @@ class EpollBackend final : public Backend {
     bool unpollable = false;  // epoll said EPERM (regular file): always perform inline
     bool read_ready = false;  // unknown until the first event
     bool write_ready = true;  // a fresh socket can usually take data: try before waiting
+    // read_ready/write_ready were cleared by note_short_transfer's guess, not by an EAGAIN: the
+    // guess can be wrong (a read stops at TCP's urgent mark with more data queued), and no new
+    // edge comes for data already there, so an op parking on that side re-arms (see park()).
+    bool read_guessed = false;
+    bool write_guessed = false;
     bool hung_up = false;     // RDHUP/HUP/ERR seen: reads no longer wait; no short-read shortcut
     std::int8_t stream = -1;  // SO_TYPE is SOCK_STREAM: 1, another type: 0, not asked yet: -1
     // Splices that use this fd but wait in the other fd's FIFO: reset_fd must find them too.

@@ -34,6 +34,7 @@ bool EpollBackend::drain_multishot(int fd, Operation& op) noexcept {
     const std::int64_t res = perform(op);  // may grow fds_ (accept): index fds_ afresh below
     if (res == -EAGAIN) {
       fds_[fd].read_ready = false;
+      fds_[fd].read_guessed = false;  // known, not guessed
       return false;
     }
     const bool success = op.kind_ == OpKind::accept_multishot ? res >= 0 : res > 0;
