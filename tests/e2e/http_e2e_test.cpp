@@ -1,7 +1,9 @@
 // zap-http end to end: the real daemon on 127.0.0.1 with a kernel-chosen port, a document root
 // made per test, and raw sockets for what curl would hide (pipelining, malformed heads, slow or
 // vanishing clients). Every wait is bounded.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -440,6 +442,47 @@ TEST(HttpTimeouts, ASlowLorisIsCutOffAndAnIdleConnectionClosed) {
   const Socket::Drained cut = slow.recv_until_closed(std::chrono::seconds(5));
   EXPECT_TRUE(cut.closed);
   EXPECT_LT(Clock::now() - start, std::chrono::seconds(3));
+}
+
+// send_timeout_ms drops a client that takes nothing, not one that reads slowly: the socket says
+// it is writable only once a third of its (megabytes of) buffer has drained, which a slow reader
+// takes longer than the timeout to do.
+TEST(HttpTimeouts, ASlowButSteadyReaderIsNotCutBySendTimeout) {
+  Site site;
+  const std::string big = pattern(16 << 20, 5);
+  site.write("big.bin", big);
+  HttpDaemon http(http_config(site, R"(, "send_timeout_ms": 300)"));
+  Socket client(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  const int small = 8192;  // before the handshake, which fixes the window's scale
+  ::setsockopt(client.fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  to.sin_port = htons(static_cast<std::uint16_t>(std::stoi(http.address().substr(10))));
+  ASSERT_EQ(::connect(client.fd(), reinterpret_cast<sockaddr*>(&to), sizeof to), 0);
+  ASSERT_TRUE(client.send_all(get("/big.bin", "Connection: close\r\n")));
+  std::string got;
+  const auto slow_until = Clock::now() + std::chrono::seconds(3);
+  while (Clock::now() < slow_until) {  // ~400 KB/s: steady, but slow
+    const std::string piece = client.recv_exact(8192, std::chrono::seconds(2));
+    got += piece;
+    if (piece.size() < 8192) break;  // cut (or done)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const Socket::Drained rest = client.recv_until_closed(std::chrono::seconds(20));
+  got += rest.data;
+  const std::size_t body_start = got.find("\r\n\r\n") + 4;
+  ASSERT_NE(body_start, std::string::npos + 4);
+  EXPECT_EQ(got.size() - body_start, big.size()) << "the slow reader was cut off";
+  EXPECT_TRUE(got.compare(body_start, std::string::npos, big) == 0) << "download corrupted";
+
+  // One that takes nothing is still dropped.
+  Socket stalled = Socket::connect(http.address());
+  ASSERT_TRUE(stalled.send_all(get("/big.bin")));
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  const Socket::Drained late = stalled.recv_until_closed(std::chrono::seconds(10));
+  EXPECT_TRUE(late.closed);
+  EXPECT_LT(late.data.size(), big.size()) << "a client that read nothing for 2 s was not dropped";
 }
 
 TEST(HttpSignals, SigtermClosesIdleConnectionsAtOnceAndFinishesADownload) {
