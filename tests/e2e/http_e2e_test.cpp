@@ -1,9 +1,7 @@
 // zap-http end to end: the real daemon on 127.0.0.1 with a kernel-chosen port, a document root
 // made per test, and raw sockets for what curl would hide (pipelining, malformed heads, slow or
 // vanishing clients). Every wait is bounded.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -452,14 +450,8 @@ TEST(HttpTimeouts, ASlowButSteadyReaderIsNotCutBySendTimeout) {
   const std::string big = pattern(16 << 20, 5);
   site.write("big.bin", big);
   HttpDaemon http(http_config(site, R"(, "send_timeout_ms": 300)"));
-  Socket client(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  const int small = 8192;  // before the handshake, which fixes the window's scale
-  ::setsockopt(client.fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-  sockaddr_in to{};
-  to.sin_family = AF_INET;
-  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  to.sin_port = htons(static_cast<std::uint16_t>(std::stoi(http.address().substr(10))));
-  ASSERT_EQ(::connect(client.fd(), reinterpret_cast<sockaddr*>(&to), sizeof to), 0);
+  Socket client = Socket::connect_small_reader(http.address(), 8192);
+  ASSERT_TRUE(client.valid());
   ASSERT_TRUE(client.send_all(get("/big.bin", "Connection: close\r\n")));
   std::string got;
   const auto slow_until = Clock::now() + std::chrono::seconds(3);

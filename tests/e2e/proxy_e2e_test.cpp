@@ -386,15 +386,9 @@ TEST(ProxyRelay, AFailedWriteToTheBackendDoesNotCutWhatTheBackendAlreadySent) {
   });
   ProxyDaemon proxy(
       proxy_config({backend_json(backend_address)}, R"(, "health_check": {"enabled": false})"));
-  const int client = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  const int small = 4096;  // a slow, small reader: the answer piles up in the proxy
-  ::setsockopt(client, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-  sockaddr_in p{};
-  p.sin_family = AF_INET;
-  p.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  p.sin_port = htons(static_cast<std::uint16_t>(std::stoi(proxy.address().substr(10))));
-  ASSERT_EQ(::connect(client, reinterpret_cast<sockaddr*>(&p), sizeof p), 0);
-  Socket s(client);
+  // A slow, small reader: the answer piles up in the proxy.
+  Socket s = Socket::connect_small_reader(proxy.address(), 4096);
+  ASSERT_TRUE(s.valid());
   ASSERT_TRUE(s.send_all("req" + std::string(1000, 'u')));
   ASSERT_TRUE(eventually([&] { return backend_closed.load(); }));
   std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the reset reaches the proxy
@@ -480,15 +474,8 @@ TEST(ProxyRelay, AResetAfterTheBackendsFinLeavesTheClientAFin) {
   Listener backend;
   ProxyDaemon proxy(
       proxy_config({backend_json(backend.address())}, R"(, "health_check": {"enabled": false})"));
-  // A small reader (its buffer set before the handshake, which fixes the window's scale).
-  Socket client(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  const int small = 4096;
-  ::setsockopt(client.fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-  sockaddr_in p{};
-  p.sin_family = AF_INET;
-  p.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  p.sin_port = htons(static_cast<std::uint16_t>(std::stoi(proxy.address().substr(10))));
-  ASSERT_EQ(::connect(client.fd(), reinterpret_cast<sockaddr*>(&p), sizeof p), 0);
+  Socket client = Socket::connect_small_reader(proxy.address(), 4096);
+  ASSERT_TRUE(client.valid());
   ASSERT_TRUE(client.send_all("go"));
   Socket server = backend.accept();
   ASSERT_EQ(server.recv_exact(2), "go");

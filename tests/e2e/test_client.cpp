@@ -60,13 +60,27 @@ Socket Socket::connect(const std::string& address, std::chrono::milliseconds dea
   return connect_from("", address, deadline);
 }
 
+Socket Socket::connect_small_reader(const std::string& address, int bytes,
+                                    std::chrono::milliseconds deadline) {
+  return connect_with("", address, deadline, bytes);
+}
+
 Socket Socket::connect_from(const std::string& source, const std::string& address,
                             std::chrono::milliseconds deadline) {
+  return connect_with(source, address, deadline, 0);
+}
+
+Socket Socket::connect_with(const std::string& source, const std::string& address,
+                            std::chrono::milliseconds deadline, int receive_buffer) {
   sockaddr_storage addr;
   socklen_t len = 0;
   if (!parse(address, addr, len)) return {};
   Socket s(::socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!s.valid()) return {};
+  if (receive_buffer > 0 &&
+      ::setsockopt(s.fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer) != 0) {
+    return {};
+  }
   if (!source.empty()) {
     sockaddr_storage local;
     socklen_t local_len = 0;

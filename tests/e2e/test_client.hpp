@@ -20,6 +20,10 @@ class Socket {
   // from the tests' other loopback connections).
   static Socket connect_from(const std::string& source, const std::string& address,
                              std::chrono::milliseconds deadline = std::chrono::seconds(5));
+  // The same with SO_RCVBUF set to `bytes` before the handshake (which fixes the window's
+  // scale): a small reader, behind which a peer's sends pile up.
+  static Socket connect_small_reader(const std::string& address, int bytes,
+                                     std::chrono::milliseconds deadline = std::chrono::seconds(5));
   // A UDP socket connected to `address`.
   static Socket udp(const std::string& address);
 
@@ -49,6 +53,8 @@ class Socket {
   void abort();
 
  private:
+  static Socket connect_with(const std::string& source, const std::string& address,
+                             std::chrono::milliseconds deadline, int receive_buffer);
   int fd_ = -1;
 };
 

@@ -25,6 +25,16 @@ using testing::run_until;
 class SocketReadinessTest : public testing::BackendTest {};
 ZIO_INSTANTIATE_BACKENDS(SocketReadinessTest);
 
+// Fills fd's send buffer, then submits `op`, a send that waits there (the peer does not read).
+void park_a_send(Loop& loop, int fd, Operation& op) {
+  static char big[1 << 16];
+  while (::send(fd, big, sizeof big, MSG_DONTWAIT) > 0) {
+  }
+  op.prep_send(fd, big, sizeof big);
+  loop.submit(op);
+  loop.run_once(0ns);
+}
+
 // Data and FIN arrive before the first recv (one edge for both): the recv after the short one
 // must see EOF, not wait for an edge that never comes.
 TEST_P(SocketReadinessTest, EofBehindDataIsDeliveredAfterTheShortRead) {
@@ -202,14 +212,9 @@ TEST_P(SocketReadinessTest, ARecvAfterAReadThatStoppedAtTheUrgentMarkGetsTheRest
   const auto addr = listen_loopback(listener);
   auto [ours, peer] = connected_pair(loop(), listener.get(), addr);
   ASSERT_TRUE(ours && peer);
-  static char big[1 << 16];
-  while (::send(ours.get(), big, sizeof big, MSG_DONTWAIT) > 0) {
-  }
   Outcome sent;
   Operation send_op(&record, &sent);
-  send_op.prep_send(ours.get(), big, sizeof big);  // waits: the peer does not read
-  loop().submit(send_op);
-  loop().run_once(0ns);
+  park_a_send(loop(), ours.get(), send_op);
   const std::string before(100, 'a'), after(100, 'b');
   ASSERT_EQ(::send(peer.get(), before.data(), before.size(), 0), 100);
   ASSERT_EQ(::send(peer.get(), "!", 1, MSG_OOB), 1);
@@ -240,14 +245,9 @@ TEST_P(SocketReadinessTest, ARecvAfterAShortPeekGetsThePeekedBytes) {
   int sv[2];
   ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
   UniqueFd ours(sv[0]), peer(sv[1]);
-  static char big[1 << 16];
-  while (::send(ours.get(), big, sizeof big, MSG_DONTWAIT) > 0) {
-  }
   Outcome sent;
   Operation send_op(&record, &sent);
-  send_op.prep_send(ours.get(), big, sizeof big);  // waits: the peer does not read
-  loop().submit(send_op);
-  loop().run_once(0ns);
+  park_a_send(loop(), ours.get(), send_op);
   ASSERT_EQ(::send(peer.get(), "hello", 5, 0), 5);
   loop().run_once(20ms);
   char buf[100];
