@@ -20,9 +20,11 @@ void EpollBackend::submit_multishot(Operation& op) noexcept {
   if (fd < 0) return complete(op, -EBADF);
   FdState& s = state(fd);
   // The op never runs inside submit (its callbacks must run in run_once): it always waits. If
-  // the fd was idle or is known ready, re-arm it: EPOLL_CTL_MOD reports its current readiness as
-  // a fresh edge, so a connection or data already waiting is picked up in the next turn.
-  if ((s.readers.empty() && s.writers.empty()) || s.read_ready) {
+  // the fd was idle or is known (or only guessed not) to be ready, re-arm it: EPOLL_CTL_MOD
+  // reports its current readiness as a fresh edge, so a connection or data already waiting is
+  // picked up in the next turn.
+  if ((s.readers.empty() && s.writers.empty()) || s.read_ready || s.read_guessed) {
+    s.read_guessed = false;
     if (const int err = arm(fd, s); err != 0) return complete(op, -err);
   }
   op.wants_write_ = false;
