@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <stdexcept>
 #include <thread>
 #include <utility>
@@ -30,6 +33,41 @@ TEST(TaskGroup, WaitsForAllChildren) {
     co_return done.load();
   };
   EXPECT_EQ(runtime.block_on(body()), 100);
+}
+
+// Runs `body` on a runtime of `workers`; fails (and ends the process: a hung runtime cannot be
+// shut down) if it has not finished within 10 s.
+template <typename Body>
+void finishes_soon(std::size_t workers, Body body) {
+  zell::Runtime runtime(zell_test::config(workers));
+  std::atomic<bool> done{false};
+  auto handle = runtime.spawn([](Body b, std::atomic<bool>& d) -> zell::Task<void> {
+    co_await b();
+    d = true;
+  }(std::move(body), done));
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!done && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
+  if (!done) {
+    ADD_FAILURE() << "still waiting after 10 s";
+    std::fflush(stdout);
+    std::_Exit(1);
+  }
+  handle.get();
+}
+
+// A child cancelled while still queued is dropped without ever running: it has built none of its
+// locals, and its count must end anyway (it used to be a local's job: wait() hung).
+TEST(TaskGroup, AChildCancelledBeforeItRunsStillEndsTheWait) {
+  for (int round = 0; round < 20; ++round) {
+    finishes_soon(1, []() -> zell::Task<void> {
+      zell::TaskGroup group;
+      for (int i = 0; i < 3; ++i) {
+        group.spawn([]() -> zell::Task<void> { co_await zell::sleep_for(1h); }());
+      }
+      group.cancel();  // one worker, busy here: none of them has run yet
+      co_await group.wait();
+    });
+  }
 }
 
 TEST(TaskGroup, FirstFailureCancelsTheRestAndIsRethrown) {

@@ -6,6 +6,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <new>
 #include <thread>
 
@@ -17,6 +19,32 @@
 namespace zell = zap::zell;
 
 namespace {}  // namespace
+
+// A deadline that has passed before the child first runs: the child is dropped unstarted, and
+// timeout() must still return (false). It used to hang.
+TEST(Timeout, ADeadlineThatPassesBeforeTheChildRunsStillReturns) {
+  zell::Runtime runtime(zell_test::config(1));
+  std::atomic<int> timed_out{0};
+  auto caller = [](std::atomic<int>& count) -> zell::Task<void> {
+    for (int i = 0; i < 20; ++i) {
+      const bool finished = co_await zell::timeout(
+          std::chrono::milliseconds(0),
+          []() -> zell::Task<void> { co_await zell::sleep_for(std::chrono::hours(1)); }());
+      if (!finished) count.fetch_add(1);
+    }
+  };
+  auto h = runtime.spawn(caller(timed_out));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (timed_out.load() < 20 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  if (timed_out.load() < 20) {
+    ADD_FAILURE() << "timeout() still waiting after 10 s (" << timed_out.load() << " of 20)";
+    std::fflush(stdout);
+    std::_Exit(1);  // a hung runtime cannot be shut down
+  }
+  h.get();
+}
 
 TEST(Timeout, CancellingTheCallerAlsoEndsTheWatchdog) {
   static zell_test::LiveFrames frames;

@@ -72,17 +72,25 @@ struct GroupState {
   }
 };
 
-// Ends the child's count when its frame goes, whether it finished or was dropped.
+// Ends the child's count when its frame goes, whether it finished or was dropped -- also dropped
+// before it ever ran (cancelled while queued), which is why it is a parameter of group_child:
+// a coroutine that never started has built no locals, but its parameter copies exist and are
+// destroyed with its frame.
 struct GroupChildGuard {
   std::shared_ptr<GroupState> state;
-  ~GroupChildGuard() { state->child_done(); }
+  explicit GroupChildGuard(std::shared_ptr<GroupState> s) noexcept : state(std::move(s)) {}
+  GroupChildGuard(GroupChildGuard&& other) noexcept = default;  // leaves `other` empty
+  GroupChildGuard& operator=(GroupChildGuard&&) = delete;
+  ~GroupChildGuard() {
+    if (state) state->child_done();
+  }
 };
 
-inline Task<void> group_child(Task<void> body, std::shared_ptr<GroupState> state) {
-  GroupChildGuard guard{state};
-  // A local, declared after `guard`: the user's frames (parameters included) are destroyed before
-  // the guard ends the child's count, so wait() returns only once the child is entirely gone.
-  // (Parameters outlive locals: awaiting `body` itself would wake the parent first.)
+// `guard` is the first parameter: parameter copies are destroyed in reverse order, so it goes
+// last, after `body`'s frames -- wait() returns only once the child is entirely gone.
+inline Task<void> group_child(GroupChildGuard guard, Task<void> body) {
+  const std::shared_ptr<GroupState>& state = guard.state;
+  // A local: the user's frames end with the body, before the parameters (and the guard) do.
   Task<void> owned = std::move(body);
   try {
     co_await std::move(owned);
@@ -106,7 +114,8 @@ class TaskGroup {
       std::lock_guard guard(state_->lock);
       ++state_->pending;
     }
-    JoinHandle<void> handle = zell::spawn(detail::group_child(std::move(task), state_));
+    JoinHandle<void> handle =
+        zell::spawn(detail::group_child(detail::GroupChildGuard(state_), std::move(task)));
     std::lock_guard guard(state_->lock);
     if (state_->cancelled) handle.cancel();
     state_->children.push_back(std::move(handle));
