@@ -1,6 +1,7 @@
 // Async IO for tasks: awaitables over the worker's zio::Loop -- accept, connect, recv, send,
 // writev, writev_all, read, write, send_file, poll, close -- each with an optional deadline.
 //
+//   #include <zap/zio/socket.hpp>   // listen_stream, SocketAddress (not included from here)
 //   std::error_code ec;
 //   auto addr = zap::zio::SocketAddress::parse("127.0.0.1:0", ec);
 //   zap::zio::UniqueFd listener = zap::zio::listen_stream(addr, {.reuse_port = true}, ec);
