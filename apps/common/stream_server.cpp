@@ -11,7 +11,9 @@
 #include <spdlog/spdlog.h>
 #include <zap/zell/io.hpp>
 #include <zap/zell/sleep.hpp>
+#include <zap/zell/yield.hpp>
 
+#include "descriptor_room.hpp"
 #include "listen_socket.hpp"
 #include "log_throttle.hpp"
 
@@ -111,6 +113,7 @@ zell::Task<void> StreamServer::accept_loop(int listen_fd, std::size_t listener,
   LogThrottle accept_failures(std::chrono::seconds(5));
   LogThrottle refusals(std::chrono::seconds(5));
   bool failing = false;  // accept() failed last time: a retry that fails again is no new error
+  DescriptorRoom room(descriptors_per_connection_);
   for (;;) {
     zio::Result accepted = co_await zell::accept(listen_fd);
     if (accepted.raw() == -ECANCELED) co_return;
@@ -122,26 +125,40 @@ zell::Task<void> StreamServer::accept_loop(int listen_fd, std::size_t listener,
         here.add(here.errors);
       }
       failing = true;
+      room.forget();  // EMFILE: the limit may have been lowered
       if (const auto skipped = accept_failures.admit()) {
         spdlog::warn("{}: accept failed: {}{}; retrying every 50 ms", name_,
                      accepted.error().message(), LogThrottle::left_out(*skipped));
       }
-      co_await zell::sleep_for(std::chrono::milliseconds(50));
+      co_await zell::sleep_for(kAcceptRetry);
       continue;
     }
     failing = false;
-    if (!admit(zio::UniqueFd(accepted.fd()), listener, pinned_worker, pinned, refusals)) continue;
-    // The rest of the backlog, now (see kAcceptBurst). A failure (EAGAIN: empty; EMFILE...)
-    // ends the burst; the awaited accept above then waits, or reports it. So does a refusal:
-    // at max_connections the others wait in the backlog for a place rather than be accepted
-    // only to be refused, each holding a descriptor while its lingering close runs.
-    for (int i = 1; i < kAcceptBurst; ++i) {
+    DescriptorRoom::Verdict room_left = room.after_accept(accepted.fd());
+    bool more = admit(zio::UniqueFd(accepted.fd()), listener, pinned_worker, pinned, refusals);
+    // The rest of the backlog, now (see kAcceptBurst), while descriptors are plenty. A failure
+    // (EAGAIN: empty; EMFILE...) ends the burst; the awaited accept above then waits, or
+    // reports it. So does a refusal: at max_connections the others wait in the backlog for a
+    // place rather than be accepted only to be refused, each holding a descriptor while its
+    // lingering close runs.
+    for (int i = 1; more && room_left == DescriptorRoom::kPlenty && i < kAcceptBurst; ++i) {
       const int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) {
         if (errno == ECONNABORTED || errno == EINTR) continue;  // that one is gone; go on
         break;
       }
-      if (!admit(zio::UniqueFd(fd), listener, pinned_worker, pinned, refusals)) break;
+      room_left = room.after_accept(fd);
+      more = admit(zio::UniqueFd(fd), listener, pinned_worker, pinned, refusals);
+    }
+    // Near the limit a burst would take descriptors the connections just admitted still need
+    // (a proxy's backend sockets): every client accepted, none served. So one at a time: the
+    // admitted connection runs first (on this worker, in per_worker mode, it takes what it
+    // needs before its first wait). Once one could not get what it needs, the daemon closes it
+    // and the others wait in the backlog until connections end, as after EMFILE.
+    if (room_left == DescriptorRoom::kFull) {
+      co_await zell::sleep_for(kAcceptRetry);
+    } else if (room_left == DescriptorRoom::kTight) {
+      co_await zell::yield();
     }
   }
 }

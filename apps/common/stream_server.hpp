@@ -74,6 +74,10 @@ class StreamServer {
   std::vector<std::string> bound_addresses() const;
   AcceptMode mode() const { return mode_; }
 
+  // The descriptors one connection holds, its own socket included (default 1; zap-proxy: 2, a
+  // backend socket each). Before start().
+  void set_descriptors_per_connection(int count) noexcept { descriptors_per_connection_ = count; }
+
   void start(zell::Runtime& runtime, Serve serve, Refuse refuse);
   void stop_accepting();
   // Waits up to `grace` for the open connections to end; true if they all did.
@@ -97,6 +101,9 @@ class StreamServer {
   // tune.maxaccept). One accept per wake-up admitted one connection per loop turn, and under
   // load a burst of thousands of new connections waited seconds in the backlog.
   static constexpr int kAcceptBurst = 1024;
+  // The pause after a failed accept (EMFILE...), and near the limit after a connection that
+  // could not get its descriptors: short enough that a client waits little once one frees.
+  static constexpr std::chrono::milliseconds kAcceptRetry{50};
 
   // As HAProxy's default: a backlog of max_connections, at least 1024 (the kernel caps it at
   // net.core.somaxconn), so that a burst of connections up to the limit is queued, not dropped
@@ -123,6 +130,7 @@ class StreamServer {
   std::mutex listeners_mutex_;
   std::vector<Listener> listeners_;
   int backlog_;  // the listeners' current backlog; under listeners_mutex_
+  int descriptors_per_connection_ = 1;
   Serve serve_;
   Refuse refuse_;
   std::vector<zell::JoinHandle<void>> acceptors_;

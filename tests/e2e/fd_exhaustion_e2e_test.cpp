@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -44,18 +45,26 @@ std::size_t count_of(const std::string& text, const std::string& what) {
 // `clients` connections each send `request`; `answered(reply)` says whether a reply is the full
 // answer. Returns how many were answered while all were open; then closes each answered one, so
 // that the daemon gets descriptors back, until every client has been answered (or the deadline).
+// `stopped` (if not 0): a daemon held with SIGSTOP while the clients connect, so that it finds
+// them all in its listen backlog at once when it goes on.
 struct Crowd {
   std::size_t answered_while_full = 0;
   std::size_t answered_in_the_end = 0;
 };
 template <typename Answered>
 Crowd crowd_in(const std::string& address, std::size_t clients, const std::string& request,
-               std::size_t reply_size, Answered answered) {
+               std::size_t reply_size, Answered answered, pid_t stopped = 0) {
+  if (stopped != 0) {
+    EXPECT_EQ(::kill(stopped, SIGSTOP), 0);
+  }
   std::vector<Socket> sockets;
   for (std::size_t i = 0; i < clients; ++i) {
     sockets.push_back(Socket::connect(address));  // completes in the backlog if not accepted
     EXPECT_TRUE(sockets.back().valid()) << i;
     EXPECT_TRUE(sockets.back().send_all(request)) << i;
+  }
+  if (stopped != 0) {
+    EXPECT_EQ(::kill(stopped, SIGCONT), 0);
   }
   Crowd crowd;
   std::vector<bool> done(clients, false);
@@ -104,8 +113,10 @@ TEST(FdExhaustion, ZapEchoServesWhatItHoldsThenEveryWaitingClient) {
   EXPECT_EQ(echo.stop(), 0);
 }
 
-// zap-proxy needs two descriptors per client, and a client it accepted but cannot open a
-// backend socket for is closed at once (cleanly: HAProxy's "SC"), one per descriptor that frees.
+// zap-proxy needs two descriptors per client. Near the limit it accepts one client at a time and
+// opens its backend socket before it accepts the next; a client it accepted but cannot open a
+// backend socket for is closed at once (cleanly: HAProxy's "SC"), and the others wait in the
+// backlog.
 // Health checks every 100 ms that fail once mark a backend down -- but a check that cannot even
 // open its socket is the proxy's shortage, not the backend's: no verdict, so the backend is still
 // up for the clients that come once descriptors are back.
@@ -118,10 +129,16 @@ TEST(FdExhaustion, ZapProxyServesWhatItHoldsAndItsBackendStaysUp) {
                     R"(}], "health_check": {"interval_ms": 100, "fall": 1},
                     "runtime": {"workers": 1}})");
   leave_room_for(proxy.process().pid(), 5);
-  const Crowd crowd = crowd_in(proxy.address(), 10, "ping", 4,
-                               [](const std::string& reply) { return reply == "ping"; });
+  // Every client already in the backlog when the proxy accepts: had it accepted five at once,
+  // none would have a descriptor left for its backend, and all five would be closed.
+  const Crowd crowd = crowd_in(
+      proxy.address(), 10, "ping", 4, [](const std::string& reply) { return reply == "ping"; },
+      proxy.process().pid());
   EXPECT_GE(crowd.answered_while_full, 1u);
   EXPECT_LT(crowd.answered_while_full, 10u) << "the limit did not bite";
+  // The others waited in the backlog and were served once descriptors came back. (One may lose
+  // the last descriptor to a health check opening its socket at that moment, and be closed.)
+  EXPECT_GE(crowd.answered_in_the_end, 9u);
   // Every client has been answered or closed by now; descriptors are back.
   Socket later = Socket::connect(proxy.address());
   ASSERT_TRUE(later.send_all("pong"));

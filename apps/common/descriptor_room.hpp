@@ -1,0 +1,61 @@
+// DescriptorRoom: how close an acceptor is to the descriptor limit (RLIMIT_NOFILE), read from the
+// number of the descriptor accept() just returned, so that a daemon whose connections need more
+// than their own socket (zap-proxy: a backend socket each) does not hand every last descriptor to
+// clients it then cannot serve.
+//
+//   DescriptorRoom room(2);                        // a client socket and a backend socket each
+//   const int fd = accept4(...);
+//   switch (room.after_accept(fd)) {
+//     case DescriptorRoom::kPlenty: ...            // accept on (the whole backlog, if it likes)
+//     case DescriptorRoom::kTight: ...             // let this one take its descriptors first
+//     case DescriptorRoom::kFull: ...              // this one cannot be served: pause accepting
+//   }
+//
+// Why the number says anything: Linux hands out the lowest free number, so every number below a
+// new descriptor is taken and at most `limit - 1 - fd` remain, all above it. That is an upper
+// bound (some above it may be taken too), so the verdicts err towards accepting, which is what
+// an acceptor did without them. It costs no system call per accept: the limit is re-read at most
+// once a second (prlimit(1) may change it on a running daemon), and after forget().
+// Not thread-safe: one per acceptor.
+#pragma once
+
+#include <cstdint>
+
+namespace zap::app {
+
+class DescriptorRoom {
+ public:
+  enum Verdict {
+    kPlenty,  // far from the limit
+    kTight,   // within a few dozen connections of it
+    kFull,    // not even the descriptors this connection needs besides its socket remain
+  };
+
+  // Re-reads the limit at most this often.
+  static constexpr std::int64_t kRereadNs = 1'000'000'000;
+  // Fewer free descriptors than this many connections' worth is tight.
+  static constexpr std::uint64_t kTightConnections = 32;
+
+  // `per_connection`: the descriptors one connection holds, its own socket included (at least 1).
+  explicit DescriptorRoom(int per_connection) noexcept
+      : per_connection_(per_connection < 1 ? 1u : static_cast<std::uint64_t>(per_connection)) {}
+
+  // Just after accept() returned `fd`; `now_ns`: a monotonic clock.
+  Verdict after_accept(int fd, std::int64_t now_ns) noexcept;
+  Verdict after_accept(int fd) noexcept;  // now (steady clock)
+
+  // The limit is read again at the next after_accept() (accept() failed with EMFILE: it may
+  // have been lowered).
+  void forget() noexcept { read_once_ = false; }
+
+  // Free descriptors above `fd` at most, as of the last read of the limit.
+  std::uint64_t above(int fd) const noexcept;
+
+ private:
+  std::uint64_t per_connection_;
+  std::uint64_t limit_ = 0;  // the soft RLIMIT_NOFILE; 0 if unknown (then always plenty)
+  std::int64_t read_ns_ = 0;
+  bool read_once_ = false;
+};
+
+}  // namespace zap::app
