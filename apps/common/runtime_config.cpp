@@ -6,7 +6,8 @@
 
 namespace zap::app {
 
-zell::RuntimeConfig to_runtime_config(const RuntimeSettings& settings, const std::string& name) {
+zell::RuntimeConfig to_runtime_config(const RuntimeSettings& settings, const std::string& name,
+                                      const std::string& cpus_from) {
   zell::RuntimeConfig config;
   config.workers = static_cast<std::size_t>(settings.workers);
   config.name = name;
@@ -22,11 +23,11 @@ zell::RuntimeConfig to_runtime_config(const RuntimeSettings& settings, const std
   if (!settings.cpus.empty()) {
     auto cpus = zuma::CpuSet::parse(settings.cpus);
     if (!cpus) {
-      throw ConfigError("runtime.cpus: expected a CPU list like \"0-3,8\", " +
+      throw ConfigError(cpus_from + ": expected a CPU list like \"0-3,8\", " +
                         cpus.error().to_string() + " in \"" + settings.cpus + "\"");
     }
     if ((*cpus & topology.cpu_set()).empty()) {
-      throw ConfigError("runtime.cpus: \"" + settings.cpus + "\" names no CPU of this machine (" +
+      throw ConfigError(cpus_from + ": \"" + settings.cpus + "\" names no CPU of this machine (" +
                         topology.cpu_set().to_string() + ")");
     }
     config.cpus = *cpus;

@@ -15,8 +15,10 @@
 namespace zap::app {
 
 // Throws ConfigError naming the key for an unparsable CPU list or topology, or a CPU set that
-// does not fit the topology.
-zell::RuntimeConfig to_runtime_config(const RuntimeSettings& settings, const std::string& name);
+// does not fit the topology. `cpus_from`: what the CPU list's errors name (the flag, when
+// --cpus gave it).
+zell::RuntimeConfig to_runtime_config(const RuntimeSettings& settings, const std::string& name,
+                                      const std::string& cpus_from = "runtime.cpus");
 
 // "4 workers on CPUs 0-3 (1 node), io_uring" -- for the start-up log line.
 std::string describe_runtime(const zell::RuntimeConfig& config, std::size_t workers);

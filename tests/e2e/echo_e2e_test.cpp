@@ -208,6 +208,30 @@ TEST(EchoConfig, CheckAcceptsTheExampleAndRejectsMistakes) {
   }
 }
 
+// A flag's mistakes name the flag, not the config key it overrides. An empty value (an unset
+// variable in a service file) is refused rather than taken as no flag, which would leave the
+// config's value in force without a word.
+TEST(EchoConfig, FlagErrorsNameTheFlagAndAnEmptyValueIsRefused) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--cpus", "1000"}, "--cpus: \"1000\" names no CPU of this machine"},
+      {{"--cpus", "3-x"}, "--cpus: expected a CPU list like \"0-3,8\""},
+      {{"--cpus", ""}, "--cpus: an empty value (leave --cpus out to keep runtime.cpus)"},
+      {{"--log-file", ""}, "--log-file: an empty value"},
+      {{"--admin", ""}, "--admin: an empty value (off: no admin endpoint)"},
+      {{"--port-file", ""}, "--port-file: an empty value"},
+  };
+  for (const auto& [flags, message] : cases) {
+    std::vector<std::string> args = {"--listen", "127.0.0.1:0", "--check"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    const RunResult bad = run_to_exit(echo_binary(), args);
+    EXPECT_EQ(bad.code, flags.front() == "--cpus" && flags.back() != "" ? 1 : 105) << flags[0];
+    EXPECT_NE(bad.err.find(message), std::string::npos) << flags[0] << " -> " << bad.err;
+  }
+  const RunResult good =
+      run_to_exit(echo_binary(), {"--listen", "127.0.0.1:0", "--cpus", "0", "--check"});
+  EXPECT_EQ(good.code, 0) << good.err;
+}
+
 TEST(EchoConfig, HelpAndVersionAnswer) {
   const RunResult help = run_to_exit(echo_binary(), {"--help"});
   EXPECT_EQ(help.code, 0);
