@@ -108,6 +108,10 @@ class Connection {
       if (ended == Ended::kNoMoreWork) break;
       if (ended == Ended::kCarriedItsShare) {
         failures_in_a_row = 0;
+        // At a fixed rate the next connection opens when its first message falls due: opened
+        // at once, it would sit idle until then (an idle timeout could close it under us), and
+        // its connect would be left out of that message's latency.
+        co_await wait_until_due();
       } else {
         const bool got_replies = done_seq_ > done_before;
         write_off_in_flight();
@@ -124,13 +128,14 @@ class Connection {
       }
       // (Not another connection for nothing: the time is up, or the request quota is spent.)
       if (steady_now_ns() >= plan_.stop_sending_ns || stopped()) break;
-      if (plan_.quota != nullptr && plan_.quota->load(std::memory_order_relaxed) <= 0) break;
+      if (quota_spent()) break;
     }
     // The run's time ends with the last reply (or, raw, the last send), not with the wait for a
     // sink to close or the main thread noticing. A slot that ran to the end of a duration run
     // lasted that long (or until an interrupt) even if its last reply came earlier (a low rate);
     // one that failed for good ended then.
-    report_.finished_ns = last_activity_ns_ != 0 ? last_activity_ns_ : steady_now_ns();
+    // A slot that never had anything to do (a request count the others used up) ended nothing.
+    report_.finished_ns = last_activity_ns_ != 0 ? last_activity_ns_ : plan_.start_ns;
     if (!gave_up && plan_.stop_sending_ns != INT64_MAX) {
       report_.finished_ns =
           std::max(report_.finished_ns, std::min(plan_.stop_sending_ns, steady_now_ns()));
@@ -179,6 +184,7 @@ class Connection {
   // as one error). The next connection's byte stream starts at the next message.
   void write_off_in_flight() {
     add(live_.requests_lost, next_seq_ - done_seq_);
+    if (message_bad_) add(live_.verify_failures);  // wrong bytes came before the failure
     done_seq_ = next_seq_;
     recv_offset_ = next_seq_ * size_;
     message_bad_ = false;
@@ -195,6 +201,7 @@ class Connection {
     add(live_.connects);
     (void)zio::set_nodelay(fd_, true);
     if (options_.mode == Mode::kRaw) {
+      peer_closed_ = false;
       co_await send_raw();
       co_return Ended::kNoMoreWork;
     }
@@ -202,7 +209,21 @@ class Connection {
     connection_first_seq_ = per == 0 ? UINT64_MAX : next_seq_;
     connection_end_seq_ = per == 0 ? UINT64_MAX : next_seq_ + per;
     const Ended ended = co_await echo_loop();
+    if (ended == Ended::kFailed || !nothing_more_came()) co_return Ended::kFailed;
     co_return ended == Ended::kCarriedItsShare && !sending_ ? Ended::kNoMoreWork : ended;
+  }
+
+  // Every reply is in: an echo server has nothing more to send. Bytes waiting past the last
+  // reply (a message echoed twice, a byte appended) were never asked for -- receive() reads no
+  // more than is in flight, so they would go unseen. (Only what has arrived by now is seen: a
+  // wait for more would cost every connection's close a round trip.) False (recorded) if any.
+  bool nothing_more_came() {
+    const ssize_t n = ::recv(fd_, recv_buffer_.get(), recv_cap_, MSG_DONTWAIT);
+    if (n <= 0) return true;  // EAGAIN, the server's FIN, or a reset: nothing unasked for
+    add(live_.bytes_in, static_cast<std::uint64_t>(n));
+    fail(live_, report_, Failed::kRead,
+         "the server sent " + std::to_string(n) + " byte(s) more than it was sent");
+    return false;
   }
 
   // The time message `seq` may go: its intended time at a fixed rate, else now.
@@ -241,6 +262,42 @@ class Connection {
     return plan_.stop != nullptr && plan_.stop->load(std::memory_order_relaxed);
   }
 
+  // A request-count run whose requests are all claimed (relaxed, as claim()).
+  bool quota_spent() const {
+    return plan_.quota != nullptr && plan_.quota->load(std::memory_order_relaxed) <= 0;
+  }
+
+  // No more messages go: what is in flight has one timeout from now to come back, however
+  // steadily it trickles in (the run ends at most a timeout past its duration).
+  void stop_sending(std::int64_t now) {
+    if (!sending_) return;
+    sending_ = false;
+    drain_deadline_ns_ = now + timeout_ns();
+  }
+
+  // Sending is over once the time is up, an interrupt came or the request count is used up.
+  void check_sending(std::int64_t now) {
+    if (now >= plan_.stop_sending_ns || stopped() || quota_spent()) stop_sending(now);
+  }
+
+  // Fixed rate: sleeps until the next message is due (in steps, see sleep_until_due()), or
+  // sending is over.
+  zell::Task<void> wait_until_due() {
+    if (plan_.interval_ns <= 0) co_return;
+    for (;;) {
+      const std::int64_t now = steady_now_ns();
+      check_sending(now);
+      if (!sending_ || intended(next_seq_, now) <= now) co_return;
+      co_await sleep_until_due(now);
+    }
+  }
+
+  // When the reply awaited now must have come: a timeout after the last whole reply (or the send
+  // that found nothing in flight), and no later than a timeout after sending stopped.
+  std::int64_t reply_deadline() const {
+    return std::min(progress_ns_ + timeout_ns(), drain_deadline_ns_);
+  }
+
   bool claim(std::int64_t now) {
     if (now >= plan_.stop_sending_ns || stopped()) return false;
     // Relaxed: the quota only has to be handed out once per request, in any order.
@@ -256,7 +313,7 @@ class Connection {
       const std::int64_t when = intended(seq, now);
       if (when > now) break;
       if (!claim(now)) {
-        sending_ = false;
+        stop_sending(now);
         break;
       }
       // In a closed loop a connection's first request waited for its connect too (connection
@@ -284,28 +341,32 @@ class Connection {
         const std::uint64_t offset = next_seq_ * size_;
         next_seq_ += batch;
         const std::size_t len = std::size_t{batch} * size_;
+        bool waited = true;  // the send may have taken a while: `now` is stale
         if (len <= send_cap_ && in_flight_bytes() <= kBlockingSendLimit) {
           fill_pattern(index_, offset, send_buffer_.get(), len);
           const zio::Result sent = co_await zell::send(fd_, send_buffer_.get(), len, timeout_);
           if (!count_send(sent, live_, report_)) co_return Ended::kFailed;
-          if (sent.bytes() < len &&
-              !co_await send_reading(offset + sent.bytes(), len - sent.bytes())) {
+          waited = sent.bytes() < len;
+          if (waited && !co_await send_reading(offset + sent.bytes(), len - sent.bytes())) {
             co_return Ended::kFailed;
           }
         } else if (!co_await send_reading(offset, len)) {
           co_return Ended::kFailed;
         }
-        // A full pipeline waits for a reply whatever the time: no clock read for it.
-        if (next_seq_ - done_seq_ < depth_) now = steady_now_ns();
+        // A full pipeline waits for a reply whatever the time: no clock read for it, unless
+        // the send waited (the reply timeout is measured from `now`).
+        if (waited || next_seq_ - done_seq_ < depth_) now = steady_now_ns();
         continue;
       }
       if (next_seq_ == done_seq_) {
         if (!sending_) co_return Ended::kNoMoreWork;
         if (done_seq_ == connection_end_seq_) co_return Ended::kCarriedItsShare;
         // Fixed rate and nothing in flight: sleep until the next message is due.
+        check_sending(now);
+        if (!sending_) continue;
         co_await sleep_until_due(now);
         now = steady_now_ns();
-        if (now >= plan_.stop_sending_ns || stopped()) sending_ = false;
+        check_sending(now);
         continue;
       }
       // At a fixed rate with room in the pipeline, the next message may fall due before a reply
@@ -316,10 +377,10 @@ class Connection {
           room ? std::min(std::min(intended(next_seq_, now), plan_.stop_sending_ns),
                           now + kStopCheckNs)
                : INT64_MAX;
-      const Received got = co_await receive(until);
+      const Received got = co_await receive(now, until);
       if (got == Received::kFailed) co_return Ended::kFailed;
       now = got == Received::kSome ? received_ns_ : steady_now_ns();
-      if (now >= plan_.stop_sending_ns || stopped()) sending_ = false;
+      check_sending(now);
     }
   }
 
@@ -367,6 +428,13 @@ class Connection {
           fail(live_, report_, Failed::kWrite, "send: the peer took nothing for the timeout", true);
           co_return false;
         }
+        // A peer that takes a byte now and then never times out the send above: a message it
+        // has not taken a timeout past the end of the run is given up.
+        if (plan_.stop_sending_ns != INT64_MAX && now >= plan_.stop_sending_ns + timeout_ns()) {
+          fail(live_, report_, Failed::kWrite,
+               "send: the peer had not taken the message a timeout past the end of the run", true);
+          co_return false;
+        }
         const zio::Result room = co_await zell::poll(fd_, POLLOUT, room_wait);
         if (!room && room.raw() != -ETIMEDOUT) {
           fail(live_, report_, Failed::kWrite, "send: " + room.error().message());
@@ -392,6 +460,7 @@ class Connection {
     const bool raw = options_.mode == Mode::kRaw;
     int took = 0;
     for (;;) {
+      if (raw && peer_closed_) return took;
       const std::size_t want =
           raw ? recv_cap_
               : static_cast<std::size_t>(std::min<std::uint64_t>(recv_cap_, in_flight_bytes()));
@@ -405,9 +474,14 @@ class Connection {
         continue;
       }
       if (n == 0) {
+        // Raw: the peer only half-closed (it sends no more); it may still take what we send --
+        // a send that fails says if it does not.
+        if (raw) {
+          peer_closed_ = true;
+          return took;
+        }
         fail(live_, report_, Failed::kRead,
-             raw ? "the peer closed the connection while we sent"
-                 : "server closed the connection with replies outstanding");
+             "server closed the connection with replies outstanding");
         return -1;
       }
       if (errno == EINTR) continue;
@@ -419,27 +493,23 @@ class Connection {
 
   enum class Received { kSome, kNotYet, kFailed };
 
-  // Receives at most what is in flight, checks it byte by byte, completes whole messages. With
-  // `until_ns`, waits no later than then (kNotYet: a message falls due); the reply timeout still
-  // runs from the last progress (a reply, or a send with nothing in flight), however the waits
-  // are cut.
-  zell::Task<Received> receive(std::int64_t until_ns = INT64_MAX) {
+  // Receives at most what is in flight, checks it byte by byte, completes whole messages. `now`:
+  // the caller's last clock read. With `until_ns`, waits no later than then (kNotYet: a message
+  // falls due). The reply timeout runs from the last whole reply (see reply_deadline()), not
+  // from the last byte, however the waits are cut: a server that trickles a byte at a time
+  // cannot hold a connection past it.
+  zell::Task<Received> receive(std::int64_t now, std::int64_t until_ns = INT64_MAX) {
     const std::size_t want =
         static_cast<std::size_t>(std::min<std::uint64_t>(recv_cap_, in_flight_bytes()));
-    std::chrono::nanoseconds wait = timeout_;
-    bool cut = false;
-    if (until_ns != INT64_MAX) {
-      const std::int64_t now = steady_now_ns();
-      const std::int64_t timeout_at = progress_ns_ + timeout_ns();
-      if (now >= timeout_at) {  // no reply for the whole timeout, in cut waits
-        fail(live_, report_, Failed::kRead, "recv: no reply for the timeout", true);
-        co_return Received::kFailed;
-      }
-      cut = until_ns < timeout_at;
-      // (At least 1 ns: a zero timeout means none at all.)
-      wait =
-          std::chrono::nanoseconds(std::max<std::int64_t>(1, std::min(until_ns, timeout_at) - now));
+    const std::int64_t timeout_at = reply_deadline();
+    if (now >= timeout_at) {  // no whole reply for the timeout, over several waits
+      fail(live_, report_, Failed::kRead, "recv: no reply for the timeout", true);
+      co_return Received::kFailed;
     }
+    const bool cut = until_ns < timeout_at;
+    // (At least 1 ns: a zero timeout means none at all.)
+    const std::chrono::nanoseconds wait(
+        std::max<std::int64_t>(1, std::min(until_ns, timeout_at) - now));
     zio::Result r = co_await zell::recv(fd_, recv_buffer_.get(), want, wait);
     if (cut && r.raw() == -ETIMEDOUT) co_return Received::kNotYet;
     if (!r) {
@@ -450,10 +520,10 @@ class Connection {
       fail(live_, report_, Failed::kRead, "server closed the connection with replies outstanding");
       co_return Received::kFailed;
     }
-    const std::int64_t now = steady_now_ns();
-    received_ns_ = now;
+    const std::int64_t arrived = steady_now_ns();
+    received_ns_ = arrived;
     add(live_.bytes_in, r.bytes());
-    take_replies(r.bytes(), now);
+    take_replies(r.bytes(), arrived);
     // The next message goes after this check of every byte: past a few KiB it takes long enough
     // to count (microseconds), and a send time taken before it would add it to the next
     // message's latency. Small replies keep the one clock read.
@@ -465,7 +535,6 @@ class Connection {
   // messages they end.
   void take_replies(std::size_t n, std::int64_t now) {
     last_activity_ns_ = now;
-    progress_ns_ = now;
     std::size_t pos = 0;
     while (pos < n) {
       const std::uint64_t message_end = (done_seq_ + 1) * size_;
@@ -483,6 +552,7 @@ class Connection {
         if (message_bad_) add(live_.verify_failures);
         message_bad_ = false;
         ++done_seq_;
+        progress_ns_ = now;  // a whole reply: the timeout starts over
       }
     }
   }
@@ -497,7 +567,7 @@ class Connection {
         const std::uint64_t seq = next_seq_ + batch;
         if (intended(seq, now) > now) break;
         if (!claim(now)) {
-          sending_ = false;
+          stop_sending(now);
           break;
         }
         ++batch;
@@ -510,8 +580,10 @@ class Connection {
         continue;
       }
       if (!sending_) co_return co_await finish_raw();
+      check_sending(now);
+      if (!sending_) continue;
       co_await sleep_until_due(now);
-      if (steady_now_ns() >= plan_.stop_sending_ns || stopped()) sending_ = false;
+      check_sending(steady_now_ns());
     }
   }
 
@@ -556,6 +628,7 @@ class Connection {
   const double phase_ns_;              // fixed rate: this connection's offset in the schedule
   int fd_ = -1;
   bool sending_ = true;
+  bool peer_closed_ = false;  // raw: the peer's FIN came (it may still read)
   bool message_bad_ = false;
   std::uint64_t next_seq_ = 0;     // messages sent
   std::uint64_t done_seq_ = 0;     // messages fully received
@@ -567,7 +640,8 @@ class Connection {
   std::int64_t connection_began_ns_ = 0;
   std::int64_t received_ns_ = 0;       // when the last receive() completed
   std::int64_t last_activity_ns_ = 0;  // the last reply (raw: the last send); 0: none yet
-  std::int64_t progress_ns_ = 0;       // the last reply, or a send with nothing in flight
+  std::int64_t progress_ns_ = 0;       // the last whole reply, or a send with nothing in flight
+  std::int64_t drain_deadline_ns_ = INT64_MAX;  // sending stopped: replies in flight due by then
 };
 
 }  // namespace

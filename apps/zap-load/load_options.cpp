@@ -39,7 +39,8 @@ void add_load_flags(CLI::App& app, LoadOptions& options) {
       ->transform(CLI::CheckedTransformer(
           std::map<std::string, Mode>{{"echo", Mode::kEcho}, {"raw", Mode::kRaw}}));
   app.add_option("--timeout-ms", options.timeout_ms,
-                 "Connect timeout, and the longest wait for a reply (then: an error)")
+                 "Connect timeout, and the longest wait for a whole reply; the run ends at most "
+                 "this long past its duration (then: an error)")
       ->check(CLI::Range(1u, 3'600'000u))
       ->capture_default_str();
   app.add_option("--json", options.json,

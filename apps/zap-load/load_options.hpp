@@ -30,7 +30,7 @@ struct LoadOptions {
   std::uint64_t requests = 0;  // total over all connections; 0: run for duration_s
   double rate = 0;             // requests/s over all connections; 0: closed loop
   Mode mode = Mode::kEcho;
-  std::uint32_t timeout_ms = 5000;  // connect, and each wait for a reply
+  std::uint32_t timeout_ms = 5000;  // connect, and each wait for a whole reply
   std::string json;                 // write a JSON report here ("-": stdout)
   bool progress = true;
   std::int64_t workers = 0;  // zell workers; 0: one per CPU

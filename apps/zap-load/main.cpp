@@ -1,6 +1,7 @@
 // zap-load: a load generator for echo servers (and raw TCP sinks), written on zap -- every
 // connection is a zell task, pinned to a worker; replies are verified byte by byte.
-// Exit status: 0 only if every request completed with the right bytes and nothing failed.
+// Exit status: 0 only if every request sent completed with the right bytes and nothing failed
+// (fixed rate: messages never sent are reported, not failed).
 #include <signal.h>
 
 #include <algorithm>
@@ -28,8 +29,10 @@ namespace {
 using namespace zap;
 
 constexpr const char* kFooter = R"(
-Exit status is 0 only if every request completed, every echoed byte matched, and no connection
-failed: tests can rely on it. Ctrl-C (SIGINT) or SIGTERM stops sending, waits for the replies
+Exit status is 0 only if every request sent completed, every echoed byte matched, nothing more
+came back, and no connection failed: tests can rely on it. At a fixed rate, messages a slow
+server held back past the end are reported as "unsent requests", which alone is no failure (as
+in wrk2): check that count to learn whether the server kept up. Ctrl-C (SIGINT) or SIGTERM stops sending, waits for the replies
 in flight, and prints the results so far; a second one exits at once.
 
 Examples:

@@ -423,5 +423,129 @@ TEST(LoadSignals, SigintPrintsTheResultsSoFar) {
   EXPECT_NE(load.err().find("sending no more"), std::string::npos) << load.err();
 }
 
+// The reply timeout runs from the last whole reply, not from the last byte: a server that
+// trickles its reply a byte every 300 ms is cut at the 500 ms timeout, and the run ends near its
+// duration. (Each byte restarted the wait: a 0.5 s run took 5 s, with no error.)
+TEST(LoadTimeout, ATricklingReplyIsCutAtTheTimeoutNotHeldByEachByte) {
+  const auto trickle = [](int fd) {
+    char buffer[64];
+    if (::recv(fd, buffer, sizeof buffer, 0) <= 0) return;
+    for (int i = 0; i < 16; ++i) {
+      if (::send(fd, buffer + i, 1, MSG_NOSIGNAL) != 1) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    }
+  };
+  const auto start = std::chrono::steady_clock::now();
+  const RunResult run =
+      run_against_peer(trickle, {"-c", "1", "-s", "16", "-d", "0.5", "--timeout-ms", "500", "-w",
+                                 "1", "--no-progress", "--json", "-"});
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(run.code, 1) << run.err;
+  const auto report = json_report(run.out);
+  ASSERT_TRUE(report.is_object()) << run.out << run.err;
+  EXPECT_EQ(report["requests"], 0) << report.dump();
+  EXPECT_EQ(report["error_kinds"]["timeout"], 1) << report.dump();
+  EXPECT_LT(report["duration_s"].get<double>(), 1.5) << report.dump();
+  EXPECT_LT(took, std::chrono::milliseconds(2500));
+}
+
+// -n with -r: the run ends once the count is used up, not when every connection's next due time
+// has come (-c 8 -r 1: connection 7's first message is due 7 s in), and its duration is that
+// of the requests it made.
+TEST(LoadRate, ARequestCountEndsTheRunOnceItIsUsedUp) {
+  EchoDaemon echo(R"({"listeners": [{"port": 0}], "runtime": {"workers": 1}})");
+  const auto start = std::chrono::steady_clock::now();
+  const RunResult run = run_to_exit(load_binary(), {echo.address(), "-c", "8", "-r", "1", "-n", "1",
+                                                    "-w", "1", "--no-progress", "--json", "-"});
+  const auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_EQ(run.code, 0) << run.out << run.err;
+  const auto report = json_report(run.out);
+  ASSERT_TRUE(report.is_object()) << run.out;
+  EXPECT_EQ(report["requests"], 1);
+  EXPECT_LT(report["duration_s"].get<double>(), 0.5) << report.dump();
+  EXPECT_LT(took, std::chrono::seconds(3));
+}
+
+// An echo server sends back exactly what it got: bytes past the last reply (a message echoed
+// twice) are an error, and wrong bytes in a reply cut short by a close are a verify failure --
+// both went unseen (exit 0, "verify failures 0").
+TEST(LoadEcho, BytesPastTheLastReplyAndWrongBytesInACutReplyAreCaught) {
+  const auto twice = [](int fd) {
+    char buffer[64];
+    std::size_t got = 0;
+    while (got < sizeof buffer) {
+      const ssize_t n = ::recv(fd, buffer + got, sizeof buffer - got, 0);
+      if (n <= 0) return;
+      got += static_cast<std::size_t>(n);
+    }
+    std::string reply(buffer, sizeof buffer);
+    reply += reply;  // one send: both copies arrive together
+    if (::send(fd, reply.data(), reply.size(), MSG_NOSIGNAL) < 0) return;
+    while (::recv(fd, buffer, sizeof buffer, 0) > 0) {
+    }
+  };
+  const RunResult doubled = run_against_peer(
+      twice, {"-c", "1", "-n", "1", "-s", "64", "-w", "1", "--no-progress", "--json", "-"});
+  EXPECT_EQ(doubled.code, 1) << doubled.err;
+  EXPECT_NE(doubled.err.find("the server sent 64 byte(s) more than it was sent"), std::string::npos)
+      << doubled.err;
+  const auto report = json_report(doubled.out);
+  ASSERT_TRUE(report.is_object()) << doubled.out;
+  EXPECT_EQ(report["requests"], 1);
+  EXPECT_EQ(report["error_kinds"]["read"], 1) << report.dump();
+
+  const auto garbled_then_closed = [](int fd) {
+    char buffer[64];
+    if (::recv(fd, buffer, sizeof buffer, 0) <= 0) return;
+    (void)::send(fd, "HTTP/1.1 400", 12, MSG_NOSIGNAL);  // not an echo, and short of 64 bytes
+  };
+  const RunResult cut = run_against_peer(
+      garbled_then_closed,
+      {"-c", "1", "-n", "1", "-s", "64", "-w", "1", "--no-progress", "--json", "-"});
+  EXPECT_EQ(cut.code, 1) << cut.err;
+  const auto cut_report = json_report(cut.out);
+  ASSERT_TRUE(cut_report.is_object()) << cut.out;
+  EXPECT_EQ(cut_report["verify_failures"], 1) << cut_report.dump();
+  EXPECT_EQ(cut_report["requests_lost"], 1) << cut_report.dump();
+}
+
+// -k at a fixed rate: the next connection opens when its message falls due, not at once to sit
+// idle until then -- where a server's idle timeout (300 ms here, against messages 500 ms apart
+// per connection) closed it under zap-load, and a run with no fault failed.
+TEST(LoadChurn, AtAFixedRateTheNextConnectionOpensWhenItsMessageIsDue) {
+  EchoDaemon echo(R"({"listeners": [{"port": 0}], "idle_timeout_ms": 300,
+                      "admin": {"listen": "127.0.0.1:0"}, "runtime": {"workers": 1}})");
+  const RunResult run =
+      run_to_exit(load_binary(), {echo.address(), "-c", "2", "-k", "1", "-r", "4", "-d", "2", "-w",
+                                  "1", "--no-progress", "--json", "-"});
+  ASSERT_EQ(run.code, 0) << run.out << run.err;
+  const auto report = json_report(run.out);
+  ASSERT_TRUE(report.is_object()) << run.out;
+  EXPECT_EQ(report["errors"], 0) << report.dump();
+  const auto requests = report["requests"].get<std::uint64_t>();
+  EXPECT_GE(requests, 7u) << report.dump();
+  EXPECT_EQ(report["connects"].get<std::uint64_t>(), requests) << "none opened for nothing";
+}
+
+// Raw mode only sends: a peer that half-closes (it will send nothing) but goes on reading is no
+// failure, and takes every byte. (Its FIN was taken for the connection's end.)
+TEST(LoadRaw, APeerThatHalfClosesButReadsOnTakesEverything) {
+  std::atomic<std::uint64_t> received{0};
+  const auto half_closed_sink = [&received](int fd) {
+    ::shutdown(fd, SHUT_WR);
+    // Late to read: zap-load's sends fill the socket, and it reads while it waits for room.
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    char buffer[65536];
+    for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, 0)) > 0;) {
+      received += static_cast<std::uint64_t>(n);
+    }
+  };
+  const RunResult run = run_against_peer(
+      half_closed_sink,
+      {"--mode", "raw", "-c", "1", "-n", "256", "-s", "65536", "-w", "1", "--no-progress"});
+  EXPECT_EQ(run.code, 0) << run.out << run.err;
+  EXPECT_EQ(received.load(), 256u * 65536u);
+}
+
 }  // namespace
 }  // namespace zap::e2e
