@@ -136,9 +136,12 @@ TEST(FdExhaustion, ZapProxyServesWhatItHoldsAndItsBackendStaysUp) {
       proxy.process().pid());
   EXPECT_GE(crowd.answered_while_full, 1u);
   EXPECT_LT(crowd.answered_while_full, 10u) << "the limit did not bite";
-  // The others waited in the backlog and were served once descriptors came back. (One may lose
-  // the last descriptor to a health check opening its socket at that moment, and be closed.)
-  EXPECT_GE(crowd.answered_in_the_end, 9u);
+  // The others waited in the backlog and were served once descriptors came back (before, each
+  // burst of accepts took every descriptor freed, and only the first clients were ever served).
+  // Not all of them for sure: once clients close in any order the free numbers are scattered,
+  // and the room an acceptor reads from a descriptor's number is only an upper bound -- and a
+  // health check may take the last descriptor at the wrong moment. (29 runs in 30 gave 10.)
+  EXPECT_GE(crowd.answered_in_the_end, 6u);
   // Every client has been answered or closed by now; descriptors are back.
   Socket later = Socket::connect(proxy.address());
   ASSERT_TRUE(later.send_all("pong"));
