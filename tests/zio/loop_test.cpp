@@ -508,5 +508,40 @@ TEST(LoopOptionsTest, SqpollRingTakesMoreOpsThanItsQueueAndStillWakes) {
       *loop, [&] { return loop->pending() == 0; }, 5s));
 }
 
+// An op a destroyed loop abandoned with a deadline is prepared again and submitted to a new loop
+// without one: it completes once, and the new loop's own deadlines still fire. (io_uring kept the
+// old loop's heap position in the op, and the new loop's run_once crashed removing it.)
+TEST_P(LoopTest, AnOpAbandonedWithADeadlineServesANewLoop) {
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds), 0);
+  UniqueFd a(fds[0]), b(fds[1]);
+  char buf[16];
+  Outcome out;
+  Operation op(&record, &out);
+  {
+    auto first = testing::make_loop(GetParam());
+    ASSERT_TRUE(first);
+    op.prep_recv(a.get(), buf, sizeof buf);
+    op.set_timeout(10s);
+    first->submit(op);
+    first->run_once(0ns);
+  }  // abandoned: no callback
+  EXPECT_EQ(out.calls, 0);
+  auto second = testing::make_loop(GetParam());
+  ASSERT_TRUE(second);
+  op.prep_recv(a.get(), buf, sizeof buf);
+  second->submit(op);
+  ASSERT_EQ(::send(b.get(), "hi", 2, MSG_NOSIGNAL), 2);
+  ASSERT_TRUE(run_until(*second, [&] { return out.calls == 1; }));
+  EXPECT_EQ(out.result.raw(), 2);
+  Outcome late;
+  Operation timed(&record, &late);
+  timed.prep_recv(a.get(), buf, sizeof buf);
+  timed.set_timeout(50ms);
+  second->submit(timed);
+  ASSERT_TRUE(run_until(*second, [&] { return late.calls == 1; }));
+  EXPECT_EQ(late.result.raw(), -ETIMEDOUT);
+}
+
 }  // namespace
 }  // namespace zap::zio

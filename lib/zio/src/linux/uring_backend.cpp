@@ -97,6 +97,9 @@ void UringBackend::submit(Operation& op) noexcept {
   op.recv_wait_ = false;
   op.deadline_passed_ = false;
   op.next_ = op.prev_ = nullptr;
+  // Not in this loop's deadline heap yet -- whatever an abandoned op kept from a destroyed loop
+  // (its old heap position would remove another op's entry, or index an empty heap).
+  op.heap_index_ = 0;
   if (op.kind_ == OpKind::timeout) op.timeout_ns_ = 0;      // a timer's deadline is itself
   if (!fd_ops_.add(op)) return finish_locally(op, -EBADF);  // no such fd can be open
   if (op.is_multishot()) {

@@ -24,7 +24,8 @@
 // operations in flight abandons them: no callbacks run, and ~Loop returns only after the kernel
 // has let go of them (io_uring: cancelled and reaped; on kernels before 5.19, which cannot cancel
 // everything at once, they are left to the kernel's own teardown), so their buffers may be freed
-// right after.
+// right after, and the ops prepared and submitted again (to another Loop). An abandoned op still
+// says busy() until then.
 //
 // Closing an fd with operations in flight: on io_uring a socket op keeps the file alive and
 // continues; on epoll the registration disappears and the op would never complete. Portable code
