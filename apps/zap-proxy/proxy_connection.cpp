@@ -105,6 +105,38 @@ void note_failure(const zio::Result& r, Relay& relay, ConnectionEnd end) noexcep
   }
 }
 
+// Bytes queued on `socket` and not yet acknowledged by its peer (SIOCOUTQ); -1 if it cannot say.
+int unsent_bytes(int socket) {
+  int queued = 0;
+  return ::ioctl(socket, SIOCOUTQ, &queued) == 0 ? queued : -1;
+}
+
+// Writes all of [data, data + len) to `to`; the result is len, or the error that ended it.
+// `idle` (0: none) bounds a wait in which the peer takes nothing. The kernel says a socket is
+// writable again only once a good part of its (up to megabytes of) send buffer has drained, which
+// a slow but steady reader takes longer than that to do: its stream was cut, and as the client
+// got a FIN it looked complete. So a wait that times out is measured across one more: if the
+// socket's queue shrank (or it took more bytes) the peer is reading, and the write goes on. A
+// peer that takes nothing is cut after one to two idle times. No system call is added while
+// writes finish in time.
+zell::Task<zio::Result> write_while_taken(int to, void* data, std::size_t len,
+                                          std::chrono::nanoseconds idle) {
+  std::size_t done = 0;
+  int queued = -1;  // the queue when a wait timed out (-1: not measuring)
+  while (done < len) {
+    auto write = zell::writev_all(to, {static_cast<char*>(data) + done, len - done}, idle);
+    const zio::Result r = co_await write;
+    if (r) break;
+    done += write.sent();
+    if (r.raw() != -ETIMEDOUT) co_return r;
+    const int now_queued = unsent_bytes(to);
+    const bool taken = write.sent() > 0 || (queued >= 0 && now_queued >= 0 && now_queued < queued);
+    if (now_queued < 0 || (queued >= 0 && !taken)) co_return r;  // nothing taken for a whole wait
+    queued = now_queued;
+  }
+  co_return zio::Result(static_cast<int>(len));
+}
+
 // One direction: everything received from `from` is sent to `to`, in order.
 //   `from` sends a FIN:   `to` gets a FIN; the other direction goes on (half-close).
 //   `from` resets:        `to` gets a reset, once it has acknowledged all that was relayed (as
@@ -177,8 +209,8 @@ zell::Task<void> pump(Relay& relay, bool to_backend) {
     relay.last_activity_ns = monotonic_ns();
     ++relay.writes_in_flight;
     // The write's own deadline: a peer that takes nothing for the idle time is gone.
-    const zio::Result sent = co_await zell::writev_all(to, {buffer.data(), got.bytes()},
-                                                       std::chrono::nanoseconds(idle_ns));
+    const zio::Result sent = co_await write_while_taken(to, buffer.data(), got.bytes(),
+                                                        std::chrono::nanoseconds(idle_ns));
     --relay.writes_in_flight;
     relay.last_activity_ns = monotonic_ns();
     if (!sent) {

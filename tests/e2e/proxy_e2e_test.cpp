@@ -534,6 +534,56 @@ TEST(ProxyRelay, AnIdleConnectionIsClosedButAStreamingOneIsNot) {
   EXPECT_GT(Clock::now() - start, std::chrono::milliseconds(1400));
 }
 
+// The idle timeout is for a connection on which no byte moves, not for a client that reads
+// slowly but steadily: the proxy's socket to it says "writable" again only once a good part of
+// its (megabytes of) send buffer has drained, which takes such a client longer than the timeout.
+// Its stream was cut at ~3.5 of 8 MB -- and ended with a FIN, so it looked complete.
+TEST(ProxyRelay, ASlowButSteadyReaderIsNotCutByTheIdleTimeout) {
+  Listener backend;
+  ProxyDaemon proxy(
+      proxy_config({backend_json(backend.address())},
+                   R"(, "idle_timeout_ms": 500, "health_check": {"enabled": false})"));
+  Socket client = Socket::connect_small_reader(proxy.address(), 8192);
+  ASSERT_TRUE(client.valid());
+  ASSERT_TRUE(client.send_all("go"));
+  Socket server = backend.accept();
+  ASSERT_EQ(server.recv_exact(2), "go");
+  const std::string answer = pattern(8 << 20, 17);
+  std::thread sender([&] {
+    (void)server.send_all(answer);
+    server.shutdown_write();
+  });
+  std::string got;
+  const auto slow_until = Clock::now() + std::chrono::milliseconds(2500);
+  while (Clock::now() < slow_until) {  // ~400 KB/s: steady, but slow
+    const std::string piece = client.recv_exact(8192, std::chrono::seconds(2));
+    got += piece;
+    if (piece.size() < 8192) break;  // cut (or done)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const Socket::Drained rest = client.recv_until_closed(std::chrono::seconds(20));
+  sender.join();
+  got += rest.data;
+  EXPECT_FALSE(rest.reset);
+  EXPECT_EQ(got.size(), answer.size()) << "the slow reader was cut off";
+  EXPECT_TRUE(got == answer) << "the stream was corrupted";
+  EXPECT_EQ(proxy.stats()["errors"], 0) << proxy.stats().dump();
+
+  // One that takes nothing is still cut: after one to two idle times.
+  Socket stalled = Socket::connect_small_reader(proxy.address(), 8192);
+  ASSERT_TRUE(stalled.valid());
+  ASSERT_TRUE(stalled.send_all("go"));
+  Socket server2 = backend.accept();
+  ASSERT_EQ(server2.recv_exact(2), "go");
+  std::thread flood([&] { (void)server2.send_all(answer); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  const Socket::Drained late = stalled.recv_until_closed(std::chrono::seconds(10));
+  EXPECT_TRUE(late.closed);
+  EXPECT_LT(late.data.size(), answer.size()) << "a client that read nothing for 2.5 s was kept";
+  ::shutdown(server2.fd(), SHUT_RDWR);  // ends the flood's send
+  flood.join();
+}
+
 TEST(ProxySignals, SigtermLetsARelayedConnectionFinishThenExitsZero) {
   auto a = echo_backend();
   ProxyDaemon proxy(proxy_config({backend_json(a->address())}, R"(, "shutdown_grace_ms": 10000)"));
