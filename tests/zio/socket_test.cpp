@@ -79,6 +79,43 @@ TEST_P(SocketTest, EchoesOverUnixStreamSockets) {
   ::unlink(path.c_str());
 }
 
+// A Unix socket's listener with a full backlog refuses a non-blocking connect with EAGAIN, and
+// the end of that never shows as EPOLLOUT on the connecting socket: both backends report EAGAIN
+// at once. (epoll waited for an event that never came -- until the deadline, or forever.)
+TEST_P(SocketTest, AUnixConnectToAFullBacklogFailsWithEagainAtOnce) {
+  const std::string path = "/tmp/zio-test-full-" + std::to_string(::getpid()) + "-" +
+                           std::string(to_string(GetParam())) + ".sock";
+  std::error_code ec;
+  const auto addr = SocketAddress::parse("unix:" + path, ec);
+  ASSERT_FALSE(ec);
+  ListenOptions options;
+  options.backlog = 0;
+  UniqueFd listener = listen_stream(addr, options, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  std::vector<UniqueFd> queued;  // until the backlog refuses one
+  for (int i = 0; i < 16; ++i) {
+    UniqueFd filler = open_socket(AF_UNIX, SOCK_STREAM, ec);
+    ASSERT_FALSE(ec);
+    if (::connect(filler.get(), addr.data(), addr.size()) != 0) {
+      ASSERT_EQ(errno, EAGAIN);
+      break;
+    }
+    queued.push_back(std::move(filler));
+  }
+  UniqueFd client = open_socket(AF_UNIX, SOCK_STREAM, ec);
+  ASSERT_FALSE(ec);
+  Outcome out;
+  Operation op(&record, &out);
+  op.prep_connect(client.get(), addr);
+  op.set_timeout(5s);
+  const auto start = std::chrono::steady_clock::now();
+  loop().submit(op);
+  ASSERT_TRUE(run_until(loop(), [&] { return out.calls == 1; }));
+  EXPECT_EQ(out.result.raw(), -EAGAIN);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s) << "waited for the deadline";
+  ::unlink(path.c_str());
+}
+
 TEST_P(SocketTest, UdpRoundTripReportsTheSender) {
   std::error_code ec;
   UniqueFd a = bind_datagram(SocketAddress::ipv4_loopback(0), ec);

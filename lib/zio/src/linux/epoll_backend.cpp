@@ -145,7 +145,7 @@ void EpollBackend::park(Operation& op, int fd, bool write) noexcept {
 }
 
 void EpollBackend::complete(Operation& op, std::int64_t res) noexcept {
-  op.result_ = res;
+  op.result_ = res == kFinalEagain ? -EAGAIN : res;
   op.state_ = Operation::State::done;
   done_.push_back(op);
 }

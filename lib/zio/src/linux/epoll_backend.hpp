@@ -59,8 +59,10 @@ class EpollBackend final : public Backend {
     std::uint32_t splices_waiting_elsewhere = 0;
   };
 
-  // Runs op's syscall without blocking (except on regular files). -EAGAIN: not ready.
+  // Runs op's syscall without blocking (except on regular files). -EAGAIN: not ready;
+  // kFinalEagain: the syscall's own EAGAIN is the op's result (complete() reports it as -EAGAIN).
   std::int64_t perform(Operation& op) noexcept;
+  static constexpr std::int64_t kFinalEagain = -(1 << 20);  // no errno is that large
   FdState& state(int fd);
   void reset_fd(int fd) noexcept;  // a new fd number: forget what an old file taught us
   // Fails (ECANCELED) every splice that waits on another fd but uses `fd` as its other side.

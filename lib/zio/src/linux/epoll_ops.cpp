@@ -91,7 +91,12 @@ std::int64_t EpollBackend::perform(Operation& op) noexcept {
         if (!op.connecting_) {
           const auto* to = static_cast<const SocketAddress*>(op.addr_);
           res = result_of(::connect(op.fd_, to->data(), to->size()));
-          if (res == -EINPROGRESS) {
+          if (res == -EAGAIN) {
+            // Not "wait": a Unix socket's listener with a full backlog (or no local port left).
+            // Its end never shows as EPOLLOUT on this socket, so waiting would never end; the
+            // caller gets EAGAIN, as io_uring reports it.
+            res = kFinalEagain;
+          } else if (res == -EINPROGRESS) {
             op.connecting_ = true;  // completion arrives as EPOLLOUT; SO_ERROR tells the outcome
             res = -EAGAIN;
           }
