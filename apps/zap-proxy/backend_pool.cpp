@@ -151,7 +151,7 @@ std::size_t BackendPool::choose(const zio::SocketAddress& client, std::uint64_t 
         chosen = pick_round_robin(skip, first_attempt, primaries);
         break;
       case Balance::kLeastConnections:
-        chosen = pick_least_connections(skip);
+        chosen = pick_least_connections(skip, first_attempt);
         break;
       case Balance::kSource:
         chosen = pick_source(client, tier, full, first_attempt);
@@ -203,21 +203,42 @@ std::size_t BackendPool::pick_round_robin(std::uint64_t skip, bool first_attempt
   return size();
 }
 
-std::size_t BackendPool::pick_least_connections(std::uint64_t skip) {
+std::size_t BackendPool::pick_least_connections(std::uint64_t skip, bool first_attempt) {
   if (backends_.empty()) return size();
-  const std::uint64_t start = cursor_->fetch_add(1, std::memory_order_relaxed);
+  // The fewest connections per unit of weight: a*w_b < b*w_a, without dividing. Each count is
+  // read once (other workers change them) and the tied backends kept.
   std::size_t best = size();
-  for (std::size_t step = 0; step < size(); ++step) {
-    const std::size_t i = (start + step) % size();
+  std::uint64_t best_active = 0;
+  std::uint64_t ties = 0;   // by bit: the backends as good as `best`
+  std::uint64_t total = 0;  // their weights
+  for (std::size_t i = 0; i < size(); ++i) {
     if (!eligible(i, skip)) continue;
-    const Backend& b = *backends_[i];
-    // Fewer connections per unit of weight: a*w_b < b*w_a, without dividing. Strictly fewer,
-    // so that ties go to the first in this turn's rotation.
-    if (best == size() ||
-        b.active.load(std::memory_order_relaxed) * weights_[best] <
-            backends_[best]->active.load(std::memory_order_relaxed) * weights_[i]) {
+    const std::uint64_t active = backends_[i]->active.load(std::memory_order_relaxed);
+    const std::uint64_t mine = active * (best == size() ? 1 : weights_[best]);
+    const std::uint64_t theirs = best == size() ? 0 : best_active * weights_[i];
+    if (best == size() || mine < theirs) {
       best = i;
+      best_active = active;
+      ties = std::uint64_t{1} << i;
+      total = weights_[i];
+    } else if (mine == theirs) {
+      ties |= std::uint64_t{1} << i;
+      total += weights_[i];
     }
+  }
+  if (best == size() || (ties & (ties - 1)) == 0 || total == 0) return best;
+  // Ties -- every backend, while connections do not overlap -- go by weight at random, as
+  // round_robin's fallback does: taken in turn they ignored the weights, and with the retries
+  // taking turns too, every client with two backends began with the same one (a dead backend
+  // that is not marked down cost each client a failed connect). A retry takes no turn of the
+  // clients' (see pick_round_robin).
+  const std::uint64_t turn = first_attempt ? cursor_->fetch_add(1, std::memory_order_relaxed)
+                                           : retry_cursor_->fetch_add(1, std::memory_order_relaxed);
+  std::uint64_t ticket = mix(turn) % total;
+  for (std::size_t i = 0; i < size(); ++i) {
+    if ((ties & (std::uint64_t{1} << i)) == 0) continue;
+    if (ticket < weights_[i]) return i;
+    ticket -= weights_[i];
   }
   return best;
 }

@@ -12,7 +12,8 @@
 //   round_robin        in turn, each backend `weight` times per cycle, interleaved smoothly
 //                      (weights 5,1,1 give a a b a c a a, not a a a a a b c); the turn of a
 //                      backend that is down goes to the others by weight;
-//   least_connections  the fewest open connections per unit of weight, ties in turn;
+//   least_connections  the fewest open connections per unit of weight, ties by weight at
+//                      random (sequential short connections follow the weights too);
 //   source             by the client's IP address (rendezvous hashing): a client keeps its
 //                      backend while that backend is up (while it is full, the client waits
 //                      for it in the queue, or is refused), and only the clients of a backend
@@ -172,7 +173,7 @@ class BackendPool {
                      bool first_attempt);
   // Each returns the position of its choice, or size() for none.
   std::size_t pick_round_robin(std::uint64_t skip, bool first_attempt, bool scheduled_tier);
-  std::size_t pick_least_connections(std::uint64_t skip);
+  std::size_t pick_least_connections(std::uint64_t skip, bool first_attempt);
   // The client's backend among the available ones of `tier` (skip bits as available()), or
   // size() if that one is full: the client waits for it. A retry (`own_only` false: its own was
   // tried) takes the best of those with room.

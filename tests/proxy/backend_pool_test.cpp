@@ -111,6 +111,39 @@ TEST(LeastConnections, TiesRotate) {
   EXPECT_EQ(count[2], 10);
 }
 
+// Sequential short connections tie every time (none open): the ties follow the weights.
+TEST(LeastConnections, TiesFollowTheWeights) {
+  BackendPool pool(backends({3, 1}), Balance::kLeastConnections, {});
+  std::map<std::size_t, int> count;
+  for (int i = 0; i < 4000; ++i) {
+    const std::size_t chosen = pick(pool, kClient, 0);
+    ++count[chosen];
+    pool.at(chosen).active = 0;  // the connection ended
+  }
+  EXPECT_NEAR(count[0], 3000, 200);
+  EXPECT_NEAR(count[1], 1000, 200);
+}
+
+// Without health checks a dead backend stays "up": about half the sequential clients should
+// begin with it, not all -- a retry must not take a turn of the clients' (it did, and with two
+// backends every client began with the same one).
+TEST(LeastConnections, RetriesAwayFromADeadBackendTakeNoTurn) {
+  BackendPool pool(backends({1, 1}), Balance::kLeastConnections, {.passive = false});
+  int first_on_dead = 0;
+  for (int client = 0; client < 2000; ++client) {
+    std::uint64_t tried = 0;
+    Backend* first = pool.pick(kClient, tried);
+    ASSERT_NE(first, nullptr);
+    first->active = 0;  // its connect failed (backend 0), or the connection ended
+    if (first != &pool.at(0)) continue;
+    ++first_on_dead;
+    Backend* retry = pool.pick(kClient, tried);
+    ASSERT_EQ(retry, &pool.at(1));
+    retry->active = 0;
+  }
+  EXPECT_NEAR(first_on_dead, 1000, 150);
+}
+
 TEST(Source, AClientKeepsItsBackendAndOnlyTheClientsOfADownBackendMove) {
   BackendPool pool(backends({1, 1, 1, 1}), Balance::kSource, {.rise = 1, .fall = 1});
   std::map<std::string, std::size_t> before;
