@@ -116,6 +116,36 @@ TEST_P(SocketTest, AUnixConnectToAFullBacklogFailsWithEagainAtOnce) {
   ::unlink(path.c_str());
 }
 
+// An op the file can never serve fails with its errno at once on both backends: epoll waited
+// for a readiness that never comes (until the deadline, or forever without one).
+TEST_P(SocketTest, AReadTheFileCannotServeFailsAtOnce) {
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe2(pipe_fds, O_NONBLOCK | O_CLOEXEC), 0);
+  UniqueFd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
+  std::error_code ec;
+  UniqueFd listener = listen_stream(SocketAddress::ipv4_loopback(0), {}, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  char buf[16];
+  Outcome on_pipe, on_write_end, on_listener;
+  Operation recv_pipe(&record, &on_pipe), read_write_end(&record, &on_write_end),
+      recv_listener(&record, &on_listener);
+  recv_pipe.prep_recv(read_end.get(), buf, sizeof buf);
+  read_write_end.prep_read(write_end.get(), buf, sizeof buf);
+  recv_listener.prep_recv(listener.get(), buf, sizeof buf);
+  for (Operation* op : {&recv_pipe, &read_write_end, &recv_listener}) {
+    op->set_timeout(5s);
+    loop().submit(*op);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(run_until(loop(), [&] {
+    return on_pipe.calls == 1 && on_write_end.calls == 1 && on_listener.calls == 1;
+  }));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s) << "waited for the deadline";
+  EXPECT_EQ(on_pipe.result.raw(), -ENOTSOCK);
+  EXPECT_EQ(on_write_end.result.raw(), -EBADF);
+  EXPECT_EQ(on_listener.result.raw(), -ENOTCONN);
+}
+
 TEST_P(SocketTest, UdpRoundTripReportsTheSender) {
   std::error_code ec;
   UniqueFd a = bind_datagram(SocketAddress::ipv4_loopback(0), ec);

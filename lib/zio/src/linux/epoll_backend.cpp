@@ -204,7 +204,11 @@ void EpollBackend::submit(Operation& op) noexcept {
         op.kind_ == OpKind::poll ? (op.flags_ & POLLOUT) != 0 : is_write_side(op.kind_);
     FdState& s = state(fd);
     OpList& fifo = write ? s.writers : s.readers;
-    if (fifo.empty() && (s.unpollable || (write ? s.write_ready : s.read_ready))) {
+    // A file this loop has not registered yet is tried once too: an op it can never serve (a
+    // recv on a pipe or a listening socket, a read on a pipe's write end) fails with its errno
+    // now, as on io_uring, instead of waiting for readiness that never comes; and a new
+    // connection's first request is often there already. One EAGAIN per file at most.
+    if (fifo.empty() && (s.unpollable || !s.registered || (write ? s.write_ready : s.read_ready))) {
       const std::int64_t res = perform(op);
       if (res != -EAGAIN) {
         note_short_transfer(op, res, fds_[fd]);

@@ -21,6 +21,13 @@
 // re-enters the code that submitted. Errors come as std::error_code in std::system_category();
 // nothing on this path throws.
 //
+// Order: ops on one stream socket complete in submission order only one per direction at a time
+// -- keep at most one recv and one send in flight per socket (as zell's awaitables do), and
+// submit the next when the last completes. With several in flight at once, epoll serves them in
+// order but io_uring may not: its kernel retries ops that waited for readiness newest first, so
+// three 1-byte recvs of "ABC" can get C, B, A, and queued sends can reach the peer out of order.
+// (Datagram sockets, files at explicit offsets and accepts have no such stream to keep in order.)
+//
 // Thread-safety: an Operation belongs to one Loop while in flight and is touched only by that
 // Loop's thread.
 #pragma once
