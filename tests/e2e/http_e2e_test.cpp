@@ -453,14 +453,7 @@ TEST(HttpTimeouts, ASlowButSteadyReaderIsNotCutBySendTimeout) {
   Socket client = Socket::connect_small_reader(http.address(), 8192);
   ASSERT_TRUE(client.valid());
   ASSERT_TRUE(client.send_all(get("/big.bin", "Connection: close\r\n")));
-  std::string got;
-  const auto slow_until = Clock::now() + std::chrono::seconds(3);
-  while (Clock::now() < slow_until) {  // ~400 KB/s: steady, but slow
-    const std::string piece = client.recv_exact(8192, std::chrono::seconds(2));
-    got += piece;
-    if (piece.size() < 8192) break;  // cut (or done)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  std::string got = read_slowly(client, std::chrono::seconds(3));
   const Socket::Drained rest = client.recv_until_closed(std::chrono::seconds(20));
   got += rest.data;
   const std::size_t body_start = got.find("\r\n\r\n") + 4;

@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <utility>
 
 namespace zap::e2e {
@@ -304,6 +305,19 @@ std::string pattern(std::size_t size, unsigned seed) {
     c = static_cast<char>(x >> 24);
   }
   return out;
+}
+
+std::string read_slowly(Socket& socket, std::chrono::milliseconds slow_for) {
+  constexpr std::size_t kPiece = 8192;
+  std::string got;
+  const auto until = std::chrono::steady_clock::now() + slow_for;
+  while (std::chrono::steady_clock::now() < until) {
+    const std::string piece = socket.recv_exact(kPiece, std::chrono::seconds(2));
+    got += piece;
+    if (piece.size() < kPiece) break;  // cut (or done)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return got;
 }
 
 }  // namespace zap::e2e

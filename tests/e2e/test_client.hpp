@@ -99,4 +99,9 @@ HttpReply http_request(const std::string& address, const std::string& request);
 // `size` bytes that differ between offsets and seeds.
 std::string pattern(std::size_t size, unsigned seed);
 
+// A slow but steady reader (~400 KB/s): 8 KiB, then a 20 ms pause, for `slow_for` -- or until
+// the stream ends early. Returns what came. (Use a Socket::connect_small_reader, so that the
+// sender's socket fills.)
+std::string read_slowly(Socket& socket, std::chrono::milliseconds slow_for);
+
 }  // namespace zap::e2e
