@@ -54,6 +54,7 @@ zell::Task<QueueWait> PoolQueue::wait_for_backend(BackendPool& pool, const Clien
   Waiter me;
   {
     const std::lock_guard guard(lock_);
+    me.pool_generation = generation_.load(std::memory_order_relaxed);
     line_.push_back(&me);
   }
   // Out of line however the wait ends -- also when the task is cancelled or destroyed while it
@@ -82,7 +83,10 @@ zell::Task<QueueWait> PoolQueue::wait_for_backend(BackendPool& pool, const Clien
         co_return QueueWait{backend, QueueWait::kGot};  // (Leave passes on any room left)
       }
       // Room, but not for this client (with "source", its own backend is full): the next one.
-      if (!pool.saturated()) wake_next(&me);
+      // So too for a client of a pool a reload replaced: those behind may have room in theirs.
+      if (!pool.saturated() || me.pool_generation != generation_.load(std::memory_order_relaxed)) {
+        wake_next(&me);
+      }
     }
     // Down, not full: no connection that ends will make room.
     if (!pool.any_up()) co_return QueueWait{nullptr, QueueWait::kNothingUp};
@@ -103,6 +107,16 @@ void PoolQueue::slot_freed() noexcept {
     // Nobody counted yet; one about to join takes lock_ after us and, at the head, looks first.
     const std::lock_guard guard(lock_);
     if (line_.empty()) return;
+  }
+  wake_next();
+}
+
+void PoolQueue::new_pool() noexcept {
+  {
+    // Under lock_: a waiter that joins after this sees the new generation (and is of the new
+    // pool); one before it, the old.
+    const std::lock_guard guard(lock_);
+    generation_.fetch_add(1, std::memory_order_relaxed);
   }
   wake_next();
 }

@@ -67,11 +67,17 @@ class PoolQueue {
   void slot_freed() noexcept;
   // Clients waiting now.
   std::int64_t waiting() const noexcept { return waiting_.load(std::memory_order_relaxed); }
+  // A reload gave this line (kept by pool name) a new pool. Clients queued before it still wait
+  // for a backend of the pool they came with; they no longer hold the ones behind them, who may
+  // be clients of the new pool with room: a waiter of an older pool that finds no room passes
+  // its turn on. Wakes the head, so that room the new pool has now is used. Never throws.
+  void new_pool() noexcept;
 
  private:
   // One client in line; it lives in its wait_for_backend() frame, and is in line_ while it waits.
   struct Waiter {
-    zell::Channel<char> wakeup{1};  // a token: your turn to look (one is enough)
+    zell::Channel<char> wakeup{1};      // a token: your turn to look (one is enough)
+    std::uint64_t pool_generation = 0;  // generation_ when it came (see new_pool())
   };
 
   // Wakes the head of the line (the one after `after`, if given and in line). Takes lock_.
@@ -82,6 +88,7 @@ class PoolQueue {
   std::mutex lock_;
   std::deque<Waiter*> line_;  // in the order they came (guarded by lock_)
   std::atomic<std::int64_t> waiting_{0};
+  std::atomic<std::uint64_t> generation_{0};  // new_pool() calls (relaxed: a hint, see there)
   const std::int64_t look_again_ns_;
 };
 

@@ -253,7 +253,12 @@ std::string ProxyServer::reload_pools(const ProxySettings& fresh) {
   }
   {
     const std::lock_guard publish(pools_mutex_);  // new connections see the new pools whole
-    pools_ = std::move(next);
+    pools_ = next;
+  }
+  // A replaced pool hands its line to the new one: the clients queued on it no longer hold the
+  // new pool's clients behind them (see PoolQueue::new_pool()).
+  for (const std::shared_ptr<RunningPool>& pool : next->pools) {
+    if (!listed(*running, pool.get())) pool->queue->new_pool();
   }
   return changes;
 }

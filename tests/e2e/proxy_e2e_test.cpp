@@ -553,14 +553,7 @@ TEST(ProxyRelay, ASlowButSteadyReaderIsNotCutByTheIdleTimeout) {
     (void)server.send_all(answer);
     server.shutdown_write();
   });
-  std::string got;
-  const auto slow_until = Clock::now() + std::chrono::milliseconds(2500);
-  while (Clock::now() < slow_until) {  // ~400 KB/s: steady, but slow
-    const std::string piece = client.recv_exact(8192, std::chrono::seconds(2));
-    got += piece;
-    if (piece.size() < 8192) break;  // cut (or done)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  std::string got = read_slowly(client, std::chrono::milliseconds(2500));
   const Socket::Drained rest = client.recv_until_closed(std::chrono::seconds(20));
   sender.join();
   got += rest.data;
@@ -582,6 +575,33 @@ TEST(ProxyRelay, ASlowButSteadyReaderIsNotCutByTheIdleTimeout) {
   EXPECT_LT(late.data.size(), answer.size()) << "a client that read nothing for 2.5 s was kept";
   ::shutdown(server2.fd(), SHUT_RDWR);  // ends the flood's send
   flood.join();
+}
+
+// After a reload a new client is not held behind one queued on the old pool, whose backend is
+// still full: it goes to the new pool's backend at once. (It waited out the old client's queue
+// timeout, 3.4 s here.)
+TEST(ProxyReload, ANewClientDoesNotWaitBehindOneQueuedOnTheOldPool) {
+  auto a = echo_backend();
+  auto b = echo_backend();
+  const std::string a_port = a->address().substr(a->address().rfind(':') + 1);
+  const std::string rest = R"(, "queue_timeout_ms": 4000, "health_check": {"enabled": false})";
+  ProxyDaemon proxy(proxy_config(
+      {R"({"host": "127.0.0.1", "port": )" + a_port + R"(, "max_connections": 1})"}, rest));
+  Socket holder = Socket::connect(proxy.address());
+  ASSERT_TRUE(holder.send_all("held"));
+  ASSERT_EQ(holder.recv_exact(4), "held");
+  Socket queued = Socket::connect(proxy.address());
+  ASSERT_TRUE(queued.send_all("q"));
+  ASSERT_TRUE(eventually([&] { return proxy.stats()["pools"][0]["queued"] == 1; }))
+      << proxy.stats().dump();
+  proxy.rewrite_config(proxy_config({backend_json(b->address())}, rest));
+  proxy.process().signal(SIGHUP);
+  ASSERT_TRUE(proxy.process().wait_for_log("reload: applied", kDeadline)) << proxy.process().err();
+  const auto start = Clock::now();
+  Socket fresh = Socket::connect(proxy.address());
+  ASSERT_TRUE(fresh.send_all("new"));
+  EXPECT_EQ(fresh.recv_exact(3, std::chrono::seconds(3)), "new");
+  EXPECT_LT(Clock::now() - start, std::chrono::milliseconds(1500)) << "waited behind the old line";
 }
 
 TEST(ProxySignals, SigtermLetsARelayedConnectionFinishThenExitsZero) {
