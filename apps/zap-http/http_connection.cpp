@@ -1,10 +1,8 @@
 #include "http_connection.hpp"
 
 #include <arpa/inet.h>
-#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <sys/ioctl.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 
@@ -26,6 +24,7 @@
 #include "multipart.hpp"
 #include "receive_proxy_header.hpp"
 #include "response.hpp"
+#include "unsent_bytes.hpp"
 
 namespace zap::http {
 
@@ -55,12 +54,6 @@ void note_failure(const zio::Result& r, app::WorkerCounters& counters) {
 }
 
 // Whether "chunked" is the final transfer coding of a Transfer-Encoding value ("gzip, chunked").
-// Bytes sent but not yet acknowledged by the client (SIOCOUTQ); -1 if the socket cannot say.
-int unsent_bytes(int fd) {
-  int queued = 0;
-  return ::ioctl(fd, SIOCOUTQ, &queued) == 0 ? queued : -1;
-}
-
 bool ends_in_chunked(std::string_view codings) {
   const std::size_t comma = codings.rfind(',');
   return equals_ignore_case(
@@ -255,10 +248,10 @@ zell::Task<bool> send_body_piece(int fd, const Response& response, std::uint64_t
       // send_timeout is for a client that takes nothing. The socket says it is writable only once
       // a third of its (up to megabytes of) buffer has drained, which a slow reader may take longer
       // than that to do: a wait that times out while the queue shrank goes on.
-      for (int queued = unsent_bytes(fd);;) {
+      for (int queued = app::unsent_bytes(fd);;) {
         const zio::Result ready = co_await zell::poll(fd, POLLOUT, send_timeout);
         if (ready) break;
-        const int now_queued = unsent_bytes(fd);
+        const int now_queued = app::unsent_bytes(fd);
         if (ready.raw() != -ETIMEDOUT || now_queued < 0 || now_queued >= queued) {
           note_failure(ready, output.counters);
           co_return false;

@@ -1,7 +1,5 @@
 #include "proxy_connection.hpp"
 
-#include <linux/sockios.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -25,6 +23,7 @@
 #include "proxy_protocol.hpp"
 #include "receive_proxy_header.hpp"
 #include "tls_client_hello.hpp"
+#include "unsent_bytes.hpp"
 
 namespace zap::proxy {
 
@@ -105,12 +104,6 @@ void note_failure(const zio::Result& r, Relay& relay, ConnectionEnd end) noexcep
   }
 }
 
-// Bytes queued on `socket` and not yet acknowledged by its peer (SIOCOUTQ); -1 if it cannot say.
-int unsent_bytes(int socket) {
-  int queued = 0;
-  return ::ioctl(socket, SIOCOUTQ, &queued) == 0 ? queued : -1;
-}
-
 // Writes all of [data, data + len) to `to`; the result is len, or the error that ended it.
 // `idle` (0: none) bounds a wait in which the peer takes nothing. The kernel says a socket is
 // writable again only once a good part of its (up to megabytes of) send buffer has drained, which
@@ -129,7 +122,7 @@ zell::Task<zio::Result> write_while_taken(int to, void* data, std::size_t len,
     if (r) break;
     done += write.sent();
     if (r.raw() != -ETIMEDOUT) co_return r;
-    const int now_queued = unsent_bytes(to);
+    const int now_queued = app::unsent_bytes(to);
     const bool taken = write.sent() > 0 || (queued >= 0 && now_queued >= 0 && now_queued < queued);
     if (now_queued < 0 || (queued >= 0 && !taken)) co_return r;  // nothing taken for a whole wait
     queued = now_queued;
@@ -241,14 +234,15 @@ zell::Task<void> pump(Relay& relay, bool to_backend) {
 // arrived rather than cutting them; a peer that takes nothing more for `patience` is reset
 // anyway.
 zell::Task<void> reset_once_delivered(zio::UniqueFd socket, std::chrono::nanoseconds patience) {
-  int left = 0;
+  int left = app::unsent_bytes(socket.get());
   std::int64_t progress_ns = monotonic_ns();
   milliseconds pause(1);  // doubles to 64 ms: a peer that reads slowly costs few wake-ups
-  while (::ioctl(socket.get(), SIOCOUTQ, &left) == 0 && left > 0) {
+  while (left > 0) {
     const int before = left;
     co_await zell::sleep_for(pause);
     pause = std::min(pause * 2, milliseconds(64));
-    if (::ioctl(socket.get(), SIOCOUTQ, &left) != 0) break;
+    left = app::unsent_bytes(socket.get());
+    if (left < 0) break;
     if (left < before) progress_ns = monotonic_ns();
     if (monotonic_ns() - progress_ns >= patience.count()) break;
   }
