@@ -1,6 +1,8 @@
 #include "descriptor_room.hpp"
 
+#include <fcntl.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <chrono>
 
@@ -26,6 +28,19 @@ DescriptorRoom::Verdict DescriptorRoom::after_accept(int fd) noexcept {
   return after_accept(fd, std::chrono::duration_cast<std::chrono::nanoseconds>(
                               std::chrono::steady_clock::now().time_since_epoch())
                               .count());
+}
+
+bool DescriptorRoom::rest_free(int held) noexcept {
+  if (per_connection_ == 1) return true;
+  forget();
+  (void)after_accept(held);  // re-reads the limit
+  if (limit_ == 0) return true;
+  // The lowest free number: the one the connection's next descriptor would get. EMFILE: none.
+  const int probe = ::fcntl(held, F_DUPFD_CLOEXEC, 0);
+  if (probe < 0) return false;
+  const std::uint64_t free = 1 + above(probe);  // the probe's own number, and at most those above
+  ::close(probe);
+  return free >= per_connection_ - 1;
 }
 
 std::uint64_t DescriptorRoom::above(int fd) const noexcept {

@@ -5,17 +5,19 @@
 //
 //   DescriptorRoom room(2);                        // a client socket and a backend socket each
 //   const int fd = accept4(...);
-//   switch (room.after_accept(fd)) {
-//     case DescriptorRoom::kPlenty: ...            // accept on (the whole backlog, if it likes)
-//     case DescriptorRoom::kTight: ...             // let this one take its descriptors first
-//     case DescriptorRoom::kFull: ...              // this one cannot be served: pause accepting
-//   }
+//   if (room.after_accept(fd) == DescriptorRoom::kPlenty) {
+//     ...                                          // serve it; accept on (a burst, if it likes)
+//   } else {
+//     while (!room.rest_free(fd)) wait();          // hold it; the others wait in the backlog
+//     ...                                          // serve it, and let it take its descriptors
+//   }                                              // before the next accept
 //
 // Why the number says anything: Linux hands out the lowest free number, so every number below a
 // new descriptor is taken and at most `limit - 1 - fd` remain, all above it. That is an upper
 // bound (some above it may be taken too), so the verdicts err towards accepting, which is what
-// an acceptor did without them. It costs no system call per accept: the limit is re-read at most
-// once a second (prlimit(1) may change it on a running daemon), and after forget().
+// an acceptor did without them; near the limit rest_free() looks exactly. No system call per
+// accept while descriptors are plenty: the limit is re-read at most once a second (prlimit(1)
+// may change it on a running daemon), and after forget().
 // Not thread-safe: one per acceptor.
 #pragma once
 
@@ -47,6 +49,12 @@ class DescriptorRoom {
   // The limit is read again at the next after_accept() (accept() failed with EMFILE: it may
   // have been lowered).
   void forget() noexcept { read_once_ = false; }
+
+  // With the socket `held` of a connection not served yet: whether the other descriptors it
+  // needs are free now (exact for two per connection, an upper bound beyond). Re-reads the limit,
+  // and finds the lowest free number with a dup and a close: only for a connection held at kFull,
+  // where the number of the last accepted descriptor says nothing of those closed since.
+  bool rest_free(int held) noexcept;
 
   // Free descriptors above `fd` at most, as of the last read of the limit.
   std::uint64_t above(int fd) const noexcept;

@@ -112,6 +112,7 @@ zell::Task<void> StreamServer::accept_loop(int listen_fd, std::size_t listener,
   // A full descriptor table fails every retry (20 a second): one line per 5 s says so.
   LogThrottle accept_failures(std::chrono::seconds(5));
   LogThrottle refusals(std::chrono::seconds(5));
+  LogThrottle short_of_descriptors(std::chrono::seconds(5));
   bool failing = false;  // accept() failed last time: a retry that fails again is no new error
   DescriptorRoom room(descriptors_per_connection_);
   for (;;) {
@@ -134,32 +135,52 @@ zell::Task<void> StreamServer::accept_loop(int listen_fd, std::size_t listener,
       continue;
     }
     failing = false;
-    DescriptorRoom::Verdict room_left = room.after_accept(accepted.fd());
-    bool more = admit(zio::UniqueFd(accepted.fd()), listener, pinned_worker, pinned, refusals);
+    zio::UniqueFd socket(accepted.fd());
     // The rest of the backlog, now (see kAcceptBurst), while descriptors are plenty. A failure
     // (EAGAIN: empty; EMFILE...) ends the burst; the awaited accept above then waits, or
     // reports it. So does a refusal: at max_connections the others wait in the backlog for a
     // place rather than be accepted only to be refused, each holding a descriptor while its
     // lingering close runs.
-    for (int i = 1; more && room_left == DescriptorRoom::kPlenty && i < kAcceptBurst; ++i) {
-      const int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-      if (fd < 0) {
-        if (errno == ECONNABORTED || errno == EINTR) continue;  // that one is gone; go on
+    for (int taken = 1;; ++taken) {
+      const DescriptorRoom::Verdict room_left = room.after_accept(socket.get());
+      if (room_left != DescriptorRoom::kPlenty && !room.rest_free(socket.get())) {
+        // This connection cannot get the rest of its descriptors (a proxy's backend socket).
+        // Closing it would not help: the next accept takes the same number, and the whole
+        // backlog would be accepted and closed in turn. So it is held, the others wait in the
+        // backlog, and it is served once connections end and give descriptors back. (Near the
+        // limit the number of the accepted descriptor is not enough to tell: one freed below
+        // the others looks like room; so a look with a dup, while tight only.)
+        if (const auto skipped = short_of_descriptors.admit()) {
+          spdlog::warn(
+              "{}: short of descriptors (a connection needs {}): a new connection is "
+              "held, and the next wait in the backlog, until connections end{}",
+              name_, descriptors_per_connection_, LogThrottle::left_out(*skipped));
+        }
+        do {
+          co_await zell::sleep_for(kAcceptRetry);
+        } while (!room.rest_free(socket.get()));
+      }
+      const bool more = admit(std::move(socket), listener, pinned_worker, pinned, refusals);
+      if (room_left != DescriptorRoom::kPlenty) {
+        // Near the limit a burst would take descriptors the connections just admitted still
+        // need: every client accepted, none served. So one at a time: the admitted connection
+        // runs first (on this worker, in per_worker mode, it takes what it needs before its
+        // first wait).
+        co_await zell::yield();
         break;
       }
-      room_left = room.after_accept(fd);
-      more = admit(zio::UniqueFd(fd), listener, pinned_worker, pinned, refusals);
+      if (!more || taken >= kAcceptBurst) break;
+      socket = accept_now(listen_fd);
+      if (!socket) break;
     }
-    // Near the limit a burst would take descriptors the connections just admitted still need
-    // (a proxy's backend sockets): every client accepted, none served. So one at a time: the
-    // admitted connection runs first (on this worker, in per_worker mode, it takes what it
-    // needs before its first wait). Once one could not get what it needs, the daemon closes it
-    // and the others wait in the backlog until connections end, as after EMFILE.
-    if (room_left == DescriptorRoom::kFull) {
-      co_await zell::sleep_for(kAcceptRetry);
-    } else if (room_left == DescriptorRoom::kTight) {
-      co_await zell::yield();
-    }
+  }
+}
+
+zio::UniqueFd StreamServer::accept_now(int listen_fd) noexcept {
+  for (;;) {
+    const int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0 || (errno != ECONNABORTED && errno != EINTR)) return zio::UniqueFd(fd);
+    // ECONNABORTED: that one is gone; the next may be there.
   }
 }
 

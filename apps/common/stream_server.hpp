@@ -101,8 +101,8 @@ class StreamServer {
   // tune.maxaccept). One accept per wake-up admitted one connection per loop turn, and under
   // load a burst of thousands of new connections waited seconds in the backlog.
   static constexpr int kAcceptBurst = 1024;
-  // The pause after a failed accept (EMFILE...), and near the limit after a connection that
-  // could not get its descriptors: short enough that a client waits little once one frees.
+  // The pause after a failed accept (EMFILE...), and between looks for the descriptors of a
+  // connection held near the limit: short enough that a client waits little once one frees.
   static constexpr std::chrono::milliseconds kAcceptRetry{50};
 
   // As HAProxy's default: a backlog of max_connections, at least 1024 (the kernel caps it at
@@ -112,6 +112,8 @@ class StreamServer {
 
   zell::Task<void> accept_loop(int listen_fd, std::size_t listener, std::size_t pinned_worker,
                                bool pinned);
+  // One accept4() without waiting: the socket, or none (EAGAIN: the backlog is empty; EMFILE...).
+  static zio::UniqueFd accept_now(int listen_fd) noexcept;
   // Hands an accepted connection to its worker: served (true), or refused over max_connections.
   // Serves the connection, or refuses it over max_connections (and says so, at most once per
   // `refusals` interval: an operator must learn the limit is reached, not from a counter only).

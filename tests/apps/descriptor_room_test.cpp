@@ -81,6 +81,35 @@ TEST(DescriptorRoom, TheLastDescriptorsAreTightAndTheVeryLastFullForAConnectionT
   close_all(fds);
 }
 
+// Near the limit the number of an accepted descriptor is no guide: one freed below the others
+// looks like room above it. rest_free() looks at the table itself, and at the limit as it is now.
+TEST(DescriptorRoom, RestFreeLooksAtTheTableAndTheLimitNotAtTheNumber) {
+  const int lowest = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(lowest, 0);
+  ::close(lowest);
+  SoftLimit limit(static_cast<rlim_t>(lowest) + 10);
+  std::vector<int> fds = fill_the_table();
+  ASSERT_GE(fds.size(), 5u);
+  // A connection closed low in the table; the next accept takes its number.
+  ::close(fds[1]);
+  const int accepted = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  ASSERT_EQ(accepted, fds[1]);
+  DescriptorRoom proxy(2);
+  DescriptorRoom echo(1);
+  EXPECT_EQ(proxy.after_accept(accepted, 0), DescriptorRoom::kTight) << "the number says room";
+  EXPECT_FALSE(proxy.rest_free(accepted)) << "the table is full";
+  EXPECT_TRUE(echo.rest_free(accepted)) << "an echo connection needs nothing more";
+  // One freed: room for the backend socket.
+  ::close(fds[3]);
+  EXPECT_TRUE(proxy.rest_free(accepted));
+  fds[3] = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  EXPECT_FALSE(proxy.rest_free(accepted));
+  // The limit raised by prlimit(1): seen at once, not a second later.
+  limit.set(static_cast<rlim_t>(lowest) + 11);
+  EXPECT_TRUE(proxy.rest_free(accepted));
+  close_all(fds);
+}
+
 // prlimit(1) may lower the limit of a running daemon: the room follows within a second, and at
 // once after forget() (what an acceptor calls when accept() fails with EMFILE).
 TEST(DescriptorRoom, ALoweredLimitIsSeenWithinASecondOrAtOnceAfterForget) {
