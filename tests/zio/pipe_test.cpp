@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <string>
@@ -46,6 +47,40 @@ TEST_P(PipeTest, RoundTripThenEofAfterTheWriterCloses) {
   ASSERT_TRUE(run_until(loop(), [&] { return read.calls == 2; }));
   ASSERT_TRUE(read.result.ok()) << read.result.error().message();
   EXPECT_EQ(read.result.bytes(), 0u);
+}
+
+// A pipe cannot seek: an offset given with a read or a write is ignored, as io_uring ignores it
+// (epoll's pread/pwrite fail with ESPIPE, so it reads and writes at the stream's position too).
+TEST_P(PipeTest, AnOffsetOnAPipeIsIgnoredOnBothBackends) {
+  std::error_code ec;
+  Pipe p = make_pipe(ec);
+  ASSERT_FALSE(ec);
+  char buf[32] = {};
+  const iovec out[2] = {{const_cast<char*>("abc"), 3}, {const_cast<char*>("def"), 3}};
+  iovec in[1] = {{buf + 4, 6}};
+  Outcome wrote, wrote_v, read, read_v;
+  Operation w(&record, &wrote), wv(&record, &wrote_v), r(&record, &read), rv(&record, &read_v);
+  w.prep_write(p.write_end.get(), "0123", 4, 1000);
+  loop().submit(w);
+  ASSERT_TRUE(run_until(
+      loop(), [&] { return wrote.calls == 1; }, 2s));
+  wv.prep_writev(p.write_end.get(), out, 2, 7);
+  loop().submit(wv);
+  ASSERT_TRUE(run_until(
+      loop(), [&] { return wrote_v.calls == 1; }, 2s));
+  EXPECT_EQ(wrote.result.bytes(), 4u) << wrote.result.error().message();
+  EXPECT_EQ(wrote_v.result.bytes(), 6u) << wrote_v.result.error().message();
+  r.prep_read(p.read_end.get(), buf, 4, 5);
+  loop().submit(r);
+  ASSERT_TRUE(run_until(
+      loop(), [&] { return read.calls == 1; }, 2s));
+  rv.prep_readv(p.read_end.get(), in, 1, 1 << 20);
+  loop().submit(rv);
+  ASSERT_TRUE(run_until(
+      loop(), [&] { return read_v.calls == 1; }, 2s));
+  EXPECT_EQ(read.result.bytes(), 4u) << read.result.error().message();
+  EXPECT_EQ(read_v.result.bytes(), 6u) << read_v.result.error().message();
+  EXPECT_EQ(std::string(buf, 10), "0123abcdef");
 }
 
 TEST_P(PipeTest, FullPipeWriteCompletesPartiallyAndResumes) {

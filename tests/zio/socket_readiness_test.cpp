@@ -302,6 +302,27 @@ TEST_P(PollTest, WaitsForTheSideAskedForAndReportsTheMask) {
   EXPECT_TRUE(readable.result.raw() & POLLIN) << readable.result.error().message();
 }
 
+// A peer's FIN makes the socket readable. The answer holds what poll(2) would say: POLLIN, and
+// POLLRDHUP only for a caller that asked for it (io_uring's own mask carried it unasked).
+TEST_P(PollTest, APeersFinIsReadableAndPollrdhupIsSaidOnlyWhenAsked) {
+  UniqueFd listener;
+  const auto addr = testing::listen_loopback(listener);
+  auto [client, server] = testing::connected_pair(loop(), listener.get(), addr);
+  ASSERT_EQ(::shutdown(client.get(), SHUT_WR), 0);
+  testing::Outcome plain, asked;
+  Operation plain_op(&testing::record, &plain), asked_op(&testing::record, &asked);
+  plain_op.prep_poll(server.get(), POLLIN);
+  loop().submit(plain_op);
+  ASSERT_TRUE(testing::run_until(
+      loop(), [&] { return plain.calls == 1; }, 2s));
+  EXPECT_EQ(plain.result.raw(), POLLIN) << plain.result.error().message();
+  asked_op.prep_poll(server.get(), POLLIN | POLLRDHUP);
+  loop().submit(asked_op);
+  ASSERT_TRUE(testing::run_until(
+      loop(), [&] { return asked.calls == 1; }, 2s));
+  EXPECT_EQ(asked.result.raw(), POLLIN | POLLRDHUP) << asked.result.error().message();
+}
+
 TEST_P(PollTest, AFullSocketIsWritableAgainOnlyOnceThePeerReads) {
   UniqueFd listener;
   const auto addr = testing::listen_loopback(listener);

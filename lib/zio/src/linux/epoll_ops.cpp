@@ -24,24 +24,31 @@ std::int64_t EpollBackend::perform(Operation& op) noexcept {
   for (;;) {
     std::int64_t res = 0;
     switch (op.kind_) {
+      // An offset on a file that cannot seek (ESPIPE: a pipe, a socket, a TTY) is ignored, as
+      // io_uring ignores it: the op reads or writes at the stream's position. (Only a caller
+      // that passed an offset to a stream pays the second system call.)
       case OpKind::read:
         res = result_of(at_position ? ::read(op.fd_, op.addr_, op.len_)
                                     : ::pread(op.fd_, op.addr_, op.len_, off));
+        if (res == -ESPIPE) res = result_of(::read(op.fd_, op.addr_, op.len_));
         break;
       case OpKind::write:
         res = result_of(at_position ? ::write(op.fd_, op.addr_, op.len_)
                                     : ::pwrite(op.fd_, op.addr_, op.len_, off));
+        if (res == -ESPIPE) res = result_of(::write(op.fd_, op.addr_, op.len_));
         break;
       case OpKind::readv: {
         const auto* iov = static_cast<const iovec*>(op.addr_);
         const int n = static_cast<int>(op.len_);
         res = result_of(at_position ? ::readv(op.fd_, iov, n) : ::preadv(op.fd_, iov, n, off));
+        if (res == -ESPIPE) res = result_of(::readv(op.fd_, iov, n));
         break;
       }
       case OpKind::writev: {
         const auto* iov = static_cast<const iovec*>(op.addr_);
         const int n = static_cast<int>(op.len_);
         res = result_of(at_position ? ::writev(op.fd_, iov, n) : ::pwritev(op.fd_, iov, n, off));
+        if (res == -ESPIPE) res = result_of(::writev(op.fd_, iov, n));
         break;
       }
       case OpKind::recv:

@@ -445,6 +445,10 @@ std::size_t UringBackend::reap() noexcept {
       if (res == -EINTR && (op->cancel_requested_ || op->deadline_passed_)) res = -ECANCELED;
       // The deadline's cancel: ETIMEDOUT.
       if (res == -ECANCELED && op->deadline_passed_ && !op->cancel_requested_) res = -ETIMEDOUT;
+      // poll(2)'s answer, as the epoll backend gives it: the events asked for and those always
+      // reported. (The kernel's own mask may carry more, such as POLLRDHUP beside a FIN's
+      // POLLIN, which a caller that did not ask for it would not look for.)
+      if (op->kind_ == OpKind::poll && res > 0) res &= op->flags_ | POLLERR | POLLHUP | POLLNVAL;
       // Mark before any callback runs: a callback that cancel()s an op of this batch must
       // not send a cancel for an address that may be reused by then.
       op->state_ = Operation::State::done;

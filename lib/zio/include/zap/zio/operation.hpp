@@ -157,6 +157,8 @@ class Operation {
   }
 
   // --- preparation: fills in the request; does not submit. Pointers must outlive completion.
+  // read/write/readv/writev: `offset` is a file position (pread(2)); on a file that cannot seek
+  // (a pipe, a socket, a TTY) it is ignored, as io_uring does, on both backends.
   void prep_nop() noexcept { reset(OpKind::nop); }
   void prep_read(int fd, void* buf, std::size_t len,
                  std::uint64_t offset = kCurrentPosition) noexcept {
