@@ -20,6 +20,8 @@ const char* reason_phrase(int status) {
       return "Request Timeout";
     case 431:
       return "Request Header Fields Too Large";
+    case 503:
+      return "Service Unavailable";
     default:
       return "Internal Server Error";
   }
@@ -98,6 +100,7 @@ std::string render_admin_response(int status, std::string_view content_type, std
   out += content_type;
   out += "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   if (status == 405) out += "Allow: GET, HEAD\r\n";
+  if (status == 503) out += "Retry-After: 1\r\n";
   out += "Connection: close\r\n\r\n";
   if (!head_only) out += body;
   return out;

@@ -1,5 +1,7 @@
 #include "admin_server.hpp"
 
+#include <sys/socket.h>
+
 #include <array>
 #include <cerrno>
 #include <chrono>
@@ -10,6 +12,7 @@
 #include <zap/zell/sleep.hpp>
 
 #include "admin_request.hpp"
+#include "lingering_close.hpp"
 #include "listen_socket.hpp"
 #include "log_throttle.hpp"
 
@@ -67,7 +70,14 @@ zell::Task<void> AdminServer::accept_loop() {
   for (;;) {
     zio::Result r = co_await zell::accept(listener_.get());
     if (r && open_.load(std::memory_order_relaxed) >= kMaxAdminConnections) {
-      co_await zell::close(r.fd());  // busy: the client may try again
+      if (refusing_.load(std::memory_order_relaxed) < kMaxAdminConnections) {
+        refusing_.fetch_add(1, std::memory_order_relaxed);  // a count, ordering nothing
+        zell::spawn_on_worker(zell::current_worker_index().value_or(0),
+                              refuse(zio::UniqueFd(r.fd())))
+            .detach();
+      } else {
+        co_await zell::close(r.fd());  // past both caps: closed at once
+      }
     } else if (r) {
       open_.fetch_add(1, std::memory_order_relaxed);  // a count, ordering nothing
       // Answered on this worker, whose loop accepted the socket (see serve()).
@@ -94,6 +104,20 @@ zell::Task<void> AdminServer::serve(zio::UniqueFd connection) {
   co_await answer(connection.get());
   // Through the loop, not ::close: zio's epoll backend keeps per-loop state for each fd number.
   co_await zell::close(connection.release());
+}
+
+zell::Task<void> AdminServer::refuse(zio::UniqueFd connection) {
+  struct Leave {
+    std::atomic<int>& refusing;
+    ~Leave() { refusing.fetch_sub(1, std::memory_order_relaxed); }
+  } leave{refusing_};
+  // Without reading the request: a scraper learns it should come back (Retry-After), where a
+  // bare close looked like a daemon gone. A new socket's send buffer takes the answer whole.
+  static const std::string busy =
+      render_admin_response(503, "text/plain; charset=utf-8", "503\n", false);
+  (void)::send(connection.get(), busy.data(), busy.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+  // The unread request must not turn the close into a reset that destroys the answer.
+  co_await lingering_close(std::move(connection));
 }
 
 zell::Task<void> AdminServer::answer(int fd) {

@@ -12,8 +12,9 @@
 // One request per connection (answered with "Connection: close"). A request head must arrive
 // within 5 s and fit in 8 KiB; malformed input gets a 400 and the connection is closed, so a
 // misbehaving client costs one short task and never disturbs the daemon. At most
-// kMaxAdminConnections are answered at once; more are closed at once, so idle admin clients
-// cannot take the descriptors the daemon's listeners need.
+// kMaxAdminConnections are answered at once; as many more get 503 (Retry-After: 1) at once, and
+// past that they are closed at once, so idle admin clients cannot take the descriptors the
+// daemon's listeners need.
 // Thread-safety: construct, start and stop from one (non-worker) thread; the renderers run on
 // workers and must be thread-safe.
 #pragma once
@@ -53,12 +54,14 @@ class AdminServer {
   zell::Task<void> accept_loop();
   zell::Task<void> serve(zio::UniqueFd connection);
   zell::Task<void> answer(int fd);
+  zell::Task<void> refuse(zio::UniqueFd connection);  // 503, over kMaxAdminConnections
 
   zio::UniqueFd listener_;
   zio::SocketAddress bound_;
   Renderers renderers_;
   zell::JoinHandle<void> acceptor_;
-  std::atomic<int> open_{0};  // connections being answered (serve() on any worker)
+  std::atomic<int> open_{0};      // connections being answered (serve() on any worker)
+  std::atomic<int> refusing_{0};  // connections being refused (refuse() on any worker)
 };
 
 }  // namespace zap::app

@@ -543,8 +543,9 @@ TEST(EchoAdmin, StatsAndMetricsAnswerAndJunkIsRefused) {
   EXPECT_EQ(echo.stop(), 0);
 }
 
-// Idle admin clients hold at most 16 descriptors (the rest are closed at once), so they cannot
-// take the ones the echo listener needs; once they go, /stats answers again.
+// Idle admin clients hold at most 16 descriptors, and as many more are told 503 (Retry-After)
+// and closed; the rest are closed at once. So they cannot take the descriptors the echo listener
+// needs; once they go, /stats answers again.
 TEST(EchoAdmin, IdleAdminClientsAreCappedAndTheDaemonServesOn) {
   EchoDaemon echo(R"({"listeners": [{"port": 0}], "admin": {"listen": "127.0.0.1:0"},
                      "runtime": {"workers": 1}})");
@@ -552,10 +553,17 @@ TEST(EchoAdmin, IdleAdminClientsAreCappedAndTheDaemonServesOn) {
   for (int i = 0; i < 40; ++i) idle.push_back(Socket::connect(echo.admin()));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   int closed = 0;  // looked at well within the 5 s an admin request head may take
+  int told_busy = 0;
   for (Socket& s : idle) {
-    if (s.recv_until_closed(std::chrono::milliseconds(10)).closed) ++closed;
+    const Socket::Drained drained = s.recv_until_closed(std::chrono::milliseconds(10));
+    if (drained.closed) ++closed;
+    if (drained.data.rfind("HTTP/1.1 503 Service Unavailable\r\n", 0) == 0) {
+      ++told_busy;
+      EXPECT_NE(drained.data.find("\r\nRetry-After: 1\r\n"), std::string::npos) << drained.data;
+    }
   }
   EXPECT_EQ(closed, 40 - 16) << "idle admin connections past the cap must be closed at once";
+  EXPECT_EQ(told_busy, 16) << "the first 16 past the cap are told 503";
   Socket client = Socket::connect(echo.address());
   expect_echo(client, 100, 1);
   idle.clear();
