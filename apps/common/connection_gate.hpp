@@ -31,16 +31,34 @@ class ConnectionGate {
     Ticket(ConnectionGate* gate, WorkerCounters* counters) noexcept
         : gate_(gate), counters_(counters) {}
     Ticket(Ticket&& other) noexcept
-        : gate_(std::exchange(other.gate_, nullptr)), counters_(other.counters_) {}
+        : gate_(std::exchange(other.gate_, nullptr)),
+          counters_(other.counters_),
+          owed_(std::exchange(other.owed_, nullptr)) {}
     Ticket& operator=(Ticket&&) = delete;
     ~Ticket() {
+      settle();
       if (gate_ != nullptr) gate_->leave(*counters_);
     }
+
     WorkerCounters& counters() const noexcept { return *counters_; }
+
+    // Near the descriptor limit the acceptor counts this connection in `owed` (connections
+    // admitted that have not opened the descriptors they need besides their socket yet), so that
+    // it leaves those descriptors to it; settle() -- or the end of the connection -- takes it out.
+    void owe(std::atomic<std::int64_t>& owed) noexcept {
+      settle();
+      owed.fetch_add(1, std::memory_order_relaxed);  // a count, ordering nothing
+      owed_ = &owed;
+    }
+    // The connection has opened what it needed (or gave up): nothing more is owed to it.
+    void settle() noexcept {
+      if (owed_ != nullptr) std::exchange(owed_, nullptr)->fetch_sub(1, std::memory_order_relaxed);
+    }
 
    private:
     ConnectionGate* gate_;
     WorkerCounters* counters_;
+    std::atomic<std::int64_t>* owed_ = nullptr;
   };
 
   explicit ConnectionGate(std::int64_t limit) noexcept : limit_(limit) {}

@@ -4,6 +4,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 
 namespace zap::app {
@@ -30,17 +32,31 @@ DescriptorRoom::Verdict DescriptorRoom::after_accept(int fd) noexcept {
                               .count());
 }
 
-bool DescriptorRoom::rest_free(int held) noexcept {
+bool DescriptorRoom::room_for_next(int any_fd, std::uint64_t owed) noexcept {
   if (per_connection_ == 1) return true;
+  return free_at_least(any_fd, 1 + (per_connection_ - 1) * (1 + owed));
+}
+
+bool DescriptorRoom::rest_free(int held, std::uint64_t owed) noexcept {
+  if (per_connection_ == 1) return true;
+  return free_at_least(held, (per_connection_ - 1) * (1 + owed));
+}
+
+bool DescriptorRoom::free_at_least(int any_fd, std::uint64_t count) noexcept {
   forget();
-  (void)after_accept(held);  // re-reads the limit
+  (void)after_accept(any_fd);  // re-reads the limit (the verdict on any_fd's number is no use)
   if (limit_ == 0) return true;
-  // The lowest free number: the one the connection's next descriptor would get. EMFILE: none.
-  const int probe = ::fcntl(held, F_DUPFD_CLOEXEC, 0);
-  if (probe < 0) return false;
-  const std::uint64_t free = 1 + above(probe);  // the probe's own number, and at most those above
-  ::close(probe);
-  return free >= per_connection_ - 1;
+  const std::uint64_t needed = std::min(count, kMaxLook);
+  // Each dup takes the lowest free number: as many as are needed, or until EMFILE.
+  std::array<int, kMaxLook> probes{};
+  std::uint64_t found = 0;
+  while (found < needed) {
+    const int probe = ::fcntl(any_fd, F_DUPFD_CLOEXEC, 0);
+    if (probe < 0) break;
+    probes[found++] = probe;
+  }
+  for (std::uint64_t i = 0; i < found; ++i) ::close(probes[i]);
+  return found >= needed;
 }
 
 std::uint64_t DescriptorRoom::above(int fd) const noexcept {

@@ -4,13 +4,14 @@
 // clients it then cannot serve.
 //
 //   DescriptorRoom room(2);                        // a client socket and a backend socket each
+//   if (near_limit) while (!room.room_for_next(listen_fd)) wait();   // leave them in the backlog
 //   const int fd = accept4(...);
 //   if (room.after_accept(fd) == DescriptorRoom::kPlenty) {
 //     ...                                          // serve it; accept on (a burst, if it likes)
 //   } else {
-//     while (!room.rest_free(fd)) wait();          // hold it; the others wait in the backlog
+//     while (!room.rest_free(fd)) wait();          // (the room went meanwhile) hold it
 //     ...                                          // serve it, and let it take its descriptors
-//   }                                              // before the next accept
+//   }                                              // before the next accept; near_limit = true
 //
 // Why the number says anything: Linux hands out the lowest free number, so every number below a
 // new descriptor is taken and at most `limit - 1 - fd` remain, all above it. That is an upper
@@ -50,16 +51,25 @@ class DescriptorRoom {
   // have been lowered).
   void forget() noexcept { read_once_ = false; }
 
-  // With the socket `held` of a connection not served yet: whether the other descriptors it
-  // needs are free now (exact for two per connection, an upper bound beyond). Re-reads the limit,
-  // and finds the lowest free number with a dup and a close: only for a connection held at kFull,
-  // where the number of the last accepted descriptor says nothing of those closed since.
-  bool rest_free(int held) noexcept;
+  // Whether a new connection would find all it needs, beside what `owed` connections admitted
+  // before it still need: looked at before an accept, near the limit. Always true for one
+  // descriptor per connection (accept() itself fails with EMFILE then). `any_fd`: an open
+  // descriptor to dup (the listener).
+  bool room_for_next(int any_fd, std::uint64_t owed = 0) noexcept;
+  // With the socket `held` of a connection accepted but not served yet: whether the other
+  // descriptors it needs are free now, beside what `owed` connections still need.
+  bool rest_free(int held, std::uint64_t owed = 0) noexcept;
+  // Both re-read the limit and count free numbers with dups (as many as needed, at most
+  // kMaxLook) and closes: only near the limit, where the number of the last accepted descriptor
+  // says nothing of those closed since. Past kMaxLook free, room is taken as there.
+  static constexpr std::uint64_t kMaxLook = 64;
 
   // Free descriptors above `fd` at most, as of the last read of the limit.
   std::uint64_t above(int fd) const noexcept;
 
  private:
+  bool free_at_least(int any_fd, std::uint64_t count) noexcept;
+
   std::uint64_t per_connection_;
   std::uint64_t limit_ = 0;  // the soft RLIMIT_NOFILE; 0 if unknown (then always plenty)
   std::int64_t read_ns_ = 0;

@@ -115,7 +115,26 @@ zell::Task<void> StreamServer::accept_loop(int listen_fd, std::size_t listener,
   LogThrottle short_of_descriptors(std::chrono::seconds(5));
   bool failing = false;  // accept() failed last time: a retry that fails again is no new error
   DescriptorRoom room(descriptors_per_connection_);
+  auto owed = [this] { return static_cast<std::uint64_t>(owed_.load(std::memory_order_relaxed)); };
+  auto say_short = [&] {
+    if (const auto skipped = short_of_descriptors.admit()) {
+      spdlog::warn(
+          "{}: short of descriptors (a connection needs {}): new connections wait in "
+          "the backlog until connections end{}",
+          name_, descriptors_per_connection_, LogThrottle::left_out(*skipped));
+    }
+  };
+  bool near_limit = false;  // the last accept was not kPlenty: look before taking the next
   for (;;) {
+    // Near the limit, a client is accepted only with room for all it needs (and for what the
+    // connections admitted before it still need): else it stays in the backlog, and the
+    // descriptors left stay with the connections held (a file to open for zap-http's clients).
+    if (near_limit && !room.room_for_next(listen_fd, owed())) {
+      say_short();
+      do {
+        co_await zell::sleep_for(kAcceptRetry);
+      } while (!room.room_for_next(listen_fd, owed()));
+    }
     zio::Result accepted = co_await zell::accept(listen_fd);
     if (accepted.raw() == -ECANCELED) co_return;
     if (!accepted) {
@@ -143,24 +162,20 @@ zell::Task<void> StreamServer::accept_loop(int listen_fd, std::size_t listener,
     // lingering close runs.
     for (int taken = 1;; ++taken) {
       const DescriptorRoom::Verdict room_left = room.after_accept(socket.get());
-      if (room_left != DescriptorRoom::kPlenty && !room.rest_free(socket.get())) {
-        // This connection cannot get the rest of its descriptors (a proxy's backend socket).
-        // Closing it would not help: the next accept takes the same number, and the whole
-        // backlog would be accepted and closed in turn. So it is held, the others wait in the
-        // backlog, and it is served once connections end and give descriptors back. (Near the
-        // limit the number of the accepted descriptor is not enough to tell: one freed below
-        // the others looks like room; so a look with a dup, while tight only.)
-        if (const auto skipped = short_of_descriptors.admit()) {
-          spdlog::warn(
-              "{}: short of descriptors (a connection needs {}): a new connection is "
-              "held, and the next wait in the backlog, until connections end{}",
-              name_, descriptors_per_connection_, LogThrottle::left_out(*skipped));
-        }
+      if (room_left != DescriptorRoom::kPlenty && !room.rest_free(socket.get(), owed())) {
+        // The room looked at before the accept went meanwhile (another acceptor, a connection
+        // opening its backend). Closing this connection would not help: the next accept takes
+        // the same number, and the whole backlog would be accepted and closed in turn. So it is
+        // held, the others wait in the backlog, and it is served once connections end and give
+        // descriptors back.
+        say_short();
         do {
           co_await zell::sleep_for(kAcceptRetry);
-        } while (!room.rest_free(socket.get()));
+        } while (!room.rest_free(socket.get(), owed()));
       }
-      const bool more = admit(std::move(socket), listener, pinned_worker, pinned, refusals);
+      near_limit = room_left != DescriptorRoom::kPlenty;
+      const bool owes = settled_by_ticket_ && room_left != DescriptorRoom::kPlenty;
+      const bool more = admit(std::move(socket), listener, pinned_worker, pinned, owes, refusals);
       if (room_left != DescriptorRoom::kPlenty) {
         // Near the limit a burst would take descriptors the connections just admitted still
         // need: every client accepted, none served. So one at a time: the admitted connection
@@ -185,7 +200,7 @@ zio::UniqueFd StreamServer::accept_now(int listen_fd) noexcept {
 }
 
 bool StreamServer::admit(zio::UniqueFd socket, std::size_t listener, std::size_t pinned_worker,
-                         bool pinned, LogThrottle& refusals) {
+                         bool pinned, bool owes, LogThrottle& refusals) {
   const std::size_t worker =
       pinned ? pinned_worker : next_worker_.fetch_add(1, std::memory_order_relaxed) % workers_;
   WorkerCounters& counters = counters_.worker(worker);
@@ -198,6 +213,7 @@ bool StreamServer::admit(zio::UniqueFd socket, std::size_t listener, std::size_t
     zell::spawn_on_worker(worker, refuse_(std::move(socket), worker)).detach();
     return false;
   }
+  if (owes) ticket->owe(owed_);
   zell::spawn_on_worker(worker, serve_(std::move(socket), std::move(*ticket), worker, listener))
       .detach();
   return true;

@@ -75,8 +75,14 @@ class StreamServer {
   AcceptMode mode() const { return mode_; }
 
   // The descriptors one connection holds, its own socket included (default 1; zap-proxy: 2, a
-  // backend socket each). Before start().
-  void set_descriptors_per_connection(int count) noexcept { descriptors_per_connection_ = count; }
+  // backend socket each). `settled_by_ticket`: the connection calls its Ticket's settle() once it
+  // has opened them (zap-proxy, after its backend connect); until then, near the limit, the
+  // acceptors leave it what it still needs -- with its first bytes to read, or on another worker,
+  // it may open them long after the acceptor has gone on. Before start().
+  void set_descriptors_per_connection(int count, bool settled_by_ticket = false) noexcept {
+    descriptors_per_connection_ = count;
+    settled_by_ticket_ = settled_by_ticket;
+  }
 
   void start(zell::Runtime& runtime, Serve serve, Refuse refuse);
   void stop_accepting();
@@ -117,8 +123,9 @@ class StreamServer {
   // Hands an accepted connection to its worker: served (true), or refused over max_connections.
   // Serves the connection, or refuses it over max_connections (and says so, at most once per
   // `refusals` interval: an operator must learn the limit is reached, not from a counter only).
+  // `owes`: counted in owed_ until its ticket is settled (see set_descriptors_per_connection).
   bool admit(zio::UniqueFd socket, std::size_t listener, std::size_t pinned_worker, bool pinned,
-             LogThrottle& refusals);
+             bool owes, LogThrottle& refusals);
 
   std::string name_;
   AcceptMode mode_;
@@ -133,6 +140,10 @@ class StreamServer {
   std::vector<Listener> listeners_;
   int backlog_;  // the listeners' current backlog; under listeners_mutex_
   int descriptors_per_connection_ = 1;
+  bool settled_by_ticket_ = false;
+  // Connections admitted near the limit that have not opened their other descriptors yet (every
+  // acceptor's: they share the descriptor table).
+  std::atomic<std::int64_t> owed_{0};
   Serve serve_;
   Refuse refuse_;
   std::vector<zell::JoinHandle<void>> acceptors_;

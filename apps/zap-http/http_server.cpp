@@ -71,6 +71,10 @@ HttpServer::HttpServer(const HttpSettings& settings, std::size_t workers, app::C
            settings.limits.max_connections, counters, {.nodelay = true, .keepalive = {}}),
       proxy_protocol_(settings.proxy_protocol) {
   proxy_protocol_.resize(settings.listeners.size(), false);
+  // A client and the file it asks for (one not in the file cache is opened per request): near
+  // the descriptor limit the acceptors leave a client in the backlog rather than take the last
+  // descriptor, which the clients already held need to open their files.
+  tcp_.set_descriptors_per_connection(2);
   roots_.push_back(open_root(settings.site.root));
   for (const SiteSettings& site : settings.virtual_hosts) roots_.push_back(open_root(site.root));
   std::vector<int> roots;

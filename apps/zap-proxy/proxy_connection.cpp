@@ -1,5 +1,6 @@
 #include "proxy_connection.hpp"
 
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -289,6 +290,27 @@ class ActiveConnection {
 
 enum class NoBackend { kNone, kQueueTimedOut, kQueueFull, kClientLeft };
 
+// A socket for a backend. Out of descriptors (EMFILE, ENFILE) it waits for one, looking every
+// 50 ms for as long as a connect may take, while the client is there. Near the limit the
+// acceptors hold new clients back until a connection's backend socket is open; but with an
+// acceptor that deals clients to other workers, or several acceptors, or a client whose first
+// bytes come before its backend (a PROXY header, SNI), a client accepted meanwhile may take the
+// last descriptor. The one that got in first is then served once a connection ends, not closed.
+zell::Task<zio::UniqueFd> open_backend_socket(int family, int client_socket, milliseconds patience,
+                                              std::error_code& ec) {
+  const auto until = std::chrono::steady_clock::now() + patience;
+  for (;;) {
+    zio::UniqueFd socket = zio::open_socket(family, SOCK_STREAM, ec);
+    const bool short_of_descriptors = ec.value() == EMFILE || ec.value() == ENFILE;
+    if (!short_of_descriptors || std::chrono::steady_clock::now() >= until) co_return socket;
+    pollfd client{client_socket, POLLRDHUP, 0};
+    if (::poll(&client, 1, 0) > 0 && (client.revents & (POLLERR | POLLHUP)) != 0) {
+      co_return socket;  // the client reset or closed for good: nobody to wait for
+    }
+    co_await zell::sleep_for(milliseconds(50));
+  }
+}
+
 // A connected socket to a backend, trying up to 1 + retries of them; null if none answered.
 // A backend counts the connection as active from its pick, so that least_connections sees the
 // connects in progress (a backend that swallows SYNs must not attract every new client).
@@ -323,7 +345,8 @@ zell::Task<zio::UniqueFd> connect_backend(ProxyShared& shared, const PoolRoute& 
     if (backend == nullptr) break;
     ActiveConnection active(*backend, *route.queue);
     std::error_code ec;
-    zio::UniqueFd socket = zio::open_socket(backend->address.family(), SOCK_STREAM, ec);
+    zio::UniqueFd socket =
+        co_await open_backend_socket(backend->address.family(), client_socket, timeout, ec);
     if (ec) {  // EMFILE and friends: this client cannot be served now
       // One line per 5 s per worker: a full descriptor table fails every client the same way.
       static thread_local app::LogThrottle shortage_log(std::chrono::seconds(5));
@@ -552,6 +575,7 @@ zell::Task<void> proxy_connection(zio::UniqueFd client, app::ConnectionGate::Tic
   zio::UniqueFd server =
       co_await connect_backend(shared, *route, peer, client.get(), counters, active, why,
                                logged.enabled() ? &record.picked_ns : nullptr);
+  ticket.settle();  // its backend socket is open, or it never will be: the acceptors may go on
   if (!server) {
     if (why == NoBackend::kQueueTimedOut) {
       logged.ended(ConnectionEnd::kQueueTimeout);

@@ -59,8 +59,9 @@ ProxyServer::ProxyServer(const ProxySettings& settings, std::size_t workers,
       pools_(make_pool_set(settings, nullptr, nullptr)) {
   proxy_protocol_.resize(settings.listeners.size(), false);
   // A client and its backend socket: near the descriptor limit the acceptors leave a client in
-  // the backlog rather than accept it without a descriptor left for its backend.
-  tcp_.set_descriptors_per_connection(2);
+  // the backlog rather than accept it without a descriptor left for its backend (settled once
+  // its backend connect has been tried: see proxy_connection).
+  tcp_.set_descriptors_per_connection(2, /*settled_by_ticket=*/true);
   if (!settings.connection_log.empty()) {
     connection_log_file_ =
         std::make_unique<app::LogFile>(settings.connection_log, "connection_log");

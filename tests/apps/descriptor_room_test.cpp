@@ -89,7 +89,7 @@ TEST(DescriptorRoom, RestFreeLooksAtTheTableAndTheLimitNotAtTheNumber) {
   ::close(lowest);
   SoftLimit limit(static_cast<rlim_t>(lowest) + 10);
   std::vector<int> fds = fill_the_table();
-  ASSERT_GE(fds.size(), 5u);
+  ASSERT_GE(fds.size(), 6u);
   // A connection closed low in the table; the next accept takes its number.
   ::close(fds[1]);
   const int accepted = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -102,6 +102,16 @@ TEST(DescriptorRoom, RestFreeLooksAtTheTableAndTheLimitNotAtTheNumber) {
   // One freed: room for the backend socket.
   ::close(fds[3]);
   EXPECT_TRUE(proxy.rest_free(accepted));
+  // But not if a connection admitted before it is still owed its backend socket; and a new
+  // client would need two.
+  EXPECT_FALSE(proxy.rest_free(accepted, 1));
+  EXPECT_FALSE(proxy.room_for_next(accepted));
+  EXPECT_TRUE(echo.room_for_next(accepted));
+  ::close(fds[4]);
+  EXPECT_TRUE(proxy.rest_free(accepted, 1));
+  EXPECT_TRUE(proxy.room_for_next(accepted));
+  EXPECT_FALSE(proxy.room_for_next(accepted, 1));
+  fds[4] = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   fds[3] = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   EXPECT_FALSE(proxy.rest_free(accepted));
   // The limit raised by prlimit(1): seen at once, not a second later.

@@ -63,6 +63,8 @@ std::size_t count_of(const std::string& text, const std::string& what) {
 // `clients` connections each send `request`; `answered(reply)` says whether a reply is the full
 // answer. Returns how many were answered while all were open; then closes each answered one, so
 // that the daemon gets descriptors back, until every client has been answered (or the deadline).
+// `one_at_a_time`: of those answered while all were open only the first is closed, so that the
+// room for exactly one client comes back each time.
 // `stopped` (if not 0): a daemon held with SIGSTOP while the clients connect, so that it finds
 // them all in its listen backlog at once when it goes on.
 struct Crowd {
@@ -71,7 +73,8 @@ struct Crowd {
 };
 template <typename Answered>
 Crowd crowd_in(const std::string& address, std::size_t clients, const std::string& request,
-               std::size_t reply_size, Answered answered, pid_t stopped = 0) {
+               std::size_t reply_size, Answered answered, pid_t stopped = 0,
+               bool one_at_a_time = false) {
   if (stopped != 0) {
     EXPECT_EQ(::kill(stopped, SIGSTOP), 0);
   }
@@ -97,7 +100,8 @@ Crowd crowd_in(const std::string& address, std::size_t clients, const std::strin
   }
   crowd.answered_in_the_end = crowd.answered_while_full;
   for (std::size_t i = 0; i < clients; ++i) {
-    if (done[i]) sockets[i] = Socket();  // closed: its descriptors go back to the daemon
+    if (done[i]) sockets[i] = Socket();   // closed: its descriptors go back to the daemon
+    if (done[i] && one_at_a_time) break;  // the others stay: each one served lets the next in
   }
   const auto until = Clock::now() + std::chrono::seconds(10);
   for (std::size_t i = 0; i < clients && Clock::now() < until; ++i) {
@@ -171,6 +175,29 @@ TEST(FdExhaustion, ZapProxyServesWhatItHoldsAndItsBackendStaysUp) {
   EXPECT_GE(count_of(log, "short of descriptors (a connection needs 2)"), 1u) << log;
   EXPECT_EQ(count_of(log, "is down"), 0u) << log;
   later = Socket();
+  EXPECT_EQ(proxy.stop(), 0);
+}
+
+// One acceptor dealing clients to two workers: the acceptor goes on before the worker a client
+// went to has opened its backend socket, so room read from the descriptor table alone would go to
+// the next client, and the first would find none (5 to 7 of 12 were accepted and closed). A
+// client admitted near the limit is owed its backend descriptor until its connect; the next one
+// waits in the backlog until that room is there beside its own.
+TEST(FdExhaustion, ZapProxyWithOneAcceptorForTwoWorkersLosesNoClient) {
+  EchoDaemon backend(R"({"listeners": [{"port": 0}], "runtime": {"workers": 1}})");
+  const std::string& to = backend.address();
+  const auto colon = to.rfind(':');
+  ProxyDaemon proxy(R"({"listeners": [{"port": 0}], "backends": [{"host": ")" +
+                    to.substr(0, colon) + R"(", "port": )" + to.substr(colon + 1) +
+                    R"(}], "health_check": {"enabled": false}, "accept": "shared",
+                    "runtime": {"workers": 2}})");
+  leave_room_for(proxy.process().pid(), 7);  // three clients and one descriptor more
+  const Crowd crowd = crowd_in(
+      proxy.address(), 12, "ping", 4, [](const std::string& reply) { return reply == "ping"; },
+      proxy.process().pid(), /*one_at_a_time=*/true);
+  EXPECT_EQ(crowd.answered_while_full, 3u) << "the limit did not bite, or bit too soon";
+  EXPECT_EQ(crowd.answered_in_the_end, 12u);
+  EXPECT_TRUE(proxy.process().running());
   EXPECT_EQ(proxy.stop(), 0);
 }
 
