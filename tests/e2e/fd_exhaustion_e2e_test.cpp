@@ -114,6 +114,15 @@ Crowd crowd_in(const std::string& address, std::size_t clients, const std::strin
   return crowd;
 }
 
+// A zap-proxy config: a listener on an ephemeral port, the one backend at `to` ("host:port"),
+// and the members `rest`.
+std::string proxy_config(const std::string& to, const std::string& rest) {
+  const auto colon = to.rfind(':');
+  std::string config = R"({"listeners": [{"port": 0}], "backends": [{"host": ")";
+  config.append(to, 0, colon).append(R"(", "port": )").append(to, colon + 1);
+  return config.append("}], ").append(rest).append("}");
+}
+
 TEST(FdExhaustion, ZapEchoServesWhatItHoldsThenEveryWaitingClient) {
   EchoDaemon echo(R"({"listeners": [{"port": 0}], "admin": {"listen": "127.0.0.1:0"},
                       "runtime": {"workers": 1}})");
@@ -135,24 +144,20 @@ TEST(FdExhaustion, ZapEchoServesWhatItHoldsThenEveryWaitingClient) {
   EXPECT_EQ(echo.stop(), 0);
 }
 
-// zap-proxy needs two descriptors per client. Near the limit it accepts one client at a time and
-// lets it open its backend socket before it accepts the next. A client accepted with no
-// descriptor left for its backend is held, and the others wait in the backlog, until clients
-// end: closing it (HAProxy's "SC") would only free the number for the next, and the whole
-// backlog would be accepted and closed in turn.
+// zap-proxy needs two descriptors per client. Near the limit it takes a client only with room
+// for it and its backend socket, and lets it open that socket before it takes the next; the
+// others wait in the backlog and are served once clients end. (Accepting them only to close them
+// -- HAProxy's "SC" -- would free each number for the next, and the whole backlog would be
+// accepted and closed in turn.) A client accepted when the room went meanwhile is held.
 // Health checks every 100 ms that fail once mark a backend down -- but a check that cannot even
 // open its socket is the proxy's shortage, not the backend's: no verdict, so the backend is still
 // up for the clients that come once descriptors are back.
 TEST(FdExhaustion, ZapProxyServesWhatItHoldsAndItsBackendStaysUp) {
   EchoDaemon backend(R"({"listeners": [{"port": 0}], "runtime": {"workers": 1}})");
-  const std::string& to = backend.address();
-  const auto colon = to.rfind(':');
-  ProxyDaemon proxy(R"({"listeners": [{"port": 0}], "backends": [{"host": ")" +
-                    to.substr(0, colon) + R"(", "port": )" + to.substr(colon + 1) +
-                    R"(}], "health_check": {"interval_ms": 100, "fall": 1},
-                    "runtime": {"workers": 1}})");
-  // Room for two clients and one descriptor more: the third is accepted, but has none left for
-  // its backend socket.
+  ProxyDaemon proxy(proxy_config(backend.address(), R"("health_check": {"interval_ms": 100,
+                    "fall": 1}, "runtime": {"workers": 1})"));
+  // Room for two clients and one descriptor more, which a third client would have no backend
+  // socket beside.
   leave_room_for(proxy.process().pid(), 5);
   // Every client already in the backlog when the proxy accepts: had it accepted five at once,
   // none would have a descriptor left for its backend, and all five would be closed.
@@ -185,12 +190,8 @@ TEST(FdExhaustion, ZapProxyServesWhatItHoldsAndItsBackendStaysUp) {
 // waits in the backlog until that room is there beside its own.
 TEST(FdExhaustion, ZapProxyWithOneAcceptorForTwoWorkersLosesNoClient) {
   EchoDaemon backend(R"({"listeners": [{"port": 0}], "runtime": {"workers": 1}})");
-  const std::string& to = backend.address();
-  const auto colon = to.rfind(':');
-  ProxyDaemon proxy(R"({"listeners": [{"port": 0}], "backends": [{"host": ")" +
-                    to.substr(0, colon) + R"(", "port": )" + to.substr(colon + 1) +
-                    R"(}], "health_check": {"enabled": false}, "accept": "shared",
-                    "runtime": {"workers": 2}})");
+  ProxyDaemon proxy(proxy_config(backend.address(), R"("health_check": {"enabled": false},
+                    "accept": "shared", "runtime": {"workers": 2})"));
   leave_room_for(proxy.process().pid(), 7);  // three clients and one descriptor more
   const Crowd crowd = crowd_in(
       proxy.address(), 12, "ping", 4, [](const std::string& reply) { return reply == "ping"; },
