@@ -183,10 +183,14 @@ bool FileCache::still_current(const Entry& entry, std::error_code& ec) const {
 std::shared_ptr<CachedFile> FileCache::load(std::string_view path, std::error_code& ec) {
   const std::string key(path);
   const char* relative = relative_c_str(key);
-  const int fd = open_beneath(relative, kOpenFlags);
-  if (fd < 0) {
-    ec = last_error();
-    return nullptr;
+  int fd = open_beneath(relative, kOpenFlags);
+  while (fd < 0) {
+    const int error = errno;
+    if ((error != EMFILE && error != ENFILE) || !give_back_a_descriptor()) {
+      ec = std::error_code(error, std::system_category());
+      return nullptr;
+    }
+    fd = open_beneath(relative, kOpenFlags);
   }
   zio::UniqueFd owned(fd);
   auto file = std::make_shared<CachedFile>();
@@ -294,6 +298,18 @@ void FileCache::insert(std::string_view path, std::shared_ptr<const CachedFile> 
   lru_.push_front(Entry{std::string(path), std::move(file), now_ns});
   index_.emplace(lru_.front().path, lru_.begin());
   bytes_ += size;
+}
+
+bool FileCache::give_back_a_descriptor() {
+  for (auto it = lru_.end(); it != lru_.begin();) {
+    --it;
+    // use_count 1: only the cache holds it, so erasing it closes the descriptor now.
+    if (it->file->fd && it->file.use_count() == 1) {
+      erase(it);
+      return true;
+    }
+  }
+  return false;
 }
 
 void FileCache::erase(Lru::iterator it) {

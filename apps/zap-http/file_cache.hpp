@@ -24,7 +24,8 @@
 //
 // Entries are shared_ptr: a response in flight keeps its file (fd, content) alive even if the
 // entry is evicted or replaced meanwhile. Small files are read once into memory; larger ones
-// keep their descriptor open for splicing. Bounded by entry count and by bytes held in memory.
+// keep their descriptor open for splicing. Bounded by entry count and by bytes held in memory;
+// and out of descriptors (EMFILE), an open first closes the idle ones the cache keeps.
 //
 // The root: a descriptor opened once, which keeps serving the directory it named even if the
 // path is moved or deleted -- unless follow_root(path) is called: then the path is looked up
@@ -146,6 +147,10 @@ class FileCache {
   int open_beneath(const char* relative, int flags) const;
   bool still_current(const Entry& entry, std::error_code& ec) const;
   void erase(Lru::iterator it);
+  // Out of descriptors: closes the least recently used descriptor the cache holds for nothing
+  // (no response is sending its file), so that a request is answered rather than refused for a
+  // descriptor kept only in case. False if there is none.
+  bool give_back_a_descriptor();
   void insert(std::string_view path, std::shared_ptr<const CachedFile> file, std::int64_t now_ns);
 
   // follow_root(): whether root_path_ now names another directory than root_fd_; if so, that one

@@ -5,6 +5,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -14,6 +15,7 @@
 
 #include <cerrno>
 #include <filesystem>
+#include <vector>
 
 #include "site_fixture.hpp"
 
@@ -62,6 +64,47 @@ TEST_F(FileCacheTest, LargeFilesKeepTheirDescriptorInstead) {
   char byte = 0;
   EXPECT_EQ(::pread(file->fd.get(), &byte, 1, 999), 1);
   EXPECT_EQ(byte, 'x');
+}
+
+// Out of descriptors, the cache closes the ones it keeps for nothing (least recently used first,
+// none a response is still sending) rather than fail the open: 503 for a descriptor held in case.
+TEST_F(FileCacheTest, OutOfDescriptorsAnOpenTakesBackAnIdleCachedOne) {
+  site_.write("a.bin", std::string(1000, 'a'));
+  site_.write("b.bin", std::string(1000, 'b'));
+  site_.write("c.bin", std::string(1000, 'c'));
+  FileCache cache(site_.fd(), types_, {.max_file_in_memory = 999});
+  auto a = open(cache, "/a.bin");
+  ASSERT_TRUE(a) << ec_.message();
+  const int a_fd = a->fd.get();
+  auto b = open(cache, "/b.bin");
+  ASSERT_TRUE(b) << ec_.message();
+  b.reset();  // a is being sent still; b is idle in the cache
+  rlimit original{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &original), 0);
+  std::vector<int> filler;
+  rlimit lowered = original;
+  lowered.rlim_cur = static_cast<rlim_t>(a_fd) + 8;
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &lowered), 0);
+  for (int fd; (fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0;) filler.push_back(fd);
+  auto c = open(cache, "/c.bin");
+  EXPECT_TRUE(c) << ec_.message();
+  char byte = 0;
+  if (c) {
+    EXPECT_EQ(::pread(c->fd.get(), &byte, 1, 0), 1);
+    EXPECT_EQ(byte, 'c');
+  }
+  // Nothing idle left to give back (a and c are in use): the open fails as it would have, and
+  // closes nothing a response still sends from.
+  auto b_again = open(cache, "/b.bin");
+  EXPECT_FALSE(b_again);
+  EXPECT_EQ(ec_, std::errc::too_many_files_open);
+  EXPECT_EQ(::pread(a->fd.get(), &byte, 1, 0), 1) << "a's descriptor was closed under it";
+  // c sent: its descriptor is idle in the cache, and goes to b.
+  c.reset();
+  b_again = open(cache, "/b.bin");
+  EXPECT_TRUE(b_again) << ec_.message();
+  for (const int fd : filler) ::close(fd);
+  ::setrlimit(RLIMIT_NOFILE, &original);
 }
 
 TEST_F(FileCacheTest, AHitWithinTheValidityWindowTouchesNoFileSystem) {
