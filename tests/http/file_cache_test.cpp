@@ -79,6 +79,9 @@ TEST_F(FileCacheTest, OutOfDescriptorsAnOpenTakesBackAnIdleCachedOne) {
   auto b = open(cache, "/b.bin");
   ASSERT_TRUE(b) << ec_.message();
   b.reset();  // a is being sent still; b is idle in the cache
+  // While the table is full nothing is checked, only noted: UBSan's vptr check (an error_code
+  // comparison is a virtual call) probes memory with pipe(2), which EMFILE fails, and then
+  // reports valid objects.
   rlimit original{};
   ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &original), 0);
   std::vector<int> filler;
@@ -87,24 +90,27 @@ TEST_F(FileCacheTest, OutOfDescriptorsAnOpenTakesBackAnIdleCachedOne) {
   ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &lowered), 0);
   for (int fd; (fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0;) filler.push_back(fd);
   auto c = open(cache, "/c.bin");
-  EXPECT_TRUE(c) << ec_.message();
-  char byte = 0;
-  if (c) {
-    EXPECT_EQ(::pread(c->fd.get(), &byte, 1, 0), 1);
-    EXPECT_EQ(byte, 'c');
-  }
+  char c_byte = 0;
+  const bool c_read = c && ::pread(c->fd.get(), &c_byte, 1, 0) == 1;
   // Nothing idle left to give back (a and c are in use): the open fails as it would have, and
   // closes nothing a response still sends from.
-  auto b_again = open(cache, "/b.bin");
-  EXPECT_FALSE(b_again);
-  EXPECT_EQ(ec_, std::errc::too_many_files_open);
-  EXPECT_EQ(::pread(a->fd.get(), &byte, 1, 0), 1) << "a's descriptor was closed under it";
+  const bool b_while_busy = open(cache, "/b.bin") != nullptr;
+  const int b_error = ec_.value();
+  char a_byte = 0;
+  const bool a_read = ::pread(a->fd.get(), &a_byte, 1, 0) == 1;
   // c sent: its descriptor is idle in the cache, and goes to b.
   c.reset();
-  b_again = open(cache, "/b.bin");
-  EXPECT_TRUE(b_again) << ec_.message();
+  const bool b_once_idle = open(cache, "/b.bin") != nullptr;
   for (const int fd : filler) ::close(fd);
   ::setrlimit(RLIMIT_NOFILE, &original);
+
+  EXPECT_TRUE(c_read);
+  EXPECT_EQ(c_byte, 'c');
+  EXPECT_FALSE(b_while_busy);
+  EXPECT_EQ(b_error, EMFILE);
+  EXPECT_TRUE(a_read) << "a's descriptor was closed under it";
+  EXPECT_EQ(a_byte, 'a');
+  EXPECT_TRUE(b_once_idle);
 }
 
 TEST_F(FileCacheTest, AHitWithinTheValidityWindowTouchesNoFileSystem) {
