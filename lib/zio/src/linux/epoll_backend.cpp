@@ -21,8 +21,10 @@ constexpr int kDeliveryRounds = 8;
 EpollBackend::EpollBackend(int epoll_fd, int wake_fd, unsigned max_events)
     : Backend(BackendKind::epoll, wake_fd),
       epoll_fd_(epoll_fd),
-      events_(std::max(max_events, 16u)) {
+      events_(std::max(max_events, 16u)),
+      turn_now_(monotonic_now_ns()) {
   fds_.resize(1024);
+  checks_.resize(1024);
 }
 
 EpollBackend::~EpollBackend() { ::close(epoll_fd_); }
@@ -127,13 +129,17 @@ int EpollBackend::arm(int fd, FdState& s) noexcept {
 
 void EpollBackend::park(Operation& op, int fd, bool write) noexcept {
   FdState& s = state(fd);
-  // Armed afresh (EPOLL_CTL_MOD reports current readiness as a new edge) when nothing waits on
-  // the fd, or when this side starts waiting on a guess while the other side's ops keep it armed.
+  // Registered on the file's first wait. Later, the registration is checked (EPOLL_CTL_MOD,
+  // which also reports current readiness as a new edge) when nothing waited on the fd, or when
+  // this side starts waiting on a guess while the other side's ops keep it armed -- deferred, see
+  // FdState.
   bool& guessed = write ? s.write_guessed : s.read_guessed;
   const bool own_side_idle = (write ? s.writers : s.readers).empty();
   if ((s.readers.empty() && s.writers.empty()) || (own_side_idle && guessed)) {
     guessed = false;
-    if (const int err = arm(fd, s); err != 0) {
+    if (s.registered) {
+      schedule_check(fd, s);
+    } else if (const int err = arm(fd, s); err != 0) {
       timers_.remove(op);  // a splice moving to its other side may carry its deadline here
       if (s.unpollable) return complete(op, perform(op));  // regular file: blocking is fine
       return complete(op, -err);
@@ -142,6 +148,53 @@ void EpollBackend::park(Operation& op, int fd, bool write) noexcept {
   op.wants_write_ = write;
   (write ? s.writers : s.readers).push_back(op);
   if (op.kind_ == OpKind::splice) ++state(splice_other_fd(op)).splices_waiting_elsewhere;
+}
+
+void EpollBackend::schedule_check(int fd, FdState& s) noexcept {
+  if (checks_count_ == checks_.size()) {  // full: unroll into a buffer twice the size
+    std::vector<PendingCheck> bigger(checks_.size() * 2);
+    for (std::size_t i = 0; i < checks_count_; ++i)
+      bigger[i] = checks_[(checks_head_ + i) % checks_.size()];
+    checks_.swap(bigger);
+    checks_head_ = 0;
+  }
+  if (++next_ticket_ == 0) next_ticket_ = 1;  // 0 means "no check"
+  s.check_ticket = next_ticket_;
+  checks_[(checks_head_ + checks_count_) % checks_.size()] =
+      PendingCheck{fd, next_ticket_, turn_now_ + kVerifyAfterNs};
+  ++checks_count_;
+}
+
+std::int64_t EpollBackend::next_check_due() noexcept {
+  while (checks_count_ > 0) {
+    const PendingCheck& c = checks_[checks_head_];
+    const FdState& s = fds_[c.fd];
+    if (s.check_ticket == c.ticket && !(s.readers.empty() && s.writers.empty())) return c.due;
+    checks_head_ = (checks_head_ + 1) % checks_.size();  // superseded, or nothing waits
+    --checks_count_;
+  }
+  return INT64_MAX;
+}
+
+void EpollBackend::run_due_checks(std::int64_t now) noexcept {
+  while (next_check_due() <= now) {
+    const PendingCheck c = checks_[checks_head_];
+    checks_head_ = (checks_head_ + 1) % checks_.size();
+    --checks_count_;
+    FdState& s = fds_[c.fd];
+    s.check_ticket = 0;
+    if (const int err = arm(c.fd, s); err != 0) fail_waiting(c.fd, err);
+  }
+}
+
+void EpollBackend::fail_waiting(int fd, int err) noexcept {
+  for (const bool write : {false, true}) {
+    while (Operation* op = (write ? fds_[fd].writers : fds_[fd].readers).head) {
+      unlink(*op);
+      // A regular file now holds the number: blocking IO on it is what the op can do.
+      complete(*op, fds_[fd].unpollable ? perform(*op) : -err);
+    }
+  }
 }
 
 void EpollBackend::complete(Operation& op, std::int64_t res) noexcept {
@@ -199,6 +252,13 @@ void EpollBackend::submit(Operation& op) noexcept {
     const int fd = op.fd_;
     if (fd < 0) return complete(op, -EBADF);
     if (op.kind_ == OpKind::poll && !op.valid_poll()) return complete(op, -EINVAL);
+    // A socket being connected is new (or at least not one to trust a registration of: its
+    // number may have been closed behind the loop's back): registered on its first wait, not
+    // checked kVerifyAfterNs later. Unless ops already wait on the number.
+    if (op.kind_ == OpKind::connect) {
+      FdState& s = state(fd);
+      if (s.readers.empty() && s.writers.empty() && s.splices_waiting_elsewhere == 0) s = FdState{};
+    }
     // A poll waits with the ops of the side it asks for.
     const bool write =
         op.kind_ == OpKind::poll ? (op.flags_ & POLLOUT) != 0 : is_write_side(op.kind_);
@@ -309,6 +369,14 @@ void EpollBackend::expire_timers(std::int64_t now) noexcept {
 }
 
 std::size_t EpollBackend::run_once(std::int64_t timeout_ns) noexcept {
+  if (checks_count_ > 0) {
+    const std::int64_t now = monotonic_now_ns();
+    run_due_checks(now);  // an op it ends (a failed check) is delivered below, without waiting
+    if (const std::int64_t due = next_check_due(); due != INT64_MAX) {
+      const std::int64_t until = std::max<std::int64_t>(0, due - now);
+      if (timeout_ns < 0 || until < timeout_ns) timeout_ns = until;
+    }
+  }
   if (!done_.empty()) timeout_ns = 0;
   if (Operation* first = timers_.top()) {
     const std::int64_t until =
@@ -331,7 +399,8 @@ std::size_t EpollBackend::run_once(std::int64_t timeout_ns) noexcept {
     const int ms = timeout_ns < 0 ? -1 : static_cast<int>(std::min<std::int64_t>(ms64, INT_MAX));
     n = ::epoll_wait(epoll_fd_, events_.data(), static_cast<int>(events_.size()), ms);
   }
-  for (int i = 0; i < n; ++i) {  // n < 0 (EINTR): nothing to process
+  turn_now_ = monotonic_now_ns();  // what the waits begun in this turn count from
+  for (int i = 0; i < n; ++i) {    // n < 0 (EINTR): nothing to process
     const int fd = events_[i].data.fd;
     const std::uint32_t ev = events_[i].events;
     if (fd == wake_fd_) {

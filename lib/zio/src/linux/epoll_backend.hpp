@@ -2,8 +2,9 @@
 // when its fd is believed ready; on EAGAIN it waits in the fd's read or write FIFO until epoll
 // reports readiness, then the syscall runs again (a splice waits on whichever of its two fds is
 // not ready). Each fd is registered edge-triggered for both directions
-// (EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET); it is re-armed (one epoll_ctl) only when an op starts
-// waiting on an fd that had no waiting op - see FdState for why. Regular
+// (EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET) once per file; an op that starts waiting on an fd that
+// had no waiting op has its registration checked (one epoll_ctl) only if it is still waiting
+// kVerifyAfterNs later - see FdState for why. Regular
 // files (which epoll refuses with EPERM) and the ops that have no readiness (open, statx, fsync,
 // shutdown, close) run inline, blocking, inside submit(); their callbacks still run in run_once.
 // Multishot accept/recv stay in the fd's readers FIFO and call back once per connection/chunk from
@@ -35,12 +36,21 @@ class EpollBackend final : public Backend {
   // until a syscall says EAGAIN (or a short stream read/write says the buffer was drained/filled).
   //
   // The rule that keeps this sound when the fd number is closed and reused behind the loop's back
-  // (UniqueFd, ::close): everything here is a hint, trusted only while some op waits on the fd.
-  // When an op is about to wait on an fd with no waiting ops (idle -> waiting), arm() re-arms the
-  // registration with EPOLL_CTL_MOD, which succeeds only for the very file registered (epoll keys
-  // on the open file, and forgets it when it is closed) and re-reports its current readiness as a
-  // fresh edge; ENOENT means a different file now owns the number: the hints are dropped and it is
-  // added. So a stale "not ready" costs at most one event, a stale "ready" one EAGAIN syscall.
+  // (UniqueFd, ::close): everything here is a hint. A file's first wait registers it (ADD). When
+  // an op of a registered fd starts waiting with no other op waiting on that fd (idle ->
+  // waiting), or on a guess that its side is drained, the registration may be stale: the file
+  // may have been closed and the number given to another, which epoll does not watch. arm()
+  // checks it with EPOLL_CTL_MOD, which succeeds only for the very file registered (epoll keys
+  // on the open file, and forgets it when it is closed) and re-reports its current readiness as
+  // a fresh edge; ENOENT means a different file now owns the number: the hints are dropped and
+  // it is added. That check is a system call, and an op that waits briefly (a request/response
+  // connection under load: the next request is an edge away) does not need it: the edge comes
+  // from the registered file, and an op that completes read the current file by its own
+  // syscall. So the check is deferred (schedule_check): it runs only if the op, or a later one
+  // of the same fd, is still waiting kVerifyAfterNs later. A stale registration then delays an
+  // op by that much once, instead of costing every wait a syscall; a stale "ready" costs one
+  // EAGAIN. Closing through the loop (close_fd, prep_close) and accepting (perform) start the
+  // number afresh, so only a close behind the loop's back pays the delay.
   struct FdState {
     OpList readers;
     OpList writers;
@@ -57,7 +67,21 @@ class EpollBackend final : public Backend {
     std::int8_t stream = -1;  // SO_TYPE is SOCK_STREAM: 1, another type: 0, not asked yet: -1
     // Splices that use this fd but wait in the other fd's FIFO: reset_fd must find them too.
     std::uint32_t splices_waiting_elsewhere = 0;
+    // The registration check scheduled for this fd (PendingCheck::ticket), 0 if none: a check
+    // whose ticket no longer matches was superseded by a later wait or by a reset.
+    std::uint32_t check_ticket = 0;
   };
+  // A deferred registration check: due at `due` (monotonic ns) if fds_[fd].check_ticket is still
+  // `ticket` and an op still waits on the fd.
+  struct PendingCheck {
+    int fd;
+    std::uint32_t ticket;
+    std::int64_t due;
+  };
+  // How long an op may wait on an fd before its registration is checked: a request/response
+  // wait under load is much shorter (no syscall), an idle connection pays one check per wait,
+  // and a number reused behind the loop's back is served at most this late.
+  static constexpr std::int64_t kVerifyAfterNs = 10'000'000;
 
   // Runs op's syscall without blocking (except on regular files). -EAGAIN: not ready;
   // kFinalEagain: the syscall's own EAGAIN is the op's result (complete() reports it as -EAGAIN).
@@ -71,8 +95,17 @@ class EpollBackend final : public Backend {
   void leave_fifo(Operation& op) noexcept;
   // (Re)registers fd for an op about to wait on it from idle (see FdState); 0 or an errno.
   int arm(int fd, FdState& s) noexcept;
-  // Puts op in fd's read or write FIFO, arming the fd if no op waited on it.
+  // Puts op in fd's read or write FIFO: registers the fd on its first wait, and schedules a
+  // check of its registration when no op waited on it (or this side waits on a guess).
   void park(Operation& op, int fd, bool write) noexcept;
+  void schedule_check(int fd, FdState& s) noexcept;
+  // Runs the checks due at `now` (arm() for an fd that still has waiting ops).
+  void run_due_checks(std::int64_t now) noexcept;
+  // Ends every op waiting on fd after arm() failed with `err` (EPERM: a regular file now owns
+  // the number, so they run as blocking IO).
+  void fail_waiting(int fd, int err) noexcept;
+  // The earliest due check that still matters, or INT64_MAX; drops superseded ones at the head.
+  std::int64_t next_check_due() noexcept;
   void drain(int fd, bool write) noexcept;
   // Multishot ops (epoll_multishot.cpp): they wait in the fd's readers FIFO like a recv; on
   // readiness drain() lets the op at the head accept/recv until EAGAIN, calling back inline
@@ -94,6 +127,15 @@ class EpollBackend final : public Backend {
   TimerHeap timers_;
   OpList done_;                       // result known, callback pending
   std::size_t inline_delivered_ = 0;  // multishot callbacks run during this turn's drains
+  // Deferred registration checks, FIFO by due time (all use the same delay): a ring buffer that
+  // grows by doubling and is never shrunk, so a steady state allocates nothing.
+  std::vector<PendingCheck> checks_;
+  std::size_t checks_head_ = 0;
+  std::size_t checks_count_ = 0;
+  std::uint32_t next_ticket_ = 1;
+  // The clock at the end of the last epoll wait: what a wait scheduled during this turn (or from
+  // outside run_once) counts from. Older than now, so a check can only come early, never late.
+  std::int64_t turn_now_ = 0;
   bool has_pwait2_ = true;
 };
 

@@ -30,6 +30,10 @@
 // Closing an fd with operations in flight: on io_uring a socket op keeps the file alive and
 // continues; on epoll the registration disappears and the op would never complete. Portable code
 // cancels first: Loop::close_fd() (or prep_close) cancels every op on the fd, then closes it.
+// An fd with no op in flight may be closed behind the loop's back (::close, UniqueFd) and its
+// number reused; on epoll, an op that then waits on the new file may wait up to 10 ms longer
+// (the backend checks a registration only once a wait lasts that long: a wait costs no
+// epoll_ctl otherwise), so closing through the loop is also the faster way.
 //
 // Thread-safety: a Loop is single-threaded - submit, cancel, run_once, run and close_fd must be
 // called from the thread that runs it. wake() and stop() may be called from any thread.
