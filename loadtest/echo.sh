@@ -42,6 +42,7 @@ trap cleanup EXIT
 
 echo "building the peers in $WORK ..." >&2
 cc -O2 -o "$WORK/epoll_echo" "$ROOT/loadtest/epoll_echo.c" -lpthread
+cc -O2 -o "$WORK/syscall_cost" "$ROOT/loadtest/syscall_cost.c"
 (cd "$ROOT/loadtest/go" && GOCACHE=${GOCACHE:-$WORK/gocache} go build -o "$WORK/go_echo" .)
 
 # start_server NAME: starts it on port 0 and sets SERVER_PID and ADDRESS.
@@ -91,7 +92,10 @@ for round in $(seq "$RUNS"); do
   done
 done
 
-python3 - "$WORK" "$RUNS" "$CONNECTIONS" "$SIZE" "$DURATION" <<'PY'
+# The machine's price of a system call, which the epoll peers pay 2-3 times per request: ratios
+# against them are only comparable between machines (or kernels: pti=on) that charge alike.
+SYSCALL_NS=$(taskset -c "$SERVER_CPUS" "$WORK/syscall_cost")
+python3 - "$WORK" "$RUNS" "$CONNECTIONS" "$SIZE" "$DURATION" "$SYSCALL_NS" <<'PY'
 import json, statistics, sys
 work, runs, conns, size, duration = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
 servers = ["zap-echo", "go", "epoll"]
@@ -101,7 +105,8 @@ cpu = {s: [float(open(f"{work}/{s}.{r}.cpu").read()) for r in range(1, runs + 1)
 eff = {s: statistics.median(r["requests"] / max(c, 1e-9) for r, c in zip(results[s], cpu[s]))
        for s in servers}
 p99 = {s: statistics.median(r["latency_us"]["p99"] for r in results[s]) for s in servers}
-print(f"echo load: {conns} connections, {size}-byte messages, {runs} x {duration} s, medians")
+print(f"echo load: {conns} connections, {size}-byte messages, {runs} x {duration} s, medians; "
+      f"a null system call costs {sys.argv[6]} ns here")
 print(f"{'server':10s} {'req/s':>10s} {'ratio':>7s} {'p99 us':>9s} {'req/cpu-s':>10s} {'ratio':>7s}")
 for s in servers:
     ratio = med["zap-echo"] / med[s] if med[s] else float("nan")
