@@ -58,6 +58,30 @@ class EpollRegistration : public ::testing::Test {
     ASSERT_EQ(out.result.bytes(), 1u) << out.result.error().message();
   }
 
+  // Turns the loop with long waits (not run_until's 100 ms slices), so that only the backend's
+  // own bound on a wait -- the registration check -- can end one early.
+  template <typename Pred>
+  bool run_with_long_waits(Pred done, std::chrono::milliseconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!done()) {
+      const auto left = deadline - std::chrono::steady_clock::now();
+      if (left <= 0ns) return false;
+      loop_->run_once(left);
+    }
+    return true;
+  }
+
+  // Closes `number`'s file behind the loop's back and puts a new socket of a new pair at that
+  // number; returns the new pair's other end.
+  static UniqueFd replace_behind_the_loops_back(int number) {
+    int sv[2];
+    EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+    // The old file is gone (its only descriptor), and epoll with it forgets its registration.
+    EXPECT_EQ(::dup3(sv[0], number, O_CLOEXEC), number);
+    ::close(sv[0]);
+    return UniqueFd(sv[1]);
+  }
+
   std::unique_ptr<Loop> loop_;
   UniqueFd mine_;
   UniqueFd peer_;
@@ -92,19 +116,49 @@ TEST_F(EpollRegistration, AWaitThatLastsIsCheckedOnce) {
 }
 
 TEST_F(EpollRegistration, ANumberReusedBehindTheLoopsBackIsServedAfterTheCheck) {
-  ASSERT_NO_FATAL_FAILURE(round_trip(mine_.get(), peer_.get()));  // registered, then closed:
-  const int number = mine_.get();
-  int sv[2];
-  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
-  UniqueFd new_peer(sv[1]);
-  // The new socket takes the old number; the old file is gone, and epoll with it forgets it.
-  ASSERT_EQ(::dup3(sv[0], number, O_CLOEXEC), number);
-  ::close(sv[0]);
+  ASSERT_NO_FATAL_FAILURE(round_trip(mine_.get(), peer_.get()));  // registered
+  const UniqueFd new_peer = replace_behind_the_loops_back(mine_.get());
   const int adds = g_adds.load();
+  Outcome out;
+  char buf[64];
+  Operation op(&record, &out);
+  op.prep_recv(mine_.get(), buf, sizeof buf);
+  loop_->submit(op);
+  loop_->run_once(0ns);
+  ASSERT_EQ(::send(new_peer.get(), "z", 1, 0), 1);
   const auto start = std::chrono::steady_clock::now();
-  ASSERT_NO_FATAL_FAILURE(round_trip(number, new_peer.get()));
+  // ~10 ms (the check); a wait the check did not bound would end only at the 3 s limit.
+  ASSERT_TRUE(run_with_long_waits([&] { return out.calls == 1; }, 3s));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+  EXPECT_EQ(out.result.bytes(), 1u) << out.result.error().message();
   EXPECT_EQ(g_adds.load() - adds, 1) << "the check found another file and registered it";
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+}
+
+// A deadline shorter than the check's delay, and the op resubmitted after each timeout: the
+// check pending from the first wait is not postponed by the later ones, so the data is read.
+TEST_F(EpollRegistration, ShortDeadlinesResubmittedDoNotPostponeTheCheck) {
+  ASSERT_NO_FATAL_FAILURE(round_trip(mine_.get(), peer_.get()));  // registered
+  const UniqueFd new_peer = replace_behind_the_loops_back(mine_.get());
+  ASSERT_EQ(::send(new_peer.get(), "w", 1, 0), 1);
+  Outcome out;
+  char buf[64];
+  Operation op(&record, &out);
+  int timeouts = 0;
+  const auto deadline = std::chrono::steady_clock::now() + 3s;
+  for (;;) {
+    out = Outcome{};
+    op.prep_recv(mine_.get(), buf, sizeof buf);
+    op.set_timeout(3ms);
+    loop_->submit(op);
+    ASSERT_TRUE(run_until(
+        *loop_, [&] { return out.calls == 1; }, 3s));
+    if (out.result || std::chrono::steady_clock::now() > deadline) break;
+    ASSERT_EQ(out.result.error(), std::errc::timed_out) << out.result.error().message();
+    ++timeouts;
+  }
+  ASSERT_TRUE(out.result) << "still " << out.result.error().message() << " after " << timeouts
+                          << " timeouts";
+  EXPECT_EQ(out.result.bytes(), 1u);
 }
 
 TEST_F(EpollRegistration, AConnectRegistersItsSocketWithoutWaitingForACheck) {

@@ -137,7 +137,10 @@ void EpollBackend::park(Operation& op, int fd, bool write) noexcept {
   const bool own_side_idle = (write ? s.writers : s.readers).empty();
   if ((s.readers.empty() && s.writers.empty()) || (own_side_idle && guessed)) {
     guessed = false;
-    if (s.registered) {
+    // Not a splice: when both of its sides look ready it waits on its output (the poll in
+    // splice_waits_for_output raced with arriving input), which only a re-arm reports again.
+    // Splices are few, and their pipes are often new files at old numbers.
+    if (s.registered && op.kind_ != OpKind::splice) {
       schedule_check(fd, s);
     } else if (const int err = arm(fd, s); err != 0) {
       timers_.remove(op);  // a splice moving to its other side may carry its deadline here
@@ -151,6 +154,10 @@ void EpollBackend::park(Operation& op, int fd, bool write) noexcept {
 }
 
 void EpollBackend::schedule_check(int fd, FdState& s) noexcept {
+  // A check already pending stays as it is: never postponed, so every wait is checked at most
+  // kVerifyAfterNs after it began however often ops come and go (a recv with a 5 ms deadline
+  // resubmitted each time, or the other side's ops parking on guesses).
+  if (s.check_ticket != 0) return;
   if (checks_count_ == checks_.size()) {  // full: unroll into a buffer twice the size
     std::vector<PendingCheck> bigger(checks_.size() * 2);
     for (std::size_t i = 0; i < checks_count_; ++i)
@@ -168,15 +175,19 @@ void EpollBackend::schedule_check(int fd, FdState& s) noexcept {
 std::int64_t EpollBackend::next_check_due() noexcept {
   while (checks_count_ > 0) {
     const PendingCheck& c = checks_[checks_head_];
-    const FdState& s = fds_[c.fd];
-    if (s.check_ticket == c.ticket && !(s.readers.empty() && s.writers.empty())) return c.due;
-    checks_head_ = (checks_head_ + 1) % checks_.size();  // superseded, or nothing waits
+    FdState& s = fds_[c.fd];
+    if (s.check_ticket == c.ticket) {
+      if (!(s.readers.empty() && s.writers.empty())) return c.due;
+      s.check_ticket = 0;  // nothing waits: the next wait schedules its own
+    }
+    checks_head_ = (checks_head_ + 1) % checks_.size();  // dropped, or the fd was reset
     --checks_count_;
   }
   return INT64_MAX;
 }
 
-void EpollBackend::run_due_checks(std::int64_t now) noexcept {
+bool EpollBackend::run_due_checks(std::int64_t now) noexcept {
+  bool ran = false;
   while (next_check_due() <= now) {
     const PendingCheck c = checks_[checks_head_];
     checks_head_ = (checks_head_ + 1) % checks_.size();
@@ -184,7 +195,9 @@ void EpollBackend::run_due_checks(std::int64_t now) noexcept {
     FdState& s = fds_[c.fd];
     s.check_ticket = 0;
     if (const int err = arm(c.fd, s); err != 0) fail_waiting(c.fd, err);
+    ran = true;
   }
+  return ran;
 }
 
 void EpollBackend::fail_waiting(int fd, int err) noexcept {
@@ -368,22 +381,7 @@ void EpollBackend::expire_timers(std::int64_t now) noexcept {
   }
 }
 
-std::size_t EpollBackend::run_once(std::int64_t timeout_ns) noexcept {
-  if (checks_count_ > 0) {
-    const std::int64_t now = monotonic_now_ns();
-    run_due_checks(now);  // an op it ends (a failed check) is delivered below, without waiting
-    if (const std::int64_t due = next_check_due(); due != INT64_MAX) {
-      const std::int64_t until = std::max<std::int64_t>(0, due - now);
-      if (timeout_ns < 0 || until < timeout_ns) timeout_ns = until;
-    }
-  }
-  if (!done_.empty()) timeout_ns = 0;
-  if (Operation* first = timers_.top()) {
-    const std::int64_t until =
-        std::max<std::int64_t>(0, TimerHeap::expiry(*first) - monotonic_now_ns());
-    if (timeout_ns < 0 || until < timeout_ns) timeout_ns = until;
-  }
-
+int EpollBackend::wait_for_events(std::int64_t timeout_ns) noexcept {
   int n = -1;
   if (has_pwait2_) {  // nanosecond timeouts (Linux 5.11)
     timespec ts{timeout_ns / 1'000'000'000, timeout_ns % 1'000'000'000};
@@ -399,8 +397,33 @@ std::size_t EpollBackend::run_once(std::int64_t timeout_ns) noexcept {
     const int ms = timeout_ns < 0 ? -1 : static_cast<int>(std::min<std::int64_t>(ms64, INT_MAX));
     n = ::epoll_wait(epoll_fd_, events_.data(), static_cast<int>(events_.size()), ms);
   }
-  turn_now_ = monotonic_now_ns();  // what the waits begun in this turn count from
-  for (int i = 0; i < n; ++i) {    // n < 0 (EINTR): nothing to process
+  return n;
+}
+
+std::size_t EpollBackend::run_once(std::int64_t timeout_ns) noexcept {
+  std::int64_t now = checks_count_ > 0 || !timers_.empty() ? monotonic_now_ns() : turn_now_;
+  if (checks_count_ > 0) run_due_checks(now);  // ends ops only if a check fails: then no wait
+  if (!done_.empty()) timeout_ns = 0;
+  if (Operation* first = timers_.top()) {
+    const std::int64_t until = std::max<std::int64_t>(0, TimerHeap::expiry(*first) - now);
+    if (timeout_ns < 0 || until < timeout_ns) timeout_ns = until;
+  }
+  // The wait ends with events, at the caller's timeout (or the first timer), or for a due
+  // registration check: the check runs within this turn, and the wait goes on for the time left
+  // (the check's re-arm reports the fd's current readiness, which usually ends it: the data a
+  // stale registration hid is then delivered in this run_once, not the next).
+  const std::int64_t wait_end = timeout_ns < 0 ? INT64_MAX : expiry_after(now, timeout_ns);
+  int n = 0;
+  for (;;) {
+    const std::int64_t due = checks_count_ > 0 ? next_check_due() : INT64_MAX;
+    const bool for_check = due < wait_end;
+    const std::int64_t end = for_check ? due : wait_end;
+    n = wait_for_events(end == INT64_MAX ? -1 : std::max<std::int64_t>(0, end - now));
+    now = turn_now_ = monotonic_now_ns();  // what the waits begun in this turn count from
+    if (!for_check || n != 0) break;       // events, EINTR, or the caller's time is up
+    if (run_due_checks(now) && !done_.empty()) break;  // a failed check ended ops
+  }
+  for (int i = 0; i < n; ++i) {  // n < 0 (EINTR): nothing to process
     const int fd = events_[i].data.fd;
     const std::uint32_t ev = events_[i].events;
     if (fd == wake_fd_) {

@@ -46,11 +46,14 @@ class EpollBackend final : public Backend {
   // it is added. That check is a system call, and an op that waits briefly (a request/response
   // connection under load: the next request is an edge away) does not need it: the edge comes
   // from the registered file, and an op that completes read the current file by its own
-  // syscall. So the check is deferred (schedule_check): it runs only if the op, or a later one
-  // of the same fd, is still waiting kVerifyAfterNs later. A stale registration then delays an
-  // op by that much once, instead of costing every wait a syscall; a stale "ready" costs one
-  // EAGAIN. Closing through the loop (close_fd, prep_close) and accepting (perform) start the
-  // number afresh, so only a close behind the loop's back pays the delay.
+  // syscall. So the check is deferred (schedule_check): it runs kVerifyAfterNs after the wait
+  // began if an op of the fd is still waiting then; a pending check is never postponed by later
+  // waits. A stale registration then delays an op by that much once, instead of costing every
+  // wait a syscall; a stale "ready" costs one EAGAIN. Closing through the loop (close_fd,
+  // prep_close), accepting (perform) and connecting (submit) start the number afresh, so only a
+  // close behind the loop's back pays the delay. So does a wrong guess that a side was drained
+  // (note_short_transfer; a recv that stopped at TCP's urgent mark): the check's re-arm reports
+  // the data that was left. Splices re-arm at once (see park()).
   struct FdState {
     OpList readers;
     OpList writers;
@@ -60,15 +63,15 @@ class EpollBackend final : public Backend {
     bool write_ready = true;  // a fresh socket can usually take data: try before waiting
     // read_ready/write_ready were cleared by note_short_transfer's guess, not by an EAGAIN: the
     // guess can be wrong (a read stops at TCP's urgent mark with more data queued), and no new
-    // edge comes for data already there, so an op parking on that side re-arms (see park()).
+    // edge comes for data already there, so an op parking on that side is checked (see park()).
     bool read_guessed = false;
     bool write_guessed = false;
     bool hung_up = false;     // RDHUP/HUP/ERR seen: reads no longer wait; no short-read shortcut
     std::int8_t stream = -1;  // SO_TYPE is SOCK_STREAM: 1, another type: 0, not asked yet: -1
     // Splices that use this fd but wait in the other fd's FIFO: reset_fd must find them too.
     std::uint32_t splices_waiting_elsewhere = 0;
-    // The registration check scheduled for this fd (PendingCheck::ticket), 0 if none: a check
-    // whose ticket no longer matches was superseded by a later wait or by a reset.
+    // The registration check pending for this fd (PendingCheck::ticket), 0 if none. A queued
+    // check whose ticket does not match was dropped (nothing waited at its time) or reset.
     std::uint32_t check_ticket = 0;
   };
   // A deferred registration check: due at `due` (monotonic ns) if fds_[fd].check_ticket is still
@@ -99,12 +102,15 @@ class EpollBackend final : public Backend {
   // check of its registration when no op waited on it (or this side waits on a guess).
   void park(Operation& op, int fd, bool write) noexcept;
   void schedule_check(int fd, FdState& s) noexcept;
-  // Runs the checks due at `now` (arm() for an fd that still has waiting ops).
-  void run_due_checks(std::int64_t now) noexcept;
+  // Runs the checks due at `now` (arm() for an fd that still has waiting ops); true if any ran.
+  bool run_due_checks(std::int64_t now) noexcept;
+  // epoll_pwait2 (or epoll_wait) into events_; < 0: EINTR. timeout_ns < 0: no limit.
+  int wait_for_events(std::int64_t timeout_ns) noexcept;
   // Ends every op waiting on fd after arm() failed with `err` (EPERM: a regular file now owns
   // the number, so they run as blocking IO).
   void fail_waiting(int fd, int err) noexcept;
-  // The earliest due check that still matters, or INT64_MAX; drops superseded ones at the head.
+  // The earliest due check that still matters, or INT64_MAX; drops, at the head, those whose fd no
+  // longer has a waiting op.
   std::int64_t next_check_due() noexcept;
   void drain(int fd, bool write) noexcept;
   // Multishot ops (epoll_multishot.cpp): they wait in the fd's readers FIFO like a recv; on
