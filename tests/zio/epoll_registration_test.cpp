@@ -4,12 +4,14 @@
 // served, by that check. epoll_ctl is counted by defining it here: the executable's definition
 // is the one zio's calls reach, and it passes each call on to the kernel.
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <string>
 
 #include "zio_test_support.hpp"
 
@@ -159,6 +161,37 @@ TEST_F(EpollRegistration, ShortDeadlinesResubmittedDoNotPostponeTheCheck) {
   ASSERT_TRUE(out.result) << "still " << out.result.error().message() << " after " << timeouts
                           << " timeouts";
   EXPECT_EQ(out.result.bytes(), 1u);
+}
+
+// A recv stops at TCP's urgent mark with data queued behind it, and no new edge comes for that
+// data. The backend sees EPOLLPRI and no longer takes a short read for an empty socket: the next
+// recv reads at once, instead of waiting for a registration check (10 ms a mark).
+TEST_F(EpollRegistration, DataBehindTheUrgentMarkIsReadAtOnce) {
+  UniqueFd listener;
+  const SocketAddress to = testing::listen_loopback(listener);
+  auto [ours, peer] = testing::connected_pair(*loop_, listener.get(), to);
+  ASSERT_TRUE(ours && peer);
+  ASSERT_NO_FATAL_FAILURE(round_trip(ours.get(), peer.get()));  // registered; a short read
+  ASSERT_EQ(::send(peer.get(), "abc", 3, 0), 3);
+  ASSERT_EQ(::send(peer.get(), "!", 1, MSG_OOB), 1);
+  ASSERT_EQ(::send(peer.get(), "def", 3, 0), 3);
+  pollfd urgent{ours.get(), POLLPRI, 0};
+  ASSERT_EQ(::poll(&urgent, 1, 2000), 1) << "the urgent byte did not arrive";
+  char buf[64];
+  Outcome first;
+  Operation op(&record, &first);
+  op.prep_recv(ours.get(), buf, sizeof buf);
+  loop_->submit(op);
+  ASSERT_TRUE(run_until(
+      *loop_, [&] { return first.calls == 1; }, 5s));
+  ASSERT_EQ(std::string(buf, first.result.bytes()), "abc") << "stopped at the mark";
+  Outcome second;
+  op.set_callback(&record, &second);
+  op.prep_recv(ours.get(), buf, sizeof buf);
+  loop_->submit(op);
+  loop_->run_once(0ns);
+  ASSERT_EQ(second.calls, 1) << "the data behind the mark waits for a check";
+  EXPECT_EQ(std::string(buf, second.result.bytes()), "def");
 }
 
 TEST_F(EpollRegistration, AConnectRegistersItsSocketWithoutWaitingForACheck) {

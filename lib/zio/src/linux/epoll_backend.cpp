@@ -98,7 +98,7 @@ void EpollBackend::leave_fifo(Operation& op) noexcept {
 
 int EpollBackend::arm(int fd, FdState& s) noexcept {
   epoll_event ev{};
-  ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+  ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET;
   ev.data.fd = fd;
   if (s.registered) {
     // Same file still registered: re-armed, and its current readiness is reported again.
@@ -116,6 +116,7 @@ int EpollBackend::arm(int fd, FdState& s) noexcept {
   s.read_guessed = false;
   s.write_guessed = false;
   s.hung_up = false;
+  s.urgent = false;
   s.stream = -1;
   int rc = ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
   if (rc < 0 && errno == EEXIST) rc = ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev);
@@ -355,6 +356,7 @@ void EpollBackend::note_short_transfer(const Operation& op, std::int64_t res, Fd
   const bool recv = op.kind_ == OpKind::recv || op.kind_ == OpKind::recv_multishot;
   const std::uint32_t capacity = op.kind_ == OpKind::recv_multishot ? ring_of(op).size() : op.len_;
   if (res <= 0 || static_cast<std::uint64_t>(res) >= capacity || s.hung_up) return;
+  if (recv && s.urgent) return;                     // it may have stopped at the urgent mark
   if (recv && (op.flags_ & MSG_PEEK) != 0) return;  // peeked bytes stay: the buffer is not drained
   if (!recv && op.kind_ != OpKind::send) return;
   if (s.stream < 0) {  // once per file
@@ -433,6 +435,7 @@ std::size_t EpollBackend::run_once(std::int64_t timeout_ns) noexcept {
       continue;
     }
     if (ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) fds_[fd].hung_up = true;
+    if (ev & EPOLLPRI) fds_[fd].urgent = true;
     if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
       fds_[fd].read_ready = true;
       fds_[fd].read_guessed = false;

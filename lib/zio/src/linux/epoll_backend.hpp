@@ -2,8 +2,8 @@
 // when its fd is believed ready; on EAGAIN it waits in the fd's read or write FIFO until epoll
 // reports readiness, then the syscall runs again (a splice waits on whichever of its two fds is
 // not ready). Each fd is registered edge-triggered for both directions
-// (EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET) once per file; an op that starts waiting on an fd that
-// had no waiting op has its registration checked (one epoll_ctl) only if it is still waiting
+// (EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLPRI|EPOLLET) once per file; an op that starts waiting on an fd
+// that had no waiting op has its registration checked (one epoll_ctl) only if it is still waiting
 // kVerifyAfterNs later - see FdState for why. Regular
 // files (which epoll refuses with EPERM) and the ops that have no readiness (open, statx, fsync,
 // shutdown, close) run inline, blocking, inside submit(); their callbacks still run in run_once.
@@ -66,7 +66,10 @@ class EpollBackend final : public Backend {
     // edge comes for data already there, so an op parking on that side is checked (see park()).
     bool read_guessed = false;
     bool write_guessed = false;
-    bool hung_up = false;     // RDHUP/HUP/ERR seen: reads no longer wait; no short-read shortcut
+    bool hung_up = false;  // RDHUP/HUP/ERR seen: reads no longer wait; no short-read shortcut
+    // EPOLLPRI seen: the peer sends TCP urgent data, where a read stops at the mark with data
+    // still queued behind it, so a short read no longer predicts an empty socket.
+    bool urgent = false;
     std::int8_t stream = -1;  // SO_TYPE is SOCK_STREAM: 1, another type: 0, not asked yet: -1
     // Splices that use this fd but wait in the other fd's FIFO: reset_fd must find them too.
     std::uint32_t splices_waiting_elsewhere = 0;
