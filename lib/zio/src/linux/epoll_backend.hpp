@@ -52,8 +52,9 @@ class EpollBackend final : public Backend {
   // wait a syscall; a stale "ready" costs one EAGAIN. Closing through the loop (close_fd,
   // prep_close), accepting (perform) and connecting (submit) start the number afresh, so only a
   // close behind the loop's back pays the delay. So does a wrong guess that a side was drained
-  // (note_short_transfer; a recv that stopped at TCP's urgent mark): the check's re-arm reports
-  // the data that was left. Splices re-arm at once (see park()).
+  // (note_short_transfer; rare once urgent data is known by EPOLLPRI: e.g. a Unix stream read
+  // that stopped where passed descriptors begin): the check's re-arm reports the data that was
+  // left. Splices re-arm at once (see park()).
   struct FdState {
     OpList readers;
     OpList writers;
@@ -62,8 +63,9 @@ class EpollBackend final : public Backend {
     bool read_ready = false;  // unknown until the first event
     bool write_ready = true;  // a fresh socket can usually take data: try before waiting
     // read_ready/write_ready were cleared by note_short_transfer's guess, not by an EAGAIN: the
-    // guess can be wrong (a read stops at TCP's urgent mark with more data queued), and no new
-    // edge comes for data already there, so an op parking on that side is checked (see park()).
+    // guess can be wrong (a read stops at TCP's urgent mark, or where passed descriptors begin,
+    // with more data queued), and no new edge comes for data already there, so an op parking on
+    // that side is checked (see park()).
     bool read_guessed = false;
     bool write_guessed = false;
     bool hung_up = false;  // RDHUP/HUP/ERR seen: reads no longer wait; no short-read shortcut
